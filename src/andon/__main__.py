@@ -1,0 +1,5 @@
+"""Run the ``andon`` command with ``python -m andon``."""
+
+from andon.cli import main
+
+main()

@@ -1,0 +1,358 @@
+"""Checks across elements that a schema alone cannot make: references, units, calendars.
+
+Each check yields :class:`Issue` values with the location of the offending field in the
+document, so the loader can name file and line. Codes are stable: tests and integrations
+match on them.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from andon.model._yaml import Location
+from andon.model.schema import PlantModel, Shift, Site, Weekday
+from andon.model.units import UnitError, conversion, is_unit
+
+__all__ = ["Issue", "check_references"]
+
+_DAY_INDEX = {day: index for index, day in enumerate(Weekday)}
+_WEEK_MIN = 7 * 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A problem found in a parsed model, before file and line are attached."""
+
+    code: str
+    message: str
+    location: Location
+    path: str | None = None
+    expected: str | None = None
+
+
+def _duplicates(
+    ids: Iterable[str], location: Location, key: str, parent_path: str, what: str
+) -> Iterator[Issue]:
+    seen: set[str] = set()
+    for index, element_id in enumerate(ids):
+        if element_id in seen:
+            yield Issue(
+                "model.duplicate_id",
+                f"duplicate {what} id {element_id!r}",
+                (*location, key, index, "id"),
+                f"{parent_path}/{element_id}" if parent_path else element_id,
+                f"{what} ids unique within {parent_path or 'the model'}",
+            )
+        seen.add(element_id)
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _shift_spans(shift: Shift) -> list[tuple[int, int]]:
+    """Return the week-minute intervals a shift covers, crossing midnight when end <= start."""
+    start, end = _minutes(shift.start), _minutes(shift.end)
+    length = (end - start) % (24 * 60) or 24 * 60
+    spans = []
+    for day in shift.days:
+        begin = _DAY_INDEX[day] * 24 * 60 + start
+        spans.append((begin, begin + length))
+    return spans
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    for shift_b in (0, _WEEK_MIN, -_WEEK_MIN):
+        if a[0] < b[1] + shift_b and b[0] + shift_b < a[1]:
+            return True
+    return False
+
+
+def _check_site_calendar(site: Site, location: Location, site_path: str) -> Iterator[Issue]:
+    try:
+        zoneinfo.ZoneInfo(site.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        yield Issue(
+            "model.unknown_timezone",
+            f"unknown time zone {site.timezone!r}",
+            (*location, "timezone"),
+            site_path,
+            "an IANA time zone such as Europe/Paris",
+        )
+    yield from _duplicates((s.id for s in site.shifts), location, "shifts", site_path, "shift")
+    spans = [(index, span) for index, s in enumerate(site.shifts) for span in _shift_spans(s)]
+    reported: set[tuple[int, int]] = set()
+    for i, (index_a, span_a) in enumerate(spans):
+        for index_b, span_b in spans[i + 1 :]:
+            pair = (min(index_a, index_b), max(index_a, index_b))
+            if index_a != index_b and pair not in reported and _overlap(span_a, span_b):
+                reported.add(pair)
+                a, b = site.shifts[pair[0]], site.shifts[pair[1]]
+                yield Issue(
+                    "model.overlapping_shifts",
+                    f"shift {b.id!r} ({b.start}-{b.end}) overlaps shift {a.id!r} "
+                    f"({a.start}-{a.end})",
+                    (*location, "shifts", pair[1]),
+                    site_path,
+                    "shifts of one site that do not overlap",
+                )
+    for index, shift in enumerate(site.shifts):
+        span = _shift_spans(shift)[0] if shift.days else (0, 0)
+        for position, (begin, end) in enumerate(shift.breaks):
+            start = _minutes(begin) - _minutes(shift.start)
+            stop = _minutes(end) - _minutes(shift.start)
+            start %= 24 * 60
+            stop %= 24 * 60
+            length = span[1] - span[0]
+            if not (0 <= start < stop <= length):
+                yield Issue(
+                    "model.break_outside_shift",
+                    f"break {begin}-{end} is not inside shift {shift.id!r} "
+                    f"({shift.start}-{shift.end})",
+                    (*location, "shifts", index, "breaks", position),
+                    site_path,
+                    "a break that starts and ends inside its shift",
+                )
+    shift_ids = {s.id for s in site.shifts}
+    for index, crew in enumerate(site.crews):
+        for position, shift_id in enumerate(crew.shifts):
+            if shift_id not in shift_ids:
+                yield Issue(
+                    "model.unknown_shift",
+                    f"crew {crew.id!r} works unknown shift {shift_id!r}",
+                    (*location, "crews", index, "shifts", position),
+                    f"{site_path}",
+                    "one of "
+                    + (", ".join(sorted(shift_ids)) or "the site's shifts (none defined)"),
+                )
+    yield from _duplicates((c.id for c in site.crews), location, "crews", site_path, "crew")
+    yield from _duplicates(
+        (w.id for w in site.maintenance_windows),
+        location,
+        "maintenance_windows",
+        site_path,
+        "maintenance window",
+    )
+    if site.tariff is not None:
+        for field in ("price_per_kwh", "gco2e_per_kwh"):
+            for hour, value in enumerate(getattr(site.tariff, field)):
+                if value < 0:
+                    yield Issue(
+                        "model.negative_value",
+                        f"tariff {field} at hour {hour} is negative ({value})",
+                        (*location, "tariff", field, hour),
+                        site_path,
+                        ">= 0",
+                    )
+
+
+def check_references(plant: PlantModel) -> list[Issue]:
+    """Return every cross-element problem of a schema-valid plant model."""
+    return list(_check(plant))
+
+
+def _check(plant: PlantModel) -> Iterator[Issue]:
+    root = plant.enterprise.id
+    classes = {c.id: c for c in plant.equipment_classes}
+    parts = {p.id for p in plant.parts}
+    sites = {s.id for s in plant.sites}
+    yield from _duplicates(
+        (c.id for c in plant.equipment_classes), (), "equipment_classes", "", "equipment class"
+    )
+    yield from _duplicates((p.id for p in plant.parts), (), "parts", "", "part")
+    yield from _duplicates((p.id for p in plant.products), (), "products", "", "product")
+    yield from _duplicates((s.id for s in plant.sites), (), "sites", root, "site")
+
+    for ci, cls in enumerate(plant.equipment_classes):
+        location: Location = ("equipment_classes", ci)
+        yield from _duplicates((t.name for t in cls.tags), location, "tags", cls.id, "tag")
+        yield from _duplicates(
+            (f.id for f in cls.failure_modes), location, "failure_modes", cls.id, "failure mode"
+        )
+        tag_names = {t.name for t in cls.tags}
+        for ti, tag in enumerate(cls.tags):
+            if not is_unit(tag.unit):
+                yield Issue(
+                    "model.unknown_unit",
+                    f"tag {tag.name!r} has unknown unit {tag.unit!r}",
+                    (*location, "tags", ti, "unit"),
+                    f"{cls.id}/{tag.name}",
+                    "a unit pint understands, e.g. degC, mm/s, bar, A, kW",
+                )
+            if tag.min is not None and tag.max is not None and tag.min > tag.max:
+                yield Issue(
+                    "model.bad_range",
+                    f"tag {tag.name!r} has min {tag.min} > max {tag.max}",
+                    (*location, "tags", ti, "min"),
+                    f"{cls.id}/{tag.name}",
+                    "min <= max",
+                )
+        for fi, mode in enumerate(cls.failure_modes):
+            for part_id, quantity in mode.parts.items():
+                if part_id not in parts:
+                    yield Issue(
+                        "model.unknown_part",
+                        f"failure mode {mode.id!r} uses unknown part {part_id!r}",
+                        (*location, "failure_modes", fi, "parts", part_id),
+                        f"{cls.id}/{mode.id}",
+                        "a part id from the parts section",
+                    )
+                if quantity <= 0:
+                    yield Issue(
+                        "model.negative_value",
+                        f"failure mode {mode.id!r} uses {quantity} of part {part_id!r}",
+                        (*location, "failure_modes", fi, "parts", part_id),
+                        f"{cls.id}/{mode.id}",
+                        "a quantity >= 1",
+                    )
+            for si, signal in enumerate(mode.signals):
+                if signal not in tag_names:
+                    yield Issue(
+                        "model.unknown_tag",
+                        f"failure mode {mode.id!r} names unknown signal {signal!r}",
+                        (*location, "failure_modes", fi, "signals", si),
+                        f"{cls.id}/{mode.id}",
+                        "one of the class's tags: " + (", ".join(sorted(tag_names)) or "none"),
+                    )
+
+    for pi, part in enumerate(plant.parts):
+        for site_id in part.stock:
+            if site_id not in sites:
+                yield Issue(
+                    "model.unknown_site",
+                    f"part {part.id!r} is stocked at unknown site {site_id!r}",
+                    ("parts", pi, "stock", site_id),
+                    part.id,
+                    "one of " + ", ".join(sorted(sites)),
+                )
+        if (
+            part.expedite_lead_time_days is not None
+            and part.expedite_lead_time_days > part.lead_time_days
+        ):
+            yield Issue(
+                "model.bad_lead_time",
+                f"part {part.id!r} expedites slower "
+                f"({part.expedite_lead_time_days} d) than normal ({part.lead_time_days} d)",
+                ("parts", pi, "expedite_lead_time_days"),
+                part.id,
+                "expedite lead time <= lead time",
+            )
+
+    line_cells: dict[str, set[str]] = {}
+    for si, site in enumerate(plant.sites):
+        site_loc: Location = ("sites", si)
+        site_path = f"{root}/{site.id}"
+        yield from _check_site_calendar(site, site_loc, site_path)
+        yield from _duplicates((a.id for a in site.areas), site_loc, "areas", site_path, "area")
+        for ai, area in enumerate(site.areas):
+            area_loc: Location = (*site_loc, "areas", ai)
+            area_path = f"{site_path}/{area.id}"
+            yield from _duplicates(
+                (ln.id for ln in area.lines), area_loc, "lines", area_path, "line"
+            )
+            for li, line in enumerate(area.lines):
+                line_loc: Location = (*area_loc, "lines", li)
+                line_path = f"{area_path}/{line.id}"
+                line_cells[f"{site.id}/{area.id}/{line.id}"] = {c.id for c in line.cells}
+                yield from _duplicates(
+                    (c.id for c in line.cells), line_loc, "cells", line_path, "cell"
+                )
+                for cj, cell in enumerate(line.cells):
+                    cell_loc: Location = (*line_loc, "cells", cj)
+                    cell_path = f"{line_path}/{cell.id}"
+                    yield from _duplicates(
+                        (e.id for e in cell.equipment),
+                        cell_loc,
+                        "equipment",
+                        cell_path,
+                        "equipment",
+                    )
+                    for ei, eq in enumerate(cell.equipment):
+                        eq_loc: Location = (*cell_loc, "equipment", ei)
+                        eq_path = f"{cell_path}/{eq.id}"
+                        eq_class = classes.get(eq.class_)
+                        if eq_class is None:
+                            yield Issue(
+                                "model.unknown_class",
+                                f"equipment {eq.id!r} has unknown class {eq.class_!r}",
+                                (*eq_loc, "class"),
+                                eq_path,
+                                "one of " + (", ".join(sorted(classes)) or "no classes"),
+                            )
+                            continue
+                        tags = {t.name: t for t in eq_class.tags}
+                        for ti, override in enumerate(eq.tags):
+                            definition = tags.get(override.name)
+                            if definition is None:
+                                yield Issue(
+                                    "model.unknown_tag",
+                                    f"tag {override.name!r} is not a tag of class {cls.id!r}",
+                                    (*eq_loc, "tags", ti, "name"),
+                                    f"{eq_path}/{override.name}",
+                                    "one of " + (", ".join(sorted(tags)) or "none"),
+                                )
+                            elif override.unit is not None:
+                                try:
+                                    conversion(override.unit, definition.unit)
+                                except UnitError as exc:
+                                    yield Issue(
+                                        "model.unit_mismatch",
+                                        str(exc),
+                                        (*eq_loc, "tags", ti, "unit"),
+                                        f"{eq_path}/{override.name}",
+                                        f"a unit convertible to {definition.unit}",
+                                    )
+
+    for pi, product in enumerate(plant.products):
+        stations: set[str] = set()
+        for ri, routing in enumerate(product.routings):
+            cells = line_cells.get(routing.line)
+            if cells is None:
+                yield Issue(
+                    "model.dangling_routing",
+                    f"product {product.id!r} is routed on unknown line {routing.line!r}",
+                    ("products", pi, "routings", ri, "line"),
+                    product.id,
+                    "a line path site/area/line, one of " + ", ".join(sorted(line_cells)[:8]),
+                )
+                continue
+            for sj, step in enumerate(routing.steps):
+                stations.add(step.cell)
+                if step.cell not in cells:
+                    yield Issue(
+                        "model.dangling_routing_step",
+                        f"routing step {sj + 1} of product {product.id!r} names cell "
+                        f"{step.cell!r}, which line {routing.line!r} does not have",
+                        ("products", pi, "routings", ri, "steps", sj, "cell"),
+                        f"{root}/{routing.line}",
+                        "one of " + ", ".join(sorted(cells)),
+                    )
+        for li, limit in enumerate(product.spec_limits):
+            if limit.lsl is not None and limit.usl is not None and limit.lsl >= limit.usl:
+                yield Issue(
+                    "model.bad_limits",
+                    f"spec limits of {limit.parameter!r}: lsl {limit.lsl} >= usl {limit.usl}",
+                    ("products", pi, "spec_limits", li),
+                    product.id,
+                    "lsl < usl",
+                )
+            if not is_unit(limit.unit):
+                yield Issue(
+                    "model.unknown_unit",
+                    f"parameter {limit.parameter!r} has unknown unit {limit.unit!r}",
+                    ("products", pi, "spec_limits", li, "unit"),
+                    product.id,
+                    "a unit pint understands",
+                )
+            if stations and limit.cell not in stations:
+                yield Issue(
+                    "model.unknown_station",
+                    f"parameter {limit.parameter!r} is measured "
+                    f"at cell {limit.cell!r}, which no routing of the product visits",
+                    ("products", pi, "spec_limits", li, "cell"),
+                    product.id,
+                    "one of " + ", ".join(sorted(stations)),
+                )

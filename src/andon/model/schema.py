@@ -1,0 +1,442 @@
+"""The ISA-95 plant model as typed, immutable values.
+
+One YAML document describes an enterprise: its equipment classes, spare parts, products
+and sites, and below each site the hierarchy area > line (or process cell) > cell (or
+unit) > equipment (ISA-95 / IEC 62264-1 role-based equipment hierarchy). Every element has
+an ``id``; its path is the ids joined by ``/``, e.g. ``acme/lyon/assembly/line1/press1``.
+
+Field docstrings are the reference: ``docs/model.md`` is generated from them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "Area",
+    "Cell",
+    "Crew",
+    "Criticality",
+    "Enterprise",
+    "Equipment",
+    "EquipmentClass",
+    "FailureMode",
+    "Line",
+    "LineKind",
+    "MaintenanceWindow",
+    "Meter",
+    "PlantModel",
+    "PowerByState",
+    "Product",
+    "Routing",
+    "RoutingStep",
+    "Shift",
+    "Site",
+    "SparePart",
+    "SpecLimit",
+    "TagDefinition",
+    "TagOverride",
+    "TagType",
+    "Tariff",
+    "Weekday",
+]
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64),
+]
+"""An element id: letters, digits, ``_``, ``-`` and ``.``; no ``/`` (it joins paths)."""
+
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+"""A local wall-clock time ``HH:MM``."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class Weekday(StrEnum):
+    """Days of the week, as written in shift calendars."""
+
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+ALL_DAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
+
+
+class TagType(StrEnum):
+    """Value type of a tag."""
+
+    FLOAT = "float"
+    INT = "int"
+    BOOL = "bool"
+
+
+class Criticality(StrEnum):
+    """ABC criticality of an asset: A stops the plant, C barely matters."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class LineKind(StrEnum):
+    """ISA-95 kind of a line-level element."""
+
+    PRODUCTION_LINE = "production_line"
+    PROCESS_CELL = "process_cell"
+
+
+class TagDefinition(_Frozen):
+    """A measured signal that every equipment of a class has."""
+
+    name: Identifier
+    """Tag name, the last segment of the tag path."""
+    type: TagType = TagType.FLOAT
+    """Value type."""
+    unit: str = "dimensionless"
+    """Engineering unit, any unit pint understands (``degC``, ``mm/s``, ``bar``, ``A``)."""
+    min: float | None = None
+    """Lowest valid value, in ``unit``; below it a sample is quarantined."""
+    max: float | None = None
+    """Highest valid value, in ``unit``; above it a sample is quarantined."""
+    rate_s: float = Field(default=60.0, gt=0)
+    """Expected interval between samples, seconds (historian rate)."""
+    description: str = ""
+    """What the tag measures, for people."""
+
+
+class TagOverride(_Frozen):
+    """How one equipment differs from its class for one tag (unit, OPC UA node)."""
+
+    name: Identifier
+    """Name of a tag of the equipment's class."""
+    unit: str | None = None
+    """Unit this equipment reports in; it must convert to the class's unit."""
+    node_id: str | None = None
+    """OPC UA node id that carries this tag, e.g. ``ns=2;s=Press1.Temp``."""
+
+
+class FailureMode(_Frozen):
+    """A way an equipment class fails, what it costs to repair and what shows it coming."""
+
+    id: Identifier
+    """Failure mode id, e.g. ``bearing_wear``."""
+    description: str = ""
+    """What fails, for people."""
+    mtbf_h: float = Field(gt=0)
+    """Mean operating hours between failures of this mode under nominal load, hours."""
+    repair_h: float = Field(gt=0)
+    """Mean time to repair once crew and parts are there, hours."""
+    preventive_h: float | None = Field(default=None, gt=0)
+    """Duration of a preventive intervention that restores health, hours (default: half repair)."""
+    parts: dict[Identifier, int] = Field(default_factory=dict)
+    """Spare parts used per repair: part id -> quantity."""
+    signals: tuple[Identifier, ...] = ()
+    """Tags of the class that show this mode developing (condition indicators)."""
+    repair_cost: float = Field(default=0.0, ge=0)
+    """Labour and service cost of one repair besides the parts, in the enterprise currency."""
+
+
+class PowerByState(_Frozen):
+    """Electrical power an equipment draws in each state, kW."""
+
+    off: float = Field(default=0.0, ge=0)
+    """Power when switched off, kW."""
+    idle: float = Field(default=0.0, ge=0)
+    """Power when on but not producing, kW."""
+    warmup: float = Field(default=0.0, ge=0)
+    """Power while warming up after a stop, kW."""
+    running: float = Field(default=0.0, ge=0)
+    """Power while producing at nominal load, kW."""
+    warmup_min: float = Field(default=0.0, ge=0)
+    """Warm-up duration after being off, minutes."""
+
+
+class EquipmentClass(_Frozen):
+    """A kind of equipment: its tags, its failure modes, its speed and its power."""
+
+    id: Identifier
+    """Class id, referenced by equipment."""
+    description: str = ""
+    """What the class is, for people."""
+    ideal_cycle_time_s: float | None = Field(default=None, gt=0)
+    """Ideal time to make one unit, seconds (ISO 22400-2 planned run time per item)."""
+    tags: tuple[TagDefinition, ...] = ()
+    """Signals every equipment of the class has."""
+    failure_modes: tuple[FailureMode, ...] = ()
+    """Ways the class fails."""
+    power_kw: PowerByState = PowerByState()
+    """Power draw by state."""
+
+
+class Meter(_Frozen):
+    """An energy or utility meter attached to an element; it measures everything below it."""
+
+    id: Identifier
+    """Meter id; its path is the owner's path plus this id."""
+    medium: Literal["electricity", "compressed_air", "steam", "cooling_water", "gas"] = (
+        "electricity"
+    )
+    """What the meter measures."""
+    interval_s: float = Field(default=900.0, gt=0)
+    """Metering interval, seconds (15 min by default, as utility meters report)."""
+
+
+class Equipment(_Frozen):
+    """One asset, the lowest level of the hierarchy."""
+
+    id: Identifier
+    """Equipment id."""
+    class_: Identifier = Field(alias="class")
+    """Id of the equipment class (written ``class`` in YAML)."""
+    description: str = ""
+    """What and where it is, for people."""
+    criticality: Criticality = Criticality.B
+    """ABC criticality."""
+    downtime_cost_per_hour: float = Field(default=0.0, ge=0)
+    """Cost of this equipment being down for an hour, in the enterprise currency."""
+    install_year: int | None = Field(default=None, ge=1900, le=2100)
+    """Year of installation (equipment age)."""
+    ideal_cycle_time_s: float | None = Field(default=None, gt=0)
+    """Overrides the class's ideal cycle time, seconds."""
+    tags: tuple[TagOverride, ...] = ()
+    """Per-tag differences from the class: unit, OPC UA node id."""
+    meters: tuple[Meter, ...] = ()
+    """Meters on this equipment alone."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class Cell(_Frozen):
+    """A work cell (discrete) or unit (batch): a station of a routing."""
+
+    id: Identifier
+    """Cell id, named by routing steps."""
+    description: str = ""
+    """What the cell does, for people."""
+    buffer_capacity: int = Field(default=0, ge=0)
+    """Units that can wait in front of this cell (finite buffer before the station)."""
+    equipment: tuple[Equipment, ...] = ()
+    """Equipment in the cell; parallel machines of one cell are redundant."""
+    meters: tuple[Meter, ...] = ()
+    """Meters on the whole cell."""
+
+
+class Line(_Frozen):
+    """A production line (discrete) or process cell (batch)."""
+
+    id: Identifier
+    """Line id."""
+    kind: LineKind = LineKind.PRODUCTION_LINE
+    """ISA-95 kind."""
+    description: str = ""
+    """What the line makes, for people."""
+    cells: tuple[Cell, ...] = ()
+    """Cells (or units) in flow order."""
+    meters: tuple[Meter, ...] = ()
+    """Meters on the whole line."""
+
+
+class Area(_Frozen):
+    """An area of a site (assembly, machining, utilities)."""
+
+    id: Identifier
+    """Area id."""
+    description: str = ""
+    """What happens in the area, for people."""
+    lines: tuple[Line, ...] = ()
+    """Lines or process cells of the area."""
+    meters: tuple[Meter, ...] = ()
+    """Meters on the whole area."""
+
+
+class Shift(_Frozen):
+    """A shift of a site's calendar, in local time; ``end`` before ``start`` crosses midnight."""
+
+    id: Identifier
+    """Shift id, e.g. ``early``."""
+    start: ClockTime
+    """Local start time ``HH:MM``."""
+    end: ClockTime
+    """Local end time ``HH:MM``."""
+    days: tuple[Weekday, ...] = ALL_DAYS
+    """Days on which the shift starts."""
+    breaks: tuple[tuple[ClockTime, ClockTime], ...] = ()
+    """Planned breaks inside the shift, local ``[start, end]`` pairs (planned down time)."""
+
+
+class Crew(_Frozen):
+    """A maintenance crew of a site."""
+
+    id: Identifier
+    """Crew id."""
+    size: int = Field(default=1, ge=1)
+    """Technicians in the crew; each works one intervention at a time."""
+    shifts: tuple[Identifier, ...] = ()
+    """Shifts the crew works; empty means every shift."""
+    skills: tuple[Identifier, ...] = ()
+    """Equipment classes the crew can repair; empty means all."""
+    hourly_cost: float = Field(default=0.0, ge=0)
+    """Cost of one technician hour, in the enterprise currency."""
+
+
+class MaintenanceWindow(_Frozen):
+    """A recurring local time slot when planned maintenance can stop equipment cheaply."""
+
+    id: Identifier
+    """Window id, named in plans ("the Saturday window")."""
+    day: Weekday
+    """Day the window starts."""
+    start: ClockTime
+    """Local start time."""
+    duration_h: float = Field(gt=0, le=168)
+    """Length of the window, hours."""
+
+
+class Tariff(_Frozen):
+    """Electricity price and grid carbon intensity by local hour of day."""
+
+    price_per_kwh: tuple[float, ...] = Field(min_length=24, max_length=24)
+    """Price per kWh for each local hour 0..23, in the enterprise currency."""
+    gco2e_per_kwh: tuple[float, ...] = Field(min_length=24, max_length=24)
+    """Grid carbon intensity for each local hour 0..23, gCO2e per kWh."""
+    weekend_factor: float = Field(default=1.0, gt=0)
+    """Multiplier on prices on Saturday and Sunday."""
+
+
+class Site(_Frozen):
+    """A plant: its calendar, crews, tariff and areas."""
+
+    id: Identifier
+    """Site id."""
+    name: str = ""
+    """Display name."""
+    timezone: str = "UTC"
+    """IANA time zone, e.g. ``Europe/Paris``; shifts and windows are in it."""
+    shifts: tuple[Shift, ...] = ()
+    """Shift calendar; time outside every shift is not planned for production."""
+    crews: tuple[Crew, ...] = ()
+    """Maintenance crews."""
+    maintenance_windows: tuple[MaintenanceWindow, ...] = ()
+    """Recurring windows for planned maintenance."""
+    tariff: Tariff | None = None
+    """Electricity tariff and grid carbon by hour."""
+    areas: tuple[Area, ...] = ()
+    """Areas of the site."""
+    meters: tuple[Meter, ...] = ()
+    """Meters on the whole site (the utility meter)."""
+
+
+class SparePart(_Frozen):
+    """A spare part: what it costs, where it is stocked, how long it takes to come."""
+
+    id: Identifier
+    """Part number."""
+    description: str = ""
+    """What the part is."""
+    unit_cost: float = Field(ge=0)
+    """Cost of one part, in the enterprise currency."""
+    lead_time_days: float = Field(ge=0)
+    """Normal delivery time, days."""
+    expedite_lead_time_days: float | None = Field(default=None, ge=0)
+    """Delivery time when expedited, days; none means it cannot be expedited."""
+    expedite_cost: float = Field(default=0.0, ge=0)
+    """Extra cost of expediting one order, in the enterprise currency."""
+    holding_cost_per_year: float = Field(default=0.0, ge=0)
+    """Cost of keeping one part in stock for a year (capital, space)."""
+    stock: dict[Identifier, int] = Field(default_factory=dict)
+    """Parts on hand per site id at the start."""
+    reorder_point: int = Field(default=0, ge=0)
+    """Stock at or below which a replenishment order is placed."""
+
+
+class SpecLimit(_Frozen):
+    """Specification limits of one process parameter measured at one station."""
+
+    parameter: Identifier
+    """Parameter name as it appears in unit records."""
+    cell: Identifier
+    """Cell (station) id of the routing where the parameter is measured."""
+    unit: str = "dimensionless"
+    """Engineering unit of the parameter."""
+    target: float | None = None
+    """Nominal value."""
+    lsl: float | None = None
+    """Lower specification limit."""
+    usl: float | None = None
+    """Upper specification limit."""
+
+
+class RoutingStep(_Frozen):
+    """One step of a product's routing on a line."""
+
+    cell: Identifier
+    """Cell id of the line that does this step."""
+    cycle_time_s: float | None = Field(default=None, gt=0)
+    """Ideal cycle time of this product at this step, seconds (default: the equipment's)."""
+    setup_min: float = Field(default=0.0, ge=0)
+    """Changeover time into this product at this step, minutes."""
+
+
+class Routing(_Frozen):
+    """How a product flows through one line."""
+
+    line: str
+    """Path of the line below the enterprise, ``site/area/line``."""
+    steps: tuple[RoutingStep, ...] = Field(min_length=1)
+    """Steps in flow order."""
+
+
+class Product(_Frozen):
+    """A product: where it is made, how fast, to what specification."""
+
+    id: Identifier
+    """Product id (material number)."""
+    description: str = ""
+    """What the product is."""
+    unit_price: float = Field(default=0.0, ge=0)
+    """Contribution margin of one good unit, in the enterprise currency."""
+    scrap_cost: float = Field(default=0.0, ge=0)
+    """Cost of one scrapped unit."""
+    routings: tuple[Routing, ...] = ()
+    """Lines that can make it, each with its steps."""
+    spec_limits: tuple[SpecLimit, ...] = ()
+    """Specification limits of process parameters."""
+    mix: float = Field(default=1.0, ge=0)
+    """Relative share of demand (for simulated order mixes)."""
+
+
+class Enterprise(_Frozen):
+    """The top of the hierarchy."""
+
+    id: Identifier
+    """Enterprise id, the first segment of every path."""
+    name: str = ""
+    """Display name."""
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    """ISO 4217 currency of every amount in the model."""
+
+
+class PlantModel(_Frozen):
+    """A whole plant model document."""
+
+    enterprise: Enterprise
+    """The enterprise."""
+    equipment_classes: tuple[EquipmentClass, ...] = ()
+    """Kinds of equipment."""
+    parts: tuple[SparePart, ...] = ()
+    """Spare parts."""
+    products: tuple[Product, ...] = ()
+    """Products."""
+    sites: tuple[Site, ...] = ()
+    """Sites (plants)."""

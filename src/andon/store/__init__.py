@@ -1,0 +1,23 @@
+"""andon's storage: the Store protocol and its implementations.
+
+>>> from andon.store import open_store
+>>> store = open_store("duckdb://:memory:")
+>>> store.dialect
+'duckdb'
+"""
+
+from __future__ import annotations
+
+from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, Store, TimeArg, WriteResult
+from andon.store.duckdb import DuckDBStore
+from andon.store.open import open_store
+
+__all__ = [
+    "QUARANTINE_SCHEMA",
+    "STATE_INTERVAL_SCHEMA",
+    "DuckDBStore",
+    "Store",
+    "TimeArg",
+    "WriteResult",
+    "open_store",
+]

@@ -1,0 +1,156 @@
+"""The Store protocol: what every layer may ask of andon's storage, with typed results.
+
+Two implementations pass one parametrised test suite: :class:`~andon.store.duckdb.DuckDBStore`
+(embedded, the default) and :class:`~andon.store.postgres.PostgresStore` (server). Queries
+that apps need are methods here, not SQL strings scattered through apps.
+
+Every time argument is UTC microseconds since the epoch (an ``int``) or an aware datetime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import pyarrow as pa
+
+from andon.records import TS_TYPE, RecordKind
+
+__all__ = [
+    "QUARANTINE_SCHEMA",
+    "STATE_INTERVAL_SCHEMA",
+    "Store",
+    "TimeArg",
+    "WriteResult",
+]
+
+TimeArg = int | dt.datetime | None
+"""A bound of a time range: UTC microseconds, an aware datetime, or ``None`` for open."""
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("received_at", TS_TYPE, nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("ts", TS_TYPE),
+        pa.field("path", pa.string()),
+        pa.field("reason", pa.string(), nullable=False),  # stable code, e.g. "unknown_path"
+        pa.field("detail", pa.string()),  # for people: what was wrong and what was expected
+        pa.field("record", pa.string()),  # the rejected row as JSON, so nothing is lost
+    ]
+)
+"""Rows that failed a contract, each with its reason and the original record."""
+
+STATE_INTERVAL_SCHEMA = pa.schema(
+    [
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("state", pa.string(), nullable=False),
+        pa.field("reason", pa.string()),
+        pa.field("start", TS_TYPE, nullable=False),
+        pa.field("end", TS_TYPE, nullable=False),
+    ]
+)
+"""State intervals: each state record lasts until the next record of the same equipment."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a write did: rows written, rows already there (duplicates), batch already seen."""
+
+    kind: RecordKind
+    written: int
+    duplicates: int
+    batch_seen: bool = False
+
+
+@runtime_checkable
+class Store(Protocol):
+    """andon's storage: idempotent writes of canonical records, quarantine, typed queries."""
+
+    @property
+    def dialect(self) -> str:
+        """``"duckdb"`` or ``"postgres"``."""
+        ...
+
+    def write(
+        self, kind: RecordKind, table: pa.Table, *, batch_id: str | None = None
+    ) -> WriteResult:
+        """Write a batch of one record kind, idempotently by natural key, all or nothing.
+
+        ``batch_id`` names the batch (a connector's message id, a file chunk): a batch id seen
+        before is skipped whole without touching rows. Without it, rows are deduplicated by
+        their natural key.
+        """
+        ...
+
+    def quarantine(self, table: pa.Table) -> int:
+        """Append rejected rows (``QUARANTINE_SCHEMA``); return how many were stored."""
+        ...
+
+    def records(
+        self,
+        kind: RecordKind,
+        *,
+        path_prefix: str | None = None,
+        start: TimeArg = None,
+        end: TimeArg = None,
+        limit: int | None = None,
+    ) -> pa.Table:
+        """Return records of a kind at or below ``path_prefix``, ``start <= ts < end``, by ts."""
+        ...
+
+    def samples(
+        self,
+        *,
+        path_prefix: str | None = None,
+        tags: Sequence[str] | None = None,
+        start: TimeArg = None,
+        end: TimeArg = None,
+    ) -> pa.Table:
+        """Return samples (ts, path, value, quality) of tags below a prefix or named exactly."""
+        ...
+
+    def latest_samples(self, *, path_prefix: str | None = None) -> pa.Table:
+        """Return the newest sample of each tag below a prefix (path, ts, value, quality)."""
+        ...
+
+    def state_intervals(
+        self, *, path_prefix: str | None = None, start: TimeArg = None, end: TimeArg = None
+    ) -> pa.Table:
+        """Return state intervals (``STATE_INTERVAL_SCHEMA``) clipped to ``[start, end)``.
+
+        The last state of an equipment lasts until ``end`` (zero length when ``end`` is open).
+        """
+        ...
+
+    def quarantined(
+        self, *, start: TimeArg = None, end: TimeArg = None, reason: str | None = None
+    ) -> pa.Table:
+        """Return quarantined rows received in a time range (``QUARANTINE_SCHEMA``)."""
+        ...
+
+    def quarantine_summary(self) -> pa.Table:
+        """Return quarantined row counts by kind, source and reason."""
+        ...
+
+    def count_rows(self, kind: RecordKind) -> int:
+        """Return how many records of a kind are stored."""
+        ...
+
+    def write_table(self, name: str, table: pa.Table) -> None:
+        """Append an auxiliary table (ground truth, fitted artifacts); created on first use."""
+        ...
+
+    def read_table(self, name: str) -> pa.Table:
+        """Return an auxiliary table written with :meth:`write_table`."""
+        ...
+
+    def schema_version(self) -> int:
+        """Return the version of the applied schema migrations."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...

@@ -1,0 +1,322 @@
+"""The embedded store on DuckDB: one file (or memory), Arrow in and out, no server."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from andon.errors import StoreError
+from andon.records import NATURAL_KEYS, PATH_COLUMNS, RecordKind, schema_of, to_micros
+from andon.store._conform import conform
+from andon.store._sql import MIGRATIONS, column_sql, table_name
+from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
+
+__all__ = ["DuckDBStore"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def _micros(value: TimeArg) -> int | None:
+    return None if value is None else to_micros(value)
+
+
+class DuckDBStore:
+    """andon's default store: a DuckDB database file, or memory when ``path`` is ``None``.
+
+    >>> store = DuckDBStore(None)
+    >>> store.schema_version()
+    1
+    """
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = None if path is None else Path(path)
+        try:
+            self._con = duckdb.connect(
+                ":memory:" if path is None else str(path), read_only=read_only
+            )
+        except duckdb.Error as exc:
+            msg = f"cannot open DuckDB store at {path}: {exc}"
+            raise StoreError(msg) from exc
+        self._lock = threading.RLock()
+        self._con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self._migrate()
+
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect, ``"duckdb"``."""
+        return "duckdb"
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The underlying connection, for andon's own repositories (decisions, audit)."""
+        return self._con
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            current = self.schema_version()
+            for migration in MIGRATIONS:
+                if migration.version <= current:
+                    continue
+                self._con.begin()
+                try:
+                    for statement in migration.statements("duckdb"):
+                        self._con.execute(statement)
+                    self._con.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                        [migration.version, migration.description],
+                    )
+                    self._con.commit()
+                except duckdb.Error as exc:
+                    self._con.rollback()
+                    msg = f"migration {migration.version} failed: {exc}"
+                    raise StoreError(msg) from exc
+
+    def schema_version(self) -> int:
+        """Return the highest applied migration."""
+        with self._lock:
+            row = self._con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
+            result = row.fetchone()
+        return int(result[0]) if result else 0
+
+    def write(
+        self, kind: RecordKind, table: pa.Table, *, batch_id: str | None = None
+    ) -> WriteResult:
+        """Write a batch idempotently, all or nothing (see :class:`andon.store.Store`)."""
+        kind = RecordKind(kind)
+        batch = conform(kind, table)
+        if batch.num_rows == 0:
+            return WriteResult(kind, 0, 0)
+        target = table_name(kind)
+        keys = NATURAL_KEYS[kind]
+        with self._lock:
+            con = self._con
+            con.begin()
+            try:
+                if batch_id is not None:
+                    seen = con.execute(
+                        "SELECT 1 FROM store_batches WHERE kind = ? AND batch_id = ?",
+                        [kind.value, batch_id],
+                    ).fetchone()
+                    if seen:
+                        con.rollback()
+                        return WriteResult(kind, 0, batch.num_rows, batch_seen=True)
+                con.register("_andon_batch", batch)
+                ts_min, ts_max = con.execute(
+                    "SELECT min(ts), max(ts) FROM _andon_batch"
+                ).fetchone() or (None, None)
+                overlap = con.execute(
+                    f"SELECT 1 FROM {target} WHERE ts BETWEEN ? AND ? LIMIT 1", [ts_min, ts_max]
+                ).fetchone()
+                key_list = ", ".join(f'"{k}"' for k in keys)
+                distinct = f"SELECT DISTINCT ON ({key_list}) * FROM _andon_batch"
+                if overlap:
+                    join = " AND ".join(f'e."{k}" = b."{k}"' for k in keys)
+                    sql = (
+                        f"INSERT INTO {target} SELECT b.* FROM ({distinct}) b WHERE NOT EXISTS "
+                        f"(SELECT 1 FROM {target} e WHERE e.ts BETWEEN ? AND ? AND {join})"
+                    )
+                    inserted = con.execute(sql, [ts_min, ts_max]).fetchone()
+                else:
+                    inserted = con.execute(f"INSERT INTO {target} {distinct}").fetchone()
+                written = int(inserted[0]) if inserted else 0
+                if batch_id is not None:
+                    con.execute(
+                        "INSERT INTO store_batches VALUES (?, ?, ?, now())",
+                        [kind.value, batch_id, batch.num_rows],
+                    )
+                con.unregister("_andon_batch")
+                con.commit()
+            except duckdb.Error as exc:
+                con.rollback()
+                msg = f"writing {batch.num_rows} {kind.value} records failed: {exc}"
+                raise StoreError(msg) from exc
+        return WriteResult(kind, written, batch.num_rows - written)
+
+    def quarantine(self, table: pa.Table) -> int:
+        """Append rejected rows with their reasons."""
+        if table.num_rows == 0:
+            return 0
+        rows = table.select(QUARANTINE_SCHEMA.names).cast(QUARANTINE_SCHEMA)
+        with self._lock:
+            try:
+                self._con.register("_andon_quarantine", rows)
+                self._con.execute("INSERT INTO quarantine SELECT * FROM _andon_quarantine")
+                self._con.unregister("_andon_quarantine")
+            except duckdb.Error as exc:
+                msg = f"writing {rows.num_rows} quarantined rows failed: {exc}"
+                raise StoreError(msg) from exc
+        return int(rows.num_rows)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        with self._lock:
+            try:
+                return self._con.execute(sql, list(params)).to_arrow_table()
+            except duckdb.Error as exc:
+                msg = f"query failed: {exc}"
+                raise StoreError(msg) from exc
+
+    @staticmethod
+    def _where(
+        path_column: str | None, path_prefix: str | None, start: TimeArg, end: TimeArg
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if path_prefix and path_column:
+            prefix = path_prefix.rstrip("/")
+            clauses.append(f'("{path_column}" = ? OR starts_with("{path_column}", ?))')
+            params.extend([prefix, prefix + "/"])
+        if start is not None:
+            clauses.append("ts >= make_timestamptz(?)")
+            params.append(_micros(start))
+        if end is not None:
+            clauses.append("ts < make_timestamptz(?)")
+            params.append(_micros(end))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _typed(self, kind: RecordKind, table: pa.Table) -> pa.Table:
+        return table.cast(schema_of(kind))
+
+    def records(
+        self,
+        kind: RecordKind,
+        *,
+        path_prefix: str | None = None,
+        start: TimeArg = None,
+        end: TimeArg = None,
+        limit: int | None = None,
+    ) -> pa.Table:
+        """Return records of a kind below a path prefix in ``[start, end)``, ordered by ts."""
+        kind = RecordKind(kind)
+        where, params = self._where(PATH_COLUMNS.get(kind), path_prefix, start, end)
+        sql = f"SELECT * FROM {table_name(kind)}{where} ORDER BY ts, seq"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self._typed(kind, self._query(sql, params))
+
+    def samples(
+        self,
+        *,
+        path_prefix: str | None = None,
+        tags: Sequence[str] | None = None,
+        start: TimeArg = None,
+        end: TimeArg = None,
+    ) -> pa.Table:
+        """Return samples (ts, path, value, quality) below a prefix or of named tags."""
+        where, params = self._where("path", path_prefix, start, end)
+        if tags:
+            where += (" AND " if where else " WHERE ") + "list_contains(?, path)"
+            params.append(list(tags))
+        return self._query(
+            f"SELECT ts, path, value, quality FROM rec_sample{where} ORDER BY path, ts", params
+        )
+
+    def latest_samples(self, *, path_prefix: str | None = None) -> pa.Table:
+        """Return the newest sample of each tag below a prefix."""
+        where, params = self._where("path", path_prefix, None, None)
+        return self._query(
+            "SELECT path, arg_max(ts, ts) AS ts, arg_max(value, ts) AS value, "
+            f"arg_max(quality, ts) AS quality FROM rec_sample{where} GROUP BY path ORDER BY path",
+            params,
+        )
+
+    def state_intervals(
+        self, *, path_prefix: str | None = None, start: TimeArg = None, end: TimeArg = None
+    ) -> pa.Table:
+        """Return state intervals clipped to ``[start, end)``; see :class:`andon.store.Store`."""
+        path_where, params = self._where("path", path_prefix, None, None)
+        start_us, end_us = _micros(start), _micros(end)
+        lo = "s" if start_us is None else f"make_timestamptz({int(start_us)})"
+        hi = "coalesce(e, s)" if end_us is None else f"make_timestamptz({int(end_us)})"
+        finish = "coalesce(e, s)" if end_us is None else f"least(coalesce(e, {hi}), {hi})"
+        sql = f"""
+            WITH ordered AS (
+                SELECT path, state, reason, ts AS s,
+                       lead(ts) OVER (PARTITION BY path ORDER BY ts, seq) AS e
+                FROM rec_state{path_where}
+            ), clipped AS (
+                SELECT path, state, reason, greatest(s, {lo}) AS start, {finish} AS "end"
+                FROM ordered
+            )
+            SELECT * FROM clipped WHERE "end" > start ORDER BY path, start
+        """
+        return self._query(sql, params).cast(STATE_INTERVAL_SCHEMA)
+
+    def quarantined(
+        self, *, start: TimeArg = None, end: TimeArg = None, reason: str | None = None
+    ) -> pa.Table:
+        """Return quarantined rows received in ``[start, end)``."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            clauses.append("received_at >= make_timestamptz(?)")
+            params.append(_micros(start))
+        if end is not None:
+            clauses.append("received_at < make_timestamptz(?)")
+            params.append(_micros(end))
+        if reason is not None:
+            clauses.append("reason = ?")
+            params.append(reason)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._query(f"SELECT * FROM quarantine{where} ORDER BY received_at", params).cast(
+            QUARANTINE_SCHEMA
+        )
+
+    def quarantine_summary(self) -> pa.Table:
+        """Return quarantined row counts by kind, source and reason."""
+        return self._query(
+            "SELECT kind, source, reason, count(*) AS rows FROM quarantine "
+            "GROUP BY ALL ORDER BY rows DESC, kind, reason"
+        )
+
+    def count_rows(self, kind: RecordKind) -> int:
+        """Return how many records of a kind are stored."""
+        table = self._query(f"SELECT count(*) AS n FROM {table_name(RecordKind(kind))}")
+        return int(table.column("n")[0].as_py())
+
+    def write_table(self, name: str, table: pa.Table) -> None:
+        """Append an auxiliary table (``aux_<name>``), created from the first batch's schema."""
+        if not _NAME.match(name):
+            msg = f"auxiliary table name {name!r} must be lower-case letters, digits and _"
+            raise StoreError(msg)
+        with self._lock:
+            con = self._con
+            con.begin()
+            try:
+                con.execute(f"CREATE TABLE IF NOT EXISTS aux_{name} ({column_sql(table.schema)})")
+                con.register("_andon_aux", table)
+                con.execute(f"INSERT INTO aux_{name} BY NAME SELECT * FROM _andon_aux")
+                con.unregister("_andon_aux")
+                con.commit()
+            except duckdb.Error as exc:
+                con.rollback()
+                msg = f"writing auxiliary table {name!r} failed: {exc}"
+                raise StoreError(msg) from exc
+
+    def read_table(self, name: str) -> pa.Table:
+        """Return an auxiliary table written with :meth:`write_table`."""
+        if not _NAME.match(name):
+            msg = f"auxiliary table name {name!r} must be lower-case letters, digits and _"
+            raise StoreError(msg)
+        return self._query(f"SELECT * FROM aux_{name}")
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
