@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -149,6 +150,18 @@ class Store(Protocol):
 
     def schema_version(self) -> int:
         """Return the version of the applied schema migrations."""
+        ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run one statement of andon's own repositories (decisions, audit, users).
+
+        Placeholders are ``?`` in both dialects. Apps never call this: their queries are the
+        typed methods above. Inside :meth:`transaction` the statement joins that transaction.
+        """
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Return a context in which every :meth:`execute` commits together or not at all."""
         ...
 
     def close(self) -> None:

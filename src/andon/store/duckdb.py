@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +310,27 @@ class DuckDBStore:
             msg = f"auxiliary table name {name!r} must be lower-case letters, digits and _"
             raise StoreError(msg)
         return self._query(f"SELECT * FROM aux_{name}")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run one statement with ``?`` placeholders; return its rows (empty for DML)."""
+        with self._lock:
+            try:
+                return self._con.execute(sql, list(params)).to_arrow_table()
+            except duckdb.Error as exc:
+                msg = f"statement failed: {exc}"
+                raise StoreError(msg) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commit every statement inside together, or roll all back on an exception."""
+        with self._lock:
+            self._con.begin()
+            try:
+                yield
+            except BaseException:
+                self._con.rollback()
+                raise
+            self._con.commit()
 
     def close(self) -> None:
         """Close the database."""
