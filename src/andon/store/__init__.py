@@ -11,11 +11,13 @@ from __future__ import annotations
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, Store, TimeArg, WriteResult
 from andon.store.duckdb import DuckDBStore
 from andon.store.open import open_store
+from andon.store.postgres import PostgresStore
 
 __all__ = [
     "QUARANTINE_SCHEMA",
     "STATE_INTERVAL_SCHEMA",
     "DuckDBStore",
+    "PostgresStore",
     "Store",
     "TimeArg",
     "WriteResult",

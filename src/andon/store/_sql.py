@@ -10,7 +10,7 @@ import pyarrow as pa
 from andon.records import KIND_SCHEMAS, NATURAL_KEYS, PATH_COLUMNS, RecordKind
 from andon.store.base import QUARANTINE_SCHEMA
 
-__all__ = ["MIGRATIONS", "Migration", "column_sql", "table_name"]
+__all__ = ["MIGRATIONS", "Migration", "column_sql", "key_index_columns", "table_name"]
 
 
 def table_name(kind: RecordKind) -> str:
@@ -48,19 +48,39 @@ class Migration:
     statements: Callable[[str], list[str]]
 
 
+def key_index_columns(kind: RecordKind) -> tuple[str, ...]:
+    """Return the natural key ordered for PostgreSQL's unique index: source, ts, the rest.
+
+    ``source`` then ``ts`` first makes the overlap probe of a batch (its sources and time
+    range) one index range scan, and keeps inserts from one source in time order at the
+    right edge of the index.
+    """
+    rest = tuple(k for k in NATURAL_KEYS[kind] if k not in {"source", "ts"})
+    return ("source", "ts", *rest)
+
+
+def _postgres_indexes(kind: RecordKind) -> list[str]:
+    table = table_name(kind)
+    statements = []
+    path = PATH_COLUMNS.get(kind)
+    if path is not None:
+        # Byte order (COLLATE "C") makes a path prefix one index range whatever the
+        # database's collation.
+        statements.append(
+            f'CREATE INDEX IF NOT EXISTS {table}_path_ts ON {table} ("{path}" COLLATE "C", ts)'
+        )
+    keys = ", ".join(f'"{k}"' for k in key_index_columns(kind))
+    statements.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_key ON {table} ({keys})")
+    return statements
+
+
 def _initial(dialect: str) -> list[str]:
     statements = []
     for kind, schema in KIND_SCHEMAS.items():
         table = table_name(kind)
         statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({column_sql(schema)})")
-        path = PATH_COLUMNS.get(kind)
-        if path is not None and dialect == "postgres":
-            statements.append(
-                f'CREATE INDEX IF NOT EXISTS {table}_path_ts ON {table} ("{path}", ts)'
-            )
         if dialect == "postgres":
-            keys = ", ".join(f'"{k}"' for k in NATURAL_KEYS[kind])
-            statements.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_key ON {table} ({keys})")
+            statements.extend(_postgres_indexes(kind))
     statements.append(f"CREATE TABLE IF NOT EXISTS quarantine ({column_sql(QUARANTINE_SCHEMA)})")
     statements.append(
         "CREATE TABLE IF NOT EXISTS store_batches (kind TEXT NOT NULL, batch_id TEXT NOT NULL, "

@@ -1,0 +1,493 @@
+"""The server store on PostgreSQL (psycopg 3): COPY in, COPY out, one schema per store.
+
+A batch goes in with COPY. When the store holds nothing of the batch's sources in its time
+range (the common case: a source delivers in time order), COPY lands the rows straight in
+the record table and the unique natural-key index only confirms them. Otherwise the batch is
+copied into a temporary staging table and moved with ``INSERT ... ON CONFLICT DO NOTHING``.
+Either way the write is one transaction: all of it or nothing.
+
+TimescaleDB hypertables are made of the record tables when the extension is installed in
+the database; without it, plain tables with a ``(path, ts)`` index serve the same queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+from psycopg import errors as pg_errors
+from psycopg.types.string import TextLoader
+
+from andon.errors import StoreError
+from andon.records import KIND_SCHEMAS, PATH_COLUMNS, TS_TYPE, RecordKind, schema_of, to_micros
+from andon.store._conform import conform
+from andon.store._pgio import arrow_from_rows, from_csv, qmark_to_pyformat, to_csv
+from andon.store._sql import MIGRATIONS, column_sql, table_name
+from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
+
+__all__ = ["PostgresStore"]
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+_SAMPLE_VIEW = pa.schema(
+    [
+        pa.field("ts", TS_TYPE),
+        pa.field("path", pa.string()),
+        pa.field("value", pa.float64()),
+        pa.field("quality", pa.string()),
+    ]
+)
+_LATEST_VIEW = pa.schema([_SAMPLE_VIEW.field(n) for n in ("path", "ts", "value", "quality")])
+_SUMMARY_VIEW = pa.schema(
+    [
+        pa.field("kind", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("rows", pa.int64()),
+    ]
+)
+
+
+def _when(value: TimeArg) -> dt.datetime | None:
+    """Return a bound as an aware datetime, exact to the microsecond."""
+    if value is None:
+        return None
+    return _EPOCH + dt.timedelta(microseconds=to_micros(value))
+
+
+def _select_list(schema: pa.Schema) -> str:
+    """Return a SELECT list that sends timestamps as integer microseconds (exact on the wire)."""
+    return ", ".join(
+        f'(extract(epoch FROM "{f.name}") * 1000000)::int8 AS "{f.name}"'
+        if pa.types.is_timestamp(f.type)
+        else f'"{f.name}"'
+        for f in schema
+    )
+
+
+def _check_name(what: str, name: str) -> None:
+    if not _NAME.match(name):
+        msg = f"{what} {name!r} must be lower-case letters, digits and _ (at most 63)"
+        raise StoreError(msg)
+
+
+class PostgresStore:
+    """andon's server store: a PostgreSQL database, every table in one schema.
+
+    ``schema`` is created if missing; several stores (sites, tests) can share one database
+    in different schemas. :meth:`drop_schema` removes a store's schema and all it holds.
+    """
+
+    def __init__(self, url: str, *, schema: str = "public") -> None:
+        _check_name("schema", schema)
+        self.schema = schema
+        self._url = url
+        self._lock = threading.RLock()
+        try:
+            self._conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            msg = f"cannot connect to PostgreSQL at {_redact(url)}: {exc}"
+            raise StoreError(msg) from exc
+        for json_type in ("json", "jsonb"):  # JSON stays text, as in DuckDB's results
+            self._conn.adapters.register_loader(json_type, TextLoader)
+        try:
+            self._conn.execute("SET TimeZone = 'UTC'")
+            self._migrate()
+        except psycopg.Error as exc:
+            self._conn.close()
+            msg = f"cannot prepare schema {schema!r}: {exc}"
+            raise StoreError(msg) from exc
+        except StoreError:
+            self._conn.close()
+            raise
+
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect, ``"postgres"``."""
+        return "postgres"
+
+    @property
+    def connection(self) -> psycopg.Connection[Any]:
+        """The underlying connection (autocommit outside :meth:`transaction`)."""
+        return self._conn
+
+    @property
+    def timescale(self) -> bool:
+        """Whether the TimescaleDB extension is installed (record tables are hypertables)."""
+        return self._timescale_schema is not None
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        conn = self._conn
+        schema = self.schema
+        with self._lock, conn.transaction():
+            # One migrator per schema at a time; the others wait and then see it done.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"andon:{schema}"])
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            conn.execute(f'SET search_path TO "{schema}"')
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            current = self.schema_version()
+            for migration in MIGRATIONS:
+                if migration.version <= current:
+                    continue
+                try:
+                    for statement in migration.statements("postgres"):
+                        conn.execute(statement)
+                except psycopg.Error as exc:
+                    msg = f"migration {migration.version} failed: {exc}"
+                    raise StoreError(msg) from exc
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (%s, %s, now())",
+                    [migration.version, migration.description],
+                )
+            row = conn.execute(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                "ON n.oid = e.extnamespace WHERE e.extname = 'timescaledb'"
+            ).fetchone()
+            self._timescale_schema: str | None = None if row is None else str(row[0])
+            if self._timescale_schema is not None:
+                for kind in KIND_SCHEMAS:
+                    conn.execute(
+                        f'SELECT "{self._timescale_schema}".create_hypertable('
+                        "%s::regclass, 'ts', if_not_exists => TRUE, migrate_data => TRUE)",
+                        [f'"{schema}".{table_name(kind)}'],
+                    )
+
+    def schema_version(self) -> int:
+        """Return the highest applied migration."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def drop_schema(self) -> None:
+        """Drop this store's schema with everything in it, and close the store."""
+        with self._lock:
+            self._conn.close()  # ends any open transaction that would hold locks
+            try:
+                with psycopg.connect(self._url, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+            except psycopg.Error as exc:
+                msg = f"cannot drop schema {self.schema!r}: {exc}"
+                raise StoreError(msg) from exc
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def write(
+        self, kind: RecordKind, table: pa.Table, *, batch_id: str | None = None
+    ) -> WriteResult:
+        """Write a batch idempotently, all or nothing (see :class:`andon.store.Store`)."""
+        kind = RecordKind(kind)
+        batch = conform(kind, table)
+        rows = int(batch.num_rows)
+        if rows == 0:
+            return WriteResult(kind, 0, 0)
+        payload = to_csv(batch)
+        bounds = pc.min_max(batch.column("ts"))
+        low, high = _when(bounds["min"].value), _when(bounds["max"].value)
+        sources = pc.unique(batch.column("source")).to_pylist()
+        target = table_name(kind)
+        conn = self._conn
+        with self._lock:
+            try:
+                with conn.transaction():
+                    if batch_id is not None:
+                        ledger = conn.execute(
+                            "INSERT INTO store_batches VALUES (%s, %s, %s, now()) "
+                            "ON CONFLICT DO NOTHING",
+                            [kind.value, batch_id, rows],
+                        )
+                        if ledger.rowcount == 0:
+                            return WriteResult(kind, 0, rows, batch_seen=True)
+                    overlap = conn.execute(
+                        f"SELECT 1 FROM {target} WHERE source = ANY(%s) "
+                        "AND ts >= %s AND ts <= %s LIMIT 1",
+                        [sources, low, high],
+                    ).fetchone()
+                    written = None if overlap else self._copy_fresh(target, payload)
+                    if written is None:
+                        written = self._merge(target, payload)
+            except psycopg.Error as exc:
+                msg = f"writing {rows} {kind.value} records failed: {exc}"
+                raise StoreError(msg) from exc
+        return WriteResult(kind, written, rows - written)
+
+    def _copy_fresh(self, target: str, payload: bytes) -> int | None:
+        """COPY straight into the record table; ``None`` if a row was already there."""
+        try:
+            with self._conn.transaction(), self._conn.cursor() as cur:
+                with cur.copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(payload)
+                return int(cur.rowcount)
+        except pg_errors.UniqueViolation:
+            return None
+
+    def _merge(self, target: str, payload: bytes) -> int:
+        """Stage the batch in a temporary table, then insert what the table does not hold."""
+        stage = f"_andon_stage_{target}"
+        conn = self._conn
+        conn.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {target}) ON COMMIT DELETE ROWS"
+        )
+        conn.execute(f"DELETE FROM {stage}")  # a write nested in a caller's transaction
+        with conn.cursor() as cur:
+            with cur.copy(f"COPY {stage} FROM STDIN (FORMAT csv)") as copy:
+                copy.write(payload)
+            cur.execute(f"INSERT INTO {target} SELECT * FROM {stage} ON CONFLICT DO NOTHING")
+            return int(cur.rowcount)
+
+    def quarantine(self, table: pa.Table) -> int:
+        """Append rejected rows with their reasons."""
+        if table.num_rows == 0:
+            return 0
+        try:
+            rows = table.select(QUARANTINE_SCHEMA.names).cast(QUARANTINE_SCHEMA)
+        except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            msg = f"quarantined rows do not match the quarantine schema: {exc}"
+            raise StoreError(msg) from exc
+        payload = to_csv(rows)
+        with self._lock:
+            try:
+                with (
+                    self._conn.transaction(),
+                    self._conn.cursor() as cur,
+                    cur.copy("COPY quarantine FROM STDIN (FORMAT csv)") as copy,
+                ):
+                    copy.write(payload)
+            except psycopg.Error as exc:
+                msg = f"writing {rows.num_rows} quarantined rows failed: {exc}"
+                raise StoreError(msg) from exc
+        return int(rows.num_rows)
+
+    # -- typed queries --------------------------------------------------------------------
+
+    def _copy_out(self, query: str, params: Sequence[Any], schema: pa.Schema) -> pa.Table:
+        """Run a SELECT through ``COPY ... TO STDOUT`` and parse it with Arrow."""
+        with self._lock:
+            try:
+                cur = psycopg.ClientCursor(self._conn)
+                statement = cur.mogrify(query, list(params))
+                with cur.copy(f"COPY ({statement}) TO STDOUT (FORMAT csv)") as copy:
+                    data = b"".join(bytes(chunk) for chunk in copy)
+                cur.close()
+            except psycopg.Error as exc:
+                msg = f"query failed: {exc}"
+                raise StoreError(msg) from exc
+        return from_csv(data, schema)
+
+    @staticmethod
+    def _where(
+        path_column: str | None, path_prefix: str | None, start: TimeArg, end: TimeArg
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if path_prefix and path_column:
+            prefix = path_prefix.rstrip("/")
+            column = f'"{path_column}" COLLATE "C"'
+            # The range [prefix, prefix + "0") is one index scan ("0" follows "/" in byte
+            # order); the exact test then drops siblings such as "a/b-c" for prefix "a/b".
+            clauses.append(
+                f"{column} >= %s AND {column} < %s "
+                f'AND ("{path_column}" = %s OR starts_with("{path_column}", %s))'
+            )
+            params.extend([prefix, prefix + "0", prefix, prefix + "/"])
+        if start is not None:
+            clauses.append("ts >= %s")
+            params.append(_when(start))
+        if end is not None:
+            clauses.append("ts < %s")
+            params.append(_when(end))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def records(
+        self,
+        kind: RecordKind,
+        *,
+        path_prefix: str | None = None,
+        start: TimeArg = None,
+        end: TimeArg = None,
+        limit: int | None = None,
+    ) -> pa.Table:
+        """Return records of a kind below a path prefix in ``[start, end)``, ordered by ts."""
+        kind = RecordKind(kind)
+        schema = schema_of(kind)
+        where, params = self._where(PATH_COLUMNS.get(kind), path_prefix, start, end)
+        sql = f"SELECT {_select_list(schema)} FROM {table_name(kind)}{where} ORDER BY ts, seq"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self._copy_out(sql, params, schema)
+
+    def samples(
+        self,
+        *,
+        path_prefix: str | None = None,
+        tags: Sequence[str] | None = None,
+        start: TimeArg = None,
+        end: TimeArg = None,
+    ) -> pa.Table:
+        """Return samples (ts, path, value, quality) below a prefix or of named tags."""
+        where, params = self._where("path", path_prefix, start, end)
+        if tags:
+            where += (" AND " if where else " WHERE ") + "path = ANY(%s)"
+            params.append(list(tags))
+        return self._copy_out(
+            f"SELECT {_select_list(_SAMPLE_VIEW)} FROM rec_sample{where} ORDER BY path, ts, seq",
+            params,
+            _SAMPLE_VIEW,
+        )
+
+    def latest_samples(self, *, path_prefix: str | None = None) -> pa.Table:
+        """Return the newest sample of each tag below a prefix."""
+        where, params = self._where("path", path_prefix, None, None)
+        return self._copy_out(
+            f"SELECT {_select_list(_LATEST_VIEW)} FROM (SELECT DISTINCT ON (path) "
+            f"path, ts, value, quality FROM rec_sample{where} "
+            "ORDER BY path, ts DESC, seq DESC) latest ORDER BY path",
+            params,
+            _LATEST_VIEW,
+        )
+
+    def state_intervals(
+        self, *, path_prefix: str | None = None, start: TimeArg = None, end: TimeArg = None
+    ) -> pa.Table:
+        """Return state intervals clipped to ``[start, end)``; see :class:`andon.store.Store`."""
+        path_where, params = self._where("path", path_prefix, None, None)
+        low, high = _when(start), _when(end)
+        lo = "s" if low is None else "greatest(s, %s::timestamptz)"
+        finish = "coalesce(e, s)" if high is None else "least(coalesce(e, %s), %s::timestamptz)"
+        tail: list[Any] = []
+        if low is not None:
+            tail.append(low)
+        if high is not None:
+            tail.extend([high, high])
+        sql = f"""
+            WITH ordered AS (
+                SELECT path, state, reason, ts AS s,
+                       lead(ts) OVER (PARTITION BY path ORDER BY ts, seq) AS e
+                FROM rec_state{path_where}
+            ), clipped AS (
+                SELECT path, state, reason, {lo} AS start, {finish} AS "end" FROM ordered
+            )
+            SELECT {_select_list(STATE_INTERVAL_SCHEMA)} FROM clipped
+            WHERE "end" > start ORDER BY path, start
+        """
+        return self._copy_out(sql, [*params, *tail], STATE_INTERVAL_SCHEMA)
+
+    def quarantined(
+        self, *, start: TimeArg = None, end: TimeArg = None, reason: str | None = None
+    ) -> pa.Table:
+        """Return quarantined rows received in ``[start, end)``."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            clauses.append("received_at >= %s")
+            params.append(_when(start))
+        if end is not None:
+            clauses.append("received_at < %s")
+            params.append(_when(end))
+        if reason is not None:
+            clauses.append("reason = %s")
+            params.append(reason)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._copy_out(
+            f"SELECT {_select_list(QUARANTINE_SCHEMA)} FROM quarantine{where} ORDER BY received_at",
+            params,
+            QUARANTINE_SCHEMA,
+        )
+
+    def quarantine_summary(self) -> pa.Table:
+        """Return quarantined row counts by kind, source and reason."""
+        return self._copy_out(
+            "SELECT kind, source, reason, count(*) AS rows FROM quarantine "
+            "GROUP BY kind, source, reason ORDER BY rows DESC, kind, reason",
+            [],
+            _SUMMARY_VIEW,
+        )
+
+    def count_rows(self, kind: RecordKind) -> int:
+        """Return how many records of a kind are stored."""
+        table = self.execute(f"SELECT count(*) AS n FROM {table_name(RecordKind(kind))}")
+        return int(table.column("n")[0].as_py())
+
+    # -- auxiliary tables and andon's own repositories ------------------------------------
+
+    def write_table(self, name: str, table: pa.Table) -> None:
+        """Append an auxiliary table (``aux_<name>``), created from the first batch's schema."""
+        _check_name("auxiliary table name", name)
+        columns = ", ".join(f'"{n}"' for n in table.column_names)
+        payload = to_csv(table)
+        with self._lock:
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    cur.execute(
+                        f"CREATE TABLE IF NOT EXISTS aux_{name} ({column_sql(table.schema)})"
+                    )
+                    with cur.copy(f"COPY aux_{name} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                        copy.write(payload)
+            except psycopg.Error as exc:
+                msg = f"writing auxiliary table {name!r} failed: {exc}"
+                raise StoreError(msg) from exc
+
+    def read_table(self, name: str) -> pa.Table:
+        """Return an auxiliary table written with :meth:`write_table`."""
+        _check_name("auxiliary table name", name)
+        return self.execute(f"SELECT * FROM aux_{name}")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run one statement with ``?`` placeholders; return its rows (a count for DML)."""
+        query = qmark_to_pyformat(sql)
+        with self._lock:
+            try:
+                with self._conn.cursor() as cur:
+                    cur.execute(query, list(params))
+                    if cur.description is None:
+                        return pa.table({"Count": pa.array([max(cur.rowcount, 0)], pa.int64())})
+                    names = [column.name for column in cur.description]
+                    oids = [column.type_code for column in cur.description]
+                    return arrow_from_rows(names, oids, cur.fetchall())
+            except psycopg.Error as exc:
+                msg = f"statement failed: {exc}"
+                raise StoreError(msg) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commit every statement inside together, or roll all back on an exception.
+
+        Nested, it is a savepoint: an inner failure undoes the inner part only.
+        """
+        with self._lock:
+            try:
+                with self._conn.transaction():
+                    yield
+            except psycopg.Error as exc:
+                msg = f"transaction failed: {exc}"
+                raise StoreError(msg) from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _redact(url: str) -> str:
+    """Return a URL without its password, for error messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
