@@ -1,0 +1,348 @@
+"""What the plant pages show: the tree with live states, and one equipment's page.
+
+Each function reads the store through its typed methods and returns plain values for a
+template; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from markupsafe import Markup
+
+from andon.model import EquipmentInfo, Model
+from andon.records import RecordKind
+from andon.store.base import Store
+from andon.web._charts import LineSeries, line_chart, state_timeline
+
+__all__ = [
+    "EquipmentPage",
+    "TreeNode",
+    "current_states",
+    "equipment_page",
+    "latest_time",
+    "plant_tree",
+    "state_shares",
+]
+
+HOUR_US = 3_600_000_000
+DAY_US = 24 * HOUR_US
+
+
+def latest_time(store: Store) -> int | None:
+    """Return the newest state time in the store (UTC micros), the console's "now"."""
+    table = store.execute("SELECT max(ts) AS ts FROM rec_state")
+    value = table.column("ts")[0].as_py() if table.num_rows else None
+    if value is None:
+        return None
+    return int(value.timestamp() * 1_000_000)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TreeNode:
+    """One element of the ISA-95 tree, with its children and, for equipment, its state."""
+
+    path: str
+    name: str
+    level: str
+    state: str | None = None
+    children: tuple[TreeNode, ...] = ()
+    detail: str = ""
+
+
+def current_states(store: Store, *, now: int, path_prefix: str | None = None) -> dict[str, str]:
+    """Return the state each equipment is in at ``now`` (equipment path -> state).
+
+    Only the last week's state records are read (a time range the store prunes cheaply); an
+    equipment with no state change in a week shows no state rather than a stale guess.
+    """
+    table = store.records(
+        RecordKind.STATE, path_prefix=path_prefix, start=now - 7 * DAY_US, end=now + 1
+    )
+    if table.num_rows == 0:
+        return {}
+    frame = pl.from_arrow(table.select(["ts", "seq", "path", "state"]))
+    assert isinstance(frame, pl.DataFrame)
+    last = frame.group_by("path").agg(pl.col("state").sort_by(["ts", "seq"]).last())
+    return dict(zip(last["path"].to_list(), last["state"].to_list(), strict=True))
+
+
+def plant_tree(model: Model, states: Mapping[str, str], *, sites: set[str] | None) -> TreeNode:
+    """Return the enterprise tree down to equipment, limited to ``sites`` when given."""
+    root = model.root
+    site_nodes: list[TreeNode] = []
+    for site in model.plant.sites:
+        site_path = f"{root}/{site.id}"
+        if sites is not None and site_path not in sites:
+            continue
+        areas = []
+        for area in site.areas:
+            area_path = f"{site_path}/{area.id}"
+            lines = []
+            for line in area.lines:
+                line_path = f"{area_path}/{line.id}"
+                cells = []
+                for cell in line.cells:
+                    cell_path = f"{line_path}/{cell.id}"
+                    equipment = tuple(
+                        TreeNode(
+                            path=f"{cell_path}/{eq.id}",
+                            name=eq.id,
+                            level="equipment",
+                            state=states.get(f"{cell_path}/{eq.id}"),
+                            detail=f"{eq.class_} · criticality {eq.criticality.value}",
+                        )
+                        for eq in cell.equipment
+                    )
+                    cells.append(
+                        TreeNode(path=cell_path, name=cell.id, level="cell", children=equipment)
+                    )
+                lines.append(
+                    TreeNode(path=line_path, name=line.id, level="line", children=tuple(cells))
+                )
+            areas.append(
+                TreeNode(path=area_path, name=area.id, level="area", children=tuple(lines))
+            )
+        site_nodes.append(
+            TreeNode(
+                path=site_path,
+                name=site.name or site.id,
+                level="site",
+                children=tuple(areas),
+                detail=site.timezone,
+            )
+        )
+    return TreeNode(
+        path=root,
+        name=model.plant.enterprise.name or root,
+        level="enterprise",
+        children=tuple(site_nodes),
+    )
+
+
+def state_shares(table: Any) -> list[tuple[str, float]]:
+    """Return each state's share of the time in a table of state intervals, largest first."""
+    if table.num_rows == 0:
+        return []
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    shares = (
+        frame.with_columns(((pl.col("end") - pl.col("start")).dt.total_microseconds()).alias("us"))
+        .group_by("state")
+        .agg(pl.col("us").sum())
+        .sort("us", descending=True)
+    )
+    total = float(shares["us"].sum()) or 1.0
+    return [
+        (str(s), float(us) / total)
+        for s, us in zip(shares["state"].to_list(), shares["us"].to_list(), strict=True)
+    ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TagView:
+    """A tag of the equipment with its latest value and where it sits in its valid range."""
+
+    name: str
+    unit: str
+    value: float | None
+    when: int | None
+    low: float | None
+    high: float | None
+
+    @property
+    def fraction(self) -> float | None:
+        """Where the latest value sits between the tag's valid minimum and maximum (0..1)."""
+        if self.value is None or self.low is None or self.high is None or self.high <= self.low:
+            return None
+        return float(min(max((self.value - self.low) / (self.high - self.low), 0.0), 1.0))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkOrder:
+    """A work order folded from its maintenance events."""
+
+    work_order: str
+    kind: str
+    failure_mode: str
+    opened: int | None
+    closed: int | None
+    parts: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartView:
+    """A spare part the equipment's repairs use, with the site's stock."""
+
+    part: str
+    description: str
+    per_repair: int
+    failure_modes: str
+    on_hand: int | None
+    on_order: int | None
+    lead_time_days: float
+    unit_cost: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EquipmentPage:
+    """Everything the equipment page shows."""
+
+    info: EquipmentInfo
+    window: tuple[int, int]
+    timeline: Markup
+    shares: list[tuple[str, float]]
+    trends: list[tuple[str, Markup, int]]
+    tags: list[TagView]
+    work_orders: list[WorkOrder]
+    parts: list[PartView]
+    state: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _work_orders(store: Store, path: str, *, limit: int = 30) -> list[WorkOrder]:
+    table = store.records(RecordKind.MAINTENANCE, path_prefix=path)
+    if table.num_rows == 0:
+        return []
+    frame = pl.from_arrow(
+        table.select(["ts", "work_order", "kind", "event", "failure_mode", "parts"])
+    )
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(pl.col("ts").dt.epoch("us").alias("us"))
+    folded = (
+        frame.group_by("work_order")
+        .agg(
+            pl.col("kind").first(),
+            pl.col("failure_mode").drop_nulls().first(),
+            pl.col("us").filter(pl.col("event") == "opened").min().alias("opened"),
+            pl.col("us").filter(pl.col("event") == "closed").max().alias("closed"),
+            pl.col("parts").drop_nulls().last(),
+            pl.col("us").min().alias("first"),
+        )
+        .sort("first", descending=True)
+        .head(limit)
+    )
+    orders = []
+    for row in folded.iter_rows(named=True):
+        parts = ""
+        if row["parts"]:
+            try:
+                used = json.loads(row["parts"])
+                parts = ", ".join(f"{k} x {v}" for k, v in used.items())
+            except (ValueError, AttributeError):
+                parts = str(row["parts"])
+        orders.append(
+            WorkOrder(
+                work_order=row["work_order"],
+                kind=row["kind"],
+                failure_mode=row["failure_mode"] or "",
+                opened=row["opened"],
+                closed=row["closed"],
+                parts=parts,
+            )
+        )
+    return orders
+
+
+def _parts(store: Store, model: Model, info: EquipmentInfo) -> list[PartView]:
+    needed: dict[str, tuple[int, list[str]]] = {}
+    for mode in info.equipment_class.failure_modes:
+        for part, qty in mode.parts.items():
+            count, modes = needed.get(part, (0, []))
+            needed[part] = (max(count, qty), [*modes, mode.id])
+    if not needed:
+        return []
+    site_path = info.site_path
+    stock: dict[str, tuple[int, int]] = {}
+    table = store.records(RecordKind.INVENTORY, path_prefix=site_path)
+    if table.num_rows:
+        frame = pl.from_arrow(table.select(["ts", "seq", "part", "on_hand", "on_order"]))
+        assert isinstance(frame, pl.DataFrame)
+        last = frame.sort(["ts", "seq"]).group_by("part").agg(pl.all().last())
+        for row in last.iter_rows(named=True):
+            stock[row["part"]] = (int(row["on_hand"]), int(row["on_order"]))
+    views = []
+    for part_id, (qty, modes) in sorted(needed.items()):
+        spare = model.parts.get(part_id)
+        on_hand, on_order = stock.get(part_id, (None, None))
+        if on_hand is None and spare is not None:
+            on_hand = spare.stock.get(info.site.id)
+        views.append(
+            PartView(
+                part=part_id,
+                description=spare.description if spare else "",
+                per_repair=qty,
+                failure_modes=", ".join(modes),
+                on_hand=on_hand,
+                on_order=on_order,
+                lead_time_days=spare.lead_time_days if spare else 0.0,
+                unit_cost=spare.unit_cost if spare else 0.0,
+            )
+        )
+    return views
+
+
+def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int) -> EquipmentPage:
+    """Return the equipment page of ``path`` over the ``days`` before ``now``."""
+    info = model.equipment[path]
+    start, end = now - days * DAY_US, now
+    intervals = store.state_intervals(path_prefix=path, start=start, end=end)
+    frame = pl.from_arrow(intervals)
+    assert isinstance(frame, pl.DataFrame)
+    timeline = state_timeline(
+        frame["path"].to_list(),
+        frame["state"].to_list(),
+        frame["start"].dt.epoch("us").to_numpy(),
+        frame["end"].dt.epoch("us").to_numpy(),
+        window=(start, end),
+    )
+    samples = store.samples(path_prefix=path, start=start, end=end)
+    trends: list[tuple[str, Markup, int]] = []
+    if samples.num_rows:
+        sample_frame = pl.from_arrow(samples.select(["ts", "path", "value"]))
+        assert isinstance(sample_frame, pl.DataFrame)
+        sample_frame = sample_frame.with_columns(pl.col("ts").dt.epoch("us").alias("us"))
+        for (tag_path,), group in sample_frame.group_by(["path"], maintain_order=True):
+            tag = model.tags.get(str(tag_path))
+            unit = tag.definition.unit if tag else ""
+            x = group["us"].to_numpy().astype(np.float64)
+            y = group["value"].to_numpy().astype(np.float64)
+            series = LineSeries(name=str(tag_path).rsplit("/", 1)[-1], x=x, y=y, unit=unit)
+            trends.append(
+                (series.name + (f" ({unit})" if unit else ""), line_chart([series]), len(x))
+            )
+    latest = store.latest_samples(path_prefix=path)
+    latest_by_tag: dict[str, tuple[float | None, int]] = {}
+    for row in latest.to_pylist():
+        when = row["ts"]
+        latest_by_tag[row["path"]] = (row["value"], int(when.timestamp() * 1_000_000))
+    tags = []
+    for definition in info.equipment_class.tags:
+        value, when = latest_by_tag.get(f"{path}/{definition.name}", (None, None))
+        tags.append(
+            TagView(
+                name=definition.name,
+                unit=definition.unit,
+                value=value,
+                when=when,
+                low=definition.min,
+                high=definition.max,
+            )
+        )
+    states = current_states(store, now=now, path_prefix=path)
+    return EquipmentPage(
+        info=info,
+        window=(start, end),
+        timeline=timeline,
+        shares=state_shares(intervals),
+        trends=trends,
+        tags=tags,
+        work_orders=_work_orders(store, path),
+        parts=_parts(store, model, info),
+        state=states.get(path),
+    )

@@ -1,0 +1,53 @@
+// andon console: refresh live regions without a full reload, and guard forms against
+// double submission. No framework, no external files.
+(function () {
+  "use strict";
+  var every = parseInt(document.body.dataset.liveEvery || "0", 10);
+  var banner = document.getElementById("banner");
+
+  function say(html) {
+    if (!banner) return;
+    banner.innerHTML = html;
+    banner.hidden = false;
+  }
+
+  function refresh() {
+    var live = document.getElementById("live");
+    if (!live || !live.hasAttribute("data-live") || document.hidden) return;
+    if (live.querySelector("input:focus, textarea:focus, form.busy")) return;
+    fetch(window.location.href, { headers: { "X-Andon-Partial": "1" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 401) {
+          say('Your session has expired. <a href="/login?next=' +
+              encodeURIComponent(window.location.pathname + window.location.search) + '">Log in again</a>.');
+          return null;
+        }
+        if (!response.ok) return null;
+        return response.text();
+      })
+      .then(function (html) {
+        if (html === null || html === undefined) return;
+        live.innerHTML = html;
+        live.dataset.refreshed = String(Date.now());
+        guardForms(live);
+      })
+      .catch(function () { /* the server may be restarting; try again next tick */ });
+  }
+
+  function guardForms(root) {
+    root.querySelectorAll("form").forEach(function (form) {
+      if (form.dataset.guarded) return;
+      form.dataset.guarded = "1";
+      form.addEventListener("submit", function (event) {
+        if (form.classList.contains("busy")) { event.preventDefault(); return; }
+        form.classList.add("busy");
+        form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    guardForms(document);
+    if (every > 0) window.setInterval(refresh, every * 1000);
+  });
+})();
