@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def _element_path(data: dict[str, Any], location: Location) -> str | None:
     """Return the id path of the deepest element with an ``id`` along ``location``."""
     enterprise = data.get("enterprise")
     root = enterprise.get("id") if isinstance(enterprise, dict) else None
-    ids: list[str] = [str(root)] if root else []
+    in_hierarchy = bool(location) and location[0] in {"sites", "enterprise"}
+    ids: list[str] = [str(root)] if root and in_hierarchy else []
     node: Any = data
     found = False
     for step in location:
@@ -150,20 +152,28 @@ def _pydantic_problems(
 ) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
-        location: Location = tuple(
-            step for step in error["loc"] if not (isinstance(step, str) and step.startswith("["))
-        )
+        location = _location(error)
         file, line = origins.locate(location)
         expected = None
         ctx = error.get("ctx") or {}
         if "expected" in ctx:
             expected = str(ctx["expected"])
         elif "ge" in ctx:
-            expected = f">= {ctx['ge']}"
+            expected = f">= {_number(ctx['ge'])}"
         elif "gt" in ctx:
-            expected = f"> {ctx['gt']}"
+            expected = f"> {_number(ctx['gt'])}"
         elif "pattern" in ctx:
             expected = f"text matching {ctx['pattern']}"
+        elif "le" in ctx:
+            expected = f"<= {_number(ctx['le'])}"
+        elif "lt" in ctx:
+            expected = f"< {_number(ctx['lt'])}"
+        elif "min_length" in ctx:
+            expected = f"at least {ctx['min_length']} item(s)"
+        elif "max_length" in ctx:
+            expected = f"at most {ctx['max_length']} item(s)"
+        else:
+            expected = _EXPECTED_BY_TYPE.get(error["type"], "a valid value")
         field = ".".join(str(step) for step in location)
         problems.append(
             Problem(
@@ -176,6 +186,27 @@ def _pydantic_problems(
             )
         )
     return problems
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+_EXPECTED_BY_TYPE = {
+    "missing": "a value: the field is required",
+    "extra_forbidden": "only the fields listed in docs/model.md (check the spelling)",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping (key: value)",
+    "list_type": "a list (- item)",
+    "tuple_type": "a list (- item)",
+}
 
 
 def _input_hint(error: Any) -> str:
@@ -211,22 +242,130 @@ def load_model(paths: str | Path | Iterable[str | Path]) -> Model:
     merged, origins, problems = _merge(files)
     if problems and "enterprise" not in merged:
         raise ModelError("the plant model is invalid", problems)
-    try:
-        plant = PlantModel.model_validate(merged)
-    except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, merged, origins))
-        raise ModelError("the plant model is invalid", problems) from None
-    problems.extend(
-        Problem(
-            code=issue.code,
-            message=issue.message,
-            file=origins.locate(issue.location)[0],
-            line=origins.locate(issue.location)[1],
-            path=issue.path,
-            expected=issue.expected,
-        )
-        for issue in check_references(plant)
-    )
-    if problems:
+    plant, pruned, schema_problems = _validate(merged, origins)
+    problems.extend(schema_problems)
+    if plant is not None:
+        for issue in check_references(plant):
+            if pruned.refused(issue.ref):
+                continue  # it names an element the schema refused; that is reported already
+            location = pruned.to_original(issue.location)
+            source, line = origins.locate(location)
+            problems.append(
+                Problem(
+                    code=issue.code,
+                    message=issue.message,
+                    file=source,
+                    line=line,
+                    path=issue.path,
+                    expected=issue.expected,
+                )
+            )
+    if problems or plant is None:
         raise ModelError("the plant model is invalid", problems)
     return Model(plant, files=tuple(files))
+
+
+class _Pruned:
+    """Elements set aside because the schema refused them, so the rest can still be checked.
+
+    Removing a list item shifts the indices after it; :meth:`to_original` maps a location in
+    the pruned document back to the document as written, for its file and line.
+    """
+
+    def __init__(self) -> None:
+        self.removed: dict[Location, set[int]] = {}
+        self.names: set[str] = set()
+
+    def to_original(self, location: Location) -> Location:
+        original: list[str | int] = []
+        for step in location:
+            if isinstance(step, int):
+                index = step
+                for gone in sorted(self.removed.get(tuple(original), ())):
+                    if gone <= index:
+                        index += 1
+                original.append(index)
+            else:
+                original.append(step)
+        return tuple(original)
+
+    def refused(self, ref: str | None) -> bool:
+        if not ref or not self.names:
+            return False
+        parts = ref.split("/")
+        return any("/".join(parts[: i + 1]) in self.names for i in range(len(parts)))
+
+    def remove(self, data: dict[str, Any], merged: dict[str, Any], items: set[Location]) -> None:
+        """Remove the items at ``items`` (locations in ``data``) and remember their names."""
+        by_list: dict[Location, list[int]] = {}
+        for item in items:
+            by_list.setdefault(item[:-1], []).append(int(item[-1]))
+        for parent, indices in by_list.items():
+            container: Any = data
+            for step in parent:
+                container = container[step]
+            original_parent = self.to_original(parent)
+            for index in sorted(set(indices), reverse=True):
+                original = self.to_original((*parent, index))
+                self.names.update(_names(merged, original))
+                del container[index]
+                self.removed.setdefault(original_parent, set()).add(int(original[-1]))
+
+
+def _names(merged: dict[str, Any], location: Location) -> set[str]:
+    """Return the id of the element at ``location`` and its id path below the enterprise."""
+    node: Any = merged
+    ids: list[str] = []
+    for step in location:
+        node = node[step]
+        if isinstance(node, dict) and isinstance(node.get("id"), str | int):
+            ids.append(str(node["id"]))
+    if not isinstance(node, dict) or not ids or ids[-1] != str(node.get("id")):
+        return set()
+    return {ids[-1], "/".join(ids)}
+
+
+def _item_of(location: Location) -> Location | None:
+    """Return the location of the deepest list item that holds ``location``."""
+    for end in range(len(location), 0, -1):
+        if isinstance(location[end - 1], int):
+            return location[:end]
+    return None
+
+
+def _validate(
+    merged: dict[str, Any], origins: _Origins
+) -> tuple[PlantModel | None, _Pruned, list[Problem]]:
+    """Validate the merged document; on schema problems, prune and validate the rest.
+
+    Every schema problem is reported from the first pass. The elements that hold them are
+    set aside and the rest validated again, so that reference checks (unknown class,
+    dangling routing, ...) still run on everything the schema accepted: a model with twenty
+    mistakes shows twenty problems at once, not the schema's share first.
+    """
+    pruned = _Pruned()
+    try:
+        return PlantModel.model_validate(merged), pruned, []
+    except ValidationError as exc:
+        problems = _pydantic_problems(exc, merged, origins)
+        errors = exc.errors(include_url=False)
+    data = copy.deepcopy(merged)
+    for _ in range(_MAX_PRUNING_PASSES):
+        items = {_item_of(_location(error)) for error in errors}
+        if None in items:
+            return None, pruned, problems  # a problem outside any list item: cannot go on
+        pruned.remove(data, merged, {item for item in items if item is not None})
+        try:
+            return PlantModel.model_validate(data), pruned, problems
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+    return None, pruned, problems
+
+
+_MAX_PRUNING_PASSES = 6
+
+
+def _location(error: Any) -> Location:
+    return tuple(
+        step for step in error["loc"] if not (isinstance(step, str) and step.startswith("["))
+    )

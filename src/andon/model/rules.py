@@ -8,11 +8,21 @@ match on them.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from andon.model._yaml import Location
-from andon.model.schema import PlantModel, Shift, Site, Weekday
+from andon.model.schema import (
+    Cell,
+    Equipment,
+    EquipmentClass,
+    Meter,
+    PlantModel,
+    Shift,
+    Site,
+    Weekday,
+)
 from andon.model.units import UnitError, conversion, is_unit
 
 __all__ = ["Issue", "check_references"]
@@ -30,6 +40,9 @@ class Issue:
     location: Location
     path: str | None = None
     expected: str | None = None
+    ref: str | None = None
+    """The id the issue says is unknown; the loader drops the issue when that element was
+    itself refused by the schema (its own problem is reported already)."""
 
 
 def _duplicates(
@@ -71,7 +84,9 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return False
 
 
-def _check_site_calendar(site: Site, location: Location, site_path: str) -> Iterator[Issue]:
+def _check_site_calendar(
+    site: Site, location: Location, site_path: str, classes: Mapping[str, EquipmentClass]
+) -> Iterator[Issue]:
     try:
         zoneinfo.ZoneInfo(site.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -101,7 +116,21 @@ def _check_site_calendar(site: Site, location: Location, site_path: str) -> Iter
                 )
     for index, shift in enumerate(site.shifts):
         span = _shift_spans(shift)[0] if shift.days else (0, 0)
+        taken: list[tuple[int, int]] = []
         for position, (begin, end) in enumerate(shift.breaks):
+            relative = (
+                (_minutes(begin) - _minutes(shift.start)) % (24 * 60),
+                (_minutes(end) - _minutes(shift.start)) % (24 * 60),
+            )
+            if any(relative[0] < b and a < relative[1] for a, b in taken):
+                yield Issue(
+                    "model.overlapping_breaks",
+                    f"break {begin}-{end} overlaps another break of shift {shift.id!r}",
+                    (*location, "shifts", index, "breaks", position),
+                    site_path,
+                    "breaks of one shift that do not overlap",
+                )
+            taken.append(relative)
             start = _minutes(begin) - _minutes(shift.start)
             stop = _minutes(end) - _minutes(shift.start)
             start %= 24 * 60
@@ -127,6 +156,17 @@ def _check_site_calendar(site: Site, location: Location, site_path: str) -> Iter
                     f"{site_path}",
                     "one of "
                     + (", ".join(sorted(shift_ids)) or "the site's shifts (none defined)"),
+                    ref=f"{site.id}/{shift_id}",
+                )
+        for position, class_id in enumerate(crew.skills):
+            if class_id not in classes:
+                yield Issue(
+                    "model.unknown_class",
+                    f"crew {crew.id!r} has a skill for unknown equipment class {class_id!r}",
+                    (*location, "crews", index, "skills", position),
+                    site_path,
+                    "one of " + (", ".join(sorted(classes)) or "no classes"),
+                    ref=class_id,
                 )
     yield from _duplicates((c.id for c in site.crews), location, "crews", site_path, "crew")
     yield from _duplicates(
@@ -137,16 +177,17 @@ def _check_site_calendar(site: Site, location: Location, site_path: str) -> Iter
         "maintenance window",
     )
     if site.tariff is not None:
-        for field in ("price_per_kwh", "gco2e_per_kwh"):
-            for hour, value in enumerate(getattr(site.tariff, field)):
-                if value < 0:
-                    yield Issue(
-                        "model.negative_value",
-                        f"tariff {field} at hour {hour} is negative ({value})",
-                        (*location, "tariff", field, hour),
-                        site_path,
-                        ">= 0",
-                    )
+        # prices may be negative (day-ahead markets have negative hours); carbon may not
+        for hour, value in enumerate(site.tariff.gco2e_per_kwh):
+            if value < 0:
+                yield Issue(
+                    "model.negative_value",
+                    f"tariff gco2e_per_kwh at hour {hour} is negative ({value})",
+                    (*location, "tariff", "gco2e_per_kwh", hour),
+                    site_path,
+                    ">= 0",
+                )
+    yield from _check_windows(site, location, site_path)
 
 
 def check_references(plant: PlantModel) -> list[Issue]:
@@ -191,6 +232,15 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                     "min <= max",
                 )
         for fi, mode in enumerate(cls.failure_modes):
+            if mode.mtbf_h <= mode.repair_h:
+                yield Issue(
+                    "model.implausible_mtbf",
+                    f"failure mode {mode.id!r} fails every {mode.mtbf_h} h but takes "
+                    f"{mode.repair_h} h to repair: the equipment would be down most of the time",
+                    (*location, "failure_modes", fi, "mtbf_h"),
+                    f"{cls.id}/{mode.id}",
+                    "mtbf_h well above repair_h (both in hours)",
+                )
             for part_id, quantity in mode.parts.items():
                 if part_id not in parts:
                     yield Issue(
@@ -199,6 +249,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                         (*location, "failure_modes", fi, "parts", part_id),
                         f"{cls.id}/{mode.id}",
                         "a part id from the parts section",
+                        ref=part_id,
                     )
                 if quantity <= 0:
                     yield Issue(
@@ -218,8 +269,18 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                         "one of the class's tags: " + (", ".join(sorted(tag_names)) or "none"),
                     )
 
+    yield from _check_stock(plant, classes)
+    yield from _check_meters(plant)
     for pi, part in enumerate(plant.parts):
-        for site_id in part.stock:
+        for site_id, quantity in part.stock.items():
+            if quantity < 0:
+                yield Issue(
+                    "model.negative_value",
+                    f"part {part.id!r} has negative stock {quantity} at {site_id!r}",
+                    ("parts", pi, "stock", site_id),
+                    part.id,
+                    "a stock >= 0",
+                )
             if site_id not in sites:
                 yield Issue(
                     "model.unknown_site",
@@ -227,6 +288,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                     ("parts", pi, "stock", site_id),
                     part.id,
                     "one of " + ", ".join(sorted(sites)),
+                    ref=site_id,
                 )
         if (
             part.expedite_lead_time_days is not None
@@ -241,11 +303,11 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                 "expedite lead time <= lead time",
             )
 
-    line_cells: dict[str, set[str]] = {}
+    line_cells: dict[str, dict[str, Cell]] = {}
     for si, site in enumerate(plant.sites):
         site_loc: Location = ("sites", si)
         site_path = f"{root}/{site.id}"
-        yield from _check_site_calendar(site, site_loc, site_path)
+        yield from _check_site_calendar(site, site_loc, site_path, classes)
         yield from _duplicates((a.id for a in site.areas), site_loc, "areas", site_path, "area")
         for ai, area in enumerate(site.areas):
             area_loc: Location = (*site_loc, "areas", ai)
@@ -256,7 +318,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
             for li, line in enumerate(area.lines):
                 line_loc: Location = (*area_loc, "lines", li)
                 line_path = f"{area_path}/{line.id}"
-                line_cells[f"{site.id}/{area.id}/{line.id}"] = {c.id for c in line.cells}
+                line_cells[f"{site.id}/{area.id}/{line.id}"] = {c.id: c for c in line.cells}
                 yield from _duplicates(
                     (c.id for c in line.cells), line_loc, "cells", line_path, "cell"
                 )
@@ -281,6 +343,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                                 (*eq_loc, "class"),
                                 eq_path,
                                 "one of " + (", ".join(sorted(classes)) or "no classes"),
+                                ref=eq.class_,
                             )
                             continue
                         tags = {t.name: t for t in eq_class.tags}
@@ -289,7 +352,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                             if definition is None:
                                 yield Issue(
                                     "model.unknown_tag",
-                                    f"tag {override.name!r} is not a tag of class {cls.id!r}",
+                                    f"tag {override.name!r} is not a tag of class {eq_class.id!r}",
                                     (*eq_loc, "tags", ti, "name"),
                                     f"{eq_path}/{override.name}",
                                     "one of " + (", ".join(sorted(tags)) or "none"),
@@ -308,7 +371,17 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
 
     for pi, product in enumerate(plant.products):
         stations: set[str] = set()
+        routed: set[str] = set()
         for ri, routing in enumerate(product.routings):
+            if routing.line in routed:
+                yield Issue(
+                    "model.duplicate_id",
+                    f"product {product.id!r} has two routings on line {routing.line!r}",
+                    ("products", pi, "routings", ri, "line"),
+                    product.id,
+                    "one routing per product and line",
+                )
+            routed.add(routing.line)
             cells = line_cells.get(routing.line)
             if cells is None:
                 yield Issue(
@@ -317,6 +390,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                     ("products", pi, "routings", ri, "line"),
                     product.id,
                     "a line path site/area/line, one of " + ", ".join(sorted(line_cells)[:8]),
+                    ref=routing.line,
                 )
                 continue
             for sj, step in enumerate(routing.steps):
@@ -329,8 +403,40 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                         ("products", pi, "routings", ri, "steps", sj, "cell"),
                         f"{root}/{routing.line}",
                         "one of " + ", ".join(sorted(cells)),
+                        ref=step.cell,
                     )
+                    continue
+                yield from _check_station(
+                    cells[step.cell],
+                    cycle_time_s=step.cycle_time_s,
+                    classes=classes,
+                    location=("products", pi, "routings", ri, "steps", sj),
+                    cell_path=f"{root}/{routing.line}/{step.cell}",
+                    product_id=product.id,
+                )
+        measured: set[tuple[str, str]] = set()
         for li, limit in enumerate(product.spec_limits):
+            if (limit.parameter, limit.cell) in measured:
+                yield Issue(
+                    "model.duplicate_id",
+                    f"spec limits of {limit.parameter!r} at cell {limit.cell!r} given twice",
+                    ("products", pi, "spec_limits", li, "parameter"),
+                    product.id,
+                    "one set of limits per parameter and cell",
+                )
+            measured.add((limit.parameter, limit.cell))
+            if limit.target is not None and (
+                (limit.lsl is not None and limit.target < limit.lsl)
+                or (limit.usl is not None and limit.target > limit.usl)
+            ):
+                yield Issue(
+                    "model.bad_limits",
+                    f"target {limit.target} of {limit.parameter!r} lies outside its "
+                    f"limits [{limit.lsl}, {limit.usl}]",
+                    ("products", pi, "spec_limits", li, "target"),
+                    product.id,
+                    "lsl <= target <= usl",
+                )
             if limit.lsl is not None and limit.usl is not None and limit.lsl >= limit.usl:
                 yield Issue(
                     "model.bad_limits",
@@ -356,3 +462,180 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                     product.id,
                     "one of " + ", ".join(sorted(stations)),
                 )
+
+
+def _check_station(
+    cell: Cell,
+    *,
+    cycle_time_s: float | None,
+    classes: Mapping[str, EquipmentClass],
+    location: Location,
+    cell_path: str,
+    product_id: str,
+) -> Iterator[Issue]:
+    """A routed cell must have equipment, and a cycle time from the step or its equipment."""
+    if not cell.equipment:
+        yield Issue(
+            "model.empty_station",
+            f"product {product_id!r} is routed through cell {cell.id!r}, which has no equipment",
+            (*location, "cell"),
+            cell_path,
+            "at least one equipment in a routed cell",
+        )
+        return
+    if cycle_time_s is not None:
+        return
+    for eq in cell.equipment:
+        eq_class = classes.get(eq.class_)
+        if eq_class is None:
+            continue  # reported as an unknown class
+        if eq.ideal_cycle_time_s is None and eq_class.ideal_cycle_time_s is None:
+            yield Issue(
+                "model.missing_cycle_time",
+                f"routing step of {product_id!r} at cell {cell.id!r} has no cycle time, and "
+                f"neither equipment {eq.id!r} nor its class {eq_class.id!r} has one",
+                (*location, "cell"),
+                f"{cell_path}/{eq.id}",
+                "cycle_time_s on the step, or ideal_cycle_time_s on the equipment or class",
+            )
+
+
+def _week_span(day: Weekday, clock: str, minutes: float) -> tuple[int, int]:
+    begin = _DAY_INDEX[day] * 24 * 60 + _minutes(clock)
+    return begin, begin + round(minutes)
+
+
+def _check_windows(site: Site, location: Location, site_path: str) -> Iterator[Issue]:
+    """Maintenance windows are time without production: they overlap no shift, nor each other."""
+    shift_spans = [(s, span) for s in site.shifts for span in _shift_spans(s)]
+    window_spans: list[tuple[int, tuple[int, int]]] = []
+    for index, window in enumerate(site.maintenance_windows):
+        span = _week_span(window.day, window.start, window.duration_h * 60)
+        clash = next((s for s, other in shift_spans if _overlap(span, other)), None)
+        if clash is not None:
+            yield Issue(
+                "model.window_overlaps_shift",
+                f"maintenance window {window.id!r} ({window.day.value} {window.start}, "
+                f"{window.duration_h:g} h) overlaps shift {clash.id!r} "
+                f"({clash.start}-{clash.end})",
+                (*location, "maintenance_windows", index),
+                site_path,
+                "windows outside production shifts (stop the line in a window, not a shift)",
+            )
+        other_window = next((i for i, other in window_spans if _overlap(span, other)), None)
+        if other_window is not None:
+            yield Issue(
+                "model.overlapping_windows",
+                f"maintenance window {window.id!r} overlaps window "
+                f"{site.maintenance_windows[other_window].id!r}",
+                (*location, "maintenance_windows", index),
+                site_path,
+                "maintenance windows that do not overlap",
+            )
+        window_spans.append((index, span))
+
+
+def _check_stock(plant: PlantModel, classes: Mapping[str, EquipmentClass]) -> Iterator[Issue]:
+    """A part that a site's equipment needs for a repair must have a stock entry at that site."""
+    needed: dict[str, dict[str, str]] = defaultdict(dict)  # part -> site -> first user
+    for site in plant.sites:
+        for area in site.areas:
+            for line in area.lines:
+                for cell in line.cells:
+                    for eq in cell.equipment:
+                        eq_class = classes.get(eq.class_)
+                        for mode in eq_class.failure_modes if eq_class else ():
+                            for part_id in mode.parts:
+                                where = f"{area.id}/{line.id}/{cell.id}/{eq.id} ({mode.id})"
+                                needed[part_id].setdefault(site.id, where)
+    for pi, part in enumerate(plant.parts):
+        for site_id, user in sorted(needed.get(part.id, {}).items()):
+            if site_id not in part.stock:
+                yield Issue(
+                    "model.part_not_stocked",
+                    f"part {part.id!r} is used to repair {user} at site {site_id!r} but has "
+                    f"no stock entry there",
+                    ("parts", pi, "stock"),
+                    part.id,
+                    f"a stock entry for {site_id!r} (0 is fine: it says the shelf is empty)",
+                )
+
+
+def _meter_owners(
+    plant: PlantModel,
+) -> Iterator[tuple[Location, str, tuple[Meter, ...], set[str]]]:
+    """Yield every element with meters: location, path, its meters, the ids of its children."""
+    root = plant.enterprise.id
+    for si, site in enumerate(plant.sites):
+        site_loc: Location = ("sites", si)
+        yield site_loc, f"{root}/{site.id}", site.meters, {a.id for a in site.areas}
+        for ai, area in enumerate(site.areas):
+            area_loc: Location = (*site_loc, "areas", ai)
+            area_path = f"{root}/{site.id}/{area.id}"
+            yield area_loc, area_path, area.meters, {ln.id for ln in area.lines}
+            for li, line in enumerate(area.lines):
+                line_loc: Location = (*area_loc, "lines", li)
+                line_path = f"{area_path}/{line.id}"
+                yield line_loc, line_path, line.meters, {c.id for c in line.cells}
+                for ci, cell in enumerate(line.cells):
+                    cell_loc: Location = (*line_loc, "cells", ci)
+                    cell_path = f"{line_path}/{cell.id}"
+                    yield cell_loc, cell_path, cell.meters, {e.id for e in cell.equipment}
+                    for ei, eq in enumerate(cell.equipment):
+                        yield (*cell_loc, "equipment", ei), f"{cell_path}/{eq.id}", eq.meters, set()
+
+
+def _check_meters(plant: PlantModel) -> Iterator[Issue]:
+    """A meter's path is its owner's path plus its id: it must not name a child element too.
+
+    The same path is the MQTT topic prefix and the store key, so two things on one path
+    would mix their records. Tag paths of equipment are checked the same way.
+    """
+    classes = {c.id: c for c in plant.equipment_classes}
+    node_ids: dict[tuple[str, str], str] = {}
+    for location, path, meters, children in _meter_owners(plant):
+        yield from _duplicates((m.id for m in meters), location, "meters", path, "meter")
+        for mi, meter in enumerate(meters):
+            if meter.id in children:
+                yield Issue(
+                    "model.duplicate_path",
+                    f"meter {meter.id!r} has the path of a child element, {path}/{meter.id}",
+                    (*location, "meters", mi, "id"),
+                    f"{path}/{meter.id}",
+                    "a meter id that no child of its element uses",
+                )
+        if location[-2:-1] != ("equipment",):
+            continue
+        site, eq = _equipment_at(plant, location)
+        eq_class = classes.get(eq.class_)
+        tag_names = {t.name for t in eq_class.tags} if eq_class else set()
+        for mi, meter in enumerate(meters):
+            if meter.id in tag_names:
+                yield Issue(
+                    "model.duplicate_path",
+                    f"meter {meter.id!r} has the path of a tag of the equipment",
+                    (*location, "meters", mi, "id"),
+                    f"{path}/{meter.id}",
+                    "a meter id that is not a tag name of the equipment's class",
+                )
+        yield from _duplicates((t.name for t in eq.tags), location, "tags", path, "tag override")
+        for ti, override in enumerate(eq.tags):
+            if override.node_id is None:
+                continue
+            first = node_ids.setdefault((site, override.node_id), f"{path}/{override.name}")
+            if first != f"{path}/{override.name}":
+                yield Issue(
+                    "model.duplicate_node_id",
+                    f"OPC UA node {override.node_id!r} already feeds tag {first}",
+                    (*location, "tags", ti, "node_id"),
+                    f"{path}/{override.name}",
+                    "one OPC UA node per tag within a site",
+                )
+
+
+def _equipment_at(plant: PlantModel, location: Location) -> tuple[str, Equipment]:
+    """Return the site id and the equipment at a location ``sites, i, areas, j, ...``."""
+    _, si, _, ai, _, li, _, ci, _, ei = location
+    site = plant.sites[int(si)]
+    cell = site.areas[int(ai)].lines[int(li)].cells[int(ci)]
+    return site.id, cell.equipment[int(ei)]
