@@ -1,7 +1,8 @@
 """The ``andon`` command: one Typer application, one module per command group.
 
-Every command raises andon's own errors; :func:`main` turns them into one readable block
-on stderr and exit code 2, never a traceback.
+Every command raises andon's own errors; :func:`main` turns any of them into one readable
+message on stderr and exit code 2, never a traceback. Usage mistakes (an unknown option, a
+missing argument) exit 2 with click's message.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from andon.cli import model as model_commands
+from andon.cli._output import fail
 from andon.errors import AndonError
 
 __all__ = ["app", "main"]
@@ -29,7 +30,7 @@ app.add_typer(model_commands.app, name="model")
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; andon errors and usage mistakes exit 2 with one clear message."""
     try:
-        app(args=argv, standalone_mode=True)
+        app(args=argv, standalone_mode=True, prog_name="andon")
     except AndonError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        fail(exc)
         sys.exit(2)

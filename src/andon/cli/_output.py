@@ -1,17 +1,43 @@
-"""Shared helpers for command output: consoles and error reporting."""
+"""Shared helpers for command output: consoles, and errors shown to people without tracebacks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
+from rich.markup import escape
 
-from andon.errors import AndonError
+from andon.errors import AndonError, Problem
 
-__all__ = ["err_console", "fail", "out_console"]
+__all__ = ["err_console", "fail", "out_console", "print_problems"]
 
 out_console = Console()
 err_console = Console(stderr=True)
 
 
+def print_problems(problems: Sequence[Problem], *, console: Console | None = None) -> None:
+    """Print each problem on one line, ordered by file and line, so an editor can jump to it."""
+    console = console or err_console
+    ordered = sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.code))
+    for problem in ordered:
+        console.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
+
+
 def fail(exc: AndonError) -> None:
-    """Print an andon error for a person on stderr."""
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    """Print an andon error on stderr: one line, or a summary and one line per problem."""
+    problems: Sequence[Problem] = getattr(exc, "problems", ())
+    summary = getattr(exc, "summary", None) or str(exc)
+    if len(problems) == 1:
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(problems[0]))}", highlight=False, soft_wrap=True
+        )
+        return
+    if not problems:
+        err_console.print(f"[bold red]error:[/] {escape(summary)}", highlight=False, soft_wrap=True)
+        return
+    err_console.print(
+        f"[bold red]error:[/] {escape(summary)} ({len(problems)} problems)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    print_problems(problems)
