@@ -1,0 +1,1124 @@
+"""The simulated plant: SimPy processes for flow, failures, crews and parts.
+
+Events that change the plant (a cycle, a state, a failure, a repair, an order, a unit) are
+SimPy events; what is sampled on a clock (condition tags, meters, health truth) is computed
+afterwards, a chunk at a time, from the trajectories the events left (see ``chunk.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections import Counter, defaultdict, deque
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from andon.model import EquipmentInfo, Model
+from andon.model.schema import FailureMode, Product, RoutingStep
+from andon.sim.calendar import CLOSED, PRODUCING, SiteCalendar
+from andon.sim.policy import ProductionOrder, ScheduleView
+from andon.sim.scenario import Scenario, SitePractice
+from andon.sim.wear import HealthPath, draw_path, initial_path
+
+__all__ = ["STATE_NAMES", "Plant"]
+
+S_RUN, S_IDLE, S_STARVED, S_BLOCKED, S_SETUP, S_WARMUP = 0, 1, 2, 3, 4, 5
+S_BREAK, S_PM, S_DOWN, S_OFF, S_MICRO = 6, 7, 8, 9, 10
+STATE_NAMES = (
+    "running",
+    "idle",
+    "starved",
+    "blocked",
+    "setup",
+    "setup",
+    "planned_down",
+    "planned_down",
+    "unplanned_down",
+    "offline",
+    "idle",
+)
+STATE_REASONS: tuple[str | None, ...] = (
+    None,
+    "no_order",
+    None,
+    None,
+    "changeover",
+    "warmup",
+    "break",
+    "preventive",
+    None,
+    "no_shift",
+    "micro_stop",
+)
+CAUSE_NAMES = (
+    "running",
+    "idle",
+    "starved",
+    "blocked",
+    "changeover",
+    "warmup",
+    "break",
+    "preventive",
+    "down",
+    "off",
+    "micro_stop",
+)
+
+Gen = Generator[Any, Any, Any]
+
+
+class _Draws:
+    """Buffered random draws: numpy blocks served one Python float at a time."""
+
+    __slots__ = ("_n", "_u", "rng")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self._n: list[float] = []
+        self._u: list[float] = []
+
+    def normal(self) -> float:
+        if not self._n:
+            self._n = self.rng.standard_normal(2048).tolist()
+        return self._n.pop()
+
+    def uniform(self) -> float:
+        if not self._u:
+            self._u = self.rng.random(2048).tolist()
+        return self._u.pop()
+
+    def exponential(self, mean: float) -> float:
+        return -mean * math.log(1.0 - self.uniform())
+
+    def lognormal(self, mean: float, cv: float) -> float:
+        if cv <= 0:
+            return mean
+        s2 = math.log(1.0 + cv * cv)
+        return mean * math.exp(math.sqrt(s2) * self.normal() - s2 / 2)
+
+
+@dataclass
+class _Crew:
+    id: str
+    res: simpy.Resource
+    starts: np.ndarray
+    ends: np.ndarray
+    skills: tuple[str, ...]
+    hourly_cost: float
+
+    def next_on(self, t: float) -> float:
+        i = int(np.searchsorted(self.ends, t, side="right"))
+        if i >= self.starts.size:
+            return float("inf")
+        return max(t, float(self.starts[i]))
+
+    def on_shift(self, t: float) -> bool:
+        return self.next_on(t) <= t
+
+
+@dataclass
+class _Site:
+    path: str
+    id: str
+    cal: SiteCalendar
+    practice: SitePractice
+    crews: list[_Crew]
+    stock: dict[str, simpy.Container]
+    on_order: dict[str, int]
+    running: int = 0
+    utilities: list[_Eq] = field(default_factory=list)
+    leak_kwh: float = 0.0
+
+
+@dataclass
+class _Unit:
+    serial: str
+    product: str
+    lot: str
+    order: _Order
+    route: tuple[int, ...]
+    steps: tuple[RoutingStep, ...]
+    pos: int = 0
+    z_up: float = 0.0
+    h_down: float = 0.0
+    night: bool = False
+    lot_offset: float = 0.0
+
+
+@dataclass
+class _Order:
+    order: ProductionOrder
+    line: _Line
+    released: int = 0
+    done: int = 0
+
+
+@dataclass
+class _Cell:
+    path: str
+    id: str
+    index: int
+    buffer: simpy.Store
+    equipment: list[_Eq] = field(default_factory=list)
+
+
+@dataclass
+class _Line:
+    path: str
+    site: _Site
+    cells: list[_Cell]
+    routes: dict[str, tuple[tuple[int, ...], tuple[RoutingStep, ...]]]
+    products: tuple[Product, ...]
+    queue: deque[_Order] = field(default_factory=deque)
+    wake: simpy.Event | None = None
+    unit_count: int = 0
+    lot_count: int = 0
+    lot: str = ""
+    lot_offset: float = 0.0
+    wip: int = 0
+    draws: _Draws | None = None
+
+
+class _Eq:
+    """One simulated equipment: its wear clock, health paths and chunk trajectories."""
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        info: EquipmentInfo,
+        site: _Site,
+        rng: np.random.Generator,
+        scenario: Scenario,
+        ref_year: int,
+        t0: float,
+    ) -> None:
+        self.index = index
+        self.info = info
+        self.path = info.path
+        self.site = site
+        self.draws = _Draws(rng)
+        self.modes: tuple[FailureMode, ...] = info.equipment_class.failure_modes
+        age = max(0, ref_year - (info.equipment.install_year or ref_year))
+        p = site.practice
+        self.base_rate = p.wear_factor * (1.0 + p.age_wear_per_year * age)
+        self.rate = self.base_rate
+        self.paths: list[HealthPath] = [
+            initial_path(
+                rng,
+                mtbf_h=m.mtbf_h,
+                shape=scenario.wear_shape,
+                signal=bool(m.signals),
+                age_share=1.0,
+            )
+            for m in self.modes
+        ]
+        self.segs: list[list[tuple[float, HealthPath]]] = [[(-math.inf, p)] for p in self.paths]
+        self.fail_w = min((pp.fail_w for pp in self.paths), default=math.inf)
+        self.W = 0.0
+        self.ck_t: list[float] = [t0]
+        self.ck_w: list[float] = [0.0]
+        self.cyc_s: list[float] = []
+        self.cyc_e: list[float] = []
+        self.state = S_OFF
+        self.reason: str | None = "no_shift"
+        self.st_t: list[float] = [t0]
+        self.st_c: list[int] = [S_OFF]
+        power = info.equipment_class.power_kw
+        self.power = (
+            power.running,
+            power.idle,
+            power.idle,
+            power.idle,
+            power.idle,
+            power.warmup,
+            power.off if p.off_in_breaks else power.idle,
+            power.off,
+            power.off,
+            power.off,
+            power.idle,
+        )
+        self.pw_t: list[float] = [t0]
+        self.pw_p: list[float] = [power.off]
+        self.pw_s: list[int] = [S_OFF]
+        self.warmup_s = power.warmup_min * 60.0
+        self.op_hours = 0.0
+        self.pm: list[tuple[float, tuple[int, ...]]] = []
+        self.wake: simpy.Event | None = None
+        self.down = False
+        self.cold = True
+        self.last_product: str | None = None
+        self.cell: _Cell | None = None
+        self.line: _Line | None = None
+
+    def health_now(self) -> list[float]:
+        return [float(p.health(self.W)) if p.signal else 0.0 for p in self.paths]
+
+    def max_health(self) -> float:
+        h = 0.0
+        for p in self.paths:
+            if p.signal:
+                h = max(h, float(np.interp(self.W - p.offset, p.w, p.x)))
+        return h
+
+    def due_pm(self, now: float) -> tuple[int, ...] | None:
+        for i, (start, modes) in enumerate(self.pm):
+            if start <= now:
+                del self.pm[i]
+                return modes
+        return None
+
+    def next_pm(self) -> float:
+        return min((s for s, _ in self.pm), default=math.inf)
+
+
+class Plant:
+    """The simulated enterprise, built from a model and a scenario, run chunk by chunk."""
+
+    def __init__(
+        self,
+        model: Model,
+        scenario: Scenario,
+        *,
+        seed: int,
+        days: float,
+        schedule: Any,
+    ) -> None:
+        self.model = model
+        self.scenario = scenario
+        self.seed = seed
+        self.schedule = schedule
+        self.env = simpy.Environment()
+        start = dt.datetime.fromisoformat(scenario.start.replace("Z", "+00:00"))
+        self.start = start
+        self.start_us = int(start.timestamp()) * 1_000_000
+        self.horizon_s = days * 86_400.0
+        ref_year = start.year
+        self.sites: dict[str, _Site] = {}
+        for site_path, site in model.sites.items():
+            cal = SiteCalendar(site, start=start, days=math.ceil(days) + 1)
+            crews = []
+            for crew in site.crews:
+                s, e = cal.crew_spans(crew.shifts)
+                crews.append(
+                    _Crew(
+                        crew.id,
+                        simpy.Resource(self.env, capacity=crew.size),
+                        s,
+                        e,
+                        crew.skills,
+                        crew.hourly_cost,
+                    )
+                )
+            stock = {
+                part.id: simpy.Container(self.env, init=part.stock.get(site.id, 0))
+                for part in model.parts.values()
+            }
+            self.sites[site_path] = _Site(
+                site_path,
+                site.id,
+                cal,
+                scenario.practice(site.id),
+                crews,
+                stock,
+                dict.fromkeys(stock, 0),
+            )
+        self.equipment: list[_Eq] = []
+        for index, (path, info) in enumerate(model.equipment.items()):
+            rng = np.random.default_rng([seed, 1, index])
+            eq = _Eq(
+                index=index,
+                info=info,
+                site=self.sites[info.site_path],
+                rng=rng,
+                scenario=scenario,
+                ref_year=ref_year,
+                t0=0.0,
+            )
+            del path
+            self.equipment.append(eq)
+        self.by_path = {eq.path: eq for eq in self.equipment}
+        self.lines: list[_Line] = self._build_lines()
+        self.rec = _Records()
+        self.costs: defaultdict[str, float] = defaultdict(float)
+        self.truth_failures: list[tuple[float, str, str, str, float, float, float]] = []
+        self.truth_units: list[tuple[float, str, str, str, bool, str, bool, bool, float]] = []
+        self.finished: list[tuple[str, str, bool]] = []  # serial, product, defective
+        self.counts_acc: dict[tuple[int, str], list[int]] = {}
+        self.work_orders = 0
+        for line_index, line in enumerate(self.lines):
+            line.draws = _Draws(np.random.default_rng([seed, 2, line_index]))
+            self.env.process(self._release(line))
+            for cell in line.cells:
+                for eq in cell.equipment:
+                    self.env.process(self._run(eq))
+        for runtime in self.sites.values():
+            if runtime.utilities:
+                self.env.process(self._utilities(runtime))
+        self.env.process(self._days())
+        self.env.process(self._counts())
+
+    # ----------------------------------------------------------------- building
+    def _build_lines(self) -> list[_Line]:
+        lines: list[_Line] = []
+        routed: set[str] = set()
+        root = self.model.root
+        for line_path, line in self.model.lines.items():
+            site = self.sites["/".join(line_path.split("/")[:2])]
+            cells: list[_Cell] = []
+            for i, cell_model in enumerate(line.cells):
+                cap = max(1, cell_model.buffer_capacity)
+                cells.append(
+                    _Cell(
+                        f"{line_path}/{cell_model.id}",
+                        cell_model.id,
+                        i,
+                        simpy.Store(self.env, cap),
+                    )
+                )
+            index = {c.id: c.index for c in cells}
+            routes: dict[str, tuple[tuple[int, ...], tuple[RoutingStep, ...]]] = {}
+            products: list[Product] = []
+            for product in self.model.products.values():
+                for routing in product.routings:
+                    if f"{root}/{routing.line}" != line_path:
+                        continue
+                    route = tuple(index[s.cell] for s in routing.steps if s.cell in index)
+                    if route:
+                        routes[product.id] = (route, routing.steps)
+                        products.append(product)
+            used = {i for r, _ in routes.values() for i in r}
+            for runtime_cell in cells:
+                for eq_model in line.cells[runtime_cell.index].equipment:
+                    eq = self.by_path[f"{runtime_cell.path}/{eq_model.id}"]
+                    if runtime_cell.index in used:
+                        eq.cell = runtime_cell
+                        runtime_cell.equipment.append(eq)
+                        routed.add(eq.path)
+            if routes:
+                lines.append(_Line(line_path, site, cells, routes, tuple(products)))
+                for runtime_cell in cells:
+                    for member in runtime_cell.equipment:
+                        member.line = lines[-1]
+        for eq in self.equipment:
+            if eq.path not in routed:
+                eq.site.utilities.append(eq)
+        return lines
+
+    # ----------------------------------------------------------------- states
+    def set_state(
+        self, eq: _Eq, code: int, reason: str | None = None, power: float | None = None
+    ) -> None:
+        now = self.env.now
+        if reason is None:
+            reason = STATE_REASONS[code]
+        if code != eq.state or reason != eq.reason:
+            self.rec.state(now, eq.path, STATE_NAMES[code], reason)
+            eq.st_t.append(now)
+            eq.st_c.append(code)
+            if eq.state == S_RUN and code != S_RUN:
+                eq.site.running -= 1
+            elif code == S_RUN and eq.state != S_RUN:
+                eq.site.running += 1
+            eq.state = code
+            eq.reason = reason
+        p = eq.power[code] if power is None else power
+        if p != eq.pw_p[-1] or code != eq.pw_s[-1]:
+            eq.pw_t.append(now)
+            eq.pw_p.append(p)
+            eq.pw_s.append(code)
+
+    # ----------------------------------------------------------------- production
+    def _days(self) -> Gen:
+        day = 0
+        while True:
+            for line in self.lines:
+                self._plan_line(line, day)
+            day += 1
+            yield self.env.timeout(86_400.0)
+
+    def _plan_line(self, line: _Line, day: int) -> None:
+        now = self.env.now
+        producing = line.site.cal.producing_seconds(now, now + 86_400.0)
+        bottleneck = 1.0
+        for cell in line.cells:
+            if not cell.equipment:
+                continue
+            times = []
+            for product in line.products:
+                route, steps = line.routes[product.id]
+                for i, step in zip(route, steps, strict=False):
+                    if i == cell.index:
+                        times.append(self._cycle_s(cell.equipment[0], step))
+            if times:
+                bottleneck = max(bottleneck, float(np.mean(times)) / len(cell.equipment))
+        capacity = int(producing / bottleneck)
+        mix = {p.id: p.mix for p in line.products}
+        view = ScheduleView(
+            now_us=self.us(now),
+            day=day,
+            line=line.path,
+            products=tuple(mix),
+            mix=mix,
+            capacity_units=capacity,
+            backlog_units=line.wip,
+        )
+        for order in self.schedule.orders(view):
+            if order.product not in line.routes or order.quantity <= 0:
+                continue
+            line.queue.append(_Order(order, line))
+            line.wip += order.quantity
+            self.rec.order(
+                now, order.order_id, order.product, order.quantity, "released", line.path
+            )
+        if line.wake is not None and not line.wake.triggered and line.queue:
+            line.wake.succeed()
+
+    def _release(self, line: _Line) -> Gen:
+        draws = line.draws
+        assert draws is not None
+        lot_size = self.scenario.lot_size
+        site_id = line.site.id
+        tag = line.path.split("/", 2)[2].replace("/", "-")
+        while True:
+            if not line.queue:
+                line.wake = self.env.event()
+                yield line.wake
+                continue
+            order = line.queue[0]
+            route, steps = line.routes[order.order.product]
+            first = line.cells[route[0]].buffer
+            while order.released < order.order.quantity:
+                if line.unit_count % lot_size == 0:
+                    line.lot_count += 1
+                    line.lot = f"LOT-{site_id}-{tag}-{line.lot_count:05d}"
+                    line.lot_offset = 0.4 * draws.normal()
+                line.unit_count += 1
+                serial = f"{site_id.upper()}-{tag}-{line.unit_count:07d}"
+                unit = _Unit(
+                    serial,
+                    order.order.product,
+                    line.lot,
+                    order,
+                    route,
+                    steps,
+                    lot_offset=line.lot_offset,
+                )
+                yield first.put(unit)
+                if order.released == 0:
+                    self.rec.order(
+                        self.env.now,
+                        order.order.order_id,
+                        order.order.product,
+                        order.order.quantity,
+                        "started",
+                        line.path,
+                    )
+                order.released += 1
+                self.rec.genealogy(self.env.now, unit.lot, serial, "consumed")
+            line.queue.popleft()
+
+    def _cycle_s(self, eq: _Eq, step: RoutingStep) -> float:
+        return step.cycle_time_s or eq.info.ideal_cycle_time_s or 60.0
+
+    def _wait(self, eq: _Eq, delay: float) -> Gen:
+        eq.wake = self.env.event()
+        yield self.env.timeout(max(delay, 0.0)) | eq.wake
+        eq.wake = None
+
+    def _run(self, eq: _Eq) -> Gen:
+        env = self.env
+        cell = eq.cell
+        line = eq.line
+        assert cell is not None
+        assert line is not None
+        cal = eq.site.cal
+        practice = eq.site.practice
+        draws = eq.draws
+        buffers = [c.buffer for c in line.cells]
+        unit: _Unit | None = None
+        while True:
+            now = env.now
+            modes = eq.due_pm(now)
+            if modes is not None:
+                yield from self._work(eq, modes, preventive=True)
+                continue
+            label, shift, seg_end = cal.at(now)
+            if label != PRODUCING:
+                if label == CLOSED:
+                    self.set_state(eq, S_OFF)
+                    eq.cold = True
+                else:
+                    self.set_state(eq, S_BREAK)
+                    if practice.off_in_breaks:
+                        eq.cold = True
+                yield from self._wait(eq, min(seg_end, eq.next_pm()) - now)
+                continue
+            if eq.cold and eq.warmup_s > 0:
+                self.set_state(eq, S_WARMUP)
+                eq.cold = False
+                yield env.timeout(eq.warmup_s)
+                continue
+            eq.cold = False
+            if unit is None:
+                buf = cell.buffer
+                if buf.items:
+                    unit = yield buf.get()
+                else:
+                    self.set_state(eq, S_STARVED)
+                    get = buf.get()
+                    eq.wake = env.event()
+                    yield get | env.timeout(seg_end - now) | eq.wake
+                    eq.wake = None
+                    if not get.triggered:
+                        get.cancel()
+                        continue
+                    unit = get.value
+                continue
+            step = unit.steps[unit.pos]
+            if unit.product != eq.last_product:
+                if eq.last_product is not None and step.setup_min > 0:
+                    self.set_state(eq, S_SETUP)
+                    yield env.timeout(step.setup_min * 60.0)
+                eq.last_product = unit.product
+            base = self._cycle_s(eq, step)
+            ideal = eq.info.ideal_cycle_time_s or base
+            load = min(2.0, max(0.5, base / ideal))
+            eq.rate = eq.base_rate * load
+            duration = base * practice.speed_factor * draws.lognormal(1.0, practice.cycle_cv)
+            failed = yield from self._cycle(eq, duration)
+            if failed >= 0:
+                self._scrap(eq, unit)
+                unit = None
+                yield from self._failure(eq, failed)
+                continue
+            scrapped = self._process(eq, unit, step, shift)
+            if scrapped:
+                unit = None
+            elif unit.pos + 1 >= len(unit.route):
+                self._finish(eq, unit)
+                unit = None
+            else:
+                unit.pos += 1
+                out = buffers[unit.route[unit.pos]]
+                put = out.put(unit)
+                if not put.triggered:
+                    self.set_state(eq, S_BLOCKED)
+                    yield put
+                unit = None
+            if draws.uniform() < practice.micro_stop_prob:
+                self.set_state(eq, S_MICRO)
+                yield env.timeout(draws.exponential(practice.micro_stop_mean_s))
+
+    def _cycle(self, eq: _Eq, duration: float) -> Gen:
+        now = self.env.now
+        w0 = eq.W
+        dw = duration * eq.rate / 3600.0
+        self.set_state(eq, S_RUN)
+        failing = -1
+        if w0 + dw >= eq.fail_w:
+            duration = max(0.0, (eq.fail_w - w0) / eq.rate * 3600.0)
+            dw = eq.fail_w - w0
+            failing = min(range(len(eq.paths)), key=lambda i: eq.paths[i].fail_w)
+        eq.ck_t.append(now)
+        eq.ck_w.append(w0)
+        eq.ck_t.append(now + duration)
+        eq.ck_w.append(w0 + dw)
+        eq.cyc_s.append(now)
+        eq.cyc_e.append(now + duration)
+        eq.W = w0 + dw
+        eq.op_hours += duration / 3600.0
+        yield self.env.timeout(duration)
+        return failing
+
+    def _process(self, eq: _Eq, unit: _Unit, step: RoutingStep, shift: int) -> bool:
+        """Record the unit's process signature at this station; return whether it is scrapped."""
+        now = self.env.now
+        product = self.model.products[unit.product]
+        mech = self._mechanism(unit.product)
+        draws = eq.draws
+        health = eq.max_health()
+        scrapped = False
+        for spec in product.spec_limits:
+            if spec.cell != step.cell:
+                continue
+            z = draws.normal() + 1.5 * health * health
+            if unit.pos == 0:
+                z += unit.lot_offset
+            if mech is not None and spec.parameter == mech[1] and step.cell == mech[0]:
+                unit.z_up = z
+            value = _spec_value(spec.target, spec.lsl, spec.usl, z)
+            self.rec.unit(now, unit.serial, eq.path, unit.product, unit.lot, spec.parameter, value)
+            if (spec.lsl is not None and value < spec.lsl) or (
+                spec.usl is not None and value > spec.usl and "noise" not in spec.parameter
+            ):
+                scrapped = True
+        self.rec.unit(
+            now,
+            unit.serial,
+            eq.path,
+            unit.product,
+            unit.lot,
+            "cycle_time_s",
+            now - eq.cyc_s[-1] if eq.cyc_s else 0.0,
+        )
+        if mech is not None and step.cell == mech[2]:
+            unit.h_down = health
+            unit.night = eq.site.cal.is_night(shift)
+        key = (eq.index, unit.product)
+        acc = self.counts_acc.setdefault(key, [0, 0])
+        if scrapped:
+            acc[1] += 1
+            self._done(unit)
+            self._truth_unit(unit, defective=False, cause="spec", detected=True, scrapped=True)
+        else:
+            acc[0] += 1
+        return scrapped
+
+    def _mechanism(self, product_id: str) -> tuple[str, str, str, float, float] | None:
+        cache = self.__dict__.setdefault("_mech", {})
+        if product_id in cache:
+            return cache[product_id]  # type: ignore[no-any-return]
+        mech = self.scenario.defects.get(product_id)
+        result: tuple[str, str, str, float, float] | None = None
+        if mech is not None:
+            result = (
+                mech.upstream_cell,
+                mech.upstream_parameter,
+                mech.downstream_cell,
+                mech.strength,
+                mech.z0,
+            )
+        else:
+            product = self.model.products[product_id]
+            if product.spec_limits and product.routings:
+                steps = [s.cell for s in product.routings[0].steps]
+                up = product.spec_limits[0]
+                later = [
+                    c for c in steps if up.cell in steps and steps.index(c) > steps.index(up.cell)
+                ]
+                if later:
+                    down = later[-2] if len(later) > 1 else later[-1]
+                    result = (up.cell, up.parameter, down, 0.25, 1.0)
+        cache[product_id] = result
+        return result
+
+    def _scrap(self, eq: _Eq, unit: _Unit) -> None:
+        acc = self.counts_acc.setdefault((eq.index, unit.product), [0, 0])
+        acc[1] += 1
+        self._done(unit)
+        self._truth_unit(unit, defective=False, cause="breakdown", detected=True, scrapped=True)
+
+    def _done(self, unit: _Unit) -> None:
+        order = unit.order
+        order.done += 1
+        order.line.wip -= 1
+        if order.done >= order.order.quantity:
+            o = order.order
+            self.rec.order(
+                self.env.now, o.order_id, o.product, o.quantity, "completed", order.line.path
+            )
+
+    def _finish(self, eq: _Eq, unit: _Unit) -> None:
+        now = self.env.now
+        draws = eq.draws
+        practice = eq.site.practice
+        mech = self._mechanism(unit.product)
+        p = practice.defect_base_rate
+        cause = "base"
+        p_mech = 0.0
+        if mech is not None:
+            shift_factor = practice.night_defect_factor if unit.night else 1.0
+            sig = 1.0 / (1.0 + math.exp(-4.0 * (abs(unit.z_up) - mech[4])))
+            p_mech = mech[3] * sig * unit.h_down * unit.h_down * shift_factor
+        u = draws.uniform()
+        defective = u < p + p_mech
+        if defective and u >= p:
+            cause = "interaction"
+        detected = False
+        if draws.uniform() < self.scenario.inspection_fraction:
+            score = draws.normal() + (2.5 + 0.8 * draws.normal() if defective else 0.0)
+            passed = score < self.scenario.inspection_limit
+            test = "lab_assay" if unit.order.line.cells and self._is_batch(unit) else "final_test"
+            self.rec.inspection(
+                now, unit.serial, eq.path, test, passed, score, None if passed else "FT-FAIL"
+            )
+            detected = not passed
+        acc = self.counts_acc.setdefault((eq.index, unit.product), [0, 0])
+        self._done(unit)
+        if detected:
+            acc[0] -= 1
+            acc[1] += 1
+            self._truth_unit(
+                unit,
+                defective=defective,
+                cause=cause if defective else "false_alarm",
+                detected=True,
+                scrapped=True,
+            )
+            return
+        self._truth_unit(
+            unit,
+            defective=defective,
+            cause=cause if defective else "",
+            detected=False,
+            scrapped=False,
+        )
+        self.finished.append((unit.serial, unit.product, defective))
+
+    def _is_batch(self, unit: _Unit) -> bool:
+        line = self.model.lines[unit.order.line.path]
+        return line.kind.value == "process_cell"
+
+    def _truth_unit(
+        self, unit: _Unit, *, defective: bool, cause: str, detected: bool, scrapped: bool
+    ) -> None:
+        field_ts = math.nan
+        if defective and not detected:
+            field_ts = self.env.now + unit.order.line.draws.exponential(  # type: ignore[union-attr]
+                self.scenario.field_failure_days * 86_400.0
+            )
+        self.truth_units.append(
+            (
+                self.env.now,
+                unit.serial,
+                unit.product,
+                unit.order.line.path,
+                defective,
+                cause,
+                detected,
+                scrapped,
+                field_ts,
+            )
+        )
+
+    def _counts(self) -> Gen:
+        while True:
+            yield self.env.timeout(3600.0)
+            now = self.env.now
+            for (index, product), (good, scrap) in sorted(self.counts_acc.items()):
+                if good or scrap:
+                    self.rec.count(now, self.equipment[index].path, product, good, scrap)
+            self.counts_acc.clear()
+
+    # ----------------------------------------------------------------- utilities
+    def _utilities(self, site: _Site) -> Gen:
+        step = 300.0
+        practice = site.practice
+        air = self.scenario.air_use_kw
+        while True:
+            now = self.env.now
+            for eq in site.utilities:
+                modes = eq.due_pm(now)
+                if modes is not None and not eq.down:
+                    self.env.process(self._utility_work(eq, modes, preventive=True))
+            avail = [eq for eq in site.utilities if not eq.down]
+            demand = air * site.running + practice.air_leak_kw
+            capacity = sum(max(eq.power[S_RUN] - eq.power[S_IDLE], 1e-9) for eq in avail)
+            util = min(1.0, demand / capacity) if capacity > 0 else 0.0
+            extra = 0.0
+            for eq in avail:
+                span = eq.power[S_RUN] - eq.power[S_IDLE]
+                power = eq.power[S_IDLE] + util * span
+                extra += util * span
+                self.set_state(eq, S_RUN if util > 0 else S_IDLE, power=power)
+                dw = util * step * eq.rate / 3600.0
+                if eq.W + dw >= eq.fail_w:
+                    t_fail = step * (eq.fail_w - eq.W) / max(dw, 1e-12)
+                    self.env.process(self._utility_failure(eq, t_fail))
+                    dw = eq.fail_w - eq.W
+                    eq.down = True
+                eq.ck_t.append(now)
+                eq.ck_w.append(eq.W)
+                eq.W += dw
+                eq.op_hours += util * step / 3600.0
+                eq.ck_t.append(now + step)
+                eq.ck_w.append(eq.W)
+            if demand > 0:
+                site.leak_kwh += practice.air_leak_kw / demand * extra * step / 3600.0
+            yield self.env.timeout(step)
+
+    def _utility_failure(self, eq: _Eq, delay: float) -> Gen:
+        yield self.env.timeout(delay)
+        index = min(range(len(eq.paths)), key=lambda i: eq.paths[i].fail_w)
+        yield from self._failure(eq, index)
+
+    def _utility_work(self, eq: _Eq, modes: tuple[int, ...], *, preventive: bool) -> Gen:
+        eq.down = True
+        yield from self._work(eq, modes, preventive=preventive)
+
+    # ----------------------------------------------------------------- maintenance
+    def _failure(self, eq: _Eq, index: int) -> Gen:
+        eq.down = True
+        mode = eq.modes[index]
+        t_fail = self.env.now
+        self.set_state(eq, S_DOWN, mode.id)
+        yield from self._work(eq, (index,), preventive=False, t_fail=t_fail)
+
+    def _work(
+        self, eq: _Eq, modes: tuple[int, ...], *, preventive: bool, t_fail: float | None = None
+    ) -> Gen:
+        env = self.env
+        site = eq.site
+        eq.down = True
+        t_open = env.now
+        if preventive:
+            self.set_state(eq, S_PM)
+        self.work_orders += 1
+        wo = f"WO-{site.id}-{self.work_orders:06d}"
+        kind = "preventive" if preventive else "failure"
+        names = ",".join(eq.modes[i].id for i in modes)
+        self.rec.maintenance(t_open, wo, eq.path, kind, "opened", names, None)
+        parts: Counter[str] = Counter()
+        for i in modes:
+            parts.update(eq.modes[i].parts)
+        criticality = eq.info.equipment.criticality.value
+        expedite = (not preventive) and criticality in site.practice.expedite_criticality
+        for part_id, qty in sorted(parts.items()):
+            yield from self._take(site, part_id, qty, expedite=expedite)
+        crews = [
+            c for c in site.crews if not c.skills or eq.info.equipment_class.id in c.skills
+        ] or site.crews
+        overtime = False
+        crew: _Crew | None = None
+        if crews:
+            crew = min(crews, key=lambda c: (c.next_on(env.now), len(c.res.queue)))
+            overtime = preventive and not crew.on_shift(env.now)
+            if not overtime:
+                t_on = crew.next_on(env.now)
+                if t_on > env.now and math.isfinite(t_on):
+                    yield env.timeout(t_on - env.now)
+            req = crew.res.request()
+            yield req
+        t_start = env.now
+        self.rec.maintenance(t_start, wo, eq.path, kind, "started", names, None)
+        hours = 0.0
+        for i in modes:
+            m = eq.modes[i]
+            nominal = (m.preventive_h or m.repair_h / 2) if preventive else m.repair_h
+            hours += nominal
+        hours = eq.draws.lognormal(hours, 0.3)
+        yield env.timeout(hours * 3600.0)
+        if crew is not None:
+            crew.res.release(req)
+        t_end = env.now
+        self.rec.maintenance(
+            t_end, wo, eq.path, kind, "closed", names, json.dumps(dict(sorted(parts.items())))
+        )
+        for i in modes:
+            mode = eq.modes[i]
+            path = draw_path(
+                eq.draws.rng,
+                mtbf_h=mode.mtbf_h,
+                shape=self.scenario.wear_shape,
+                signal=bool(mode.signals),
+                offset=eq.W,
+            )
+            eq.paths[i] = path
+            eq.segs[i].append((t_end, path))
+        eq.fail_w = min(p.fail_w for p in eq.paths)
+        eq.op_hours = 0.0
+        rate = crew.hourly_cost if crew is not None else 0.0
+        labour = hours * rate * (self.scenario.overtime_factor if overtime else 1.0)
+        parts_cost = sum(self.model.parts[p].unit_cost * q for p, q in parts.items())
+        service = sum(eq.modes[i].repair_cost for i in modes)
+        downtime_h = site.cal.producing_seconds(t_open, t_end) / 3600.0
+        cost_h = eq.info.equipment.downtime_cost_per_hour
+        self.costs["parts_cost"] += parts_cost
+        if preventive:
+            self.costs["preventive_count"] += 1
+            self.costs["preventive_cost"] += labour + 0.5 * service
+            self.costs["planned_downtime_h"] += downtime_h
+            self.costs["planned_downtime_cost"] += downtime_h * cost_h
+        else:
+            self.costs["failures"] += 1
+            self.costs["repair_cost"] += labour + service
+            self.costs["unplanned_downtime_h"] += downtime_h
+            self.costs["unplanned_downtime_cost"] += downtime_h * cost_h
+            mode0 = eq.modes[modes[0]]
+            self.truth_failures.append(
+                (
+                    t_fail if t_fail is not None else t_open,
+                    eq.path,
+                    mode0.id,
+                    "wear" if mode0.signals else "shock",
+                    t_start,
+                    t_end,
+                    downtime_h,
+                )
+            )
+        eq.down = False
+        if eq.line is not None:
+            self.set_state(eq, S_IDLE)
+            eq.cold = True
+
+    def _take(self, site: _Site, part_id: str, qty: int, *, expedite: bool) -> Gen:
+        stock = site.stock[part_id]
+        part = self.model.parts[part_id]
+        short = qty - int(stock.level) - site.on_order[part_id]
+        if short > 0:
+            self.order_part(site, part_id, short, expedite=expedite)
+        yield stock.get(qty)
+        self.rec.inventory(
+            self.env.now, part_id, site.path, int(stock.level), site.on_order[part_id]
+        )
+        position = int(stock.level) + site.on_order[part_id]
+        if position <= part.reorder_point:
+            self.order_part(
+                site, part_id, max(1, part.reorder_point + 1 - position), expedite=False
+            )
+
+    def order_part(self, site: _Site, part_id: str, qty: int, *, expedite: bool) -> None:
+        """Place a spare-part order that arrives after the (expedited) lead time."""
+        part = self.model.parts[part_id]
+        fast = expedite and part.expedite_lead_time_days is not None
+        days = part.expedite_lead_time_days if fast else part.lead_time_days
+        if fast:
+            self.costs["expedite_cost"] += part.expedite_cost
+            self.costs["expedite_count"] += 1
+        site.on_order[part_id] += qty
+        self.rec.inventory(
+            self.env.now, part_id, site.path, int(site.stock[part_id].level), site.on_order[part_id]
+        )
+        self.env.process(self._deliver(site, part_id, qty, float(days or 0.0) * 86_400.0))
+
+    def _deliver(self, site: _Site, part_id: str, qty: int, delay: float) -> Gen:
+        yield self.env.timeout(delay)
+        site.on_order[part_id] -= qty
+        yield site.stock[part_id].put(qty)
+        self.rec.inventory(
+            self.env.now, part_id, site.path, int(site.stock[part_id].level), site.on_order[part_id]
+        )
+
+    def schedule_pm(self, path: str, modes: tuple[str, ...], start: float) -> None:
+        """Queue preventive work on an equipment from ``start`` (simulated seconds)."""
+        eq = self.by_path[path]
+        ids = [m.id for m in eq.modes]
+        idx = tuple(ids.index(m) for m in modes if m in ids) or tuple(range(len(ids)))
+        eq.pm.append((start, idx))
+        if eq.wake is not None and not eq.wake.triggered:
+            eq.wake.succeed()
+
+    def us(self, t: float) -> int:
+        """Return UTC microseconds for a simulated time."""
+        return self.start_us + round(t * 1e6)
+
+
+def _spec_value(target: float | None, lsl: float | None, usl: float | None, z: float) -> float:
+    if lsl is not None and usl is not None:
+        mid = target if target is not None else (lsl + usl) / 2
+        return mid + z * (usl - lsl) / 8.0
+    if usl is not None:
+        if target is not None and target == 0:
+            return abs(z) * usl / 4.0
+        sd = max(abs(usl) * 0.02, 1e-6)
+        base = target if target is not None else usl - 4 * sd
+        return base + z * sd
+    if lsl is not None:
+        sd = max(abs(lsl) * 0.02, 1e-6)
+        base = target if target is not None else lsl + 4 * sd
+        return base + z * sd
+    return (target or 0.0) + z
+
+
+class _Records:
+    """Column buffers of the event records of one chunk."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.cols: dict[str, dict[str, list[Any]]] = {}
+
+    def _add(self, record_kind: str, /, **values: Any) -> None:
+        cols = self.cols.get(record_kind)
+        if cols is None:
+            cols = self.cols[record_kind] = {k: [] for k in values}
+        for k, v in values.items():
+            cols[k].append(v)
+
+    def state(self, t: float, path: str, state: str, reason: str | None) -> None:
+        self._add("state", ts=t, path=path, state=state, reason=reason)
+
+    def count(self, t: float, path: str, product: str, good: int, scrap: int) -> None:
+        self._add("count", ts=t, path=path, product=product, good=good, scrap=scrap, rework=0)
+
+    def unit(  # noqa: PLR0917
+        self, t: float, serial: str, path: str, product: str, lot: str, parameter: str, value: float
+    ) -> None:
+        self._add(
+            "unit",
+            ts=t,
+            serial=serial,
+            path=path,
+            product=product,
+            lot=lot,
+            parameter=parameter,
+            value=value,
+        )
+
+    def genealogy(self, t: float, parent: str, child: str, relation: str) -> None:
+        self._add("genealogy", ts=t, parent=parent, child=child, relation=relation)
+
+    def inspection(  # noqa: PLR0917
+        self,
+        t: float,
+        serial: str,
+        path: str,
+        test: str,
+        passed: bool,
+        value: float,
+        code: str | None,
+    ) -> None:
+        self._add(
+            "inspection",
+            ts=t,
+            serial=serial,
+            path=path,
+            test=test,
+            passed=passed,
+            value=value,
+            defect_code=code,
+        )
+
+    def order(  # noqa: PLR0917
+        self, t: float, order_id: str, product: str, quantity: int, event: str, path: str
+    ) -> None:
+        self._add(
+            "order",
+            ts=t,
+            order_id=order_id,
+            product=product,
+            quantity=quantity,
+            event=event,
+            path=path,
+        )
+
+    def maintenance(  # noqa: PLR0917
+        self,
+        t: float,
+        wo: str,
+        path: str,
+        kind: str,
+        event: str,
+        mode: str | None,
+        parts: str | None,
+    ) -> None:
+        self._add(
+            "maintenance",
+            ts=t,
+            work_order=wo,
+            path=path,
+            kind=kind,
+            event=event,
+            failure_mode=mode,
+            parts=parts,
+        )
+
+    def inventory(self, t: float, part: str, site: str, on_hand: int, on_order: int) -> None:
+        self._add("inventory", ts=t, part=part, site=site, on_hand=on_hand, on_order=on_order)

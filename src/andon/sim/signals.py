@@ -1,0 +1,86 @@
+"""Condition tags from the hidden health, a chunk at a time, with numpy (no event per sample).
+
+Each tag has three levels (off, idle, running) derived from its name and range, a degradation
+term driven by the health of the failure modes that list it as a signal (convex, so that it
+shows late as real condition indicators do), phase profiles for recipe-driven tags, and
+sensor noise. Values are produced in the class's unit and reported in the equipment's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from andon.model.plant import TagInfo
+
+__all__ = ["TagSignal", "signal_for"]
+
+OFF, IDLE, RUN = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class TagSignal:
+    """How one tag responds to state and health."""
+
+    info: TagInfo
+    levels: tuple[float, float, float]
+    direction: float
+    span: float
+    modes: tuple[int, ...]
+    """Indexes of the equipment's failure modes this tag shows."""
+    profile: tuple[np.ndarray, np.ndarray] | None
+
+    def values(
+        self,
+        *,
+        level: np.ndarray,
+        health: np.ndarray,
+        cycle_fraction: np.ndarray | None,
+        noise: np.ndarray,
+        gain: float,
+    ) -> np.ndarray:
+        """Return tag values in the source unit for one grid of times.
+
+        ``level`` holds 0 (off), 1 (idle) or 2 (running) per time; ``health`` the summed
+        squared health of the tag's modes; ``noise`` standard normal draws.
+        """
+        lv = np.asarray(self.levels)[level]
+        if self.profile is not None and cycle_fraction is not None:
+            fx, fy = self.profile
+            running = (level == RUN) & ~np.isnan(cycle_fraction)
+            lv = np.where(running, np.interp(np.nan_to_num(cycle_fraction), fx, fy), lv)
+        on = np.where(level == OFF, 0.0, np.where(level == IDLE, 0.5, 1.0))
+        value = lv + self.direction * gain * self.span * health * on + noise
+        scale, offset = self.info.scale, self.info.offset
+        result: np.ndarray = (value - offset) / scale
+        return result
+
+
+def signal_for(
+    info: TagInfo,
+    mode_signals: list[tuple[str, ...]],
+    profile: tuple[np.ndarray, np.ndarray] | None,
+) -> TagSignal:
+    """Derive a tag's levels from its name and valid range."""
+    d = info.definition
+    lo = d.min if d.min is not None else 0.0
+    hi = d.max if d.max is not None else lo + 100.0
+    span = max(hi - lo, 1e-9)
+    name = d.name.lower()
+    direction = 1.0
+    if "temp" in name:
+        ambient = min(max(20.0, lo), hi)
+        levels = (ambient, lo + 0.25 * span, lo + 0.4 * span)
+        levels = (levels[0], max(levels[1], ambient), max(levels[2], ambient + 0.1 * span))
+    elif "vib" in name:
+        levels = (lo + 0.01 * span, lo + 0.05 * span, lo + 0.12 * span)
+    elif "pressure" in name:
+        levels = (lo, lo + 0.4 * span, lo + 0.6 * span)
+        direction = -1.0
+    elif "current" in name or "torque" in name or "power" in name:
+        levels = (lo, lo + 0.1 * span, lo + 0.45 * span)
+    else:
+        levels = (lo + 0.1 * span, lo + 0.3 * span, lo + 0.5 * span)
+    modes = tuple(i for i, signals in enumerate(mode_signals) if d.name in signals)
+    return TagSignal(info, levels, direction, span, modes, profile)
