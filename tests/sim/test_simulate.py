@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from tests.sim.conftest import tiny_model
 
 from andon.errors import SimulationError
 from andon.model import Model
@@ -25,8 +27,8 @@ from andon.sim import (
     SitePractice,
     simulate,
 )
+from andon.sim.calendar import SiteCalendar
 from andon.sim.scenario import DefectMechanism
-from tests.sim.conftest import tiny_model
 
 
 def test_same_seed_gives_identical_records(example_model: Model) -> None:
@@ -97,7 +99,9 @@ def test_oee_in_the_band_the_model_implies(tiny: Model) -> None:
     good = pc.sum(counts["good"]).as_py()
     scrap = pc.sum(counts["scrap"]).as_py()
     running_h = _operating_hours(sink, press, result.end_us)
-    planned_h = 10 * (24 - 0.5)
+    site = tiny.sites["tiny/s1"]
+    calendar = SiteCalendar(site, start=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), days=10)
+    planned_h = calendar.producing_seconds(0, 10 * 86_400) / 3600
     availability = running_h / planned_h
     performance = (good + scrap) * 300 / 3600 / running_h
     quality = good / (good + scrap)
@@ -172,10 +176,10 @@ def test_truth_tables_are_apart_from_records(tiny: Model) -> None:
 
 
 def test_policies_drive_the_plant(tmp_path: Path) -> None:
-    model = tiny_model(tmp_path, mtbf_wear=30.0, mtbf_shock=1e6)
+    model = tiny_model(tmp_path, mtbf_wear=60.0, mtbf_shock=1e6)
     results = {}
     for policy in (RunToFailure(), FixedInterval(fraction=0.4), ConditionThreshold(), Oracle()):
-        results[policy.name] = simulate(model, days=8, seed=11, policy=policy)
+        results[policy.name] = simulate(model, days=12, seed=11, policy=policy, epoch_h=6)
     rtf = results["run_to_failure"].maintenance
     oracle = results["oracle"].maintenance
     assert rtf.preventive_count == 0

@@ -176,7 +176,7 @@ class Oracle:
             return MaintenancePlan()
         orders: list[PreventiveOrder] = []
         for eq, remaining in sorted(truth.failure_at_wear.items()):
-            if eq in view.pending or eq in view.down:
+            if eq in view.down:
                 continue
             rate = max(truth.wear_rate.get(eq, 1.0), 1e-6)
             window = next_window_start(view, eq, within_h=self.window_h)
@@ -189,7 +189,7 @@ class Oracle:
             ]
             if urgent:
                 orders.append(PreventiveOrder(equipment=eq, failure_modes=tuple(sorted(soon))))
-            elif soon and window is not None:
+            elif soon and window is not None and eq not in view.pending:
                 orders.append(
                     PreventiveOrder(
                         equipment=eq, failure_modes=tuple(sorted(soon)), start_us=window

@@ -996,11 +996,14 @@ class Plant:
         )
 
     def schedule_pm(self, path: str, modes: tuple[str, ...], start: float) -> None:
-        """Queue preventive work on an equipment from ``start`` (simulated seconds)."""
+        """Plan preventive work on an equipment from ``start`` (simulated seconds).
+
+        A new order replaces the equipment's pending one, so a policy can bring work forward.
+        """
         eq = self.by_path[path]
         ids = [m.id for m in eq.modes]
         idx = tuple(ids.index(m) for m in modes if m in ids) or tuple(range(len(ids)))
-        eq.pm.append((start, idx))
+        eq.pm = [(start, idx)]
         if eq.wake is not None and not eq.wake.triggered:
             eq.wake.succeed()
 

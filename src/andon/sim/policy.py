@@ -98,7 +98,8 @@ class PreventiveOrder:
     ``failure_modes`` empty means every mode of the class. ``start_us`` ``None`` means as soon
     as a crew is free (stopping production if need be); a time (e.g. a window's start from
     :attr:`PlantView.windows`) defers the work until then. Parts of the modes are taken from
-    stock; missing parts are ordered and awaited.
+    stock; missing parts are ordered and awaited. A new order for an equipment replaces its
+    pending one.
     """
 
     equipment: str
