@@ -1,0 +1,53 @@
+"""The stable codes of plant-model problems, with what each means (docs/model.md lists them).
+
+Tests and integrations match on these codes, so a code is never renamed; a new check gets a
+new code here. Codes ``schema.<type>`` come from pydantic's error types and are not listed.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+__all__ = ["PROBLEM_CODES"]
+
+PROBLEM_CODES: Final = MappingProxyType(
+    {
+        "file.missing": "a model file or folder given does not exist",
+        "file.none": "the paths given hold no .yaml or .yml file",
+        "file.unreadable": "a model file exists but cannot be read (permissions, encoding)",
+        "yaml.syntax": "a file is not valid YAML, or repeats a key in one mapping",
+        "model.not_a_mapping": "a file's top level is not a mapping of sections",
+        "model.unknown_section": "a top-level key is not one of the model's sections",
+        "model.not_a_list": "a list section (equipment_classes, parts, ...) is not a list",
+        "model.missing_enterprise": "no file has an enterprise section",
+        "model.duplicate_enterprise": "more than one file has an enterprise section",
+        "model.duplicate_id": "two elements of one list share an id (or a routing, limit)",
+        "model.duplicate_path": "a meter's path is also a child element's or a tag's path",
+        "model.duplicate_node_id": "one OPC UA node id feeds two tags of one site",
+        "model.unknown_class": "equipment or a crew skill names an equipment class not defined",
+        "model.unknown_part": "a failure mode uses a spare part not defined",
+        "model.unknown_site": "a spare part is stocked at a site not defined",
+        "model.unknown_shift": "a crew works a shift its site does not have",
+        "model.unknown_tag": "a failure-mode signal or tag override names a tag the class lacks",
+        "model.unknown_unit": "a unit pint does not understand",
+        "model.unit_mismatch": "an equipment reports a tag in a unit that does not convert",
+        "model.unknown_timezone": "a site's time zone is not an IANA time zone",
+        "model.unknown_station": "spec limits name a cell that no routing of the product visits",
+        "model.dangling_routing": "a routing names a line that does not exist",
+        "model.dangling_routing_step": "a routing step names a cell its line does not have",
+        "model.empty_station": "a routing goes through a cell with no equipment",
+        "model.missing_cycle_time": "a routed step has no cycle time from step, equipment or class",
+        "model.overlapping_shifts": "two shifts of a site overlap",
+        "model.overlapping_breaks": "two breaks of a shift overlap",
+        "model.break_outside_shift": "a break does not lie inside its shift",
+        "model.overlapping_windows": "two maintenance windows of a site overlap",
+        "model.window_overlaps_shift": "a maintenance window overlaps a production shift",
+        "model.bad_range": "a tag's min is above its max",
+        "model.bad_limits": "lsl is not below usl, or the target lies outside them",
+        "model.bad_lead_time": "a part's expedited lead time is longer than its normal one",
+        "model.implausible_mtbf": "a failure mode's MTBF is not above its repair time",
+        "model.part_not_stocked": "a site's equipment needs a part with no stock entry there",
+        "model.negative_value": "a quantity, stock or carbon intensity below zero",
+    }
+)
