@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from andon.errors import StoreError
 from andon.records import NATURAL_KEYS, PATH_COLUMNS, RecordKind, schema_of, to_micros
@@ -21,6 +22,14 @@ from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, 
 __all__ = ["DuckDBStore"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> pa.Table:
+    """Run one statement and return its result as Arrow (a ``Count`` column for DML)."""
+    relation: Any = con.sql(sql, params=list(params) or None)
+    if relation is None:  # DuckDB before 2.0 runs DML at once and returns nothing
+        return pa.table({"Count": pa.array([], pa.int64())})
+    return relation.to_arrow_table()
 
 
 def _micros(value: TimeArg) -> int | None:
@@ -45,6 +54,7 @@ class DuckDBStore:
             msg = f"cannot open DuckDB store at {path}: {exc}"
             raise StoreError(msg) from exc
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of transaction(): inner blocks join the outer one
         self._con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self._migrate()
@@ -53,6 +63,28 @@ class DuckDBStore:
     def dialect(self) -> str:
         """The SQL dialect, ``"duckdb"``."""
         return "duckdb"
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """Run a block in its own transaction, or inside the caller's :meth:`transaction`.
+
+        DuckDB has no savepoints: inside a caller's transaction a failure aborts all of it,
+        which the caller's context then rolls back.
+        """
+        with self._lock:
+            if self._depth:
+                yield
+                return
+            self._con.begin()
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._con.rollback()
+                raise
+            finally:
+                self._depth -= 1
+            self._con.commit()
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -87,8 +119,8 @@ class DuckDBStore:
         """Return the highest applied migration."""
         with self._lock:
             row = self._con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
-            result = row.fetchone()
-        return int(result[0]) if result else 0
+            result = row.fetchall()
+        return int(result[0][0]) if result else 0
 
     def write(
         self, kind: RecordKind, table: pa.Table, *, batch_id: str | None = None
@@ -100,48 +132,51 @@ class DuckDBStore:
             return WriteResult(kind, 0, 0)
         target = table_name(kind)
         keys = NATURAL_KEYS[kind]
-        with self._lock:
-            con = self._con
-            con.begin()
-            try:
+        bounds = pc.min_max(batch.column("ts"))
+        ts_min, ts_max = bounds["min"].value, bounds["max"].value
+        sources = pc.unique(batch.column("source")).to_pylist()
+        try:
+            with self._atomic():
+                con = self._con
                 if batch_id is not None:
                     seen = con.execute(
-                        "SELECT 1 FROM store_batches WHERE kind = ? AND batch_id = ?",
+                        "SELECT count(*) FROM store_batches WHERE kind = ? AND batch_id = ?",
                         [kind.value, batch_id],
-                    ).fetchone()
-                    if seen:
-                        con.rollback()
+                    ).fetchall()
+                    if seen[0][0]:
                         return WriteResult(kind, 0, batch.num_rows, batch_seen=True)
-                con.register("_andon_batch", batch)
-                ts_min, ts_max = con.execute(
-                    "SELECT min(ts), max(ts) FROM _andon_batch"
-                ).fetchone() or (None, None)
+                # Zone maps on ts make this probe nearly free when sources deliver in time
+                # order; only an overlapping batch pays the anti-join on its natural key.
+                window = "ts BETWEEN make_timestamptz(?) AND make_timestamptz(?)"
                 overlap = con.execute(
-                    f"SELECT 1 FROM {target} WHERE ts BETWEEN ? AND ? LIMIT 1", [ts_min, ts_max]
-                ).fetchone()
-                key_list = ", ".join(f'"{k}"' for k in keys)
-                distinct = f"SELECT DISTINCT ON ({key_list}) * FROM _andon_batch"
-                if overlap:
-                    join = " AND ".join(f'e."{k}" = b."{k}"' for k in keys)
-                    sql = (
-                        f"INSERT INTO {target} SELECT b.* FROM ({distinct}) b WHERE NOT EXISTS "
-                        f"(SELECT 1 FROM {target} e WHERE e.ts BETWEEN ? AND ? AND {join})"
-                    )
-                    inserted = con.execute(sql, [ts_min, ts_max]).fetchone()
-                else:
-                    inserted = con.execute(f"INSERT INTO {target} {distinct}").fetchone()
-                written = int(inserted[0]) if inserted else 0
+                    f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE {window} "
+                    "AND list_contains(?, source) LIMIT 1)",
+                    [ts_min, ts_max, sources],
+                ).fetchall()
+                con.register("_andon_batch", batch)
+                try:
+                    key_list = ", ".join(f'"{k}"' for k in keys)
+                    distinct = f"SELECT DISTINCT ON ({key_list}) * FROM _andon_batch"
+                    if overlap[0][0]:
+                        join = " AND ".join(f'e."{k}" = b."{k}"' for k in keys)
+                        sql = (
+                            f"INSERT INTO {target} SELECT b.* FROM ({distinct}) b WHERE NOT "
+                            f"EXISTS (SELECT 1 FROM {target} e WHERE e.{window} AND {join})"
+                        )
+                        inserted = con.execute(sql, [ts_min, ts_max]).fetchall()
+                    else:
+                        inserted = con.execute(f"INSERT INTO {target} {distinct}").fetchall()
+                finally:
+                    con.unregister("_andon_batch")
+                written = int(inserted[0][0]) if inserted else 0
                 if batch_id is not None:
                     con.execute(
                         "INSERT INTO store_batches VALUES (?, ?, ?, now())",
                         [kind.value, batch_id, batch.num_rows],
                     )
-                con.unregister("_andon_batch")
-                con.commit()
-            except duckdb.Error as exc:
-                con.rollback()
-                msg = f"writing {batch.num_rows} {kind.value} records failed: {exc}"
-                raise StoreError(msg) from exc
+        except duckdb.Error as exc:
+            msg = f"writing {batch.num_rows} {kind.value} records failed: {exc}"
+            raise StoreError(msg) from exc
         return WriteResult(kind, written, batch.num_rows - written)
 
     def quarantine(self, table: pa.Table) -> int:
@@ -149,20 +184,22 @@ class DuckDBStore:
         if table.num_rows == 0:
             return 0
         rows = table.select(QUARANTINE_SCHEMA.names).cast(QUARANTINE_SCHEMA)
-        with self._lock:
-            try:
+        try:
+            with self._atomic():
                 self._con.register("_andon_quarantine", rows)
-                self._con.execute("INSERT INTO quarantine SELECT * FROM _andon_quarantine")
-                self._con.unregister("_andon_quarantine")
-            except duckdb.Error as exc:
-                msg = f"writing {rows.num_rows} quarantined rows failed: {exc}"
-                raise StoreError(msg) from exc
+                try:
+                    self._con.execute("INSERT INTO quarantine SELECT * FROM _andon_quarantine")
+                finally:
+                    self._con.unregister("_andon_quarantine")
+        except duckdb.Error as exc:
+            msg = f"writing {rows.num_rows} quarantined rows failed: {exc}"
+            raise StoreError(msg) from exc
         return int(rows.num_rows)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         with self._lock:
             try:
-                return self._con.execute(sql, list(params)).to_arrow_table()
+                return _arrow(self._con, sql, params)
             except duckdb.Error as exc:
                 msg = f"query failed: {exc}"
                 raise StoreError(msg) from exc
@@ -219,15 +256,16 @@ class DuckDBStore:
             where += (" AND " if where else " WHERE ") + "list_contains(?, path)"
             params.append(list(tags))
         return self._query(
-            f"SELECT ts, path, value, quality FROM rec_sample{where} ORDER BY path, ts", params
+            f"SELECT ts, path, value, quality FROM rec_sample{where} ORDER BY path, ts, seq", params
         )
 
     def latest_samples(self, *, path_prefix: str | None = None) -> pa.Table:
         """Return the newest sample of each tag below a prefix."""
         where, params = self._where("path", path_prefix, None, None)
         return self._query(
-            "SELECT path, arg_max(ts, ts) AS ts, arg_max(value, ts) AS value, "
-            f"arg_max(quality, ts) AS quality FROM rec_sample{where} GROUP BY path ORDER BY path",
+            "SELECT path, max(ts) AS ts, arg_max(value, (ts, seq)) AS value, "
+            "arg_max(quality, (ts, seq)) AS quality "
+            f"FROM rec_sample{where} GROUP BY path ORDER BY path",
             params,
         )
 
@@ -290,19 +328,18 @@ class DuckDBStore:
         if not _NAME.match(name):
             msg = f"auxiliary table name {name!r} must be lower-case letters, digits and _"
             raise StoreError(msg)
-        with self._lock:
-            con = self._con
-            con.begin()
-            try:
+        try:
+            with self._atomic():
+                con = self._con
                 con.execute(f"CREATE TABLE IF NOT EXISTS aux_{name} ({column_sql(table.schema)})")
                 con.register("_andon_aux", table)
-                con.execute(f"INSERT INTO aux_{name} BY NAME SELECT * FROM _andon_aux")
-                con.unregister("_andon_aux")
-                con.commit()
-            except duckdb.Error as exc:
-                con.rollback()
-                msg = f"writing auxiliary table {name!r} failed: {exc}"
-                raise StoreError(msg) from exc
+                try:
+                    con.execute(f"INSERT INTO aux_{name} BY NAME SELECT * FROM _andon_aux")
+                finally:
+                    con.unregister("_andon_aux")
+        except duckdb.Error as exc:
+            msg = f"writing auxiliary table {name!r} failed: {exc}"
+            raise StoreError(msg) from exc
 
     def read_table(self, name: str) -> pa.Table:
         """Return an auxiliary table written with :meth:`write_table`."""
@@ -315,22 +352,23 @@ class DuckDBStore:
         """Run one statement with ``?`` placeholders; return its rows (empty for DML)."""
         with self._lock:
             try:
-                return self._con.execute(sql, list(params)).to_arrow_table()
+                return _arrow(self._con, sql, params)
             except duckdb.Error as exc:
                 msg = f"statement failed: {exc}"
                 raise StoreError(msg) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Commit every statement inside together, or roll all back on an exception."""
-        with self._lock:
-            self._con.begin()
-            try:
+        """Commit every statement and write inside together, or roll all back on an exception.
+
+        Nested, it joins the outer transaction (DuckDB has no savepoints).
+        """
+        try:
+            with self._atomic():
                 yield
-            except BaseException:
-                self._con.rollback()
-                raise
-            self._con.commit()
+        except duckdb.Error as exc:
+            msg = f"transaction failed: {exc}"
+            raise StoreError(msg) from exc
 
     def close(self) -> None:
         """Close the database."""

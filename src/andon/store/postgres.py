@@ -23,17 +23,22 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import errors as pg_errors
+from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.string import TextLoader
 
 from andon.errors import StoreError
 from andon.records import KIND_SCHEMAS, PATH_COLUMNS, TS_TYPE, RecordKind, schema_of, to_micros
 from andon.store._conform import conform
 from andon.store._pgio import arrow_from_rows, from_csv, qmark_to_pyformat, to_csv
-from andon.store._sql import MIGRATIONS, column_sql, table_name
+from andon.store._sql import MIGRATIONS, column_sql, lead_column, table_name
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
 
 __all__ = ["PostgresStore"]
 
+_PROBE_LIMIT = 2048
+"""Most distinct lead values (paths) a write probes for overlap before it COPYs."""
+_COPY_CHUNK = 16_384
+"""Rows encoded per COPY chunk: big enough to amortise a call, small enough to overlap."""
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -195,10 +200,11 @@ class PostgresStore:
         rows = int(batch.num_rows)
         if rows == 0:
             return WriteResult(kind, 0, 0)
-        payload = to_csv(batch)
         bounds = pc.min_max(batch.column("ts"))
         low, high = _when(bounds["min"].value), _when(bounds["max"].value)
         sources = pc.unique(batch.column("source")).to_pylist()
+        lead = lead_column(kind)
+        leads = pc.unique(batch.column(lead))
         target = table_name(kind)
         conn = self._conn
         with self._lock:
@@ -212,30 +218,35 @@ class PostgresStore:
                         )
                         if ledger.rowcount == 0:
                             return WriteResult(kind, 0, rows, batch_seen=True)
-                    overlap = conn.execute(
-                        f"SELECT 1 FROM {target} WHERE source = ANY(%s) "
-                        "AND ts >= %s AND ts <= %s LIMIT 1",
-                        [sources, low, high],
-                    ).fetchone()
-                    written = None if overlap else self._copy_fresh(target, payload)
+                    # The probe is one index descent per lead value (path) of the batch; with
+                    # very many, COPY is tried at once and a conflict falls back to the merge.
+                    overlap = (
+                        len(leads) <= _PROBE_LIMIT
+                        and conn.execute(
+                            f'SELECT 1 FROM {target} WHERE "{lead}" COLLATE "C" = ANY(%s) '
+                            "AND ts >= %s AND ts <= %s AND source = ANY(%s) LIMIT 1",
+                            [leads.to_pylist(), low, high, sources],
+                        ).fetchone()
+                        is not None
+                    )
+                    written = None if overlap else self._copy_fresh(target, batch)
                     if written is None:
-                        written = self._merge(target, payload)
+                        written = self._merge(target, batch)
             except psycopg.Error as exc:
                 msg = f"writing {rows} {kind.value} records failed: {exc}"
                 raise StoreError(msg) from exc
         return WriteResult(kind, written, rows - written)
 
-    def _copy_fresh(self, target: str, payload: bytes) -> int | None:
+    def _copy_fresh(self, target: str, batch: pa.Table) -> int | None:
         """COPY straight into the record table; ``None`` if a row was already there."""
         try:
             with self._conn.transaction(), self._conn.cursor() as cur:
-                with cur.copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy:
-                    copy.write(payload)
+                _copy_in(cur, target, batch)
                 return int(cur.rowcount)
         except pg_errors.UniqueViolation:
             return None
 
-    def _merge(self, target: str, payload: bytes) -> int:
+    def _merge(self, target: str, batch: pa.Table) -> int:
         """Stage the batch in a temporary table, then insert what the table does not hold."""
         stage = f"_andon_stage_{target}"
         conn = self._conn
@@ -244,8 +255,7 @@ class PostgresStore:
         )
         conn.execute(f"DELETE FROM {stage}")  # a write nested in a caller's transaction
         with conn.cursor() as cur:
-            with cur.copy(f"COPY {stage} FROM STDIN (FORMAT csv)") as copy:
-                copy.write(payload)
+            _copy_in(cur, stage, batch)
             cur.execute(f"INSERT INTO {target} SELECT * FROM {stage} ON CONFLICT DO NOTHING")
             return int(cur.rowcount)
 
@@ -258,15 +268,10 @@ class PostgresStore:
         except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             msg = f"quarantined rows do not match the quarantine schema: {exc}"
             raise StoreError(msg) from exc
-        payload = to_csv(rows)
         with self._lock:
             try:
-                with (
-                    self._conn.transaction(),
-                    self._conn.cursor() as cur,
-                    cur.copy("COPY quarantine FROM STDIN (FORMAT csv)") as copy,
-                ):
-                    copy.write(payload)
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    _copy_in(cur, "quarantine", rows)
             except psycopg.Error as exc:
                 msg = f"writing {rows.num_rows} quarantined rows failed: {exc}"
                 raise StoreError(msg) from exc
@@ -428,15 +433,13 @@ class PostgresStore:
         """Append an auxiliary table (``aux_<name>``), created from the first batch's schema."""
         _check_name("auxiliary table name", name)
         columns = ", ".join(f'"{n}"' for n in table.column_names)
-        payload = to_csv(table)
         with self._lock:
             try:
                 with self._conn.transaction(), self._conn.cursor() as cur:
                     cur.execute(
                         f"CREATE TABLE IF NOT EXISTS aux_{name} ({column_sql(table.schema)})"
                     )
-                    with cur.copy(f"COPY aux_{name} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-                        copy.write(payload)
+                    _copy_in(cur, f"aux_{name} ({columns})", table)
             except psycopg.Error as exc:
                 msg = f"writing auxiliary table {name!r} failed: {exc}"
                 raise StoreError(msg) from exc
@@ -486,6 +489,22 @@ class PostgresStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _copy_in(cur: psycopg.Cursor[Any], target: str, table: pa.Table) -> None:
+    """COPY a table in, encoding the next chunk while the server takes in the last one.
+
+    Arrow writes CSV without holding the GIL and a queued writer sends from its own
+    thread, so encoding and the server's work overlap instead of adding up.
+    """
+    statement = f"COPY {target} FROM STDIN (FORMAT csv)"
+    if table.num_rows <= _COPY_CHUNK:
+        with cur.copy(statement) as copy:
+            copy.write(to_csv(table))
+        return
+    with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
+        for offset in range(0, table.num_rows, _COPY_CHUNK):
+            copy.write(to_csv(table.slice(offset, _COPY_CHUNK)))
 
 
 def _redact(url: str) -> str:
