@@ -1,0 +1,457 @@
+"""Sparkplug B 3.0 host application: births, deaths, data, aliases, sequence numbers, STATE.
+
+Two layers, kept apart:
+
+* :func:`decode_payload` / :func:`encode_payload`: pure functions over protobuf bytes
+  (the ``Payload`` message of the Sparkplug B 3.0 specification, section 6.4);
+* :class:`SparkplugHost`: a sans-I/O state machine over (topic, payload) pairs. It learns
+  metric names, aliases and data types from NBIRTH/DBIRTH, maps each metric to a model tag
+  path, turns NDATA/DDATA into ``sample`` batches, follows each edge node's ``seq`` (0-255)
+  and asks for a rebirth (``NCMD`` with ``Node Control/Rebirth``) on a gap or an unknown
+  alias, and marks nodes and devices offline on NDEATH/DDEATH. It returns the NCMD
+  messages to send; the MQTT client sends them.
+
+Mapping births to model paths, in order: a metric whose name is a tag path of the model is
+that tag; otherwise the device id names the equipment (its path with ``:`` for ``/``, e.g.
+``acme:lyon:machining:m1:milling:mill1``, or an equipment id unique in the model) and the
+metric name is the tag's name. A metric that maps to no tag keeps the path
+``<group>/<node>/<device>/<metric>``, which the contract check quarantines as
+``unknown_path``: nothing is dropped without a trace.
+
+>>> data = encode_payload(timestamp_ms=1_700_000_000_000, seq=0,
+...                       metrics=[("temp", 1, 1_700_000_000_000, 41.5)])
+>>> decode_payload(data).metrics[0].name
+'temp'
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import pyarrow as pa
+from google.protobuf.message import DecodeError
+
+from andon.connect._proto.sparkplug_b_pb2 import Payload
+from andon.connect.decoded import Decoded, Rejected
+from andon.model import Model
+from andon.records import TS_TYPE, Quality, RecordKind
+
+__all__ = [
+    "DATATYPE_FIELDS",
+    "NAMESPACE",
+    "NodeState",
+    "SparkplugHost",
+    "SparkplugTopic",
+    "decode_payload",
+    "encode_payload",
+    "parse_topic",
+    "state_payload",
+]
+
+_log: Final = logging.getLogger(__name__)
+
+NAMESPACE: Final = "spBv1.0"
+
+DATATYPE_FIELDS: Final[dict[int, str]] = {
+    1: "int_value",  # Int8
+    2: "int_value",  # Int16
+    3: "int_value",  # Int32
+    4: "long_value",  # Int64
+    5: "int_value",  # UInt8
+    6: "int_value",  # UInt16
+    7: "int_value",  # UInt32
+    8: "long_value",  # UInt64
+    9: "float_value",  # Float
+    10: "double_value",  # Double
+    11: "boolean_value",  # Boolean
+    13: "long_value",  # DateTime (ms)
+}
+"""Numeric Sparkplug data types (section 6.4.16) and the value field that carries each."""
+
+_SIGNED_BITS: Final[dict[int, int]] = {1: 8, 2: 16, 3: 32, 4: 64}
+_PROTOCOL_PREFIXES: Final = ("Node Control/", "Device Control/", "Properties/", "bdSeq")
+_REBIRTH_EVERY_S: Final = 5.0
+_MAX_TS_MS: Final = (1 << 63) // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SparkplugTopic:
+    """A Sparkplug topic: ``spBv1.0/<group>/<type>/<node>[/<device>]``."""
+
+    group: str
+    message_type: str
+    node: str
+    device: str | None = None
+
+
+def parse_topic(topic: str) -> SparkplugTopic | None:
+    """Return the parts of a Sparkplug B topic, or ``None`` (STATE and others).
+
+    >>> parse_topic("spBv1.0/plant/DDATA/edge1/press1")
+    SparkplugTopic(group='plant', message_type='DDATA', node='edge1', device='press1')
+    """
+    parts = topic.split("/")
+    if len(parts) not in (4, 5) or parts[0] != NAMESPACE or not all(parts):
+        return None
+    return SparkplugTopic(parts[1], parts[2], parts[3], parts[4] if len(parts) == 5 else None)
+
+
+def decode_payload(data: bytes) -> Any:
+    """Return the ``Payload`` message of some bytes; raise ``ValueError`` if they are not one."""
+    payload = Payload()
+    try:
+        payload.ParseFromString(data)
+    except (DecodeError, RuntimeWarning, ValueError) as exc:
+        msg = f"not a Sparkplug B payload: {exc}"
+        raise ValueError(msg) from exc
+    return payload
+
+
+def encode_payload(
+    *,
+    timestamp_ms: int,
+    seq: int | None,
+    metrics: Iterable[tuple[str | None, int | None, int | None, float | bool | None]],
+) -> bytes:
+    """Return payload bytes; each metric is (name, alias, timestamp ms, value) as a Double.
+
+    A ``bool`` value is written as a Boolean metric and ``None`` as a null metric. Used by
+    tests, benchmarks and the simulator.
+    """
+    payload = Payload(timestamp=timestamp_ms)
+    if seq is not None:
+        payload.seq = seq
+    for name, alias, ts, value in metrics:
+        metric = payload.metrics.add()
+        if name is not None:
+            metric.name = name
+        if alias is not None:
+            metric.alias = alias
+        if ts is not None:
+            metric.timestamp = ts
+        if isinstance(value, bool):
+            metric.datatype = 11
+            metric.boolean_value = value
+        elif value is None:
+            metric.datatype = 10
+            metric.is_null = True
+        else:
+            metric.datatype = 10
+            metric.double_value = float(value)
+    return bytes(payload.SerializeToString())
+
+
+def state_payload(*, online: bool, timestamp_ms: int | None = None) -> bytes:
+    """Return a host application STATE payload (Sparkplug B 3.0 section 7.6: JSON)."""
+    ts = timestamp_ms if timestamp_ms is not None else time.time_ns() // 1_000_000
+    return json.dumps({"online": online, "timestamp": ts}).encode()
+
+
+def rebirth_payload() -> bytes:
+    """Return an NCMD payload that asks an edge node to publish its births again."""
+    return encode_payload(
+        timestamp_ms=time.time_ns() // 1_000_000,
+        seq=None,
+        metrics=[("Node Control/Rebirth", None, None, True)],
+    )
+
+
+@dataclass(slots=True)
+class _Metric:
+    path: str
+    value_field: str | None
+    signed_bits: int | None
+
+
+@dataclass(slots=True)
+class NodeState:
+    """What the host knows of one edge node: aliases, expected seq, online devices."""
+
+    group: str
+    node: str
+    online: bool = False
+    bd_seq: int | None = None
+    expected_seq: int | None = None
+    aliases: dict[int, _Metric] = field(default_factory=dict)
+    names: dict[tuple[str | None, str], _Metric] = field(default_factory=dict)
+    devices: set[str] = field(default_factory=set)
+    last_rebirth_request: float = 0.0
+
+
+class SparkplugHost:
+    """The Sparkplug host state machine: (topic, payload) groups in, samples out.
+
+    ``group`` limits the host to one group id (``None``: every group); ``host_id`` names it
+    in its STATE topic. :meth:`decode` returns samples and rejects; the NCMD rebirth
+    requests it wants sent are taken with :meth:`take_commands`.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: Model,
+        group: str | None = None,
+        host_id: str = "andon",
+        source: str = "sparkplug",
+    ) -> None:
+        self.model: Final = model
+        self.group: Final = group
+        self.host_id: Final = host_id
+        self.source: Final = source
+        self.nodes: dict[tuple[str, str], NodeState] = {}
+        self._commands: list[tuple[str, bytes]] = []
+        self._by_id: dict[str, str | None] = {}
+        for path in model.equipment:
+            eq_id = path.rsplit("/", 1)[1]
+            self._by_id[eq_id] = None if eq_id in self._by_id else path
+        self.counts: dict[str, int] = {}
+
+    @property
+    def state_topic(self) -> str:
+        """The host's STATE topic (retained; the will says offline)."""
+        return f"{NAMESPACE}/STATE/{self.host_id}"
+
+    def subscriptions(self) -> list[str]:
+        """Topics the host subscribes to."""
+        group = self.group or "+"
+        return [f"{NAMESPACE}/{group}/#"]
+
+    def take_commands(self) -> list[tuple[str, bytes]]:
+        """Return and forget the NCMD messages the host wants published."""
+        commands, self._commands = self._commands, []
+        return commands
+
+    def _count(self, name: str, n: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+    def _request_rebirth(self, node: NodeState, why: str) -> None:
+        now = time.monotonic()
+        if now - node.last_rebirth_request < _REBIRTH_EVERY_S:
+            return
+        node.last_rebirth_request = now
+        node.expected_seq = None
+        _log.warning("asking %s/%s for a rebirth: %s", node.group, node.node, why)
+        self._count("rebirth_requests")
+        self._commands.append((f"{NAMESPACE}/{node.group}/NCMD/{node.node}", rebirth_payload()))
+
+    def _equipment(self, device: str | None) -> str | None:
+        if device is None:
+            return None
+        path = device.replace(":", "/")
+        if path in self.model.equipment:
+            return path
+        return self._by_id.get(device)
+
+    def _map(self, topic: SparkplugTopic, name: str) -> str:
+        if name in self.model.tags:
+            return name
+        equipment = self._equipment(topic.device) or self._equipment(topic.node)
+        if equipment is not None:
+            candidate = f"{equipment}/{name}"
+            if candidate in self.model.tags:
+                return candidate
+        device = f"/{topic.device}" if topic.device else ""
+        return f"{topic.group}/{topic.node}{device}/{name}"
+
+    def decode(self, messages: Sequence[tuple[str, bytes]]) -> Decoded:
+        """Follow births and deaths; decode data messages in order into samples."""
+        rejects: list[Rejected] = []
+        columns: dict[str, list[Any]] = {"ts": [], "seq": [], "path": [], "value": []}
+        for topic_text, data in messages:
+            topic = parse_topic(topic_text)
+            if topic is None:
+                if not topic_text.startswith(f"{NAMESPACE}/STATE/"):
+                    rejects.append(
+                        _reject("sparkplug.topic", "not a Sparkplug B topic", topic_text, data)
+                    )
+                continue
+            if self.group is not None and topic.group != self.group:
+                continue
+            try:
+                self._one(topic, topic_text, data, columns, rejects)
+            except ValueError as exc:
+                rejects.append(_reject("sparkplug.corrupt", str(exc), topic_text, data))
+        tables: dict[RecordKind, pa.Table] = {}
+        if columns["ts"]:
+            n = len(columns["ts"])
+            tables[RecordKind.SAMPLE] = pa.Table.from_arrays(
+                [
+                    pa.array(columns["ts"], type=pa.int64()).cast(TS_TYPE),
+                    pa.array([self.source] * n, type=pa.string()),
+                    pa.array(columns["seq"], type=pa.int64()),
+                    pa.array(columns["path"], type=pa.string()),
+                    pa.array(columns["value"], type=pa.float64()),
+                    pa.array([Quality.GOOD.value] * n, type=pa.string()),
+                ],
+                names=["ts", "source", "seq", "path", "value", "quality"],
+            )
+        return Decoded(tables, tuple(rejects))
+
+    def _node(self, topic: SparkplugTopic) -> NodeState:
+        key = (topic.group, topic.node)
+        node = self.nodes.get(key)
+        if node is None:
+            node = self.nodes[key] = NodeState(topic.group, topic.node)
+        return node
+
+    def _one(
+        self,
+        topic: SparkplugTopic,
+        topic_text: str,
+        data: bytes,
+        columns: dict[str, list[Any]],
+        rejects: list[Rejected],
+    ) -> None:
+        kind = topic.message_type
+        if kind in {"NCMD", "DCMD"}:
+            return
+        payload = decode_payload(data)
+        node = self._node(topic)
+        if kind == "NDEATH":
+            bd_seq = _bd_seq(payload)
+            if node.bd_seq is not None and bd_seq is not None and bd_seq != node.bd_seq:
+                self._count("stale_deaths")
+                return
+            node.online = False
+            node.expected_seq = None
+            self._count("node_deaths")
+            _log.info("edge node %s/%s is offline (NDEATH)", topic.group, topic.node)
+            return
+        seq = int(payload.seq) if payload.HasField("seq") else None
+        if kind == "NBIRTH":
+            node.online = True
+            node.bd_seq = _bd_seq(payload)
+            node.aliases.clear()
+            node.names.clear()
+            node.devices.clear()
+            node.expected_seq = None if seq is None else (seq + 1) % 256
+            self._learn(node, topic, payload)
+            self._count("births")
+            return
+        if kind not in {"DBIRTH", "NDATA", "DDATA", "DDEATH"}:
+            rejects.append(
+                _reject("sparkplug.type", f"unknown message type {kind!r}", topic_text, data)
+            )
+            return
+        if not node.online:
+            self._request_rebirth(node, f"{kind} before NBIRTH")
+        elif seq is not None and node.expected_seq is not None and seq != node.expected_seq:
+            self._count("seq_gaps")
+            self._request_rebirth(node, f"seq {seq} where {node.expected_seq} was expected")
+        if seq is not None and node.online:
+            node.expected_seq = (seq + 1) % 256
+        if kind == "DBIRTH":
+            if topic.device is not None:
+                node.devices.add(topic.device)
+            self._learn(node, topic, payload)
+            self._count("births")
+            return
+        if kind == "DDEATH":
+            node.devices.discard(topic.device or "")
+            self._count("device_deaths")
+            return
+        self._data(node, topic, topic_text, data, payload, columns, rejects)
+
+    def _learn(self, node: NodeState, topic: SparkplugTopic, payload: Any) -> None:
+        for metric in payload.metrics:
+            name = metric.name
+            if not name or name.startswith(_PROTOCOL_PREFIXES):
+                continue
+            value_field = DATATYPE_FIELDS.get(metric.datatype)
+            entry = _Metric(self._map(topic, name), value_field, _SIGNED_BITS.get(metric.datatype))
+            node.names[(topic.device, name)] = entry
+            if metric.HasField("alias"):
+                node.aliases[int(metric.alias)] = entry
+
+    def _data(  # noqa: PLR0917 - private helper of decode
+        self,
+        node: NodeState,
+        topic: SparkplugTopic,
+        topic_text: str,
+        data: bytes,
+        payload: Any,
+        columns: dict[str, list[Any]],
+        rejects: list[Rejected],
+    ) -> None:
+        default_ts = int(payload.timestamp) if payload.HasField("timestamp") else None
+        ts_col, seq_col, path_col, value_col = (
+            columns["ts"],
+            columns["seq"],
+            columns["path"],
+            columns["value"],
+        )
+        aliases, names = node.aliases, node.names
+        unknown: list[str] = []
+        unsupported: list[str] = []
+        for index, metric in enumerate(payload.metrics):
+            name = metric.name
+            entry = aliases.get(metric.alias) if not name else names.get((topic.device, name))
+            if entry is None:
+                if name and name.startswith(_PROTOCOL_PREFIXES):
+                    continue
+                unknown.append(name or f"alias {metric.alias}")
+                continue
+            if entry.value_field is None:
+                unsupported.append(name or f"alias {metric.alias}")
+                continue
+            ts = metric.timestamp if metric.timestamp else default_ts
+            if ts is None or ts >= _MAX_TS_MS:
+                unsupported.append(f"{name or metric.alias} (no usable timestamp)")
+                continue
+            if metric.is_null:
+                value: float | None = None
+            else:
+                raw = getattr(metric, entry.value_field)
+                bits = entry.signed_bits
+                if bits is not None and raw >= 1 << (bits - 1):
+                    raw -= 1 << bits  # two's complement carried in an unsigned field
+                value = float(raw)
+            ts_col.append(ts * 1000)
+            seq_col.append(index)
+            path_col.append(entry.path)
+            value_col.append(value)
+        if unknown:
+            self._request_rebirth(node, f"unknown metric(s) {', '.join(unknown[:5])}")
+            rejects.append(
+                _reject(
+                    "sparkplug.unknown_alias",
+                    f"{len(unknown)} metric(s) not announced by a birth: {', '.join(unknown[:5])}",
+                    topic_text,
+                    data,
+                )
+            )
+        if unsupported:
+            rejects.append(
+                _reject(
+                    "sparkplug.unsupported",
+                    f"{len(unsupported)} metric(s) not numeric or without a usable timestamp: "
+                    f"{', '.join(unsupported[:5])}",
+                    topic_text,
+                    data,
+                )
+            )
+
+
+def _bd_seq(payload: Any) -> int | None:
+    for metric in payload.metrics:
+        if metric.name == "bdSeq":
+            kind = metric.WhichOneof("value")
+            return None if kind is None else int(getattr(metric, kind))
+    return None
+
+
+def _reject(reason: str, detail: str, topic: str, data: bytes) -> Rejected:
+    """A rejected binary payload, kept as base64 so that it can be decoded again later."""
+    return Rejected(
+        reason,
+        detail,
+        topic,
+        b"base64:" + base64.b64encode(data),
+        RecordKind.SAMPLE.value,
+    )

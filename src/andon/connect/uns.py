@@ -1,0 +1,467 @@
+"""Decode the MQTT Unified Namespace JSON convention into record batches (pure, no I/O).
+
+The convention is written out in ``docs/uns.md``. In short: the topic is the element path,
+then the record kind, then (for samples) the tag name::
+
+    acme/lyon/machining/m1/milling/mill1/sample/spindle_temperature
+    acme/lyon/machining/m1/milling/mill1/state
+
+and the payload is one JSON object in one of three forms: one record
+(``{"ts": ..., "value": ...}``), a list of records (``{"records": [...]}``) or columns
+(``{"ts": [...], "value": [...]}``). Numeric timestamps are epoch milliseconds unless
+``ts_unit`` says ``s``, ``us`` or ``ns``; strings are ISO 8601 with a UTC offset.
+
+Columnar sample batches take a fast path: every payload of a group is handed to Arrow's
+JSON reader at once, so that no Python object is made per sample. Anything else, or a group
+in which one payload is odd, is read message by message, so that a bad message is rejected
+alone.
+
+>>> decoder = UnsDecoder(source="demo")
+>>> topic = "acme/lyon/machining/m1/milling/mill1/sample/spindle_temperature"
+>>> payload = b'{"ts": [1700000000000, 1700000001000], "value": [41.5, 41.7]}'
+>>> decoded = decoder.decode([(topic, payload)])
+>>> decoded.tables[RecordKind.SAMPLE].column("value").to_pylist()
+[41.5, 41.7]
+>>> decoder.decode([(topic, b"{oops")]).rejected[0].reason
+'payload.malformed'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from andon.connect.decoded import Decoded, Rejected
+from andon.records import PATH_COLUMNS, TS_TYPE, Quality, RecordKind, schema_of
+
+__all__ = ["DEFAULT_MAX_PAYLOAD_BYTES", "TS_UNITS", "UnsDecoder", "UnsTopic", "parse_topic"]
+
+DEFAULT_MAX_PAYLOAD_BYTES: Final = 64 << 20
+"""Payloads above 64 MiB are quarantined unread: one message must not stall a plant's feed."""
+
+TS_UNITS: Final[Mapping[str, tuple[int, int]]] = {
+    "s": (1_000_000, 1),
+    "ms": (1_000, 1),
+    "us": (1, 1),
+    "ns": (1, 1_000),
+}
+"""Numeric timestamp units: ``micros = value * mul // div``; ``ms`` is the default."""
+
+_KINDS: Final = frozenset(k.value for k in RecordKind)
+_SAMPLE_FIELDS: Final = frozenset({"ts", "value", "quality", "source", "unit", "ts_unit", "seq"})
+_SCALAR_TEXT: Final = ("source", "unit", "ts_unit", "quality")
+_TOPIC_CACHE_LIMIT: Final = 100_000
+_DEFAULTS: Final[Mapping[tuple[RecordKind, str], object]] = {
+    (RecordKind.COUNT, "scrap"): 0,
+    (RecordKind.COUNT, "rework"): 0,
+    (RecordKind.INVENTORY, "on_order"): 0,
+    (RecordKind.GENEALOGY, "relation"): "consumed",
+}
+"""Fields a payload may leave out, as in the constructors of ``andon.records``."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnsTopic:
+    """A topic read as a record kind and the path its records belong to."""
+
+    kind: RecordKind
+    path: str
+
+
+def parse_topic(topic: str, *, prefix: str = "") -> UnsTopic | None:
+    """Return the kind and path a UNS topic names, or ``None`` when it follows no convention.
+
+    >>> parse_topic("acme/lyon/a/l1/c1/press1/sample/temp")
+    UnsTopic(kind=<RecordKind.SAMPLE: 'sample'>, path='acme/lyon/a/l1/c1/press1/temp')
+    >>> parse_topic("acme/lyon/a/l1/c1/press1/state").kind.value
+    'state'
+    """
+    if prefix:
+        if not topic.startswith(prefix):
+            return None
+        topic = topic[len(prefix) :]
+    parts = topic.split("/")
+    if any(not part for part in parts):
+        return None
+    if len(parts) >= 3 and parts[-2] == RecordKind.SAMPLE.value:
+        return UnsTopic(RecordKind.SAMPLE, "/".join([*parts[:-2], parts[-1]]))
+    if len(parts) >= 2 and parts[-1] in _KINDS and parts[-1] != RecordKind.SAMPLE.value:
+        return UnsTopic(RecordKind(parts[-1]), "/".join(parts[:-1]))
+    return None
+
+
+class _Reject(Exception):  # noqa: N818 - internal control flow, never escapes the decoder
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class UnsDecoder:
+    """Turns (topic, payload) pairs into record batches; never raises on bad input.
+
+    ``source`` fills the ``source`` column unless a payload names its own; ``prefix`` is a
+    topic prefix to strip (e.g. ``"uns/"``); payloads above ``max_payload_bytes`` are
+    quarantined unread.
+    """
+
+    def __init__(
+        self,
+        *,
+        source: str = "mqtt",
+        prefix: str = "",
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+    ) -> None:
+        self.source: Final = source
+        self.prefix: Final = prefix
+        self.max_payload_bytes: Final = max_payload_bytes
+        self._topics: dict[str, UnsTopic | None] = {}
+
+    def _topic(self, topic: str) -> UnsTopic | None:
+        found = self._topics.get(topic, _MISSING)
+        if found is _MISSING:
+            if len(self._topics) >= _TOPIC_CACHE_LIMIT:
+                self._topics.clear()
+            found = parse_topic(topic, prefix=self.prefix)
+            self._topics[topic] = found
+        return found  # type: ignore[return-value]
+
+    def decode(self, messages: Sequence[tuple[str, bytes]]) -> Decoded:
+        """Decode a group of messages; identical (topic, payload) repeats count once."""
+        rejects: list[Rejected] = []
+        samples: list[tuple[str, bytes]] = []
+        others: dict[RecordKind, list[tuple[str, str, bytes]]] = {}
+        seen: set[tuple[str, bytes]] = set()
+        for topic, payload in messages:
+            if (topic, payload) in seen:
+                continue
+            seen.add((topic, payload))
+            parsed = self._topic(topic)
+            if parsed is None:
+                rejects.append(
+                    Rejected(
+                        "topic.unknown",
+                        f"topic {topic!r} is not <element path>/<record kind> nor "
+                        f"<equipment path>/sample/<tag> (kinds: {', '.join(sorted(_KINDS))})",
+                        topic,
+                        payload,
+                    )
+                )
+                continue
+            if not payload:
+                rejects.append(
+                    Rejected("payload.empty", "empty payload", topic, payload, parsed.kind.value)
+                )
+                continue
+            if len(payload) > self.max_payload_bytes:
+                rejects.append(
+                    Rejected(
+                        "payload.too_large",
+                        f"payload of {len(payload)} bytes exceeds the limit of "
+                        f"{self.max_payload_bytes} bytes; it was not read",
+                        topic,
+                        payload,
+                        parsed.kind.value,
+                    )
+                )
+                continue
+            if parsed.kind is RecordKind.SAMPLE:
+                samples.append((topic, payload))
+            else:
+                others.setdefault(parsed.kind, []).append((topic, parsed.path, payload))
+        tables: list[tuple[RecordKind, pa.Table]] = []
+        if samples:
+            table = self._samples_fast(samples)
+            if table is not None:
+                tables.append((RecordKind.SAMPLE, table))
+            else:
+                for topic, payload in samples:
+                    path = self._topic(topic).path  # type: ignore[union-attr]
+                    self._one(RecordKind.SAMPLE, topic, path, payload, tables, rejects)
+        for kind, items in others.items():
+            for topic, path, payload in items:
+                self._one(kind, topic, path, payload, tables, rejects)
+        by_kind: dict[RecordKind, list[pa.Table]] = {}
+        for kind, table in tables:
+            by_kind.setdefault(kind, []).append(table)
+        return Decoded(
+            {
+                kind: parts[0]
+                if len(parts) == 1
+                else pa.concat_tables(parts, promote_options="default")
+                for kind, parts in by_kind.items()
+            },
+            tuple(rejects),
+        )
+
+    # --- the columnar fast path ---------------------------------------------------------------
+
+    def _samples_fast(self, messages: list[tuple[str, bytes]]) -> pa.Table | None:
+        """Decode columnar sample payloads with one Arrow JSON read, or ``None`` to go slow."""
+        payloads = [payload for _, payload in messages]
+        if any(b"\n" in p or b"\r" in p for p in payloads):
+            return None
+        blob = b"\n".join(payloads)
+        try:
+            table = pj.read_json(
+                io.BytesIO(blob),
+                read_options=pj.ReadOptions(use_threads=False, block_size=len(blob) + 1),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None
+        if table.num_rows != len(messages) or not _fast_schema(table.schema):
+            return None
+        columns = {name: table.column(name).combine_chunks() for name in table.column_names}
+        ts_list, value_list = columns["ts"], columns["value"]
+        n_ts = _lengths(ts_list)
+        if (n_ts < 0).any() or not np.array_equal(n_ts, _lengths(value_list)):
+            return None
+        if "seq" in columns and not np.array_equal(n_ts, _lengths(columns["seq"])):
+            return None
+        scalars = {
+            name: columns[name].to_pylist() if name in columns else [None] * len(messages)
+            for name in _SCALAR_TEXT
+        }
+        factors = [TS_UNITS.get(u or "ms") for u in scalars["ts_unit"]]
+        if any(f is None for f in factors):
+            return None
+        message_index = np.repeat(np.arange(len(messages), dtype=np.int64), n_ts)
+        index = pa.array(message_index)
+        flat_ts = pc.list_flatten(ts_list)
+        if flat_ts.null_count:
+            return None
+        if pa.types.is_string(flat_ts.type):
+            try:
+                ts = flat_ts.cast(TS_TYPE)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return None
+        else:
+            mul = np.array([f[0] for f in factors], dtype=np.int64)[message_index]  # type: ignore[index]
+            div = np.array([f[1] for f in factors], dtype=np.int64)[message_index]  # type: ignore[index]
+            raw = flat_ts.to_numpy(zero_copy_only=False)
+            if pa.types.is_floating(flat_ts.type):
+                micros = np.rint(raw * mul / div)
+                if not np.isfinite(micros).all() or (np.abs(micros) > 9.2e18).any():
+                    return None
+                ts_us = micros.astype(np.int64)
+            else:
+                with np.errstate(over="ignore"):
+                    ts_us = raw.astype(np.int64) * mul // div
+                if (raw > np.iinfo(np.int64).max // 1_000_000).any():
+                    return None
+            ts = pa.array(ts_us, type=pa.int64()).cast(TS_TYPE)
+        values = pc.list_flatten(value_list)
+        if not pa.types.is_float64(values.type):
+            values = values.cast(pa.float64())
+        if "seq" in columns:
+            seq = pc.list_flatten(columns["seq"]).cast(pa.int64())
+        else:
+            starts = np.concatenate([[0], np.cumsum(n_ts)[:-1]]).astype(np.int64)
+            seq = pa.array(np.arange(len(message_index), dtype=np.int64) - starts[message_index])
+        paths = pa.array([self._topic(t).path for t, _ in messages], type=pa.string())  # type: ignore[union-attr]
+        sources = pa.array([s or self.source for s in scalars["source"]], type=pa.string())
+        qualities = pa.array(
+            [q or Quality.GOOD.value for q in scalars["quality"]], type=pa.string()
+        )
+        arrays = [
+            ts,
+            sources.take(index),
+            seq,
+            paths.take(index),
+            values,
+            qualities.take(index),
+        ]
+        schema = schema_of(RecordKind.SAMPLE)
+        if any(u is not None for u in scalars["unit"]):
+            arrays.append(pa.array(scalars["unit"], type=pa.string()).take(index))
+            schema = schema.append(pa.field("unit", pa.string()))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    # --- the message-by-message path ----------------------------------------------------------
+
+    def _one(  # noqa: PLR0917 - private helper of decode
+        self,
+        kind: RecordKind,
+        topic: str,
+        path: str,
+        payload: bytes,
+        tables: list[tuple[RecordKind, pa.Table]],
+        rejects: list[Rejected],
+    ) -> None:
+        try:
+            tables.append((kind, self._table(kind, path, _parse_json(payload))))
+        except _Reject as exc:
+            rejects.append(Rejected(exc.reason, exc.detail, topic, payload, kind.value))
+
+    def _table(self, kind: RecordKind, path: str, document: Any) -> pa.Table:
+        if not isinstance(document, dict):
+            raise _Reject(
+                "payload.malformed", f"payload is JSON {type(document).__name__}, not an object"
+            )
+        columns, n = _columns(document)
+        ts_unit = columns.pop("ts_unit", None)
+        unit_name = ts_unit[0] if ts_unit else "ms"
+        if not isinstance(unit_name, str) or unit_name not in TS_UNITS:
+            raise _Reject(
+                "payload.bad_ts_unit", f"ts_unit {unit_name!r} is not one of s, ms, us, ns"
+            )
+        if "ts" not in columns:
+            raise _Reject("payload.missing_field", "payload has no 'ts'")
+        ts = [_micros(value, unit_name) for value in columns["ts"]]
+        arrays: list[pa.Array] = []
+        schema = schema_of(kind)
+        path_column = PATH_COLUMNS.get(kind)
+        for field in schema:
+            if field.name == "ts":
+                arrays.append(pa.array(ts, type=pa.int64()).cast(TS_TYPE))
+                continue
+            if field.name == path_column:
+                values: list[Any] = [path] * n
+            elif field.name == "source":
+                values = columns.get("source") or [self.source] * n
+            elif field.name == "seq":
+                values = columns.get("seq") or list(range(n))
+            elif field.name == "quality":
+                values = columns.get("quality") or [Quality.GOOD.value] * n
+            elif field.name in columns:
+                values = columns[field.name]
+            elif field.nullable:
+                values = [None] * n
+            elif (kind, field.name) in _DEFAULTS:
+                values = [_DEFAULTS[kind, field.name]] * n
+            else:
+                raise _Reject(
+                    "payload.missing_field", f"{kind.value} payload has no {field.name!r}"
+                )
+            if field.name == "parts":
+                values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
+            try:
+                arrays.append(pa.array(values, type=field.type))
+            except (
+                pa.ArrowInvalid,
+                pa.ArrowTypeError,
+                TypeError,
+                OverflowError,
+                ValueError,
+            ) as exc:
+                raise _Reject(
+                    "payload.wrong_type",
+                    f"{kind.value} field {field.name!r} is not {field.type}: {exc}",
+                ) from None
+        table = pa.Table.from_arrays(arrays, schema=schema)
+        if kind is RecordKind.SAMPLE and columns.get("unit") is not None:
+            try:
+                unit = pa.array(columns["unit"], type=pa.string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise _Reject("payload.wrong_type", f"unit is not text: {exc}") from None
+            table = table.append_column("unit", unit)
+        return table
+
+
+_MISSING: Final = object()
+
+
+def _fast_schema(schema: pa.Schema) -> bool:
+    names = set(schema.names)
+    if not names <= _SAMPLE_FIELDS or not {"ts", "value"} <= names:
+        return False
+    ts, value = schema.field("ts").type, schema.field("value").type
+    if not pa.types.is_list(ts) or not pa.types.is_list(value):
+        return False
+    if not (
+        pa.types.is_integer(ts.value_type)
+        or pa.types.is_floating(ts.value_type)
+        or pa.types.is_string(ts.value_type)
+    ):
+        return False
+    if not (
+        pa.types.is_integer(value.value_type)
+        or pa.types.is_floating(value.value_type)
+        or pa.types.is_boolean(value.value_type)
+        or pa.types.is_null(value.value_type)
+    ):
+        return False
+    if "seq" in names:
+        seq = schema.field("seq").type
+        if not pa.types.is_list(seq) or not pa.types.is_integer(seq.value_type):
+            return False
+    return all(
+        pa.types.is_string(schema.field(name).type) or pa.types.is_null(schema.field(name).type)
+        for name in _SCALAR_TEXT
+        if name in names
+    )
+
+
+def _lengths(column: pa.Array) -> npt.NDArray[np.int64]:
+    lengths = pc.fill_null(pc.list_value_length(column), -1)
+    return np.asarray(lengths.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _parse_json(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _Reject("payload.malformed", f"payload is not JSON: {exc}") from None
+    except RecursionError:
+        raise _Reject("payload.malformed", "payload nests too deeply") from None
+
+
+def _columns(document: dict[str, Any]) -> tuple[dict[str, list[Any]], int]:
+    """Return a payload's fields as equal-length columns, scalars repeated."""
+    if "records" in document:
+        records = document["records"]
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise _Reject("payload.malformed", "'records' must be a list of objects")
+        n = len(records)
+        names = {name for record in records for name in record}
+        columns = {name: [record.get(name) for record in records] for name in names}
+        for name, value in document.items():
+            if name != "records":
+                columns.setdefault(name, [value] * n)
+        return columns, n
+    lengths = {len(v) for k, v in document.items() if isinstance(v, list) and k != "parts"}
+    if len(lengths) > 1:
+        raise _Reject(
+            "payload.length_mismatch",
+            f"column lengths differ: {sorted(lengths)} (every list must have one length)",
+        )
+    n = lengths.pop() if lengths else 1
+    return {
+        name: value if isinstance(value, list) and name != "parts" else [value] * n
+        for name, value in document.items()
+    }, n
+
+
+def _micros(value: Any, unit: str) -> int:
+    """Return UTC microseconds for an epoch number in ``unit`` or an ISO 8601 string."""
+    if isinstance(value, bool) or value is None:
+        raise _Reject("payload.bad_timestamp", f"timestamp {value!r} is not a number or a string")
+    if isinstance(value, int | float):
+        mul, div = TS_UNITS[unit]
+        micros = value * mul / div if isinstance(value, float) else value * mul // div
+        if not -(2**62) < micros < 2**62:
+            raise _Reject("payload.bad_timestamp", f"timestamp {value!r} is out of range")
+        return round(micros)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise _Reject("payload.bad_timestamp", f"timestamp {value!r} is not ISO 8601") from None
+        if parsed.tzinfo is None:
+            raise _Reject(
+                "payload.bad_timestamp",
+                f"timestamp {value!r} has no UTC offset (write Z or +01:00)",
+            )
+        delta = parsed - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    raise _Reject("payload.bad_timestamp", f"timestamp {value!r} is not a number or a string")
