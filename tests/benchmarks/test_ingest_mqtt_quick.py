@@ -20,6 +20,7 @@ def test_ingest_mqtt_quick(mqtt_url: str) -> None:
             sys.executable,
             str(ROOT / "benchmarks" / "ingest_mqtt.py"),
             "--quick",
+            "--skip-opcua",
             "--mqtt",
             mqtt_url,
         ],
