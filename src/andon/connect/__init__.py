@@ -22,6 +22,7 @@ __all__ = [
     "DiskBuffer",
     "Forwarder",
     "FullPolicy",
+    "MemoryBuffer",
     "Metrics",
     "MqttSettings",
     "MqttSource",
