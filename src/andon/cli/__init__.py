@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from andon.cli import kpi as kpi_commands
 from andon.cli import model as model_commands
 from andon.cli._output import fail
 from andon.errors import AndonError
@@ -25,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(model_commands.app, name="model")
+app.command(name="kpi")(kpi_commands.kpi)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,47 @@
+"""ISO 22400-2 KPIs on an explicit time model, the OEE loss tree, and comparison across sites.
+
+The time elements of ISO 22400-2 (planned busy time, actual production time, setup, delay
+and down times, planned run time per item, ...) are computed per equipment and period from
+state, count, order, maintenance and energy records and the site's shift calendar; they are
+additive, so any grain (equipment, line, area, site, enterprise) and any period (shift,
+day, week, month, custom) sums them before applying a KPI's formula. docs/kpi.md defines
+each element and KPI.
+
+>>> from andon.kpi import KPI_DEFINITIONS
+>>> next(k.formula for k in KPI_DEFINITIONS if k.name == "availability")
+'APT / PBT'
+"""
+
+from andon.kpi._calendar import Period
+from andon.kpi._elements import COUNT_ELEMENTS, ELEMENT_COLUMNS, TIME_ELEMENTS, KpiSettings
+from andon.kpi._formulas import KPI_DEFINITIONS, Direction, Grain, KpiDefinition, aggregate, kpis
+from andon.kpi._losses import LOSSES, compare_sites, loss_tree
+from andon.kpi._report import KpiRun, compute, elements_from_records, kpi_table, parse_period
+from andon.kpi._state import STATE_TABLE, late_range, refresh, rollup, stored_elements
+
+__all__ = [
+    "COUNT_ELEMENTS",
+    "ELEMENT_COLUMNS",
+    "KPI_DEFINITIONS",
+    "LOSSES",
+    "STATE_TABLE",
+    "TIME_ELEMENTS",
+    "Direction",
+    "Grain",
+    "KpiDefinition",
+    "KpiRun",
+    "KpiSettings",
+    "Period",
+    "aggregate",
+    "compare_sites",
+    "compute",
+    "elements_from_records",
+    "kpi_table",
+    "kpis",
+    "late_range",
+    "loss_tree",
+    "parse_period",
+    "refresh",
+    "rollup",
+    "stored_elements",
+]
