@@ -80,9 +80,24 @@ def build_model(equipment_per_site: int) -> Model:
                 "id": site_id,
                 "timezone": tz,
                 "shifts": [
-                    {"id": "early", "start": "06:00", "end": "14:00", "breaks": [["10:00", "10:30"]]},
-                    {"id": "late", "start": "14:00", "end": "22:00", "breaks": [["18:00", "18:30"]]},
-                    {"id": "night", "start": "22:00", "end": "06:00", "breaks": [["02:00", "02:30"]]},
+                    {
+                        "id": "early",
+                        "start": "06:00",
+                        "end": "14:00",
+                        "breaks": [["10:00", "10:30"]],
+                    },
+                    {
+                        "id": "late",
+                        "start": "14:00",
+                        "end": "22:00",
+                        "breaks": [["18:00", "18:30"]],
+                    },
+                    {
+                        "id": "night",
+                        "start": "22:00",
+                        "end": "06:00",
+                        "breaks": [["02:00", "02:30"]],
+                    },
                 ],
                 "areas": [{"id": "prod", "lines": lines}],
             }
@@ -113,26 +128,34 @@ def build_model(equipment_per_site: int) -> Model:
     return Model(plant)
 
 
-def generate(
-    model: Model, start_us: int, end_us: int, seed: int
-) -> tuple[pa.Table, pa.Table]:
+def generate(model: Model, start_us: int, end_us: int, seed: int) -> tuple[pa.Table, pa.Table]:
     """State and count records for every equipment, vectorised per equipment."""
     rng = np.random.default_rng(seed)
     span_s = (end_us - start_us) / 1e6
     state_parts: dict[str, list[Any]] = {"ts": [], "path": [], "state": []}
     count_parts: dict[str, list[Any]] = {
-        "ts": [], "path": [], "product": [], "good": [], "scrap": [], "rework": []
+        "ts": [],
+        "path": [],
+        "product": [],
+        "good": [],
+        "scrap": [],
+        "rework": [],
     }
     product_ids = np.array([p for p, _ in PRODUCTS])
     cycle = np.array([c for _, c in PRODUCTS])
     for index, path in enumerate(sorted(model.equipment)):
         n = int(span_s / 2100 * 1.2) + 10
         run = rng.exponential(2700.0, n // 2 + 1)
-        stop = np.where(rng.random(n // 2 + 1) < 0.1, rng.exponential(3600.0, n // 2 + 1),
-                        rng.exponential(240.0, n // 2 + 1))
+        stop = np.where(
+            rng.random(n // 2 + 1) < 0.1,
+            rng.exponential(3600.0, n // 2 + 1),
+            rng.exponential(240.0, n // 2 + 1),
+        )
         durations = np.empty(2 * (n // 2 + 1))
         durations[0::2], durations[1::2] = run + 1.0, stop + 1.0
-        ts = start_us + np.concatenate([[0], np.cumsum(durations[:-1])]).astype(np.int64) * 1_000_000
+        ts = (
+            start_us + np.concatenate([[0], np.cumsum(durations[:-1])]).astype(np.int64) * 1_000_000
+        )
         keep = ts < end_us
         ts, durations = ts[keep], durations[keep]
         states = np.empty(ts.size, dtype=object)
@@ -178,16 +201,17 @@ def _table(kind: RecordKind, parts: dict[str, list[Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def baseline_oee(store: Store, model: Model, start_us: int, end_us: int) -> pl.DataFrame:
+def baseline_oee(store: Store, start_us: int, end_us: int) -> pl.DataFrame:
     """A straightforward Polars OEE per equipment per UTC day (no shift calendar)."""
     frame = pl.from_arrow(store.state_intervals(start=start_us, end=end_us))
     assert isinstance(frame, pl.DataFrame)
     counts = pl.from_arrow(store.records(RecordKind.COUNT, start=start_us, end=end_us + 1))
     assert isinstance(counts, pl.DataFrame)
-    cycle = {p: c for p, c in PRODUCTS}
+    cycle = dict(PRODUCTS)
     pieces = (
-        frame.with_columns(day=pl.datetime_ranges(pl.col("start").dt.truncate("1d"),
-                                                  pl.col("end"), "1d"))
+        frame.with_columns(
+            day=pl.datetime_ranges(pl.col("start").dt.truncate("1d"), pl.col("end"), "1d")
+        )
         .explode("day")
         .with_columns(
             lo=pl.max_horizontal("start", "day"),
@@ -207,8 +231,11 @@ def baseline_oee(store: Store, model: Model, start_us: int, end_us: int) -> pl.D
             pq=pl.col("good") + pl.col("scrap") + pl.col("rework"),
         )
         .group_by("path", "day")
-        .agg(ideal=(pl.col("pri") * pl.col("pq")).sum(), good=pl.col("good").sum(),
-             pq=pl.col("pq").sum())
+        .agg(
+            ideal=(pl.col("pri") * pl.col("pq")).sum(),
+            good=pl.col("good").sum(),
+            pq=pl.col("pq").sum(),
+        )
     )
     return time_by_day.join(made, on=["path", "day"], how="left").with_columns(
         oee=(pl.col("run") / pl.col("planned"))
@@ -235,7 +262,7 @@ def measure(store: Store, model: Model, start_us: int, end_us: int, repeat: int)
         repeat,
         lambda: compute(store, model, start=start_us, end=end_us, period="week").kpis("site"),
     )
-    t_base, base = best_of(repeat, lambda: baseline_oee(store, model, start_us, end_us))
+    t_base, base = best_of(repeat, lambda: baseline_oee(store, start_us, end_us))
     return {
         "equipment_day_s": round(t_day, 3),
         "equipment_day_rows": day.height,

@@ -72,7 +72,7 @@ def _when(text: str | None, option: str) -> dt.datetime | dt.date | None:
     if text is None:
         return None
     try:
-        if len(text) == 10:  # noqa: PLR2004
+        if len(text) == 10:
             return dt.date.fromisoformat(text)
         value = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -87,7 +87,7 @@ def _utc(value: dt.datetime | dt.date) -> dt.datetime:
     return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
 
 
-def kpi(
+def kpi(  # noqa: PLR0917 - typer turns each parameter into an option
     model_path: Annotated[Path, typer.Argument(help="Plant model YAML file or folder.")],
     grain: Annotated[Grain, typer.Option(help="Hierarchy level.")] = Grain.LINE,
     period: Annotated[Period, typer.Option(help="Reporting period, in site local time.")] = (
@@ -108,7 +108,16 @@ def kpi(
 ) -> None:
     """Compute ISO 22400-2 KPIs, the loss tree, a site comparison or the data-quality report."""
     try:
-        frame = _run(model_path, grain, period, start, end, store, view, minor_stop_s)
+        frame = _run(
+            model_path=model_path,
+            grain=grain,
+            period=period,
+            start=start,
+            end=end,
+            store_url=store,
+            view=view,
+            minor_stop_s=minor_stop_s,
+        )
     except AndonError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
@@ -116,6 +125,7 @@ def kpi(
 
 
 def _run(
+    *,
     model_path: Path,
     grain: Grain,
     period: Period,

@@ -11,6 +11,7 @@ over that change is 7 or 9 hours long.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -178,7 +179,14 @@ def build_timeline(
     break_starts, break_ends = _union([(s, e) for s, e in breaks if e > s])
 
     period_starts, period_ends, labels, cut = _periods(
-        period, tz, first, last, shifts, start, end, custom_bounds
+        period,
+        tz=tz,
+        first=first,
+        last=last,
+        shifts=shifts,
+        start=start,
+        end=end,
+        custom_bounds=custom_bounds,
     )
     points = np.concatenate(
         [
@@ -215,6 +223,7 @@ def build_timeline(
 
 def _periods(
     period: Period,
+    *,
     tz: ZoneInfo,
     first: dt.date,
     last: dt.date,
@@ -230,7 +239,9 @@ def _periods(
         ordered = sorted(shifts)
         kept = [(s, e, label) for s, e, label in ordered if e > start and s < end]
         # Overlapping shifts (a calendar error, flagged) keep the earlier shift's time.
-        result_s, result_e, result_l = [], [], []
+        result_s: list[int] = []
+        result_e: list[int] = []
+        result_l: list[str] = []
         for s, e, label in kept:
             s_eff = max(s, result_e[-1]) if result_e else s
             if e > s_eff:
@@ -244,9 +255,7 @@ def _periods(
         cuts = sorted({start, end, *(c for c in custom_bounds if start < c < end)})
         ps = np.asarray(cuts[:-1], np.int64)
         pe = np.asarray(cuts[1:], np.int64)
-        labels = [
-            f"{_iso(a, tz)}/{_iso(b, tz)}" for a, b in zip(cuts[:-1], cuts[1:], strict=True)
-        ]
+        labels = [f"{_iso(a, tz)}/{_iso(b, tz)}" for a, b in itertools.pairwise(cuts)]
         return ps, pe, labels, ps
     day = first
     while day <= last + dt.timedelta(32):
@@ -286,7 +295,7 @@ def _calendar_problems(
     """Flag overlapping shifts and gaps between shifts of one working day."""
     problems: list[Problem] = []
     ordered = sorted(s for s in shifts if s[1] > start and s[0] < end)
-    for (s0, e0, l0), (s1, _e1, l1) in zip(ordered, ordered[1:], strict=False):
+    for (s0, e0, l0), (s1, _e1, l1) in itertools.pairwise(ordered):
         if s1 < e0:
             problems.append(
                 Problem(

@@ -133,6 +133,7 @@ ISSUE_COLUMNS: Final[tuple[str, ...]] = ("code", "path", "start", "end", "quanti
 
 def _issue_frame(
     code: str,
+    *,
     path: Sequence[str],
     start: Sequence[int | None],
     end: Sequence[int | None],
@@ -224,7 +225,9 @@ def _state_columns(
     )
     outside = frame.filter(pl.col("pid") < 0)
     if outside.height:
-        _flag_unknown_paths(outside, "state", "start", paths, issues, model)
+        _flag_unknown_paths(
+            outside, kind="state", ts="start", paths=paths, issues=issues, model=model
+        )
         frame = frame.filter(pl.col("pid") >= 0)
     unknown_states = frame.filter(pl.col("cls") == UNKNOWN)
     if unknown_states.height:
@@ -295,13 +298,13 @@ def _mask(
 ) -> npt.NDArray[np.bool_]:
     result = np.ones(_CODES, np.bool_)
     if zone is not None:
-        result &= _C_ZONE == zone
+        result &= zone == _C_ZONE
     if not_zone is not None:
-        result &= _C_ZONE != not_zone
+        result &= not_zone != _C_ZONE
     if cls is not None:
         result &= np.isin(_C_CLS, cls)
     if minor is not None:
-        result &= _C_MINOR == int(minor)
+        result &= int(minor) == _C_MINOR
     return result
 
 
@@ -328,8 +331,8 @@ _FE_MASK: Final = _mask(cls=(DOWN,), minor=False) & (_C_FIRST == 1)
 
 
 def _site_elements(
-    model: Model,
     timeline: Timeline,
+    *,
     site_paths: list[str],
     first_pid: int,
     states: _StateColumns,
@@ -346,9 +349,8 @@ def _site_elements(
     pidx = seg_period[pieces.seg]
     valid = pidx >= 0
     code = (
-        ((zone[pieces.seg].astype(np.int64) * 7 + states.cls[row]) * 2 + states.minor[row]) * 2
-        + (pieces.start == states.first[row])
-    )
+        (zone[pieces.seg].astype(np.int64) * 7 + states.cls[row]) * 2 + states.minor[row]
+    ) * 2 + (pieces.start == states.first[row])
     key = (states.pid[row] - first_pid) * n_per + pidx
     flat = (key * _CODES + code)[valid]
     seconds = (pieces.end - pieces.start)[valid].astype(np.float64) / 1e6
@@ -379,7 +381,13 @@ def _site_elements(
     columns["fe"] = events[rows] @ _FE_MASK.astype(np.int64)
     if inputs.counts is not None and inputs.counts.height:
         count_cols = _count_elements(
-            inputs.counts, timeline, site_paths, first_pid, states, pri, issues
+            inputs.counts,
+            timeline,
+            site_paths=site_paths,
+            first_pid=first_pid,
+            states=states,
+            pri=pri,
+            issues=issues,
         )
         for name, values in count_cols.items():
             columns[name] = values.reshape(n_eq * n_per)[rows]
@@ -391,7 +399,7 @@ def _site_elements(
 
 
 def _flag_no_state(result: pl.DataFrame, timeline: Timeline, issues: _Issues) -> None:
-    gaps = result.filter(pl.col("no_state_s") > 0.5)  # noqa: PLR2004
+    gaps = result.filter(pl.col("no_state_s") > 0.5)
     if not gaps.height:
         return
     per_start = pl.Series(timeline.period_start)
@@ -457,6 +465,7 @@ def _pri(model: Model, paths: list[str]) -> _Pri:
 def _count_elements(
     counts: pl.DataFrame,
     timeline: Timeline,
+    *,
     site_paths: list[str],
     first_pid: int,
     states: _StateColumns,
@@ -470,8 +479,7 @@ def _count_elements(
     ).filter(pl.col("path").is_in(site_paths))
     frame = frame.with_columns(
         eq=pl.col("path").cast(pl.Enum(site_paths)).to_physical().cast(pl.Int64),
-        prod=pl.col("product")
-        .replace_strict(
+        prod=pl.col("product").replace_strict(
             {p: i for i, p in enumerate(pri.products)},
             default=len(pri.products),
             return_dtype=pl.Int64,
@@ -493,7 +501,9 @@ def _count_elements(
     pri_s = np.where(no_pri, 0.0, pri_s)
     ok = has_state & (zone == Zone.WORK) & (pidx >= 0)
     last = pri.last_cell[eq + first_pid]
-    _flag_counts(frame, ts, qty, ~has_state & (pidx >= 0), no_pri & ok, issues)
+    _flag_counts(
+        frame, qty=qty, no_state=~has_state & (pidx >= 0), no_pri=no_pri & ok, issues=issues
+    )
     key = np.where(pidx >= 0, eq * n_per + pidx, 0)
     size = n_eq * n_per
 
@@ -543,11 +553,18 @@ def _in_gaps(
     lowest, highest = np.iinfo(np.int64).min, np.iinfo(np.int64).max
     gap_pid = np.concatenate([pid[hole], np.arange(n_eq), np.arange(n_eq)])
     gap_lo = np.concatenate(
-        [end[hole], np.full(n_eq, lowest), np.where(has, end[np.clip(lasts, 0, pid.size - 1)], highest)]
+        [
+            end[hole],
+            np.full(n_eq, lowest),
+            np.where(has, end[np.clip(lasts, 0, pid.size - 1)], highest),
+        ]
     )
     gap_hi = np.concatenate(
-        [start[hole + 1], np.where(has, start[np.clip(firsts, 0, pid.size - 1)], highest),
-         np.full(n_eq, highest)]
+        [
+            start[hole + 1],
+            np.where(has, start[np.clip(firsts, 0, pid.size - 1)], highest),
+            np.full(n_eq, highest),
+        ]
     )
     keep = gap_hi > gap_lo
     gap_pid, gap_lo, gap_hi = gap_pid[keep], gap_lo[keep], gap_hi[keep]
@@ -574,7 +591,7 @@ def _in_gaps(
 
 def _flag_counts(
     frame: pl.DataFrame,
-    ts: npt.NDArray[np.int64],
+    *,
     qty: npt.NDArray[np.float64],
     no_state: npt.NDArray[np.bool_],
     no_pri: npt.NDArray[np.bool_],
@@ -584,20 +601,23 @@ def _flag_counts(
         (
             no_state,
             "count.no_state",
-            "count records without a state of the equipment; their units are left out of "
-            "PQ and shown as pq_no_state",
+            (
+                "count records without a state of the equipment; their units are left out of "
+                "PQ and shown as pq_no_state"
+            ),
         ),
         (
             no_pri,
             "count.no_cycle_time",
-            "no ideal cycle time for the product on this equipment (routing step or class); "
-            "effectiveness leaves these units out and shows them as pq_no_pri",
+            (
+                "no ideal cycle time for the product on this equipment (routing step or class); "
+                "effectiveness leaves these units out and shows them as pq_no_pri"
+            ),
         ),
     ):
         if not flags.any():
             continue
         sub = frame.filter(pl.Series(flags)).with_columns(qty=pl.Series(qty[flags]))
-        _ = ts
         issues.add(
             sub.group_by("path").agg(
                 code=pl.lit(code),
@@ -612,8 +632,6 @@ def _flag_counts(
                 ),
             )
         )
-
-
 
 
 def compute_elements(
@@ -659,12 +677,27 @@ def compute_elements(
         timelines[site_path] = timeline
         for problem in timeline.problems:
             issues.add(
-                _issue_frame(problem.code, [site_path], [None], [None], [0.0], [problem.message])
+                _issue_frame(
+                    problem.code,
+                    path=[site_path],
+                    start=[None],
+                    end=[None],
+                    quantity=[0.0],
+                    message=[problem.message],
+                )
             )
         first_pid = site_of.index(site_path)
         site_paths = [p for p, s in zip(paths, site_of, strict=True) if s == site_path]
         frames.append(
-            _site_elements(model, timeline, site_paths, first_pid, states, inputs, pri, issues)
+            _site_elements(
+                timeline,
+                site_paths=site_paths,
+                first_pid=first_pid,
+                states=states,
+                inputs=inputs,
+                pri=pri,
+                issues=issues,
+            )
         )
     extra = [
         _maintenance_elements(inputs.maintenance, timelines, paths, end),
@@ -705,7 +738,7 @@ def _issue_times(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _flag_unknown_paths(
-    frame: pl.DataFrame, kind: str, ts: str, paths: list[str], issues: _Issues, model: Model
+    frame: pl.DataFrame, *, kind: str, ts: str, paths: list[str], issues: _Issues, model: Model
 ) -> None:
     unknown = frame.filter(~pl.col("path").is_in(paths) & ~pl.col("path").is_in(model.equipment))
     if unknown.height:

@@ -58,7 +58,7 @@ class KpiDefinition:
     """Largest value that is sound (1.0 for shares), ``None`` when unbounded."""
 
 
-def _d(
+def _d(  # noqa: PLR0917 - one row of the KPI table reads best positionally
     name: str, title: str, formula: str, unit: str, direction: Direction, upper: float | None
 ) -> KpiDefinition:
     return KpiDefinition(
@@ -125,7 +125,9 @@ def group_expr(grain: Grain) -> pl.Expr:
     )
 
 
-def aggregate(elements: pl.DataFrame, grain: Grain | str, *, by_period: bool = True) -> pl.DataFrame:
+def aggregate(
+    elements: pl.DataFrame, grain: Grain | str, *, by_period: bool = True
+) -> pl.DataFrame:
     """Sum elements to a grain (and per period unless ``by_period`` is false).
 
     Energy is the exception to plain sums, because a meter measures everything below the
@@ -203,8 +205,7 @@ def kpis(aggregated: pl.DataFrame) -> pl.DataFrame:
         equipment_load_ratio=_ratio(aupt, c("pot_s")),
         energy_per_unit_kwh=_ratio(c("energy_kwh"), c("output_pq").cast(pl.Float64)),
     )
-    frame = frame.with_columns(
+    return frame.with_columns(
         oee=c("availability") * c("effectiveness") * c("quality_ratio"),
         nee=c("aupt_share") * c("effectiveness") * c("quality_ratio"),
     ).drop("aupt_share")
-    return frame

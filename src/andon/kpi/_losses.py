@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-from andon.kpi._formulas import Grain, aggregate
+from andon.kpi._formulas import Grain, aggregate, group_expr
 from andon.model import Model
 
 __all__ = ["LOSSES", "compare_sites", "loss_tree"]
@@ -73,8 +73,6 @@ def loss_tree(
     priced = _with_money(elements, model)
     agg = aggregate(priced.drop(money_cols), grain, by_period=by_period)
     keys = ["path", "period", "period_start", "period_end"] if by_period else ["path"]
-    from andon.kpi._formulas import group_expr
-
     money = (
         priced.with_columns(group_expr(Grain(grain)))
         .filter(pl.col("group").is_not_null())
@@ -130,17 +128,17 @@ def compare_sites(
             gap_hours=pl.lit(None, pl.Float64),
         )
     best = valuable.sort(["share", "path"], descending=[True, False]).row(0, named=True)["path"]
-    best_shares = tree.filter(pl.col("path") == best).select(
-        "loss", best_share=pl.col("share")
-    )
+    best_shares = tree.filter(pl.col("path") == best).select("loss", best_share=pl.col("share"))
     result = tree.join(best_shares, on="loss", how="left").with_columns(
         best_path=pl.lit(best),
     )
     # For losses, a positive gap means this element loses more than the best one; for the
     # valuable share, it is how far this element is behind.
-    gap = pl.when(pl.col("loss") == "valuable").then(
-        pl.col("best_share") - pl.col("share")
-    ).otherwise(pl.col("share") - pl.col("best_share"))
+    gap = (
+        pl.when(pl.col("loss") == "valuable")
+        .then(pl.col("best_share") - pl.col("share"))
+        .otherwise(pl.col("share") - pl.col("best_share"))
+    )
     return result.with_columns(
         gap_points=gap * 100.0,
         gap_hours=gap * pl.col("pbt_h"),

@@ -133,7 +133,9 @@ def compute(
         counts = store.records(RecordKind.COUNT, path_prefix=prefix, start=start_us, end=end_us + 1)
         maintenance = store.records(RecordKind.MAINTENANCE, path_prefix=prefix, end=end_us)
         orders = store.records(RecordKind.ORDER, end=end_us)
-        energy = store.records(RecordKind.ENERGY, path_prefix=prefix, start=start_us, end=end_us + 1)
+        energy = store.records(
+            RecordKind.ENERGY, path_prefix=prefix, start=start_us, end=end_us + 1
+        )
     except StoreError as exc:
         msg = f"cannot read records for KPIs: {exc}"
         raise KpiError(msg) from exc

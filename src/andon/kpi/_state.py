@@ -93,12 +93,13 @@ def refresh(
     previous = stored_elements(store, start=lo, end=hi)
     if previous.height:
         joined = fresh.join(
-            previous.select(*_KEY, *[pl.col(c).alias(f"{c}__old") for c in ELEMENT_COLUMNS],
-                            "revision"),
+            previous.select(
+                *_KEY, *[pl.col(c).alias(f"{c}__old") for c in ELEMENT_COLUMNS], "revision"
+            ),
             on=list(_KEY),
             how="left",
         )
-        differs = pl.lit(False)
+        differs = pl.lit(value=False)
         for name in TIME_ELEMENTS:
             differs = differs | ((pl.col(name) - pl.col(f"{name}__old")).abs() > 1e-6)
         for name in COUNT_ELEMENTS:
@@ -141,15 +142,13 @@ def late_range(store: Store, kind: RecordKind | str, batch: pa.Table) -> tuple[i
         return None
     frame = pl.from_arrow(batch.select(["ts", PATH_COLUMNS.get(kind, "ts")]))
     assert isinstance(frame, pl.DataFrame)
-    ts = frame["ts"].dt.epoch("us")
-    lo, hi = int(ts.min() or 0), int(ts.max() or 0) + 1
+    ts = frame["ts"].dt.epoch("us").to_numpy()
+    lo, hi = int(ts.min()), int(ts.max()) + 1
     if kind is RecordKind.STATE:
         for path in frame["path"].unique().to_list():
             after = store.records(RecordKind.STATE, path_prefix=path, start=hi, limit=1)
             if after.num_rows:
-                nxt = pl.from_arrow(after.select(["ts"]))
-                assert isinstance(nxt, pl.DataFrame)
-                hi = max(hi, int(nxt["ts"].dt.epoch("us")[0]) + 1)
+                hi = max(hi, to_micros(after.column("ts")[0].as_py()) + 1)
             else:
                 hi = max(hi, hi + _DAY_US)
     return lo, hi
