@@ -207,7 +207,7 @@ def bars(items: Sequence[Bar], *, width: int = 420, row_height: int = 22) -> Mar
     if not items:
         return Markup('<p class="muted">nothing to show</p>')
     top = max(abs(b.value) for b in items) or 1.0
-    pad_l, pad_r = 150, 90
+    pad_l, pad_r = 200, 120
     inner = width - pad_l - pad_r
     height = row_height * len(items) + 4
     parts = [f'<svg class="bars" viewBox="0 0 {width} {height}" role="img">']

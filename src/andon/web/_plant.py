@@ -303,6 +303,9 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
     )
     samples = store.samples(path_prefix=path, start=start, end=end)
     trends: list[tuple[str, Markup, int]] = []
+    # The condition now is the newest sample of each tag inside the window: reading the
+    # store's latest values instead would scan the tag's whole history on every page view.
+    latest_by_tag: dict[str, tuple[float | None, int | None]] = {}
     if samples.num_rows:
         sample_frame = pl.from_arrow(samples.select(["ts", "path", "value"]))
         assert isinstance(sample_frame, pl.DataFrame)
@@ -313,14 +316,12 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
             x = group["us"].to_numpy().astype(np.float64)
             y = group["value"].to_numpy().astype(np.float64)
             series = LineSeries(name=str(tag_path).rsplit("/", 1)[-1], x=x, y=y, unit=unit)
-            trends.append(
-                (series.name + (f" ({unit})" if unit else ""), line_chart([series]), len(x))
-            )
-    latest = store.latest_samples(path_prefix=path)
-    latest_by_tag: dict[str, tuple[float | None, int]] = {}
-    for row in latest.to_pylist():
-        when = row["ts"]
-        latest_by_tag[row["path"]] = (row["value"], int(when.timestamp() * 1_000_000))
+            label = series.name + (f" ({unit})" if unit else "")
+            trends.append((label, line_chart([series]), len(x)))
+            valid = group.filter(pl.col("value").is_not_null())
+            if valid.height:
+                last = valid.row(valid.height - 1, named=True)
+                latest_by_tag[str(tag_path)] = (float(last["value"]), int(last["us"]))
     tags = []
     for definition in info.equipment_class.tags:
         value, when = latest_by_tag.get(f"{path}/{definition.name}", (None, None))
@@ -334,7 +335,7 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
                 high=definition.max,
             )
         )
-    states = current_states(store, now=now, path_prefix=path)
+    state = str(frame.sort("start")["state"][-1]) if frame.height else None
     return EquipmentPage(
         info=info,
         window=(start, end),
@@ -344,5 +345,5 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
         tags=tags,
         work_orders=_work_orders(store, path),
         parts=_parts(store, model, info),
-        state=states.get(path),
+        state=state,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import polars as pl
@@ -37,7 +38,9 @@ def quality_page(store: Store, *, recent: int = 50) -> QualityPage:
             for k, v in zip(grouped[column].to_list(), grouped["rows"].to_list(), strict=True)
         ]
 
-    latest = store.quarantined()
+    # Only the last month is read for the list: the counts above cover everything.
+    month_ago = int((time.time() - 30 * 86_400) * 1_000_000)
+    latest = store.quarantined(start=month_ago)
     tail = latest.slice(max(latest.num_rows - recent, 0)).to_pylist()[::-1]
     return QualityPage(
         total=int(summary["rows"].sum()),
