@@ -18,6 +18,7 @@ from andon.model import Model
 from andon.records import RecordKind
 from andon.store import DuckDBStore, Store
 from andon.web import ConsoleSettings, install_console
+from andon.web._overview import add_overview_routes
 
 T0 = int(dt.datetime(2026, 3, 2, tzinfo=dt.UTC).timestamp() * 1_000_000)
 MINUTE = 60_000_000
@@ -133,9 +134,10 @@ def console_app(
         }
     )
     app = FastAPI()
-    install_console(
+    console = install_console(
         app, store=store, model=example_model, sessions=sessions, settings=ConsoleSettings()
     )
+    add_overview_routes(app, console)
     return app, sessions
 
 

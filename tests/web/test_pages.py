@@ -144,3 +144,21 @@ def test_logout_ends_the_session(console_app, login) -> None:
         assert response.status_code == 303
         assert not sessions.live
         assert http.get("/plant", follow_redirects=False).status_code == 303
+
+
+def test_overview_shows_every_site_with_its_kpis(client, example_model) -> None:
+    page = client.get("/").text
+    for site in example_model.plant.sites:
+        assert f'data-site="{example_model.root}/{site.id}"' in page
+    assert page.count('data-kpi="oee"') == len(example_model.plant.sites)
+    assert "OEE loss tree" in page
+    assert "Gap to the best site" in page
+
+
+def test_overview_shows_only_the_users_sites(console_app, login) -> None:
+    app, _ = console_app
+    with TestClient(app, headers={"accept": "text/html"}) as http:
+        login(http, "lea", "lea-password")
+        page = http.get("/").text
+        assert 'data-site="acme/brno"' in page
+        assert 'data-site="acme/lyon"' not in page
