@@ -13,6 +13,7 @@ import typer
 
 from andon.cli import kpi as kpi_commands
 from andon.cli import model as model_commands
+from andon.cli import sim as sim_commands
 from andon.cli._output import fail
 from andon.errors import AndonError
 
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(model_commands.app, name="model")
 app.command(name="kpi")(kpi_commands.kpi)
+app.add_typer(sim_commands.app, name="sim")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -376,10 +376,14 @@ class ChunkBuilder:
         """Return the buffered event records as tables, and clear the buffers."""
         plant = self.plant
         out: dict[RecordKind, pa.Table] = {}
-        for kind_name, cols in plant.rec.cols.items():
+        for kind_name, rows in plant.rec.rows.items():
+            if not rows:
+                continue
             kind = RecordKind(kind_name)
             schema = KIND_SCHEMAS[kind]
-            n = len(cols["ts"])
+            names = plant.rec.COLUMNS[kind_name]
+            cols = dict(zip(names, zip(*rows, strict=True), strict=True))
+            n = len(rows)
             arrays: list[pa.Array] = []
             for f in schema:
                 if f.name == "ts":

@@ -13,13 +13,13 @@ import math
 from collections import Counter, defaultdict, deque
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import simpy
 
 from andon.model import EquipmentInfo, Model
-from andon.model.schema import FailureMode, Product, RoutingStep
+from andon.model.schema import FailureMode, Product, RoutingStep, SpecLimit
 from andon.sim.calendar import CLOSED, PRODUCING, SiteCalendar
 from andon.sim.policy import ProductionOrder, ScheduleView
 from andon.sim.scenario import Scenario, SitePractice
@@ -351,6 +351,7 @@ class Plant:
         self.finished: list[tuple[str, str, bool]] = []  # serial, product, defective
         self.counts_acc: dict[tuple[int, str], list[int]] = {}
         self.work_orders = 0
+        self._specs: dict[tuple[str, str], tuple[SpecLimit, ...]] = {}
         for line_index, line in enumerate(self.lines):
             line.draws = _Draws(np.random.default_rng([seed, 2, line_index]))
             self.env.process(self._release(line))
@@ -418,7 +419,7 @@ class Plant:
         if reason is None:
             reason = STATE_REASONS[code]
         if code != eq.state or reason != eq.reason:
-            self.rec.state(now, eq.path, STATE_NAMES[code], reason)
+            self.rec.state((now, eq.path, STATE_NAMES[code], reason))
             eq.st_t.append(now)
             eq.st_c.append(code)
             if eq.state == S_RUN and code != S_RUN:
@@ -474,7 +475,7 @@ class Plant:
             line.queue.append(_Order(order, line))
             line.wip += order.quantity
             self.rec.order(
-                now, order.order_id, order.product, order.quantity, "released", line.path
+                (now, order.order_id, order.product, order.quantity, "released", line.path)
             )
         if line.wake is not None and not line.wake.triggered and line.queue:
             line.wake.succeed()
@@ -512,15 +513,17 @@ class Plant:
                 yield first.put(unit)
                 if order.released == 0:
                     self.rec.order(
-                        self.env.now,
-                        order.order.order_id,
-                        order.order.product,
-                        order.order.quantity,
-                        "started",
-                        line.path,
+                        (
+                            self.env.now,
+                            order.order.order_id,
+                            order.order.product,
+                            order.order.quantity,
+                            "started",
+                            line.path,
+                        )
                     )
                 order.released += 1
-                self.rec.genealogy(self.env.now, unit.lot, serial, "consumed")
+                self.rec.genealogy((self.env.now, unit.lot, serial, "consumed"))
             line.queue.popleft()
 
     def _cycle_s(self, eq: _Eq, step: RoutingStep) -> float:
@@ -639,39 +642,36 @@ class Plant:
     def _process(self, eq: _Eq, unit: _Unit, step: RoutingStep, shift: int) -> bool:
         """Record the unit's process signature at this station; return whether it is scrapped."""
         now = self.env.now
-        product = self.model.products[unit.product]
+        key = (unit.product, step.cell)
+        specs = self._specs.get(key)
+        if specs is None:
+            product = self.model.products[unit.product]
+            specs = self._specs[key] = tuple(s for s in product.spec_limits if s.cell == step.cell)
         mech = self._mechanism(unit.product)
-        draws = eq.draws
-        health = eq.max_health()
+        downstream = mech is not None and step.cell == mech[2]
+        health = eq.max_health() if specs or downstream else 0.0
         scrapped = False
-        for spec in product.spec_limits:
-            if spec.cell != step.cell:
-                continue
-            z = draws.normal() + 1.5 * health * health
+        unit_row = self.rec.unit
+        for spec in specs:
+            z = eq.draws.normal() + 1.5 * health * health
             if unit.pos == 0:
                 z += unit.lot_offset
             if mech is not None and spec.parameter == mech[1] and step.cell == mech[0]:
                 unit.z_up = z
             value = _spec_value(spec.target, spec.lsl, spec.usl, z)
-            self.rec.unit(now, unit.serial, eq.path, unit.product, unit.lot, spec.parameter, value)
+            unit_row((now, unit.serial, eq.path, unit.product, unit.lot, spec.parameter, value))
             if (spec.lsl is not None and value < spec.lsl) or (
-                spec.usl is not None and value > spec.usl and "noise" not in spec.parameter
+                spec.usl is not None and value > spec.usl
             ):
                 scrapped = True
-        self.rec.unit(
-            now,
-            unit.serial,
-            eq.path,
-            unit.product,
-            unit.lot,
-            "cycle_time_s",
-            now - eq.cyc_s[-1] if eq.cyc_s else 0.0,
-        )
-        if mech is not None and step.cell == mech[2]:
+        cycle = now - eq.cyc_s[-1] if eq.cyc_s else 0.0
+        unit_row((now, unit.serial, eq.path, unit.product, unit.lot, "cycle_time_s", cycle))
+        if downstream:
             unit.h_down = health
             unit.night = eq.site.cal.is_night(shift)
-        key = (eq.index, unit.product)
-        acc = self.counts_acc.setdefault(key, [0, 0])
+        acc = self.counts_acc.get((eq.index, unit.product))
+        if acc is None:
+            acc = self.counts_acc[(eq.index, unit.product)] = [0, 0]
         if scrapped:
             acc[1] += 1
             self._done(unit)
@@ -704,7 +704,7 @@ class Plant:
                 ]
                 if later:
                     down = later[-2] if len(later) > 1 else later[-1]
-                    result = (up.cell, up.parameter, down, 0.25, 1.0)
+                    result = (up.cell, up.parameter, down, 0.3, 1.5)
         cache[product_id] = result
         return result
 
@@ -721,7 +721,7 @@ class Plant:
         if order.done >= order.order.quantity:
             o = order.order
             self.rec.order(
-                self.env.now, o.order_id, o.product, o.quantity, "completed", order.line.path
+                (self.env.now, o.order_id, o.product, o.quantity, "completed", order.line.path)
             )
 
     def _finish(self, eq: _Eq, unit: _Unit) -> None:
@@ -734,8 +734,8 @@ class Plant:
         p_mech = 0.0
         if mech is not None:
             shift_factor = practice.night_defect_factor if unit.night else 1.0
-            sig = 1.0 / (1.0 + math.exp(-4.0 * (abs(unit.z_up) - mech[4])))
-            p_mech = mech[3] * sig * unit.h_down * unit.h_down * shift_factor
+            sig = 1.0 / (1.0 + math.exp(-6.0 * (abs(unit.z_up) - mech[4])))
+            p_mech = mech[3] * sig * unit.h_down**4 * shift_factor
         u = draws.uniform()
         defective = u < p + p_mech
         if defective and u >= p:
@@ -746,7 +746,7 @@ class Plant:
             passed = score < self.scenario.inspection_limit
             test = "lab_assay" if unit.order.line.cells and self._is_batch(unit) else "final_test"
             self.rec.inspection(
-                now, unit.serial, eq.path, test, passed, score, None if passed else "FT-FAIL"
+                (now, unit.serial, eq.path, test, passed, score, None if passed else "FT-FAIL")
             )
             detected = not passed
         acc = self.counts_acc.setdefault((eq.index, unit.product), [0, 0])
@@ -803,7 +803,7 @@ class Plant:
             now = self.env.now
             for (index, product), (good, scrap) in sorted(self.counts_acc.items()):
                 if good or scrap:
-                    self.rec.count(now, self.equipment[index].path, product, good, scrap)
+                    self.rec.count((now, self.equipment[index].path, product, good, scrap, 0))
             self.counts_acc.clear()
 
     # ----------------------------------------------------------------- utilities
@@ -873,7 +873,7 @@ class Plant:
         wo = f"WO-{site.id}-{self.work_orders:06d}"
         kind = "preventive" if preventive else "failure"
         names = ",".join(eq.modes[i].id for i in modes)
-        self.rec.maintenance(t_open, wo, eq.path, kind, "opened", names, None)
+        self.rec.maintenance((t_open, wo, eq.path, kind, "opened", names, None))
         parts: Counter[str] = Counter()
         for i in modes:
             parts.update(eq.modes[i].parts)
@@ -896,7 +896,7 @@ class Plant:
             req = crew.res.request()
             yield req
         t_start = env.now
-        self.rec.maintenance(t_start, wo, eq.path, kind, "started", names, None)
+        self.rec.maintenance((t_start, wo, eq.path, kind, "started", names, None))
         hours = 0.0
         for i in modes:
             m = eq.modes[i]
@@ -908,7 +908,7 @@ class Plant:
             crew.res.release(req)
         t_end = env.now
         self.rec.maintenance(
-            t_end, wo, eq.path, kind, "closed", names, json.dumps(dict(sorted(parts.items())))
+            (t_end, wo, eq.path, kind, "closed", names, json.dumps(dict(sorted(parts.items()))))
         )
         for i in modes:
             mode = eq.modes[i]
@@ -965,7 +965,7 @@ class Plant:
             self.order_part(site, part_id, short, expedite=expedite)
         yield stock.get(qty)
         self.rec.inventory(
-            self.env.now, part_id, site.path, int(stock.level), site.on_order[part_id]
+            (self.env.now, part_id, site.path, int(stock.level), site.on_order[part_id])
         )
         position = int(stock.level) + site.on_order[part_id]
         if position <= part.reorder_point:
@@ -983,7 +983,13 @@ class Plant:
             self.costs["expedite_count"] += 1
         site.on_order[part_id] += qty
         self.rec.inventory(
-            self.env.now, part_id, site.path, int(site.stock[part_id].level), site.on_order[part_id]
+            (
+                self.env.now,
+                part_id,
+                site.path,
+                int(site.stock[part_id].level),
+                site.on_order[part_id],
+            )
         )
         self.env.process(self._deliver(site, part_id, qty, float(days or 0.0) * 86_400.0))
 
@@ -992,7 +998,13 @@ class Plant:
         site.on_order[part_id] -= qty
         yield site.stock[part_id].put(qty)
         self.rec.inventory(
-            self.env.now, part_id, site.path, int(site.stock[part_id].level), site.on_order[part_id]
+            (
+                self.env.now,
+                part_id,
+                site.path,
+                int(site.stock[part_id].level),
+                site.on_order[part_id],
+            )
         )
 
     def schedule_pm(self, path: str, modes: tuple[str, ...], start: float) -> None:
@@ -1030,98 +1042,30 @@ def _spec_value(target: float | None, lsl: float | None, usl: float | None, z: f
 
 
 class _Records:
-    """Column buffers of the event records of one chunk."""
+    """Row buffers of the event records of one chunk (one tuple per record, columns later)."""
+
+    COLUMNS: Final = {
+        "state": ("ts", "path", "state", "reason"),
+        "count": ("ts", "path", "product", "good", "scrap", "rework"),
+        "unit": ("ts", "serial", "path", "product", "lot", "parameter", "value"),
+        "genealogy": ("ts", "parent", "child", "relation"),
+        "inspection": ("ts", "serial", "path", "test", "passed", "value", "defect_code"),
+        "order": ("ts", "order_id", "product", "quantity", "event", "path"),
+        "maintenance": ("ts", "work_order", "path", "kind", "event", "failure_mode", "parts"),
+        "inventory": ("ts", "part", "site", "on_hand", "on_order"),
+    }
 
     def __init__(self) -> None:
-        self.clear()
+        self.rows: dict[str, list[tuple[Any, ...]]] = {k: [] for k in self.COLUMNS}
+        self.state = self.rows["state"].append
+        self.count = self.rows["count"].append
+        self.unit = self.rows["unit"].append
+        self.genealogy = self.rows["genealogy"].append
+        self.inspection = self.rows["inspection"].append
+        self.order = self.rows["order"].append
+        self.maintenance = self.rows["maintenance"].append
+        self.inventory = self.rows["inventory"].append
 
     def clear(self) -> None:
-        self.cols: dict[str, dict[str, list[Any]]] = {}
-
-    def _add(self, record_kind: str, /, **values: Any) -> None:
-        cols = self.cols.get(record_kind)
-        if cols is None:
-            cols = self.cols[record_kind] = {k: [] for k in values}
-        for k, v in values.items():
-            cols[k].append(v)
-
-    def state(self, t: float, path: str, state: str, reason: str | None) -> None:
-        self._add("state", ts=t, path=path, state=state, reason=reason)
-
-    def count(self, t: float, path: str, product: str, good: int, scrap: int) -> None:
-        self._add("count", ts=t, path=path, product=product, good=good, scrap=scrap, rework=0)
-
-    def unit(  # noqa: PLR0917
-        self, t: float, serial: str, path: str, product: str, lot: str, parameter: str, value: float
-    ) -> None:
-        self._add(
-            "unit",
-            ts=t,
-            serial=serial,
-            path=path,
-            product=product,
-            lot=lot,
-            parameter=parameter,
-            value=value,
-        )
-
-    def genealogy(self, t: float, parent: str, child: str, relation: str) -> None:
-        self._add("genealogy", ts=t, parent=parent, child=child, relation=relation)
-
-    def inspection(  # noqa: PLR0917
-        self,
-        t: float,
-        serial: str,
-        path: str,
-        test: str,
-        passed: bool,
-        value: float,
-        code: str | None,
-    ) -> None:
-        self._add(
-            "inspection",
-            ts=t,
-            serial=serial,
-            path=path,
-            test=test,
-            passed=passed,
-            value=value,
-            defect_code=code,
-        )
-
-    def order(  # noqa: PLR0917
-        self, t: float, order_id: str, product: str, quantity: int, event: str, path: str
-    ) -> None:
-        self._add(
-            "order",
-            ts=t,
-            order_id=order_id,
-            product=product,
-            quantity=quantity,
-            event=event,
-            path=path,
-        )
-
-    def maintenance(  # noqa: PLR0917
-        self,
-        t: float,
-        wo: str,
-        path: str,
-        kind: str,
-        event: str,
-        mode: str | None,
-        parts: str | None,
-    ) -> None:
-        self._add(
-            "maintenance",
-            ts=t,
-            work_order=wo,
-            path=path,
-            kind=kind,
-            event=event,
-            failure_mode=mode,
-            parts=parts,
-        )
-
-    def inventory(self, t: float, part: str, site: str, on_hand: int, on_order: int) -> None:
-        self._add("inventory", ts=t, part=part, site=site, on_hand=on_hand, on_order=on_order)
+        for rows in self.rows.values():
+            rows.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,10 +43,10 @@ def _scenario_for(model: Model, scenario: Scenario | str | Path | None) -> Scena
         return scenario
     if scenario is not None:
         return load_scenario(scenario)
-    for file in model.files:
-        candidate = Path(file).parent / "scenario.yaml"
-        if candidate.exists():
-            return load_scenario(candidate)
+    for folder in dict.fromkeys(Path(file).parent for file in model.files):
+        found = sorted(folder.glob("*.scenario"))
+        if found:
+            return load_scenario(found[0])
     return Scenario()
 
 
@@ -63,15 +64,18 @@ def simulate(
     sample_rate_s: float | None = None,
     source: str | None = None,
     progress: Progress | None = None,
+    speed: float | None = None,
 ) -> SimResult:
     """Simulate ``days`` of the plant and return costs and outcomes from the ground truth.
 
     Records go to ``sink`` chunk by chunk (every ``epoch_h`` simulated hours), and after each
     chunk the maintenance ``policy`` and the ``release`` policy decide on what the chunk
     showed. ``scenario`` is a :class:`Scenario`, a YAML path, or ``None`` for the
-    ``scenario.yaml`` beside the model files (defaults when there is none).
-    ``sample_rate_s`` overrides every tag's rate (e.g. 1 for 1 Hz). The same seed gives the
-    same records.
+    ``*.scenario`` YAML file beside the model files (defaults when there is none).
+    ``sample_rate_s`` overrides every tag's rate (e.g. 1 for 1 Hz). ``speed`` paces the sink
+    at that many simulated seconds per wall second (records are handed over in slices of
+    about a wall second, each when its simulated time has come); ``None`` runs as fast as it
+    can. The same seed gives the same records.
     """
     if days <= 0:
         msg = f"days must be positive, got {days}"
@@ -99,6 +103,10 @@ def simulate(
     energy = {"kwh": 0.0, "cost": 0.0, "co2": 0.0, "leak": 0.0}
     failures: list[pa.Table] = []
     run_id = f"{source}:{model.root}:{days:g}"
+    if speed is not None and speed <= 0:
+        msg = f"speed must be positive, got {speed}"
+        raise SimulationError(msg)
+    pace = _Pacer(plant.start_us, speed or 1.0)
     for chunk in range(chunks):
         t0 = chunk * epoch_s
         t1 = min(horizon, t0 + epoch_s)
@@ -115,9 +123,13 @@ def simulate(
             or 0.0
         )
         for kind, table in batches.items():
-            if table.num_rows:
-                sink.write(kind, table, batch_id=f"{run_id}:{kind.value}:{chunk:05d}")
-                records[kind.value] += table.num_rows
+            records[kind.value] += table.num_rows
+        if speed is None:
+            for kind, table in batches.items():
+                if table.num_rows:
+                    sink.write(kind, table, batch_id=f"{run_id}:{kind.value}:{chunk:05d}")
+        else:
+            pace.write(sink, batches, t0, t1, f"{run_id}:{{kind}}:{chunk:05d}")
         sink.write_truth("truth_health", builder.health_truth(t0, t1))
         sink.write_truth("truth_energy", energy_truth)
         failure_table = _failures_table(plant)
@@ -352,3 +364,41 @@ def _maintain(
             )
             raise SimulationError(msg)
         plant.order_part(site, part_order.part, part_order.quantity, expedite=part_order.expedite)
+
+
+class _Pacer:
+    """Hands a chunk's records to a sink slice by slice, at ``speed`` times real time."""
+
+    def __init__(self, start_us: int, speed: float) -> None:
+        self.start_us = start_us
+        self.speed = speed
+        self.wall0: float | None = None
+        self.sim0 = 0.0
+
+    def write(
+        self, sink: Sink, batches: dict[RecordKind, pa.Table], t0: float, t1: float, batch: str
+    ) -> None:
+        if self.wall0 is None:
+            self.wall0 = time.monotonic()
+            self.sim0 = t0
+        tick = max(1.0, self.speed)
+        edges = np.arange(t0, t1, tick)
+        ordered: dict[RecordKind, tuple[pa.Table, np.ndarray]] = {}
+        for kind, table in batches.items():
+            ts = table["ts"].cast(pa.int64()).to_numpy()
+            order = np.argsort(ts, kind="stable")
+            ordered[kind] = (table.take(pa.array(order)), ts[order])
+        for i, lo in enumerate(edges):
+            hi = min(t1, lo + tick)
+            due = self.wall0 + (hi - self.sim0) / self.speed
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            lo_us = self.start_us + round(lo * 1e6)
+            hi_us = self.start_us + round(hi * 1e6)
+            for kind, (table, ts) in ordered.items():
+                a = int(np.searchsorted(ts, lo_us, side="left")) if i else 0
+                b = int(np.searchsorted(ts, hi_us, side="left")) if hi < t1 else ts.size
+                if b > a:
+                    part = table.slice(a, b - a)
+                    sink.write(kind, part, batch_id=f"{batch.format(kind=kind.value)}:{i:05d}")

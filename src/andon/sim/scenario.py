@@ -1,7 +1,8 @@
 """What the simulator needs beyond the plant model: physics, practices and hidden mechanisms.
 
-A scenario is an optional ``scenario.yaml`` beside a model (``examples/<template>/``); every
-field has a default derived from the model, so a bare plant model runs. Sites differ here in
+A scenario is an optional YAML file ``<name>.scenario`` beside a model (the model loader
+reads every ``*.yaml`` of a folder, so the scenario has its own extension); every field has
+a default derived from the model, so a bare plant model runs. Sites differ here in
 practice (wear from upkeep, micro-stops, leaks, what is switched off in breaks).
 """
 
@@ -62,7 +63,7 @@ class SitePractice(_Frozen):
 class DefectMechanism(_Frozen):
     """A hidden defect cause: an upstream parameter drifting while a downstream tool is worn.
 
-    The chance per unit is ``strength * sigmoid(4 (|z| - z0)) * health**2 * shift``, where
+    The chance per unit is ``strength * sigmoid(6 (|z| - z0)) * health**4 * shift``, where
     ``z`` is the upstream parameter's deviation in standard deviations and ``health`` the
     worst failure-mode health of the downstream equipment that made the unit.
     """
@@ -70,8 +71,10 @@ class DefectMechanism(_Frozen):
     upstream_cell: str
     upstream_parameter: str
     downstream_cell: str
-    strength: float = Field(default=0.25, ge=0, le=1)
-    z0: float = 1.0
+    strength: float = Field(default=0.3, ge=0, le=1)
+    """Chance of a defect when the upstream parameter is far off and the tool is worn out."""
+    z0: float = 1.5
+    """Upstream deviation, in standard deviations, where the mechanism is half on."""
 
 
 class PhaseProfile(_Frozen):

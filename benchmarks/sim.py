@@ -1,0 +1,150 @@
+"""Benchmark: simulate the example enterprise into the DuckDB store; print JSON.
+
+Target (issue "plant simulator"): 30 simulated days of examples/discrete, every tag at its
+modelled rate, into the DuckDB store in at most 60 s; memory flat with the simulated period.
+Also the figure with every tag at 1 Hz (no target), over a shorter period and scaled.
+Baseline, same run: a raw DuckDB insert of as many sample rows as the simulation wrote.
+
+    python benchmarks/sim.py            # 30 days, and 1 day at 1 Hz
+    python benchmarks/sim.py --quick    # 1 day, and 30 minutes at 1 Hz: seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import psutil
+import pyarrow as pa
+
+from andon.model import load_model
+from andon.sim import StoreSink, simulate
+from andon.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_sim(days: float, *, rate_s: float | None, folder: Path, name: str) -> dict[str, float]:
+    """Simulate into a fresh DuckDB file; return speed, records and memory by day."""
+    model = load_model(ROOT / "examples" / "discrete")
+    store = open_store(f"duckdb://{folder / name}.duckdb")
+    process = psutil.Process()
+    rss_by_day: list[float] = []
+
+    def progress(t_s: float, horizon_s: float) -> None:
+        del horizon_s
+        rss_by_day.append(process.memory_info().rss / 2**20)
+        del t_s
+
+    start = time.perf_counter()
+    cpu0 = time.process_time()
+    result = simulate(
+        model,
+        days=days,
+        seed=1,
+        sink=StoreSink(store),
+        sample_rate_s=rate_s,
+        epoch_h=24.0 if days >= 1 else 0.25,
+        progress=progress,
+    )
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
+    stored = store.count_rows("sample")  # type: ignore[arg-type]
+    store.close()
+    n = len(rss_by_day)
+    half = rss_by_day[n // 2] if n else 0.0
+    return {
+        "days": days,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "sim_s_per_wall_s": round(days * 86_400 / wall, 1),
+        "records": result.total_records,
+        "samples": result.records["sample"],
+        "samples_stored": stored,
+        "records_per_s": round(result.total_records / wall),
+        "rss_mb_mid": round(half, 1),
+        "rss_mb_end": round(rss_by_day[-1], 1) if n else 0.0,
+        "rss_growth_mb_per_day_second_half": round((rss_by_day[-1] - half) / max(days / 2, 1e-9), 2)
+        if n > 2
+        else 0.0,
+    }
+
+
+def raw_duckdb_insert(rows: int, folder: Path) -> dict[str, float]:
+    """Baseline: insert ``rows`` sample-shaped rows from Arrow into a plain DuckDB table."""
+    rng = np.random.default_rng(0)
+    tags = np.array([f"acme/site/area/line/cell/eq{i}/tag{i % 3}" for i in range(80)])
+    table = pa.table(
+        {
+            "ts": pa.array(
+                np.arange(rows, dtype=np.int64) * 1_000_000, pa.timestamp("us", tz="UTC")
+            ),
+            "source": pa.array(np.full(rows, "bench")),
+            "seq": pa.array(np.arange(rows, dtype=np.int64)),
+            "path": pa.array(tags[np.arange(rows) % tags.size]),
+            "value": pa.array(rng.standard_normal(rows)),
+            "quality": pa.array(np.full(rows, "good")),
+        }
+    )
+    con = duckdb.connect(str(folder / "raw.duckdb"))
+    con.execute(
+        "CREATE TABLE s (ts TIMESTAMPTZ, source TEXT, seq BIGINT, path TEXT, value DOUBLE, "
+        "quality TEXT)"
+    )
+    start = time.perf_counter()
+    cpu0 = time.process_time()
+    con.register("batch", table)
+    con.execute("INSERT INTO s SELECT * FROM batch")
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
+    con.close()
+    return {
+        "rows": rows,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "rows_per_s": round(rows / max(wall, 1e-9)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds instead of a minute")
+    args = parser.parse_args(argv)
+    days = 1.0 if args.quick else 30.0
+    hz_days = 1 / 48 if args.quick else 1.0
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        modelled = run_sim(days, rate_s=None, folder=folder, name="modelled")
+        one_hz = run_sim(hz_days, rate_s=1.0, folder=folder, name="one_hz")
+        baseline = raw_duckdb_insert(int(modelled["samples"]), folder)
+    one_hz["wall_s_for_30_days_extrapolated"] = round(one_hz["wall_s"] * 30 / hz_days, 1)
+    report = {
+        "benchmark": "sim",
+        "quick": args.quick,
+        "model": "examples/discrete (2 sites, 7 lines, 30 equipment)",
+        "modelled_rates": modelled,
+        "target_wall_s_for_30_days": 60,
+        "meets_target": (not args.quick) and modelled["wall_s"] <= 60,
+        "one_hz": one_hz,
+        "baseline_raw_duckdb_insert": baseline,
+        "ratio_sim_wall_to_raw_insert": round(
+            modelled["wall_s"] / max(baseline["wall_s"], 1e-9), 1
+        ),
+        "load_average_1min": round(psutil.getloadavg()[0], 2),
+        "cpu_count": psutil.cpu_count(),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    json.dump(report, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

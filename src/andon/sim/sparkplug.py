@@ -1,0 +1,251 @@
+"""Publish the simulator's condition samples and states as Sparkplug B 3.0 edge nodes.
+
+Each site is an edge node of the group named by the enterprise id; each equipment is a
+device whose id is its path below the site with ``:`` for ``/`` (``machining:m1:milling:mill1``).
+Device metrics are the class's tags (Double) and ``state`` (String), with aliases from the
+DBIRTH. The node sends NBIRTH with ``bdSeq`` and ``Node Control/Rebirth``, registers NDEATH as
+its will, answers a rebirth command (NCMD ``Node Control/Rebirth`` = true) with new births,
+and numbers every message with ``seq`` modulo 256 (Sparkplug B 3.0, sections 6.4 and 7).
+
+The payload encoder is a pure function over the Sparkplug B protobuf schema's wire format.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+import pyarrow as pa
+from paho.mqtt.enums import CallbackAPIVersion
+
+from andon.errors import ConnectError
+from andon.model import Model
+from andon.records import RecordKind
+
+__all__ = ["BOOLEAN", "DOUBLE", "INT64", "STRING", "Metric", "SparkplugSink", "encode_payload"]
+
+INT64 = 4
+DOUBLE = 10
+BOOLEAN = 11
+STRING = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One Sparkplug B metric: by name (births) or alias (data), with a typed value."""
+
+    name: str | None
+    alias: int | None
+    timestamp_ms: int | None
+    datatype: int
+    value: float | int | str | bool | None
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    value &= (1 << 64) - 1
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _key(field: int, wire: int) -> bytes:
+    return _varint((field << 3) | wire)
+
+
+def _bytes_field(field: int, data: bytes) -> bytes:
+    return _key(field, 2) + _varint(len(data)) + data
+
+
+def _metric(metric: Metric) -> bytes:
+    out = bytearray()
+    if metric.name is not None:
+        out += _bytes_field(1, metric.name.encode())
+    if metric.alias is not None:
+        out += _key(2, 0) + _varint(metric.alias)
+    if metric.timestamp_ms is not None:
+        out += _key(3, 0) + _varint(metric.timestamp_ms)
+    out += _key(4, 0) + _varint(metric.datatype)
+    value = metric.value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        out += _key(7, 0) + _varint(1)
+    elif metric.datatype == DOUBLE:
+        out += _key(13, 1) + struct.pack("<d", float(value))
+    elif metric.datatype == INT64:
+        out += _key(11, 0) + _varint(int(value))
+    elif metric.datatype == BOOLEAN:
+        out += _key(14, 0) + _varint(int(bool(value)))
+    else:
+        out += _bytes_field(15, str(value).encode())
+    return bytes(out)
+
+
+def encode_payload(*, timestamp_ms: int, seq: int | None, metrics: list[Metric]) -> bytes:
+    """Return a Sparkplug B ``Payload`` protobuf message."""
+    out = bytearray(_key(1, 0) + _varint(timestamp_ms))
+    for metric in metrics:
+        out += _bytes_field(2, _metric(metric))
+    if seq is not None:
+        out += _key(3, 0) + _varint(seq)
+    return bytes(out)
+
+
+class _EdgeNode:
+    def __init__(self, host: str, port: int, group: str, node: str, devices: dict[str, list[str]]):
+        self.group, self.node, self.devices = group, node, devices
+        self.seq = 0
+        self.bd_seq = 0
+        self.rebirth = threading.Event()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"andon-sim-{node}-{uuid.uuid4().hex[:6]}"
+        )
+        self.client.will_set(self.topic("NDEATH"), self._death(), qos=1)
+        self.client.on_message = self._on_message
+        try:
+            self.client.connect(host, port, keepalive=30)
+        except OSError as exc:
+            msg = f"cannot reach the MQTT broker at {host}:{port}: {exc}"
+            raise ConnectError(msg) from exc
+        self.client.loop_start()
+        self.client.subscribe(self.topic("NCMD"), qos=1)
+        self.birth()
+
+    def topic(self, kind: str, device: str | None = None) -> str:
+        base = f"spBv1.0/{self.group}/{kind}/{self.node}"
+        return f"{base}/{device}" if device else base
+
+    def _death(self) -> bytes:
+        return encode_payload(
+            timestamp_ms=int(time.time() * 1000),
+            seq=None,
+            metrics=[Metric("bdSeq", None, None, INT64, self.bd_seq)],
+        )
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        del client, userdata
+        # The only command a simulated node honours is a rebirth; its metric name suffices.
+        if b"Node Control/Rebirth" in message.payload:
+            self.rebirth.set()
+
+    def next_seq(self) -> int:
+        seq = self.seq
+        self.seq = (self.seq + 1) % 256
+        return seq
+
+    def publish(self, topic: str, payload: bytes) -> mqtt.MQTTMessageInfo:
+        info = self.client.publish(topic, payload, qos=0)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            msg = f"Sparkplug publish to {topic} failed: {mqtt.error_string(info.rc)}"
+            raise ConnectError(msg)
+        return info
+
+    def birth(self) -> None:
+        now = int(time.time() * 1000)
+        self.seq = 0
+        self.publish(
+            self.topic("NBIRTH"),
+            encode_payload(
+                timestamp_ms=now,
+                seq=self.next_seq(),
+                metrics=[
+                    Metric("bdSeq", None, now, INT64, self.bd_seq),
+                    Metric("Node Control/Rebirth", None, now, BOOLEAN, value=False),
+                ],
+            ),
+        )
+        for device, tags in self.devices.items():
+            metrics = [Metric(tag, i, now, DOUBLE, None) for i, tag in enumerate(tags)]
+            metrics.append(Metric("state", len(tags), now, STRING, None))
+            self.publish(
+                self.topic("DBIRTH", device),
+                encode_payload(timestamp_ms=now, seq=self.next_seq(), metrics=metrics),
+            )
+        self.rebirth.clear()
+
+    def close(self) -> None:
+        info = self.client.publish(self.topic("NDEATH"), self._death(), qos=1)
+        info.wait_for_publish(timeout=5)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class SparkplugSink:
+    """Publishes samples and states as Sparkplug B DDATA; other kinds are not metrics."""
+
+    def __init__(self, url: str, *, model: Model) -> None:
+        parsed = urlparse(url)
+        host, port = parsed.hostname or "127.0.0.1", parsed.port or 1883
+        self.model = model
+        self.alias: dict[str, tuple[str, str, int]] = {}
+        self.state_alias: dict[str, tuple[str, str, int]] = {}
+        per_site: dict[str, dict[str, list[str]]] = {}
+        for path, info in model.equipment.items():
+            site = path.split("/")[1]
+            device = ":".join(path.split("/")[2:])
+            tags = [t.name for t in info.equipment_class.tags]
+            per_site.setdefault(site, {})[device] = tags
+            for i, tag in enumerate(tags):
+                self.alias[f"{path}/{tag}"] = (site, device, i)
+            self.state_alias[path] = (site, device, len(tags))
+        self.nodes = {
+            site: _EdgeNode(host, port, model.root, site, devices)
+            for site, devices in per_site.items()
+        }
+        self.published = 0
+
+    def write(self, kind: RecordKind, table: pa.Table, *, batch_id: str) -> None:
+        """Publish samples and states as DDATA, one message per device."""
+        del batch_id
+        for node in self.nodes.values():
+            if node.rebirth.is_set():
+                node.birth()
+        kind = RecordKind(kind)
+        if kind is RecordKind.SAMPLE:
+            lookup, datatype, column = self.alias, DOUBLE, "value"
+        elif kind is RecordKind.STATE:
+            lookup, datatype, column = self.state_alias, STRING, "state"
+        else:
+            return
+        paths = table.column("path").to_pylist()
+        ts_ms = (table.column("ts").cast(pa.int64()).to_numpy() // 1000).tolist()
+        values = table.column(column).to_pylist()
+        per_device: dict[tuple[str, str], list[Metric]] = {}
+        for path, ts, value in zip(paths, ts_ms, values, strict=True):
+            where = lookup.get(path)
+            if where is None:
+                continue
+            site, device, alias = where
+            per_device.setdefault((site, device), []).append(
+                Metric(None, alias, ts, datatype, value)
+            )
+        for (site, device), metrics in per_device.items():
+            node = self.nodes[site]
+            for start in range(0, len(metrics), 2000):
+                part = metrics[start : start + 2000]
+                payload = encode_payload(
+                    timestamp_ms=max(int(m.timestamp_ms or 0) for m in part),
+                    seq=node.next_seq(),
+                    metrics=part,
+                )
+                node.publish(node.topic("DDATA", device), payload)
+                self.published += 1
+
+    def write_truth(self, name: str, table: pa.Table) -> None:
+        """Keep truth off the broker."""
+        del name, table
+
+    def close(self) -> None:
+        """Send NDEATH for every node and disconnect."""
+        for node in self.nodes.values():
+            node.close()
