@@ -1,0 +1,35 @@
+"""What every request handler shares: the store, the model, the services and the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from andon.api.ratelimit import RateLimiter
+from andon.api.settings import ApiSettings
+from andon.decisions import AuditLog, DecisionService, SettingsService, UserService
+from andon.model import Model
+from andon.store.base import Store
+
+__all__ = ["ApiContext", "context"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiContext:
+    """The services one API instance runs on (kept on ``app.state.andon``)."""
+
+    store: Store
+    model: Model
+    settings: ApiSettings
+    decisions: DecisionService
+    users: UserService
+    governance: SettingsService
+    audit: AuditLog
+    login_limiter: RateLimiter
+
+
+def context(request: Request) -> ApiContext:
+    """Return the API context of the app serving a request."""
+    ctx: ApiContext = request.app.state.andon
+    return ctx

@@ -1,0 +1,114 @@
+"""Authentication (bearer tokens for programs, session cookies for browsers) and the route
+rules that authorise every request: a route without a rule is denied.
+
+Each route's rule is the least role it needs, or :data:`PUBLIC`. Rules live on the app
+(``app.state.route_rules``) so that pages mounted later on the same app add their own with
+:func:`add_rule`; a table-driven test checks that no route lacks one.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Final
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from andon.api.context import ApiContext, context
+from andon.api.problems import ApiProblem
+from andon.decisions.access import Principal, Role
+from andon.decisions.errors import ForbiddenError, NotAuthenticatedError
+
+__all__ = [
+    "CSRF_COOKIE",
+    "CSRF_HEADER",
+    "PUBLIC",
+    "SESSION_COOKIE",
+    "Authorized",
+    "add_rule",
+    "authorized",
+    "route_rules",
+]
+
+SESSION_COOKIE: Final = "andon_session"
+CSRF_COOKIE: Final = "andon_csrf"
+CSRF_HEADER: Final = "X-CSRF-Token"
+PUBLIC: Final = "public"
+"""The rule of a route anyone may call (only health)."""
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer_scheme = HTTPBearer(auto_error=False, description="An API token: `andon_<id>_<secret>`.")
+cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="A browser session from `POST /api/v1/auth/login`; unsafe methods also need "
+    f"the `{CSRF_HEADER}` header equal to the `{CSRF_COOKIE}` cookie.",
+)
+
+
+def route_rules(app: FastAPI) -> dict[tuple[str, str], Role | str]:
+    """Return the app's rule table: ``(method, path template) -> role or PUBLIC``."""
+    rules: dict[tuple[str, str], Role | str] = app.state.route_rules
+    return rules
+
+
+def add_rule(app: FastAPI, method: str, path: str, rule: Role | str) -> None:
+    """Give a route its rule: the least role it needs, or :data:`PUBLIC`."""
+    route_rules(app)[(method.upper(), path)] = rule
+
+
+def _unauthenticated(detail: str) -> ApiProblem:
+    return ApiProblem(
+        401, "auth.not_authenticated", detail, headers={"WWW-Authenticate": 'Bearer realm="andon"'}
+    )
+
+
+def _principal(
+    request: Request,
+    ctx: ApiContext,
+    bearer: HTTPAuthorizationCredentials | None,
+    session: str | None,
+) -> Principal:
+    try:
+        if request.headers.get("authorization") is not None:
+            if bearer is None or bearer.scheme.lower() != "bearer":
+                raise _unauthenticated("the Authorization header must be 'Bearer <token>'")
+            return ctx.users.authenticate(bearer.credentials, kind="api")
+        if session:
+            principal = ctx.users.authenticate(session, kind="session")
+            if request.method not in _SAFE_METHODS:
+                sent = request.headers.get(CSRF_HEADER, "")
+                expected = request.cookies.get(CSRF_COOKIE, "")
+                if not sent or not expected or not hmac.compare_digest(sent, expected):
+                    msg = f"a browser session needs the {CSRF_HEADER} header for this request"
+                    raise ApiProblem(403, "auth.csrf", msg)
+            return principal
+    except NotAuthenticatedError as exc:
+        raise _unauthenticated(str(exc)) from exc
+    except ForbiddenError as exc:
+        raise ApiProblem(403, ForbiddenError.code, str(exc)) from exc
+    raise _unauthenticated("authentication required: a bearer token or a session cookie")
+
+
+def authorized(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    session: Annotated[str | None, Depends(cookie_scheme)],
+) -> Principal:
+    """Return the caller, having checked the route's rule; deny when the route has none."""
+    ctx = context(request)
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    rule = route_rules(request.app).get((request.method, path)) if path else None
+    if rule is None:
+        raise ApiProblem(403, "auth.no_rule", "this route has no access rule, so it is denied")
+    principal = _principal(request, ctx, bearer, session)
+    if rule != PUBLIC and isinstance(rule, Role) and not principal.at_least(rule):
+        msg = f"this needs the {rule.value} role or above; {principal.username} is {principal.role}"
+        raise ApiProblem(403, "auth.role", msg)
+    return principal
+
+
+Authorized = Annotated[Principal, Depends(authorized)]
+"""The authenticated, authorised caller of a route."""

@@ -1,0 +1,273 @@
+"""The append-only, hash-chained audit log.
+
+Each entry's hash is SHA-256 over the previous entry's hash and the canonical JSON of the
+entry (``[seq, ts, actor, action, entity, entity_id, site, data]``), so changing, removing
+or reordering any entry breaks every hash after it. ``audit_head`` holds the last sequence
+number and hash; appending updates it in the same transaction as the change it records,
+which also serialises concurrent appenders on PostgreSQL (row lock) and DuckDB (one writer).
+Publishing the head hash elsewhere (a ticket, a printout) lets anyone later prove that not
+even a rewrite of the whole chain went unnoticed: ``andon audit verify --expect-head``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from andon.decisions._json import canonical, now_us
+from andon.decisions._schema import GENESIS
+from andon.store.base import Store
+
+__all__ = ["AuditEntry", "AuditLog", "VerifyResult", "entry_hash"]
+
+_COLUMNS = "seq, ts, actor, action, entity, entity_id, site, data, prev_hash, hash"
+
+
+def entry_hash(
+    prev_hash: str,
+    *,
+    seq: int,
+    ts: int,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    site: str | None,
+    data: str,
+) -> str:
+    """Return the chained hash of one entry (``data`` is its canonical JSON text)."""
+    body = json.dumps(
+        [seq, ts, actor, action, entity, entity_id, site, data],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One change: who did what to which entity, when, with the details and the chain hashes."""
+
+    seq: int
+    ts: int
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    site: str | None
+    data: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyResult:
+    """The outcome of checking the chain: entries checked and the first broken link, if any."""
+
+    ok: bool
+    entries: int
+    head_seq: int
+    head_hash: str
+    broken_seq: int | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the result as a JSON object."""
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "broken_seq": self.broken_seq,
+            "reason": self.reason,
+        }
+
+
+class AuditLog:
+    """Append to and verify the audit chain kept in a store.
+
+    >>> from andon.store import open_store
+    >>> from andon.decisions._schema import ensure_schema
+    >>> store = open_store("duckdb://:memory:"); ensure_schema(store)
+    >>> log = AuditLog(store=store)
+    >>> with store.transaction():
+    ...     entry = log.append(actor="ana", action="user.created", entity="user", entity_id="ana")
+    >>> log.verify().ok
+    True
+    """
+
+    def __init__(self, *, store: Store) -> None:
+        self._store = store
+
+    def append(
+        self,
+        *,
+        actor: str,
+        action: str,
+        entity: str,
+        entity_id: str,
+        site: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        ts: int | None = None,
+    ) -> AuditEntry:
+        """Append one entry; call inside the store transaction that makes the change."""
+        store = self._store
+        head = store.execute(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+        ).to_pylist()[0]
+        seq, prev_hash = int(head["seq"]), str(head["hash"])
+        when = now_us() if ts is None else ts
+        text = canonical(dict(data or {}))
+        digest = entry_hash(
+            prev_hash,
+            seq=seq,
+            ts=when,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            site=site,
+            data=text,
+        )
+        store.execute(
+            f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [seq, when, actor, action, entity, entity_id, site, text, prev_hash, digest],
+        )
+        store.execute("UPDATE audit_head SET hash = ? WHERE id = 1", [digest])
+        return AuditEntry(
+            seq=seq,
+            ts=when,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            site=site,
+            data=json.loads(text),
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+
+    def head(self) -> tuple[int, str]:
+        """Return the last sequence number and hash."""
+        row = self._store.execute("SELECT seq, hash FROM audit_head WHERE id = 1").to_pylist()
+        if not row:
+            return 0, GENESIS
+        return int(row[0]["seq"]), str(row[0]["hash"])
+
+    def entries(
+        self,
+        *,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        sites: tuple[str, ...] | None = None,
+        include_global: bool = True,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Return entries newest first, filtered; ``sites=None`` means every site."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if after_seq is not None:
+            clauses.append("seq > ?")
+            params.append(after_seq)
+        if before_seq is not None:
+            clauses.append("seq < ?")
+            params.append(before_seq)
+        if entity is not None:
+            clauses.append("entity = ?")
+            params.append(entity)
+        if entity_id is not None:
+            clauses.append("entity_id = ?")
+            params.append(entity_id)
+        if sites is not None:
+            scope = [f"site IN ({', '.join('?' * len(sites))})"] if sites else []
+            params.extend(sites)
+            if include_global:
+                scope.append("site IS NULL")
+            clauses.append("(" + (" OR ".join(scope) or "FALSE") + ")")
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._store.execute(
+            f"SELECT {_COLUMNS} FROM audit_log{where} ORDER BY seq DESC LIMIT {int(limit)}",
+            params,
+        ).to_pylist()
+        return [
+            AuditEntry(
+                seq=int(r["seq"]),
+                ts=int(r["ts"]),
+                actor=r["actor"],
+                action=r["action"],
+                entity=r["entity"],
+                entity_id=r["entity_id"],
+                site=r["site"],
+                data=json.loads(r["data"]),
+                prev_hash=r["prev_hash"],
+                hash=r["hash"],
+            )
+            for r in rows
+        ]
+
+    def _batches(self, batch_rows: int) -> Iterator[pa.Table]:
+        last = 0
+        while True:
+            table = self._store.execute(
+                f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT {batch_rows}",
+                [last],
+            )
+            if table.num_rows == 0:
+                return
+            yield table
+            last = int(table.column("seq")[-1].as_py())
+
+    def verify(self, *, batch_rows: int = 250_000, expect_head: str | None = None) -> VerifyResult:
+        """Recompute the chain and return the first broken link, if any.
+
+        Rows stream in Arrow batches ordered by sequence; each is checked for a gap in the
+        sequence, a previous hash that is not the last entry's hash, and a hash that does not
+        match its content. The head must name the last entry (a removed tail is caught).
+        """
+        head_seq, head_hash = self.head()
+        prev = GENESIS
+        expected_seq = 1
+        count = 0
+        sha256 = hashlib.sha256
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+        def broken(seq: int, reason: str) -> VerifyResult:
+            return VerifyResult(
+                ok=False,
+                entries=count,
+                head_seq=head_seq,
+                head_hash=head_hash,
+                broken_seq=seq,
+                reason=reason,
+            )
+
+        for table in self._batches(batch_rows):
+            columns = [table.column(name).to_pylist() for name in _COLUMNS.split(", ")]
+            for seq, ts, actor, action, entity, entity_id, site, data, prev_hash, digest in zip(
+                *columns, strict=True
+            ):
+                if seq != expected_seq:
+                    return broken(expected_seq, f"entry {expected_seq} is missing")
+                if prev_hash != prev:
+                    return broken(seq, "its previous hash is not the hash of the entry before")
+                body = dumps([seq, ts, actor, action, entity, entity_id, site, data])
+                if sha256((prev + body).encode()).hexdigest() != digest:
+                    return broken(seq, "its content does not match its hash")
+                prev = digest
+                expected_seq += 1
+                count += 1
+        if count != head_seq or prev != head_hash:
+            return broken(
+                count + 1 if count < head_seq else head_seq,
+                f"the head names entry {head_seq} but the log ends at entry {count}",
+            )
+        if expect_head is not None and expect_head != head_hash:
+            return broken(head_seq, "the head hash is not the one expected")
+        return VerifyResult(ok=True, entries=count, head_seq=head_seq, head_hash=head_hash)

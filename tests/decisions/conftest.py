@@ -1,0 +1,33 @@
+"""Fixtures of the decision layer: a store with its tables, services with a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from andon.decisions import DecisionService, ensure_schema
+from andon.store import open_store
+from andon.store.base import Store
+from decisions.decision_helpers import Clock
+
+
+@pytest.fixture
+def dstore() -> Iterator[Store]:
+    """An empty store with the decision tables."""
+    store = open_store("duckdb://:memory:")
+    ensure_schema(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves by hand."""
+    return Clock()
+
+
+@pytest.fixture
+def service(dstore: Store, clock: Clock) -> DecisionService:
+    """A decision service on the store with the test's clock."""
+    return DecisionService(store=dstore, clock=clock)
