@@ -328,6 +328,7 @@ class Plant:
                 stock,
                 dict.fromkeys(stock, 0),
             )
+        self.rec = _Records()
         self.equipment: list[_Eq] = []
         for index, (path, info) in enumerate(model.equipment.items()):
             rng = np.random.default_rng([seed, 1, index])
@@ -343,8 +344,10 @@ class Plant:
             del path
             self.equipment.append(eq)
         self.by_path = {eq.path: eq for eq in self.equipment}
+        for eq in self.equipment:
+            # Every state timeline starts at the start: offline until the first shift.
+            self.rec.state((0.0, eq.path, STATE_NAMES[S_OFF], STATE_REASONS[S_OFF]))
         self.lines: list[_Line] = self._build_lines()
-        self.rec = _Records()
         self.costs: defaultdict[str, float] = defaultdict(float)
         self.truth_failures: list[tuple[float, str, str, str, float, float, float]] = []
         self.truth_units: list[tuple[float, str, str, str, bool, str, bool, bool, float]] = []

@@ -103,7 +103,9 @@ class OpcUaSink:
         if kind not in {RecordKind.SAMPLE, RecordKind.STATE} or table.num_rows == 0:
             return
         column = "value" if kind is RecordKind.SAMPLE else "state"
-        latest = table.group_by("path").aggregate([(column, "last"), ("ts", "max")])
+        latest = table.group_by("path", use_threads=False).aggregate(
+            [(column, "last"), ("ts", "max")]
+        )
         paths = latest.column("path").to_pylist()
         values = latest.column(f"{column}_last").to_pylist()
         stamps = latest.column("ts_max").to_pylist()

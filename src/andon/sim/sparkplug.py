@@ -1,7 +1,7 @@
 """Publish the simulator's condition samples and states as Sparkplug B 3.0 edge nodes.
 
-Each site is an edge node of the group named by the enterprise id; each equipment is a
-device whose id is its path below the site with ``:`` for ``/`` (``machining:m1:milling:mill1``).
+Each site is an edge node of the group (the enterprise id by default); each equipment is a
+device whose id is its path with ``:`` for ``/`` (``acme:lyon:machining:m1:milling:mill1``).
 Device metrics are the class's tags (Double) and ``state`` (String), with aliases from the
 DBIRTH. The node sends NBIRTH with ``bdSeq`` and ``Node Control/Rebirth``, registers NDEATH as
 its will, answers a rebirth command (NCMD ``Node Control/Rebirth`` = true) with new births,
@@ -183,7 +183,7 @@ class _EdgeNode:
 class SparkplugSink:
     """Publishes samples and states as Sparkplug B DDATA; other kinds are not metrics."""
 
-    def __init__(self, url: str, *, model: Model) -> None:
+    def __init__(self, url: str, *, model: Model, group: str | None = None) -> None:
         parsed = urlparse(url)
         host, port = parsed.hostname or "127.0.0.1", parsed.port or 1883
         self.model = model
@@ -192,14 +192,14 @@ class SparkplugSink:
         per_site: dict[str, dict[str, list[str]]] = {}
         for path, info in model.equipment.items():
             site = path.split("/")[1]
-            device = ":".join(path.split("/")[2:])
+            device = path.replace("/", ":")
             tags = [t.name for t in info.equipment_class.tags]
             per_site.setdefault(site, {})[device] = tags
             for i, tag in enumerate(tags):
                 self.alias[f"{path}/{tag}"] = (site, device, i)
             self.state_alias[path] = (site, device, len(tags))
         self.nodes = {
-            site: _EdgeNode(host, port, model.root, site, devices)
+            site: _EdgeNode(host, port, group or model.root, site, devices)
             for site, devices in per_site.items()
         }
         self.published = 0
