@@ -508,3 +508,17 @@ def test_execute_returns_typed_columns(store: Store) -> None:
     ]
     assert got.to_pylist()[0]["s"] == "it's 100%?"
     assert got.column("t")[0].as_py() == dt.datetime.fromtimestamp(T0 / S, dt.UTC)
+
+
+def test_the_key_check_proves_distinct_keys_and_flags_repeats() -> None:
+    from andon.store._keys import may_repeat_keys  # noqa: PLC0415
+
+    batch = _samples(1_000)
+    assert not may_repeat_keys(RecordKind.SAMPLE, batch)
+    assert may_repeat_keys(RecordKind.SAMPLE, pa.concat_tables([batch, batch.slice(500, 1)]))
+    # Same path and time but another seq or source is another key.
+    other_seq = batch.slice(0, 1).set_column(
+        2, batch.schema.field("seq"), pa.array([10_000], pa.int64())
+    )
+    assert not may_repeat_keys(RecordKind.SAMPLE, pa.concat_tables([batch, other_seq]))
+    assert not may_repeat_keys(RecordKind.SAMPLE, batch.slice(0, 1))

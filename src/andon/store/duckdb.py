@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from andon.errors import StoreError
 from andon.records import NATURAL_KEYS, PATH_COLUMNS, RecordKind, schema_of, to_micros
 from andon.store._conform import conform
+from andon.store._keys import may_repeat_keys
 from andon.store._sql import MIGRATIONS, column_sql, table_name
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
 
@@ -135,6 +136,7 @@ class DuckDBStore:
         bounds = pc.min_max(batch.column("ts"))
         ts_min, ts_max = bounds["min"].value, bounds["max"].value
         sources = pc.unique(batch.column("source")).to_pylist()
+        repeats = may_repeat_keys(kind, batch)  # in-batch dedupe only when it can matter
         try:
             with self._atomic():
                 con = self._con
@@ -156,7 +158,11 @@ class DuckDBStore:
                 con.register("_andon_batch", batch)
                 try:
                     key_list = ", ".join(f'"{k}"' for k in keys)
-                    distinct = f"SELECT DISTINCT ON ({key_list}) * FROM _andon_batch"
+                    distinct = (
+                        f"SELECT DISTINCT ON ({key_list}) * FROM _andon_batch"
+                        if repeats
+                        else "SELECT * FROM _andon_batch"
+                    )
                     if overlap[0][0]:
                         join = " AND ".join(f'e."{k}" = b."{k}"' for k in keys)
                         sql = (
