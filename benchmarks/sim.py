@@ -51,7 +51,7 @@ def run_sim(days: float, *, rate_s: float | None, folder: Path, name: str) -> di
         seed=1,
         sink=StoreSink(store),
         sample_rate_s=rate_s,
-        epoch_h=24.0 if days >= 1 else 0.25,
+        epoch_h=1.0 if rate_s is not None else (24.0 if days >= 1 else 0.25),
         progress=progress,
     )
     wall = time.perf_counter() - start
