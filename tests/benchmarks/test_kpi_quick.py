@@ -28,3 +28,7 @@ def test_kpi_benchmark_quick_mode_prints_figures() -> None:
     assert duck["state_intervals"] > 0
     assert 0.0 < duck["mean_oee_equipment_day"] < 1.0
     assert duck["baseline_over_andon_equipment_day"] > 0
+    # The stored day state gives the same frames as computing from the records.
+    assert duck["from_state_equipment_day_rows"] == duck["equipment_day_rows"]
+    assert duck["from_state_site_week_rows"] == duck["site_week_rows"]
+    assert "postgres" in figures  # measured, or skipped with the reason

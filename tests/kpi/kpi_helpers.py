@@ -26,6 +26,7 @@ def build_model(
     sites: tuple[str, ...] = ("s1",),
     cycle_time_s: float = 60.0,
     downtime_cost_per_hour: float = 100.0,
+    meters: bool = False,
 ) -> Model:
     """One area, one line per site with ``machines`` single-machine cells, product ``P``."""
     every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -41,6 +42,7 @@ def build_model(
                     "lines": [
                         {
                             "id": "l",
+                            "meters": [{"id": "lm"}] if meters else [],
                             "cells": [
                                 {
                                     "id": f"c{i}",
@@ -49,6 +51,7 @@ def build_model(
                                             "id": "m",
                                             "class": "machine",
                                             "downtime_cost_per_hour": downtime_cost_per_hour,
+                                            "meters": [{"id": "em"}] if meters and i == 0 else [],
                                         }
                                     ],
                                 }

@@ -196,6 +196,27 @@ def _segment_of(bounds: npt.NDArray[np.int64], ts: npt.NDArray[np.int64]) -> npt
     return np.where((seg >= 0) & (seg < bounds.size - 1), seg, -1)
 
 
+_STATE_NAMES: Final = tuple(STATE_CLASS)
+_STATE_LOOKUP: Final = np.asarray([STATE_CLASS[name] for name in _STATE_NAMES], np.int8)
+
+
+def _path_index(path: pl.Series, paths: list[str]) -> npt.NDArray[np.int64]:
+    """Index of each row's path in ``paths`` (-1 when absent), by runs: stores sort by path."""
+    runs = path.rle()
+    index = {p: i for i, p in enumerate(paths)}
+    values = np.asarray([index.get(v, -1) for v in runs.struct.field("value").to_list()])
+    return np.repeat(values.astype(np.int64), runs.struct.field("len").to_numpy())
+
+
+def _state_class(state: pl.Series) -> npt.NDArray[np.int8]:
+    """State class of each row; a value andon does not know is UNKNOWN."""
+    codes = state.cast(pl.Enum(_STATE_NAMES), strict=False).to_physical()
+    known = codes.is_not_null().to_numpy()
+    result = np.full(state.len(), UNKNOWN, np.int8)
+    result[known] = _STATE_LOOKUP[codes.drop_nulls().to_numpy()]
+    return result
+
+
 @dataclass(frozen=True, slots=True)
 class _StateColumns:
     """Sound state intervals as numpy columns, sorted by (equipment index, start)."""
@@ -218,10 +239,9 @@ def _state_columns(
 ) -> _StateColumns:
     """Check, order and classify state intervals; cut overlaps so no time counts twice."""
     frame = _as_micros(intervals.select("path", "state", "start", "end"), "start", "end")
-    index = {p: i for i, p in enumerate(paths)}
     frame = frame.with_columns(
-        pid=pl.col("path").replace_strict(index, default=-1, return_dtype=pl.Int64),
-        cls=pl.col("state").replace_strict(STATE_CLASS, default=UNKNOWN, return_dtype=pl.Int8),
+        pid=pl.Series(_path_index(frame["path"], paths)),
+        cls=pl.Series(_state_class(frame["state"])),
     )
     outside = frame.filter(pl.col("pid") < 0)
     if outside.height:
@@ -336,7 +356,7 @@ def _site_elements(
     site_paths: list[str],
     first_pid: int,
     states: _StateColumns,
-    inputs: ElementInputs,
+    counts: pl.DataFrame | None,
     pri: _Pri,
     issues: _Issues,
 ) -> pl.DataFrame:
@@ -345,15 +365,20 @@ def _site_elements(
     n_eq, n_per = len(site_paths), max(len(timeline.period_label), 1)
     lo, hi = np.searchsorted(states.pid, [first_pid, first_pid + n_eq])
     pieces = _split(bounds, states.start[lo:hi], states.end[lo:hi])
-    row = pieces.row + lo
-    pidx = seg_period[pieces.seg]
-    valid = pidx >= 0
-    code = (
-        (zone[pieces.seg].astype(np.int64) * 7 + states.cls[row]) * 2 + states.minor[row]
-    ) * 2 + (pieces.start == states.first[row])
-    key = (states.pid[row] - first_pid) * n_per + pidx
-    flat = (key * _CODES + code)[valid]
-    seconds = (pieces.end - pieces.start)[valid].astype(np.float64) / 1e6
+    # flat = ((equipment * periods + period) * codes) + zone*28 + class*4 + minor*2 + first,
+    # folded so that each piece needs three gathers.
+    per_interval = (states.pid[lo:hi] - first_pid) * (n_per * _CODES) + (
+        states.cls[lo:hi].astype(np.int64) * 4 + states.minor[lo:hi].astype(np.int64) * 2
+    )
+    per_segment = np.where(seg_period >= 0, seg_period * _CODES + zone.astype(np.int64) * 28, -1)
+    segment_code = per_segment[pieces.seg]
+    flat = (
+        per_interval[pieces.row] + segment_code + (pieces.start == states.first[lo:hi][pieces.row])
+    )
+    seconds = (pieces.end - pieces.start).astype(np.float64) / 1e6
+    valid = segment_code >= 0
+    if not valid.all():
+        flat, seconds = flat[valid], seconds[valid]
     size = n_eq * n_per * _CODES
     dur = np.bincount(flat, weights=seconds, minlength=size).reshape(n_eq * n_per, _CODES)
     events = np.bincount(flat, minlength=size).reshape(n_eq * n_per, _CODES)
@@ -379,9 +404,9 @@ def _site_elements(
     for i, name in enumerate(_STATE_ELEMENTS):
         columns[name] = sums[:, i]
     columns["fe"] = events[rows] @ _FE_MASK.astype(np.int64)
-    if inputs.counts is not None and inputs.counts.height:
+    if counts is not None and counts.height:
         count_cols = _count_elements(
-            inputs.counts,
+            counts,
             timeline,
             site_paths=site_paths,
             first_pid=first_pid,
@@ -462,6 +487,31 @@ def _pri(model: Model, paths: list[str]) -> _Pri:
     return _Pri(products, table, scrap, last)
 
 
+def _count_frame(
+    counts: pl.DataFrame | None, paths: list[str], pri: _Pri, issues: _Issues, model: Model
+) -> pl.DataFrame | None:
+    """Count records with equipment and product indexes; strays flagged."""
+    if counts is None or not counts.height:
+        return None
+    frame = _as_micros(counts.select("ts", "path", "product", "good", "scrap", "rework"), "ts")
+    frame = frame.with_columns(
+        pid=pl.col("path").cast(pl.Enum(paths), strict=False).to_physical().cast(pl.Int64),
+        prod=(
+            pl.col("product")
+            .cast(pl.Enum(pri.products), strict=False)
+            .to_physical()
+            .cast(pl.Int64)
+            .fill_null(len(pri.products))
+            if pri.products
+            else pl.lit(0, pl.Int64)
+        ),
+    )
+    outside = frame.filter(pl.col("pid").is_null())
+    if outside.height:
+        _flag_unknown_paths(outside, kind="count", ts="ts", paths=paths, issues=issues, model=model)
+    return frame.filter(pl.col("pid").is_not_null())
+
+
 def _count_elements(
     counts: pl.DataFrame,
     timeline: Timeline,
@@ -474,19 +524,10 @@ def _count_elements(
 ) -> dict[str, npt.NDArray[Any]]:
     """Quantities per (equipment, period) of a site, with pri-weighted seconds."""
     n_eq, n_per = len(site_paths), max(len(timeline.period_label), 1)
-    frame = _as_micros(
-        counts.select("ts", "path", "product", "good", "scrap", "rework"), "ts"
-    ).filter(pl.col("path").is_in(site_paths))
-    frame = frame.with_columns(
-        eq=pl.col("path").cast(pl.Enum(site_paths)).to_physical().cast(pl.Int64),
-        prod=pl.col("product").replace_strict(
-            {p: i for i, p in enumerate(pri.products)},
-            default=len(pri.products),
-            return_dtype=pl.Int64,
-        ),
-    )
+    pid = counts["pid"].to_numpy()
+    frame = counts.filter(pl.Series((pid >= first_pid) & (pid < first_pid + n_eq)))
+    eq = frame["pid"].to_numpy() - first_pid
     ts = frame["ts"].to_numpy()
-    eq = frame["eq"].to_numpy()
     prod = frame["prod"].to_numpy()
     good = frame["good"].to_numpy().astype(np.float64)
     scrap = frame["scrap"].to_numpy().astype(np.float64)
@@ -508,7 +549,8 @@ def _count_elements(
     size = n_eq * n_per
 
     def total(weights: npt.NDArray[Any], where: npt.NDArray[np.bool_]) -> npt.NDArray[Any]:
-        return np.bincount(key[where], weights=weights[where], minlength=size)
+        # Weights times the mask: no copies of the key column per element.
+        return np.bincount(key, weights=weights * where, minlength=size)
 
     in_range = pidx >= 0
     return {
@@ -539,7 +581,8 @@ def _in_gaps(
     """Whether each (equipment, instant) lies where no state interval covers it.
 
     The uncovered time of an equipment is before its first interval, after its last, and
-    in the holes between intervals: few spans, so the search is over a short array.
+    in the holes between intervals: few spans, so each probe is one binary search over a
+    short array of (equipment, time) keys.
     """
     lo, hi = np.searchsorted(states.pid, [first_pid, first_pid + n_eq])
     pid = states.pid[lo:hi] - first_pid
@@ -550,43 +593,26 @@ def _in_gaps(
     firsts = np.searchsorted(pid, np.arange(n_eq), side="left")
     lasts = np.searchsorted(pid, np.arange(n_eq), side="right") - 1
     has = firsts <= lasts
-    lowest, highest = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    base = min(int(start.min()), int(probe.min()) if probe.size else 0) - 1
+    span = np.int64(1) << np.int64(50)  # 35 years of microseconds per equipment
+    top = span - 1
+    first_start = start[np.clip(firsts, 0, pid.size - 1)] - base
+    last_end = end[np.clip(lasts, 0, pid.size - 1)] - base
     gap_pid = np.concatenate([pid[hole], np.arange(n_eq), np.arange(n_eq)])
     gap_lo = np.concatenate(
-        [
-            end[hole],
-            np.full(n_eq, lowest),
-            np.where(has, end[np.clip(lasts, 0, pid.size - 1)], highest),
-        ]
+        [end[hole] - base, np.zeros(n_eq, np.int64), np.where(has, last_end, top)]
     )
     gap_hi = np.concatenate(
-        [
-            start[hole + 1],
-            np.where(has, start[np.clip(firsts, 0, pid.size - 1)], highest),
-            np.full(n_eq, highest),
-        ]
+        [start[hole + 1] - base, np.where(has, first_start, top), np.full(n_eq, top)]
     )
     keep = gap_hi > gap_lo
-    gap_pid, gap_lo, gap_hi = gap_pid[keep], gap_lo[keep], gap_hi[keep]
-    order = np.lexsort((gap_lo, gap_pid))
-    gap_pid, gap_lo, gap_hi = gap_pid[order], gap_lo[order], gap_hi[order]
-    # Search by equipment first, then by time, with a structured comparison in two steps.
-    result = np.zeros(eq.size, np.bool_)
-    bounds = np.searchsorted(gap_pid, np.arange(n_eq + 1), side="left")
-    eq_order = np.argsort(eq, kind="stable")
-    eq_sorted = eq[eq_order]
-    eq_bounds = np.searchsorted(eq_sorted, np.arange(n_eq + 1), side="left")
-    for e in range(n_eq):
-        g0, g1 = bounds[e], bounds[e + 1]
-        c0, c1 = eq_bounds[e], eq_bounds[e + 1]
-        if g0 == g1 or c0 == c1:
-            continue
-        idx = eq_order[c0:c1]
-        t = probe[idx]
-        j = np.searchsorted(gap_lo[g0:g1], t, side="right") - 1
-        inside = (j >= 0) & (t < gap_hi[g0:g1][np.clip(j, 0, None)])
-        result[idx] = inside
-    return result
+    key_lo = gap_pid[keep] * span + gap_lo[keep]
+    key_hi = gap_pid[keep] * span + gap_hi[keep]
+    order = np.argsort(key_lo)
+    key_lo, key_hi = key_lo[order], key_hi[order]
+    needle = eq * span + (probe - base)
+    j = np.searchsorted(key_lo, needle, side="right") - 1
+    return (j >= 0) & (needle < key_hi[np.clip(j, 0, None)])
 
 
 def _flag_counts(
@@ -662,6 +688,7 @@ def compute_elements(
         raise KpiError(msg)
     states = _state_columns(inputs.intervals, paths, settings, issues, model)
     pri = _pri(model, paths)
+    counts = _count_frame(inputs.counts, paths, pri, issues, model)
     site_of = ["/".join(p.split("/")[:2]) for p in paths]
     frames: list[pl.DataFrame] = []
     timelines: dict[str, Timeline] = {}
@@ -694,7 +721,7 @@ def compute_elements(
                 site_paths=site_paths,
                 first_pid=first_pid,
                 states=states,
-                inputs=inputs,
+                counts=counts,
                 pri=pri,
                 issues=issues,
             )

@@ -1,0 +1,96 @@
+"""KPIs from order, maintenance and energy records, worked by hand."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from kpi_helpers import at, build_model, counts, intervals
+
+from andon import records
+from andon.kpi import aggregate, elements_from_records, kpis
+
+D = "2026-03-02 "
+M0, M1, LINE = "e/s1/a/l/c0/m", "e/s1/a/l/c1/m", "e/s1/a/l"
+
+
+def _frame(table: object) -> pl.DataFrame:
+    frame = pl.from_arrow(table)  # type: ignore[arg-type]
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def test_orders_maintenance_and_energy_by_hand() -> None:
+    model = build_model(meters=True)
+    run = elements_from_records(
+        model,
+        intervals=intervals(
+            [(M0, "running", D + "08:00", D + "16:00"), (M1, "running", D + "08:00", D + "16:00")]
+        ),
+        counts=pl.concat(
+            [counts([(M0, D + "16:00", 400, 0, 0)]), counts([(M1, D + "16:00", 380, 20, 0)])]
+        ),
+        orders=_frame(
+            records.orders(
+                ts=[at(D + t) for t in ("07:00", "08:00", "10:00", "11:00", "15:00")],
+                order_id="O1",
+                product="P",
+                quantity=400,
+                event=["released", "started", "held", "unheld", "completed"],
+                path=LINE,
+            )
+        ),
+        maintenance=_frame(
+            records.maintenance(
+                ts=[at(D + t) for t in ("09:00", "09:30", "10:30", "16:30", "17:00")],
+                work_order=["W1", "W1", "W1", "W2", "W2"],
+                path=M0,
+                kind=["failure", "failure", "failure", "preventive", "preventive"],
+                event=["opened", "started", "closed", "started", "closed"],
+            )
+        ),
+        energy=_frame(
+            records.energy(
+                ts=[at(D + "12:00"), at(D + "16:00"), at(D + "12:00")],
+                path=["e/s1/a/l/lm", "e/s1/a/l/lm", "e/s1/a/l/c0/m/em"],
+                kwh=[100.0, 60.0, 30.0],
+                interval_s=14400.0,
+            )
+        ),
+        start=at("2026-03-02 00:00"),
+        end=at("2026-03-03 00:00"),
+    )
+    line = kpis(aggregate(run.elements, "line")).row(0, named=True)
+    # AOET: 08:00-10:00 started, 10:00-11:00 held, 11:00-15:00 again: 2 h + 4 h.
+    assert line["aoet_s"] == 6 * 3600
+    # The line's output is its last cell's: 400 units (c1: 380 good + 20 scrap).
+    assert line["output_pq"] == 400
+    assert line["throughput_rate"] == pytest.approx(400 / 6)  # units per hour
+    # AUBT of both machines (8 h each, all running) over the order's execution time.
+    assert line["allocation_ratio"] == pytest.approx(16 / 6)
+    # Energy: the line meter alone (160 kWh), not the machine's sub-meter on top of it.
+    assert line["energy_kwh"] == pytest.approx(160.0)
+    assert line["energy_per_unit_kwh"] == pytest.approx(160 / 400)
+    machine = (
+        kpis(aggregate(run.elements, "equipment")).filter(pl.col("path") == M0).row(0, named=True)
+    )
+    assert machine["allocation_ratio"] is None  # the order names the line, not the machine
+    assert machine["energy_per_unit_kwh"] == pytest.approx(30 / 400)
+    # Corrective 09:30-10:30 (1 h, from started), preventive 16:30-17:00 (0.5 h).
+    assert machine["cmt_s"] == 3600 and machine["pmt_s"] == 1800
+    assert machine["corrective_maintenance_ratio"] == pytest.approx(3600 / (3600 + 1800))
+
+
+def test_energy_of_an_unknown_meter_is_flagged() -> None:
+    model = build_model(meters=True)
+    run = elements_from_records(
+        model,
+        intervals=intervals([(M0, "running", D + "08:00", D + "16:00")]),
+        energy=_frame(
+            records.energy(ts=[at(D + "12:00")], path="e/s1/a/l/nometer", kwh=[5.0], interval_s=900)
+        ),
+        start=at("2026-03-02 00:00"),
+        end=at("2026-03-03 00:00"),
+    )
+    flagged = run.issues.filter(pl.col("code") == "energy.unknown_meter")
+    assert flagged["path"].to_list() == ["e/s1/a/l/nometer"]
+    assert flagged["quantity"].to_list() == [5.0]
