@@ -76,7 +76,8 @@ def test_orders_maintenance_and_energy_by_hand() -> None:
     assert machine["allocation_ratio"] is None  # the order names the line, not the machine
     assert machine["energy_per_unit_kwh"] == pytest.approx(30 / 400)
     # Corrective 09:30-10:30 (1 h, from started), preventive 16:30-17:00 (0.5 h).
-    assert machine["cmt_s"] == 3600 and machine["pmt_s"] == 1800
+    assert machine["cmt_s"] == 3600
+    assert machine["pmt_s"] == 1800
     assert machine["corrective_maintenance_ratio"] == pytest.approx(3600 / (3600 + 1800))
 
 

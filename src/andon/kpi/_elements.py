@@ -612,7 +612,8 @@ def _in_gaps(
     key_lo, key_hi = key_lo[order], key_hi[order]
     needle = eq * span + (probe - base)
     j = np.searchsorted(key_lo, needle, side="right") - 1
-    return (j >= 0) & (needle < key_hi[np.clip(j, 0, None)])
+    inside: npt.NDArray[np.bool_] = (j >= 0) & (needle < key_hi[np.clip(j, 0, None)])
+    return inside
 
 
 def _flag_counts(
