@@ -448,8 +448,8 @@ def _sample_values(
             Reason.UNIT_MISMATCH,
             mismatch,
             lambda rows: [
-                f"unit {u!r} does not convert to {tags.unit[index[r]]!r}, the unit of the tag"
-                for r, u in zip(rows, _texts(units, rows), strict=True)
+                f"unit {u!r} does not convert to {tags.unit[tag]!r}, the unit of the tag"
+                for tag, u in zip(index[rows].tolist(), _texts(units, rows), strict=True)
             ],
         )
     with np.errstate(invalid="ignore", over="ignore"):
@@ -467,18 +467,25 @@ def _sample_values(
         Reason.WRONG_TYPE,
         not_whole | not_bool,
         lambda rows: [
-            f"value {values[r]!r} of a {'bool' if tags.boolean[index[r]] else 'int'} tag "
-            f"is not {'0 or 1' if tags.boolean[index[r]] else 'a whole number'}"
-            for r in rows
+            f"value {value!r} of a {'bool' if flag else 'int'} tag "
+            f"is not {'0 or 1' if flag else 'a whole number'}"
+            for value, flag in zip(
+                values[rows].tolist(), tags.boolean[index[rows]].tolist(), strict=True
+            )
         ],
     )
     checks.add(
         Reason.OUT_OF_RANGE,
         bad,
         lambda rows: [
-            f"value {converted[r]!r} {tags.unit[index[r]]} is outside the tag's valid range "
-            f"[{tags.low[index[r]]}, {tags.high[index[r]]}]"
-            for r in rows
+            f"value {value!r} {tags.unit[tag]} is outside the tag's valid range [{low}, {high}]"
+            for value, tag, low, high in zip(
+                converted[rows].tolist(),
+                index[rows].tolist(),
+                tags.low[index[rows]].tolist(),
+                tags.high[index[rows]].tolist(),
+                strict=True,
+            )
         ],
     )
     return pa.array(converted, type=pa.float64(), mask=~present)
@@ -497,17 +504,15 @@ def _duplicates(
     integer codes already known for a column (a path's index in the model).
     """
     rows = np.nonzero(candidates)[0]
+    duplicates = np.zeros(len(candidates), dtype=np.bool_)
     if len(rows) < 2:
-        return np.zeros(len(candidates), dtype=np.bool_)
+        return duplicates
     every = len(rows) == len(candidates)
-    take = pa.array(rows)
     mixed = np.zeros(len(rows), dtype=np.uint64)
-    keys: dict[str, pa.Array] = {}
     for name in NATURAL_KEYS[kind]:
-        column = columns[name] if every else columns[name].take(take)
-        keys[name] = column
+        column = columns[name]
         if name in codes:
-            numbers = codes[name].astype(np.int64) if every else codes[name][rows]
+            numbers = codes[name].astype(np.int64)
         elif pa.types.is_timestamp(column.type) or pa.types.is_integer(column.type):
             part = column.cast(pa.int64()) if pa.types.is_timestamp(column.type) else column
             numbers = np.asarray(part.to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -516,17 +521,20 @@ def _duplicates(
             numbers = np.asarray(
                 pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
             )
-        mixed ^= numbers.view(np.uint64)
+        mixed ^= (numbers if every else numbers[rows]).view(np.uint64)
         mixed *= np.uint64(0x9E3779B97F4A7C15)
         mixed ^= mixed >> np.uint64(29)
     ordered = np.sort(mixed)
-    duplicates = np.zeros(len(candidates), dtype=np.bool_)
     if not (ordered[1:] == ordered[:-1]).any():
         return duplicates  # distinct hashes: distinct keys, no exact comparison needed
-    frame = pl.from_arrow(pa.table(keys))
+    # compare exactly only the rows whose hash is shared (duplicates, or a rare collision)
+    _, first_of_hash, hash_count = np.unique(mixed, return_inverse=True, return_counts=True)
+    shared = rows[hash_count[first_of_hash] > 1]
+    take = pa.array(shared)
+    frame = pl.from_arrow(pa.table({n: columns[n].take(take) for n in NATURAL_KEYS[kind]}))
     assert isinstance(frame, pl.DataFrame)
     first = frame.select(pl.struct(pl.all()).is_first_distinct()).to_series().to_numpy()
-    duplicates[rows[~first]] = True
+    duplicates[shared[~first]] = True
     return duplicates
 
 

@@ -216,6 +216,8 @@ def test_values_outside_the_range_or_not_finite_are_out_of_range(example_model: 
     assert reasons(result) == ["out_of_range"] * 4
     records_json = [json.loads(r) for r in result.quarantined.column("record").to_pylist()]
     assert [r["value"] for r in records_json] == [151.0, -11.0, "nan", "inf"]
+    detail = result.quarantined.column("detail")[0].as_py()
+    assert detail == "value 151.0 degC is outside the tag's valid range [-10.0, 150.0]"
 
 
 def test_range_is_checked_after_conversion(example_model: Model) -> None:
