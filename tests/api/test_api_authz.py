@@ -85,6 +85,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/model"): lambda e, w: ("/api/v1/model", None),
     ("GET", "/api/v1/model/equipment"): lambda e, w: ("/api/v1/model/equipment", None),
     ("GET", "/api/v1/records/{kind}"): lambda e, w: ("/api/v1/records/state", None),
+    ("GET", "/api/v1/kpis"): lambda e, w: ("/api/v1/kpis?grain=site", None),
 }  # fmt: skip
 
 

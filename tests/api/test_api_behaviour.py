@@ -272,3 +272,24 @@ def test_admin_manages_users_and_policy(env: Env) -> None:
         ),
         422,
     )
+
+
+def test_kpis_are_scoped_to_the_callers_sites(env: Env) -> None:
+    h = env.headers("viewer-lyon")
+    page = env.client.get(
+        "/api/v1/kpis",
+        params={"grain": "site", "since": "2026-01-01T00:00Z", "until": "2026-01-03T00:00Z"},
+        headers=h,
+    ).json()
+    assert {row["path"] for row in page["items"]} == {"acme/lyon"}
+    assert "oee" in page["items"][0]["kpis"]
+    _problem(env.client.get("/api/v1/kpis?path=acme/brno", headers=h), 403, "auth.site")
+    _problem(
+        env.client.get(
+            "/api/v1/kpis",
+            params={"since": "2024-01-01T00:00Z", "until": "2026-01-01T00:00Z"},
+            headers=h,
+        ),
+        422,
+        "range.too_long",
+    )

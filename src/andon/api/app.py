@@ -12,7 +12,17 @@ import andon
 from andon.api.context import ApiContext
 from andon.api.problems import PROBLEM_RESPONSES, install, problem_response
 from andon.api.ratelimit import RateLimiter
-from andon.api.routes import audit, auth, decisions, health, model, policy, records, users
+from andon.api.routes import (
+    audit,
+    auth,
+    decisions,
+    health,
+    kpis,
+    model,
+    policy,
+    records,
+    users,
+)
 from andon.api.security import Authorized, route_rules
 from andon.api.settings import ApiSettings
 from andon.decisions import (
@@ -34,7 +44,7 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 _LIST_PARAMETERS = frozenset({"status"})
 """Query parameters that may be given more than once."""
 
-_MODULES = (health, auth, decisions, policy, audit, users, model, records)
+_MODULES = (health, auth, decisions, policy, audit, users, model, records, kpis)
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:

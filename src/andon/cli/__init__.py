@@ -11,9 +11,12 @@ import sys
 
 import typer
 
+from andon.cli import audit as audit_commands
+from andon.cli import decisions as decisions_commands
 from andon.cli import kpi as kpi_commands
 from andon.cli import model as model_commands
 from andon.cli import sim as sim_commands
+from andon.cli import users as users_commands
 from andon.cli._output import fail
 from andon.errors import AndonError
 
@@ -29,6 +32,9 @@ app = typer.Typer(
 app.add_typer(model_commands.app, name="model")
 app.command(name="kpi")(kpi_commands.kpi)
 app.add_typer(sim_commands.app, name="sim")
+app.add_typer(decisions_commands.app, name="decisions")
+app.add_typer(audit_commands.app, name="audit")
+app.add_typer(users_commands.app, name="users")
 
 
 def main(argv: list[str] | None = None) -> None:

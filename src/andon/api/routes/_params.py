@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
 
 from andon.api.context import ApiContext, context
 from andon.api.problems import ApiProblem
 
 __all__ = ["Limit", "PathPrefix", "Since", "Until", "check_range", "page_size"]
+
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
 
 PATH_PATTERN = r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*/?$"
 
@@ -22,10 +25,21 @@ PathPrefix = Annotated[
         description="Only items at or below this model path (e.g. `acme/lyon/assembly`).",
     ),
 ]
+
+
+def _iso_only(value: object) -> object:
+    """Refuse a bare number: a time here is ISO 8601 with a zone, as the document says."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        msg = "give an ISO 8601 date-time with a zone, e.g. 2026-03-02T06:00:00Z"
+        raise ValueError(msg)
+    return value
+
+
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 Since = Annotated[
-    AwareDatetime | None, Query(description="Only items at or after this time (with a zone).")
+    IsoTime | None, Query(description="Only items at or after this time (with a zone).")
 ]
-Until = Annotated[AwareDatetime | None, Query(description="Only items before this time.")]
+Until = Annotated[IsoTime | None, Query(description="Only items before this time.")]
 Cursor = Annotated[
     str | None,
     Query(
