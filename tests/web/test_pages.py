@@ -162,3 +162,10 @@ def test_overview_shows_only_the_users_sites(console_app, login) -> None:
         page = http.get("/").text
         assert 'data-site="acme/brno"' in page
         assert 'data-site="acme/lyon"' not in page
+
+
+def test_a_bad_window_falls_back_to_the_default(client, history) -> None:
+    _, paths = history
+    page = client.get(f"/plant/{paths[0]}?days=abc")
+    assert page.status_code == 200
+    assert "States over 7 d" in page.text

@@ -18,6 +18,8 @@ from andon.cli import model as model_commands
 from andon.cli import sim as sim_commands
 from andon.cli import users as users_commands
 from andon.cli._output import fail
+from andon.cli.demo import demo
+from andon.cli.serve import serve
 from andon.errors import AndonError
 
 __all__ = ["app", "main"]
@@ -35,6 +37,8 @@ app.add_typer(sim_commands.app, name="sim")
 app.add_typer(decisions_commands.app, name="decisions")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(users_commands.app, name="users")
+app.command()(demo)
+app.command()(serve)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -99,6 +99,8 @@ class Console:
         self.forms = FormTokens()
         self.render = Renderer(version=__version__, currency=model.currency, nav=NAV)
         self._clock = clock or (lambda: latest_time(store))
+        self.equipment_extra: Callable[[str, Principal], dict[str, Any]] | None = None
+        """What other pages add to an equipment page (its decisions and risk)."""
 
     # helpers ---------------------------------------------------------------------------
 
@@ -366,7 +368,7 @@ def _add_plant_routes(app: FastAPI, console: Console) -> None:
         )
 
     @app.get("/plant/{path:path}", response_class=HTMLResponse, include_in_schema=False)
-    def element(request: Request, path: str, days: int | None = None) -> HTMLResponse:
+    def element(request: Request, path: str, days: str | None = None) -> HTMLResponse:
         who, secret = console.principal(request)
         path = path.strip("/")
         model = console.model
@@ -374,9 +376,10 @@ def _add_plant_routes(app: FastAPI, console: Console) -> None:
             raise console.not_found(path)
         now = console.now()
         if path in model.equipment:
-            window = days if days in WINDOWS else console.settings.default_days
+            asked = int(days) if days is not None and days.isdigit() else None
+            window = asked if asked in WINDOWS else console.settings.default_days
             page = equipment_page(console.store, model, path, now=now, days=window)
-            extra = getattr(console, "equipment_extra", None)
+            extra = console.equipment_extra
             more = extra(path, who) if extra is not None else {}
             return console.render.page(
                 request,

@@ -1,0 +1,265 @@
+"""Benchmark of ``andon demo`` and the console, printing JSON.
+
+Three figures, each beside a baseline measured in the same run:
+
+1. **Time to a console that answers**: ``andon demo --days 60`` started as a user would
+   (a subprocess), until ``GET /login`` answers 200 with the history generated, the apps
+   fitted and decisions proposed. Baseline: the simulator alone writing the same days into a
+   DuckDB store, so the ratio is what the rest of the loop costs on top. Target <= 60 s.
+2. **Server time per page**, p95 over repeated requests, with a year of history of the
+   example enterprise in the store (``Server-Timing`` header, i.e. time inside the app).
+   Baseline: a static file served by the same app. Target <= 300 ms for every page.
+3. **Points per chart series** on every page (``data-points``), beside the raw samples of
+   the busiest series over a year. Target <= 5,000.
+
+``--quick`` uses a few days instead of 60 and 365, and few requests, so that a test can run
+it in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import httpx
+import polars as pl
+import uvicorn
+
+from andon.model import load_model
+from andon.runtime import Runtime, RuntimeSettings
+from andon.sim import StoreSink, simulate
+from andon.store import open_store
+from andon.web._server import build_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
+
+PASSWORD = "andon-demo"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def time_to_console(days: float, workdir: Path) -> dict[str, float]:
+    """Start ``andon demo`` and return the seconds until the console answers."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-m",
+            "andon",
+            "demo",
+            "--days",
+            str(days),
+            "--port",
+            str(port),
+            "--workdir",
+            str(workdir),
+            "--model",
+            str(ROOT / "examples" / "discrete"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+    ready = None
+    try:
+        while time.perf_counter() - started < 900:
+            if process.poll() is not None:
+                err = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"andon demo exited with {process.returncode}: {err[-2000:]}")
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                if response.status_code == 200:
+                    ready = time.perf_counter() - started
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    if ready is None:
+        raise RuntimeError("the console did not answer within 900 s")
+    return {"seconds": ready}
+
+
+def simulator_alone(days: float, workdir: Path) -> float:
+    """Return the seconds the simulator alone takes to write ``days`` into a DuckDB file."""
+    model = load_model(ROOT / "examples" / "discrete")
+    store = open_store(str(workdir / "sim-only.duckdb"))
+    started = time.perf_counter()
+    simulate(model, days=days, seed=1, sink=StoreSink(store))
+    took = time.perf_counter() - started
+    store.close()
+    return took
+
+
+def history_store(days: float, workdir: Path) -> Runtime:
+    """Run the demo's loop headless for ``days`` of history and return the runtime."""
+    settings = RuntimeSettings(
+        model=ROOT / "examples" / "discrete",
+        workdir=workdir,
+        history_days=days,
+        stream_days=0,
+        speed=0,
+        password_memory_kib=1024,
+    )
+    runtime = Runtime(settings=settings)
+    runtime.ensure_demo_users()
+    runtime.run_history()
+    runtime.wait_done()
+    return runtime
+
+
+def page_times(runtime: Runtime, requests: int) -> dict[str, object]:
+    """Serve the console over the runtime's store and time every page."""
+    server = build_app(
+        store=runtime.store,
+        model=runtime.model,
+        decisions=runtime.decisions,
+        users=runtime.users,
+        clock=runtime.now,
+    )
+    server.overview.warm()
+    port = free_port()
+    web = uvicorn.Server(
+        uvicorn.Config(server.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    while not web.started:
+        time.sleep(0.05)
+    model = runtime.model
+    equipment = sorted(model.equipment)
+    busiest = equipment[0]
+    pages = {
+        "overview": "/",
+        "plant": "/plant",
+        "site": f"/plant/{model.root}/{model.plant.sites[0].id}",
+        "equipment": f"/plant/{busiest}",
+        "equipment_30d": f"/plant/{busiest}?days=30",
+        "inbox": "/inbox",
+        "quality": "/quality",
+        "audit": "/audit",
+        "static_baseline": "/static/console.css",
+    }
+    figures: dict[str, object] = {}
+    max_points = 0
+    with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as client:
+        login = client.post("/login", data={"username": "admin", "password": PASSWORD, "next": "/"})
+        if login.status_code != 200:
+            raise RuntimeError(f"login failed: {login.status_code}")
+        for name, url in pages.items():
+            times: list[float] = []
+            for _ in range(requests):
+                response = client.get(url)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{url} answered {response.status_code}")
+                timing = response.headers.get("server-timing", "app;dur=0")
+                times.append(float(timing.split("dur=")[1]))
+                points = [int(n) for n in re.findall(r'data-points="(\d+)"', response.text)]
+                max_points = max([max_points, *points])
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            figures[name] = {
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(p95, 1),
+                "requests": len(times),
+            }
+        year = client.get(f"/plant/{busiest}?days=365")
+        year_points = [int(n) for n in re.findall(r'data-points="(\d+)"', year.text)]
+        max_points = max([max_points, *year_points])
+    web.should_exit = True
+    thread.join(10)
+    raw = runtime.store.samples(path_prefix=busiest)
+    per_series = 0
+    if raw.num_rows:
+        frame = pl.from_arrow(raw.select(["path"]))
+        assert isinstance(frame, pl.DataFrame)
+        per_series = int(frame.group_by("path").len()["len"].max() or 0)
+    return {
+        "pages": figures,
+        "max_points_per_series": max_points,
+        "raw_samples_busiest_series": per_series,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, seconds to run")
+    args = parser.parse_args()
+    ready_days = 1.0 if args.quick else 60.0
+    year_days = 2.0 if args.quick else 365.0
+    requests = 3 if args.quick else 40
+    workdir = Path(tempfile.mkdtemp(prefix="andon-bench-"))
+    try:
+        demo = time_to_console(ready_days, workdir / "demo")
+        baseline = simulator_alone(ready_days, workdir)
+        runtime = history_store(year_days, workdir / "year")
+        try:
+            pages = page_times(runtime, requests)
+        finally:
+            runtime.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    worst = max(
+        v["p95_ms"]
+        for k, v in pages["pages"].items()
+        if k != "static_baseline"  # type: ignore[union-attr]
+    )
+    result = {
+        "benchmark": "demo",
+        "quick": args.quick,
+        "cores": os.cpu_count(),
+        "time_to_console": {
+            "history_days": ready_days,
+            "seconds": round(demo["seconds"], 2),
+            "simulator_alone_seconds": round(baseline, 2),
+            "ratio_to_simulator": round(demo["seconds"] / baseline, 2) if baseline else None,
+            "target_seconds": 60,
+            "met": demo["seconds"] <= 60,
+        },
+        "pages": {
+            "history_days": year_days,
+            **pages,
+            "worst_page_p95_ms": worst,
+            "target_p95_ms": 300,
+            "met": worst <= 300,
+        },
+        "points": {
+            "max_per_series": pages["max_points_per_series"],
+            "target": 5000,
+            "met": pages["max_points_per_series"] <= 5000,  # type: ignore[operator]
+        },
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
