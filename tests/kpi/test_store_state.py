@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from kpi_helpers import at
+from kpi_helpers import at, build_model
 
 from andon import records
 from andon.kpi import (
@@ -21,6 +21,13 @@ from andon.kpi import (
 from andon.model import Model
 from andon.records import RecordKind
 from andon.store import Store
+
+
+@pytest.fixture
+def two_machines() -> Model:
+    """Site s1 in UTC, one day shift 08:00-16:00 every day, machines c0/m and c1/m."""
+    return build_model()
+
 
 M0 = "e/s1/a/l/c0/m"
 M1 = "e/s1/a/l/c1/m"

@@ -9,6 +9,13 @@ from kpi_helpers import at, build_model, counts, intervals
 from andon.kpi import aggregate, elements_from_records, kpis, loss_tree
 from andon.model import Model
 
+
+@pytest.fixture
+def two_machines() -> Model:
+    """Site s1 in UTC, one day shift 08:00-16:00 every day, machines c0/m and c1/m."""
+    return build_model()
+
+
 M0 = "e/s1/a/l/c0/m"
 M1 = "e/s1/a/l/c1/m"
 
