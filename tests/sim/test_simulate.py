@@ -25,10 +25,12 @@ from andon.sim import (
     RunToFailure,
     Scenario,
     SitePractice,
+    StoreSink,
     simulate,
 )
 from andon.sim.calendar import SiteCalendar
 from andon.sim.scenario import DefectMechanism
+from andon.store import open_store
 
 
 def test_same_seed_gives_identical_records(example_model: Model) -> None:
@@ -202,3 +204,38 @@ def test_bad_inputs_are_simulation_errors(tiny: Model) -> None:
 
     with pytest.raises(SimulationError, match="unknown equipment 'tiny/nowhere'"):
         simulate(tiny, days=1, policy=Wrong())
+
+
+def test_a_rerun_into_the_same_store_duplicates_nothing(tiny: Model) -> None:
+    store = open_store("duckdb://:memory:")
+    first = simulate(tiny, days=0.5, seed=9, sink=StoreSink(store))
+    counts = {kind: store.count_rows(kind) for kind in RecordKind}
+    truth = store.read_table("truth_health").num_rows
+    assert counts[RecordKind.SAMPLE] == first.records["sample"]
+    simulate(tiny, days=0.5, seed=9, sink=StoreSink(store))
+    assert {kind: store.count_rows(kind) for kind in RecordKind} == counts
+    assert store.read_table("truth_health").num_rows == truth
+    simulate(tiny, days=0.5, seed=10, sink=StoreSink(store))
+    assert store.count_rows(RecordKind.SAMPLE) == 2 * counts[RecordKind.SAMPLE]
+    store.close()
+
+
+def test_policies_see_observable_records_only(tiny: Model) -> None:
+    views: list[PlantView] = []
+
+    class Spy:
+        name = "spy"
+
+        def decide(self, view: PlantView) -> MaintenancePlan:
+            views.append(view)
+            return MaintenancePlan()
+
+    simulate(tiny, days=2, seed=1, policy=Spy(), epoch_h=12)
+    assert len(views) == 4
+    assert all(v.truth is None for v in views)
+    assert all(v.samples.num_rows > 0 for v in views)
+    assert views[-1].states is not None
+    assert views[-1].states.num_rows > 0
+    assert views[1].now_us - views[0].now_us == 12 * 3_600_000_000
+    assert ("tiny/s1", "P1") in views[0].inventory
+    assert views[-1].operating_hours["tiny/s1/a/l1/pressing/press1"] > 0

@@ -223,3 +223,29 @@ def test_opcua_sink_serves_the_latest_values(tiny: Model) -> None:
         pc.equal(collected.table("state")["path"], "tiny/s1/a/l1/pressing/press1")
     )
     assert state == states["state"][-1].as_py()
+
+
+def test_sparkplug_node_answers_a_rebirth_request(tiny: Model, mqtt_url: str) -> None:
+    group = f"test{uuid.uuid4().hex[:8]}"
+    client, got, _ = _collect(mqtt_url, f"spBv1.0/{group}/+/s1/#")
+    sink = SparkplugSink(mqtt_url.replace("mqtt://", "sparkplug://"), model=tiny, group=group)
+    try:
+        _settle(got)
+        births = sum(1 for m in got if m.topic.split("/")[2] == "NBIRTH")
+        assert births == 1
+        command = encode_payload(
+            timestamp_ms=int(time.time() * 1000),
+            seq=None,
+            metrics=[Metric("Node Control/Rebirth", None, None, 11, value=True)],
+        )
+        client.publish(f"spBv1.0/{group}/NCMD/s1", command, qos=1)
+        assert sink.nodes["s1"].rebirth.wait(10)
+        sink.write(RecordKind.COUNT, MemorySink().table("count"), batch_id="x")
+        _settle(got)
+    finally:
+        sink.close()
+        client.loop_stop()
+        client.disconnect()
+    kinds = [m.topic.split("/")[2] for m in got]
+    assert kinds.count("NBIRTH") == 2
+    assert kinds.count("DBIRTH") == 2 * len(tiny.equipment)

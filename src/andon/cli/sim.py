@@ -70,8 +70,8 @@ def run(  # noqa: PLR0917 - typer passes options by keyword, one per parameter
         ),
     ] = "store",
     store: Annotated[
-        str, typer.Option(help="Store URL for --to store.")
-    ] = "duckdb:///andon.duckdb",
+        str, typer.Option(help="Store URL or DuckDB file for --to store.")
+    ] = "andon.duckdb",
     speed: Annotated[
         float | None,
         typer.Option(help="Pace at this many times real time (default: as fast as it can)."),

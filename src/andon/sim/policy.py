@@ -89,6 +89,8 @@ class PlantView:
     """Site path -> upcoming maintenance windows ``(start_us, end_us)`` in the next 14 days."""
     truth: TruthView | None = None
     """The hidden state; set only for a policy with ``uses_truth = True``."""
+    states: pa.Table | None = None
+    """The state records emitted since the previous epoch (canonical ``state`` schema)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -140,6 +140,9 @@ def simulate(
         units_table = _units_table(plant, held, quality, money)
         if units_table.num_rows:
             sink.write_truth("truth_units", units_table)
+        end_chunk = getattr(sink, "end_chunk", None)
+        if end_chunk is not None:
+            end_chunk()
         _maintain(plant, policy, batches, t1, epoch_h)
         for site in plant.sites.values():
             for part_id, container in site.stock.items():
@@ -338,6 +341,7 @@ def _maintain(
         epoch_h=epoch_h,
         model=model,
         samples=batches[RecordKind.SAMPLE],
+        states=batches.get(RecordKind.STATE, KIND_SCHEMAS[RecordKind.STATE].empty_table()),
         maintenance=batches.get(
             RecordKind.MAINTENANCE, KIND_SCHEMAS[RecordKind.MAINTENANCE].empty_table()
         ),

@@ -39,17 +39,29 @@ class Sink(Protocol):
 
 @dataclass
 class StoreSink:
-    """Writes straight into an andon store: the fastest way in."""
+    """Writes straight into an andon store: the fastest way in.
+
+    Record batches are idempotent by batch id; ground truth follows them: when the chunk's
+    record batches were all seen before (the same run written again), its truth is skipped
+    too, so a rerun neither duplicates records nor truth.
+    """
 
     store: Store
+    _fresh: bool = False
 
     def write(self, kind: RecordKind, table: pa.Table, *, batch_id: str) -> None:
         """Write the batch idempotently."""
-        self.store.write(kind, table, batch_id=batch_id)
+        result = self.store.write(kind, table, batch_id=batch_id)
+        self._fresh = self._fresh or not result.batch_seen
 
     def write_truth(self, name: str, table: pa.Table) -> None:
-        """Append to the ground-truth table ``name``."""
-        self.store.write_table(name, table)
+        """Append to the ground-truth table ``name`` unless its chunk was written before."""
+        if self._fresh:
+            self.store.write_table(name, table)
+
+    def end_chunk(self) -> None:
+        """Start judging the next chunk's freshness."""
+        self._fresh = False
 
     def close(self) -> None:
         """Nothing to flush: every write is committed."""
