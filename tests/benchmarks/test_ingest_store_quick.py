@@ -36,8 +36,10 @@ def test_quick_mode_prints_every_engine_and_batch_size(postgres_url: str) -> Non
         (engine, size) for engine in ("duckdb", "postgres") for size in (1_000, 10_000, 100_000)
     }
     for row in report["results"]:
-        for key in ("raw_samples_per_s", "store_samples_per_s", "andon_samples_per_s"):
-            assert row[key] > 0
+        for way in ("raw", "store", "andon"):
+            assert row[f"{way}_samples_per_s"] > 0
+            assert row[f"{way}_samples_per_cpu_s"] > 0
+        assert row["store_to_raw_cpu"] > 0
         ratio = row["andon_samples_per_s"] / row["raw_samples_per_s"]
         assert abs(row["andon_to_raw"] - ratio) < 0.01
         assert row["quarantined"] == 0  # the feed is inside every tag's valid range
