@@ -522,3 +522,13 @@ def test_the_key_check_proves_distinct_keys_and_flags_repeats() -> None:
     )
     assert not may_repeat_keys(RecordKind.SAMPLE, pa.concat_tables([batch, other_seq]))
     assert not may_repeat_keys(RecordKind.SAMPLE, batch.slice(0, 1))
+
+
+def test_large_overlapping_batches_are_merged_exactly(store: Store) -> None:
+    # Large enough to go in several COPY chunks on PostgreSQL.
+    first = store.write(RecordKind.SAMPLE, _samples(40_000, tags=50))
+    second = store.write(RecordKind.SAMPLE, _samples(40_000, start=30_000, tags=50))
+    assert first.written == 40_000
+    assert (second.written, second.duplicates) == (30_000, 10_000)
+    assert store.count_rows(RecordKind.SAMPLE) == 70_000
+    assert store.latest_samples().num_rows == 50

@@ -29,6 +29,7 @@ from psycopg.types.string import TextLoader
 from andon.errors import StoreError
 from andon.records import KIND_SCHEMAS, PATH_COLUMNS, TS_TYPE, RecordKind, schema_of, to_micros
 from andon.store._conform import conform
+from andon.store._keys import may_repeat_keys
 from andon.store._pgio import arrow_from_rows, from_csv, qmark_to_pyformat, to_csv
 from andon.store._sql import MIGRATIONS, column_sql, lead_column, table_name
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
@@ -220,7 +221,7 @@ class PostgresStore:
                             return WriteResult(kind, 0, rows, batch_seen=True)
                     # The probe is one index descent per lead value (path) of the batch; with
                     # very many, COPY is tried at once and a conflict falls back to the merge.
-                    overlap = (
+                    overlap = may_repeat_keys(kind, batch) or (
                         len(leads) <= _PROBE_LIMIT
                         and conn.execute(
                             f'SELECT 1 FROM {target} WHERE "{lead}" COLLATE "C" = ANY(%s) '
