@@ -22,8 +22,10 @@ from andon.sim import (
     Oracle,
     PlantView,
     PreventiveOrder,
+    ProductionOrder,
     RunToFailure,
     Scenario,
+    ScheduleView,
     SitePractice,
     StoreSink,
     simulate,
@@ -239,3 +241,24 @@ def test_policies_see_observable_records_only(tiny: Model) -> None:
     assert views[1].now_us - views[0].now_us == 12 * 3_600_000_000
     assert ("tiny/s1", "P1") in views[0].inventory
     assert views[-1].operating_hours["tiny/s1/a/l1/pressing/press1"] > 0
+
+
+def test_a_schedule_can_hold_work_until_a_start_time(tiny: Model) -> None:
+    class Late:
+        name = "late"
+
+        def orders(self, view: ScheduleView) -> list[ProductionOrder]:
+            start = view.now_us + 12 * 3_600_000_000
+            return [
+                ProductionOrder(
+                    order_id=f"o{view.day}", product="W1", quantity=20, due_us=start, start_us=start
+                )
+            ]
+
+    sink = MemorySink()
+    result = simulate(tiny, days=1, seed=1, schedule=Late(), sink=sink)
+    started = sink.table("order").filter(pc.equal(sink.table("order")["event"], "started"))
+    first = started["ts"].cast(pa.int64())[0].as_py()
+    assert first >= result.start_us + 12 * 3_600_000_000
+    assert result.orders_completed == 1
+    assert result.orders_late == 1

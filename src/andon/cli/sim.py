@@ -134,6 +134,7 @@ def summary(result: SimResult, *, currency: str) -> Table:
     rows = [
         ("records", f"{result.total_records:,}"),
         ("good units", f"{result.good_units:,}"),
+        ("orders completed", f"{result.orders_completed} ({result.orders_late} late)"),
         ("failures", f"{m.failures}"),
         ("preventive jobs", f"{m.preventive_count}"),
         ("unplanned downtime", f"{m.unplanned_downtime_h:.1f} h"),

@@ -495,6 +495,10 @@ class Plant:
                 yield line.wake
                 continue
             order = line.queue[0]
+            if order.released == 0 and order.order.start_us is not None:
+                wait = (order.order.start_us - self.start_us) / 1e6 - self.env.now
+                if wait > 0:
+                    yield self.env.timeout(wait)
             route, steps = line.routes[order.order.product]
             first = line.cells[route[0]].buffer
             while order.released < order.order.quantity:
@@ -726,6 +730,9 @@ class Plant:
             self.rec.order(
                 (self.env.now, o.order_id, o.product, o.quantity, "completed", order.line.path)
             )
+            self.costs["orders_completed"] += 1
+            if self.us(self.env.now) > o.due_us:
+                self.costs["orders_late"] += 1
 
     def _finish(self, eq: _Eq, unit: _Unit) -> None:
         now = self.env.now

@@ -173,12 +173,17 @@ class ReleasePolicy(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProductionOrder:
-    """A production order for one line."""
+    """A production order for one line.
+
+    Orders of a line run in the sequence released; ``start_us`` holds an order (and those
+    after it) until then, so a schedule can move flexible work to cheap hours.
+    """
 
     order_id: str
     product: str
     quantity: int
     due_us: int
+    start_us: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -89,6 +89,9 @@ class SimResult:
     energy: EnergyOutcome
     records: Mapping[str, int]
     good_units: int
+    orders_completed: int
+    orders_late: int
+    """Orders completed after their due time."""
     failures: pa.Table = field(repr=False)
 
     @property

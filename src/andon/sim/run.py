@@ -185,6 +185,8 @@ def simulate(
         ),
         records=records,
         good_units=quality["units"] - quality["scrapped"],
+        orders_completed=int(c["orders_completed"]),
+        orders_late=int(c["orders_late"]),
         failures=pa.concat_tables(failures) if failures else _failures_table(plant),
     )
 
