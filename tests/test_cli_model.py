@@ -94,6 +94,7 @@ def test_files_given_together_form_one_model(tmp_path: Path) -> None:
         app, ["model", "validate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
     )
     assert together.exit_code == 0, together.output
+    assert "1 site, 0 areas" in together.stdout
     alone = runner.invoke(app, ["model", "validate", str(tmp_path / "b.yaml")])
     assert alone.exit_code == 2
     assert "model.missing_enterprise" in alone.stderr
@@ -104,13 +105,17 @@ def test_files_given_together_form_one_model(tmp_path: Path) -> None:
     [
         (None, "no such file [file.missing]"),
         ("enterprise:\n  id: acme\n  name: [unclosed\n", "[yaml.syntax]"),
+        (b"\xff\xfeenterprise", "not UTF-8 text (byte 0)"),
+        ("enterprise: {id: a}\nenterprise: {id: b}\n", "found duplicate key 'enterprise'"),
     ],
 )
 def test_a_missing_or_malformed_file_is_one_line(
-    text: str | None, expected: str, tmp_path: Path
+    text: str | bytes | None, expected: str, tmp_path: Path
 ) -> None:
     file = tmp_path / "plant.yaml"
-    if text is not None:
+    if isinstance(text, bytes):
+        file.write_bytes(text)
+    elif text is not None:
         file.write_text(text)
     for command in ("validate", "show"):
         result = runner.invoke(app, ["model", command, str(file)])
@@ -118,6 +123,12 @@ def test_a_missing_or_malformed_file_is_one_line(
         assert result.stderr.strip().count("\n") == 0, result.stderr
         assert expected in result.stderr
         assert str(file) in result.stderr
+
+
+def test_a_folder_without_yaml_names_the_folder(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["model", "validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"no .yaml or .yml file in {tmp_path}" in result.stderr
 
 
 def test_show_draws_the_tree_with_counts() -> None:

@@ -22,8 +22,14 @@ _FILES_HELP = "Model YAML files or folders of them; together they form one model
 
 
 def _summary(model: Model) -> str:
-    counts = model.counts()
-    return ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in counts.items())
+    """Return ``2 sites, 7 lines, 1 product, ...``: what the model holds."""
+    words = []
+    for key, value in model.counts().items():
+        word = key.replace("_", " ")
+        if value == 1:
+            word = word.removesuffix("es") if word.endswith("sses") else word.removesuffix("s")
+        words.append(f"{value} {word}")
+    return ", ".join(words)
 
 
 @app.command()
@@ -71,7 +77,11 @@ def validate(
             continue
         outcomes.append({"model": name, "valid": True, "counts": model.counts()})
         if not as_json:
-            out_console.print(f"[green]valid[/] {escape(name)}: {_summary(model)}", highlight=False)
+            out_console.print(
+                f"[green]valid[/] {escape(name)}: {_summary(model)}",
+                highlight=False,
+                soft_wrap=True,
+            )
     if as_json:
         typer.echo(json.dumps(outcomes if each else outcomes[0], indent=2))
     if failed:

@@ -76,6 +76,18 @@ def read_yaml(file: Path) -> tuple[Any, dict[Location, int]]:
             f"cannot read model file {file}",
             [Problem(code="file.unreadable", message=str(exc.strerror or exc), file=str(file))],
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise ModelError(
+            f"cannot read model file {file}",
+            [
+                Problem(
+                    code="file.unreadable",
+                    message=f"not UTF-8 text (byte {exc.start})",
+                    file=str(file),
+                    expected="a YAML text file in UTF-8",
+                )
+            ],
+        ) from exc
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader

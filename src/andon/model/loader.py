@@ -227,11 +227,19 @@ def load_model(paths: str | Path | Iterable[str | Path]) -> Model:
     """
     if isinstance(paths, str | Path):
         paths = [paths]
+    paths = list(paths)
     files = model_files(paths)
     if not files:
+        where = ", ".join(str(p) for p in paths) or "no path given"
         raise ModelError(
             "no model files given",
-            [Problem(code="file.none", message="no YAML file found in the given paths")],
+            [
+                Problem(
+                    code="file.none",
+                    message=f"no .yaml or .yml file in {where}",
+                    expected="a model file, or a folder that holds some",
+                )
+            ],
         )
     for file in files:
         if not file.exists():
