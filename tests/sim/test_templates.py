@@ -51,3 +51,16 @@ def test_batch_reactor_follows_recipe_phases_and_draws_steam() -> None:
     assert pc.sum(steam["kwh"]).as_py() > 0
     tests = set(sink.table("inspection")["test"].to_pylist())
     assert tests == {"lab_assay"}
+
+
+def test_batch_steam_follows_the_heat_up_phase() -> None:
+    model = load_model(EXAMPLES / "batch")
+    sink = MemorySink()
+    simulate(model, days=2, seed=1, sink=sink)
+    energy = sink.table("energy")
+    steam = energy.filter(
+        pc.equal(energy["path"], "chemco/ludwigshafen/synthesis/train1/reaction/r101_steam")
+    )["kwh"].to_numpy()
+    # 15-minute readings: near the heat-up power (420 kW -> 105 kWh) in heat-up, low otherwise
+    assert steam.max() > 90
+    assert (steam < 10).sum() > steam.size / 2

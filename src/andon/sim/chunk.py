@@ -79,9 +79,12 @@ class ChunkBuilder:
             self.meters.append(
                 (meter_path, meter.meter.medium, meter.meter.interval_s, members, site)
             )
-        self.utility_draw: dict[str, dict[str, tuple[float, float]]] = {}
+        self.utility_draw: dict[
+            str, dict[str, tuple[float, float, tuple[tuple[float, float], ...]]]
+        ]
+        self.utility_draw = {}
         for cls_id, draws in scenario.utilities.items():
-            self.utility_draw[cls_id] = {d.medium: (d.running, d.idle) for d in draws}
+            self.utility_draw[cls_id] = {d.medium: (d.running, d.idle, d.phases) for d in draws}
 
     def _seq(self, kind: str, n: int) -> pa.Array:
         start = self.seq.get(kind, 0)
@@ -196,19 +199,45 @@ class ChunkBuilder:
         cum = np.concatenate([[0.0], np.cumsum(np.diff(t) * p)]) / 3600.0
         return t, cum
 
+    @staticmethod
+    def _add_phases(  # noqa: PLR0917 - private helper of energy()
+        eq: _Eq,
+        t0: float,
+        t1: float,
+        t: np.ndarray,
+        cum: np.ndarray,
+        phases: tuple[tuple[float, float], ...],
+        extra_kw: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Add ``extra_kw`` during the given fractions of every running cycle."""
+        s = np.asarray(eq.cyc_s)
+        e = np.asarray(eq.cyc_e)
+        starts = np.concatenate([s + f0 * (e - s) for f0, _ in phases])
+        ends = np.concatenate([s + f1 * (e - s) for _, f1 in phases])
+        starts = np.clip(starts, t0, t1)
+        ends = np.clip(ends, t0, t1)
+        grid = np.unique(np.concatenate([t, starts, ends]))
+        base = np.interp(grid, t, cum)
+        inside = np.clip(grid[:, None], starts[None, :], ends[None, :]) - starts[None, :]
+        return grid, base + inside.sum(axis=1) * extra_kw / 3600.0
+
     def energy(self, t0: float, t1: float) -> tuple[pa.Table, pa.Table]:
         """Return the meter readings of ``[t0, t1)`` and the energy truth by equipment and cause."""
         plant = self.plant
         cums: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
         for eq in plant.equipment:
             cums[(eq.index, "electricity")] = self._cum(eq, t0, t1)
-            for medium, (run, idle) in self.utility_draw.get(
+            for medium, (run, idle, phases) in self.utility_draw.get(
                 eq.info.equipment_class.id, {}
             ).items():
                 codes = np.asarray(eq.pw_s)
                 level = _LEVEL[codes]
-                powers = np.where(level == 2, run, np.where(level == 1, idle, 0.0))
-                cums[(eq.index, medium)] = self._cum(eq, t0, t1, powers)
+                on = idle if phases else run
+                powers = np.where(level == 2, on, np.where(level == 1, idle, 0.0))
+                t, acc = self._cum(eq, t0, t1, powers)
+                if phases and eq.cyc_s:
+                    t, acc = self._add_phases(eq, t0, t1, t, acc, phases, run - idle)
+                cums[(eq.index, medium)] = (t, acc)
         ts: list[np.ndarray] = []
         paths: list[np.ndarray] = []
         kwh: list[np.ndarray] = []
@@ -223,10 +252,10 @@ class ChunkBuilder:
             total = np.zeros(bounds.size - 1)
             key_medium = "electricity" if medium == "compressed_air" else medium
             for index in members:
-                cum = cums.get((index, key_medium))
-                if cum is None:
+                series = cums.get((index, key_medium))
+                if series is None:
                     continue
-                total += np.diff(np.interp(bounds, cum[0], cum[1]))
+                total += np.diff(np.interp(bounds, series[0], series[1]))
             if site_path is not None and medium == "electricity":
                 practice = plant.sites[site_path].practice
                 total = (

@@ -90,8 +90,13 @@ class UtilityDraw(_Frozen):
     """Steam, cooling water or compressed air an equipment class draws by state, kW."""
 
     medium: str
+    """Meter medium it shows on: ``steam``, ``cooling_water``, ``gas``."""
     running: float = 0.0
+    """Draw while running (or, with ``phases``, inside those phases), kW."""
     idle: float = 0.0
+    """Draw while on and not running (and while running outside ``phases``), kW."""
+    phases: tuple[tuple[float, float], ...] = ()
+    """``(from, to)`` fractions of each cycle with the running draw (heat-up on steam)."""
 
 
 class Scenario(_Frozen):
