@@ -12,6 +12,7 @@ from andon import records
 from andon.kpi import (
     aggregate,
     compute,
+    data_quality,
     kpis,
     late_range,
     refresh,
@@ -146,3 +147,29 @@ def test_week_rollup_of_days_equals_weeks_computed_directly(
         .equals(weeks.sort("path").select("path", "period", *cols))
     )
     _ = dt
+
+
+def test_conflicting_and_competing_state_sources_are_reported(
+    store: Store, two_machines: Model
+) -> None:
+    _fill(store)
+    store.write(
+        RecordKind.STATE,
+        records.states(
+            ts=[at("2026-03-02 08:00"), at("2026-03-02 10:00")],
+            path=M0,
+            state=["idle", "running"],
+            source="plc-2",
+        ),
+    )
+    report = data_quality(
+        store, two_machines, start=at("2026-03-02 00:00"), end=at("2026-03-03 00:00")
+    )
+    conflict = report.filter(pl.col("code") == "state.conflict")
+    assert conflict["path"].to_list() == [M0]
+    assert conflict.row(0, named=True)["start"] == at("2026-03-02 08:00")
+    assert "idle, running" in conflict.row(0, named=True)["message"]
+    sources = report.filter(pl.col("code") == "state.sources")
+    assert sources["path"].to_list() == [M0]
+    assert "plc-2" in sources.row(0, named=True)["message"]
+    assert "test" in sources.row(0, named=True)["message"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
 from kpi_helpers import at, build_model, counts, intervals
@@ -298,3 +300,17 @@ def test_line_oee_is_computed_from_summed_elements_not_the_mean(two_machines: Mo
     assert line["oee"] == pytest.approx(36000 / 43200 * 30600 / 36000 * 504 / 510)  # 0.70
     assert line["oee"] == pytest.approx(0.7)
     assert line["oee"] != pytest.approx((a["oee"] + b["oee"]) / 2)  # the mean is 0.55
+
+
+def test_dates_mean_whole_local_days_at_each_site() -> None:
+    model = build_model(timezone="America/Chicago", machines=1)
+    run = elements_from_records(
+        model,
+        intervals=intervals([(M0, "running", "2026-03-01 00:00", "2026-03-05 00:00")]),
+        start=dt.date(2026, 3, 2),
+        end=dt.date(2026, 3, 3),
+    )
+    assert run.elements["period"].to_list() == ["2026-03-02"]  # no partial neighbour day
+    day = run.elements.row(0, named=True)
+    assert day["period_start"] == at("2026-03-02 06:00")  # Chicago midnight, CST
+    assert day["apt_s"] == 8 * 3600  # the 08:00-16:00 local shift

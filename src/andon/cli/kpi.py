@@ -22,6 +22,7 @@ from andon.kpi import (
     Period,
     compare_sites,
     compute,
+    data_quality,
     loss_tree,
 )
 from andon.model import load_model
@@ -81,10 +82,8 @@ def _when(text: str | None, option: str) -> dt.datetime | dt.date | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _utc(value: dt.datetime | dt.date) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+def _is_date(value: object) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
 
 
 def kpi(  # noqa: PLR0917 - typer turns each parameter into an option
@@ -94,9 +93,15 @@ def kpi(  # noqa: PLR0917 - typer turns each parameter into an option
         Period.DAY
     ),
     start: Annotated[
-        str | None, typer.Option(help="Start, ISO date or date-time (UTC unless it has an offset).")
+        str | None,
+        typer.Option(
+            help="Start: an ISO date (local midnight at each site) or a date-time (UTC unless "
+            "it has an offset); default the first state record."
+        ),
     ] = None,
-    end: Annotated[str | None, typer.Option(help="End (exclusive); default now.")] = None,
+    end: Annotated[
+        str | None, typer.Option(help="End (exclusive), a date or a date-time; default now.")
+    ] = None,
     store: Annotated[
         str, typer.Option(help="Store URL or DuckDB file.", envvar="ANDON_STORE")
     ] = "andon.duckdb",
@@ -138,8 +143,12 @@ def _run(
     if minor_stop_s < 0:
         msg = f"--minor-stop-s must not be negative, got {minor_stop_s}"
         raise KpiError(msg)
-    end_at = _when(end, "--end") or dt.datetime.now(dt.UTC)
     start_at = _when(start, "--start")
+    end_at = _when(end, "--end")
+    if end_at is None:
+        # Dates mean whole local days at each site; so does the default end, then.
+        today = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+        end_at = today if _is_date(start_at) else dt.datetime.now(dt.UTC)
     if "://" not in store_url and not os.path.exists(store_url):  # noqa: PTH110
         msg = f"no store at {store_url!r}: give --store URL or a DuckDB file that exists"
         raise KpiError(msg)
@@ -151,16 +160,23 @@ def _run(
             if first.num_rows == 0:
                 msg = f"the store {store_url} has no state records below {model.root}"
                 raise KpiError(msg)
-            start_at = first.column("ts")[0].as_py()
-        assert start_at is not None
+            first_ts: dt.datetime = first.column("ts")[0].as_py()
+            start_at = first_ts.date() if _is_date(end_at) else first_ts
+        if _is_date(start_at) != _is_date(end_at):
+            msg = "give --start and --end both as dates or both as date-times"
+            raise KpiError(msg)
+        settings = KpiSettings(minor_stop_s=minor_stop_s)
+        if view is View.QUALITY:
+            with err_console.status("checking records", spinner="dots"):
+                return data_quality(store, model, start=start_at, end=end_at, settings=settings)
         with err_console.status("computing KPIs", spinner="dots"):
             run = compute(
                 store,
                 model,
-                start=_utc(start_at),
-                end=_utc(end_at),
+                start=start_at,
+                end=end_at,
                 period=period,
-                settings=KpiSettings(minor_stop_s=minor_stop_s),
+                settings=settings,
             )
     finally:
         store.close()
@@ -170,8 +186,6 @@ def _run(
         return loss_tree(run.elements, model, grain)
     if view is View.COMPARE:
         return compare_sites(run.elements, model, grain)
-    if view is View.QUALITY:
-        return run.issues
     return run.elements
 
 
@@ -183,7 +197,9 @@ def _print(frame: pl.DataFrame, view: View, output: Format) -> None:
         typer.echo(json.dumps(_plain(frame).to_dicts(), default=str, indent=1))
         return
     columns = [c for c in _TABLE_COLUMNS[view] if c in frame.columns]
-    table = Table(*columns, title=f"andon kpi: {view.value}")
+    table = Table(title=f"andon kpi: {view.value}")
+    for column in columns:
+        table.add_column(column, overflow="fold")
     directions = {k.name: k.direction.value for k in KPI_DEFINITIONS}
     for row in frame.select(columns).iter_rows():
         table.add_row(*(_cell(value) for value in row))

@@ -16,7 +16,15 @@ from andon.kpi._calendar import Period
 from andon.kpi._elements import COUNT_ELEMENTS, ELEMENT_COLUMNS, TIME_ELEMENTS, KpiSettings
 from andon.kpi._formulas import KPI_DEFINITIONS, Direction, Grain, KpiDefinition, aggregate, kpis
 from andon.kpi._losses import LOSSES, compare_sites, loss_tree
-from andon.kpi._report import KpiRun, compute, elements_from_records, kpi_table, parse_period
+from andon.kpi._report import (
+    KpiRun,
+    compute,
+    data_quality,
+    elements_from_records,
+    kpi_table,
+    parse_period,
+    state_record_issues,
+)
 from andon.kpi._state import STATE_TABLE, late_range, refresh, rollup, stored_elements
 
 __all__ = [
@@ -35,6 +43,7 @@ __all__ = [
     "aggregate",
     "compare_sites",
     "compute",
+    "data_quality",
     "elements_from_records",
     "kpi_table",
     "kpis",
@@ -43,5 +52,6 @@ __all__ = [
     "parse_period",
     "refresh",
     "rollup",
+    "state_record_issues",
     "stored_elements",
 ]

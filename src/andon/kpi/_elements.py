@@ -671,10 +671,12 @@ def compute_elements(
     settings: KpiSettings | None = None,
     custom_bounds: tuple[int, ...] = (),
     path_prefix: str | None = None,
+    site_ranges: dict[str, tuple[int, int]] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Return (elements per path and period, data-quality issues) for ``[start, end)``.
 
-    Times are UTC microseconds. Intervals may reach before ``start`` and after ``end`` (the
+    Times are UTC microseconds; ``site_ranges`` gives a site its own range (whole local days
+    when the caller asked for dates). Intervals may reach before ``start`` and after ``end`` (the
     caller fetches a margin so a stop cut by the range is still classed by its full length);
     only the part inside the range is counted.
     """
@@ -694,11 +696,12 @@ def compute_elements(
     frames: list[pl.DataFrame] = []
     timelines: dict[str, Timeline] = {}
     for site_path in sorted(set(site_of)):
+        site_start, site_end = (site_ranges or {}).get(site_path, (start, end))
         timeline = build_timeline(
             model.sites[site_path],
             site_path,
-            start=start,
-            end=end,
+            start=site_start,
+            end=site_end,
             period=period,
             custom_bounds=custom_bounds,
         )

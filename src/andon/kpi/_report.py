@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 import pyarrow as pa
@@ -20,7 +21,15 @@ from andon.model import Model
 from andon.records import RecordKind, to_micros
 from andon.store.base import Store, TimeArg
 
-__all__ = ["KpiRun", "compute", "elements_from_records", "kpi_table", "parse_period"]
+__all__ = [
+    "KpiRun",
+    "compute",
+    "data_quality",
+    "elements_from_records",
+    "kpi_table",
+    "parse_period",
+    "state_record_issues",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +69,49 @@ def _dt(micros: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
 
 
+def _is_date(value: object) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+When = TimeArg | dt.date
+"""A bound: UTC microseconds, an aware datetime, or a date meaning each site's local midnight."""
+
+
+def _site_ranges(
+    model: Model, start: When, end: When
+) -> tuple[int, int, dict[str, tuple[int, int]] | None]:
+    """Return the overall UTC range and, for dates, each site's range of whole local days."""
+    if start is None or end is None:
+        msg = "give both start and end of the time range"
+        raise KpiError(msg)
+    if _is_date(start) != _is_date(end):
+        msg = "give start and end both as dates or both as times"
+        raise KpiError(msg)
+    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+        return to_micros(start), to_micros(end), None  # type: ignore[arg-type]
+    assert isinstance(end, dt.date)
+    ranges: dict[str, tuple[int, int]] = {}
+    for site_path, site in model.sites.items():
+        try:
+            tz = ZoneInfo(site.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            msg = f"site {site_path} has an unknown time zone {site.timezone!r}"
+            raise KpiError(msg) from exc
+        lo = dt.datetime(start.year, start.month, start.day, tzinfo=tz)
+        hi = dt.datetime(end.year, end.month, end.day, tzinfo=tz)
+        ranges[site_path] = (to_micros(lo.astimezone(dt.UTC)), to_micros(hi.astimezone(dt.UTC)))
+    if not ranges:
+        msg = "the model has no site"
+        raise KpiError(msg)
+    return min(r[0] for r in ranges.values()), max(r[1] for r in ranges.values()), ranges
+
+
 def elements_from_records(
     model: Model,
     *,
     intervals: pl.DataFrame,
-    start: TimeArg,
-    end: TimeArg,
+    start: When,
+    end: When,
     period: Period | str = Period.DAY,
     counts: pl.DataFrame | None = None,
     maintenance: pl.DataFrame | None = None,
@@ -75,11 +121,14 @@ def elements_from_records(
     custom_bounds: tuple[TimeArg, ...] = (),
     path_prefix: str | None = None,
 ) -> KpiRun:
-    """Compute elements from record frames already in memory (no store): the pure core."""
-    if start is None or end is None:
-        msg = "give both start and end of the time range"
+    """Compute elements from record frames already in memory (no store): the pure core.
+
+    Dates for ``start`` and ``end`` mean whole local days at every site.
+    """
+    start_us, end_us, site_ranges = _site_ranges(model, start, end)
+    if end_us <= start_us:
+        msg = f"the time range is empty: end {_dt(end_us)} is not after start {_dt(start_us)}"
         raise KpiError(msg)
-    start_us, end_us = to_micros(start), to_micros(end)
     chosen = parse_period(period)
     elements, issues = compute_elements(
         model,
@@ -96,6 +145,7 @@ def elements_from_records(
         settings=settings,
         custom_bounds=tuple(to_micros(b) for b in custom_bounds if b is not None),
         path_prefix=path_prefix,
+        site_ranges=site_ranges,
     )
     return KpiRun(elements, issues, chosen, _dt(start_us), _dt(end_us))
 
@@ -104,8 +154,8 @@ def compute(
     store: Store,
     model: Model,
     *,
-    start: TimeArg,
-    end: TimeArg,
+    start: When,
+    end: When,
     period: Period | str = Period.DAY,
     path_prefix: str | None = None,
     settings: KpiSettings | None = None,
@@ -113,14 +163,12 @@ def compute(
 ) -> KpiRun:
     """Fetch a time range's records from the store and compute elements and issues.
 
-    State intervals are fetched with a margin of the minor-stop threshold on both sides so
-    that a stop cut by the range is classed by its full length.
+    Dates for ``start`` and ``end`` mean whole local days at every site. State intervals are
+    fetched with a margin of the minor-stop threshold on both sides so that a stop cut by
+    the range is classed by its full length.
     """
     settings = settings or KpiSettings()
-    if start is None or end is None:
-        msg = "give both start and end of the time range"
-        raise KpiError(msg)
-    start_us, end_us = to_micros(start), to_micros(end)
+    start_us, end_us, _ = _site_ranges(model, start, end)
     if end_us <= start_us:
         msg = f"the time range is empty: end {_dt(end_us)} is not after start {_dt(start_us)}"
         raise KpiError(msg)
@@ -146,8 +194,8 @@ def compute(
         maintenance=_frame(maintenance),
         orders=_frame(orders),
         energy=_frame(energy),
-        start=start_us,
-        end=end_us,
+        start=start,
+        end=end,
         period=period,
         settings=settings,
         custom_bounds=custom_bounds,
@@ -160,8 +208,8 @@ def kpi_table(
     model: Model,
     *,
     grain: Grain | str,
-    start: TimeArg,
-    end: TimeArg,
+    start: When,
+    end: When,
     period: Period | str = Period.DAY,
     path_prefix: str | None = None,
     settings: KpiSettings | None = None,
@@ -177,3 +225,88 @@ def kpi_table(
         settings=settings,
     )
     return run.kpis(grain)
+
+
+def state_record_issues(states: pl.DataFrame) -> pl.DataFrame:
+    """Flag what state intervals cannot show: conflicting records and competing sources.
+
+    ``states`` are raw state records (``andon.records`` state kind). Two records of one
+    equipment at the same instant with different states (``state.conflict``) leave one of
+    them as a zero-length interval; two sources that report the same equipment over the
+    same time (``state.sources``) interleave into one timeline. Both are listed with path,
+    time range and a count, for a person to decide which source is right.
+    """
+    columns = ["code", "path", "start", "end", "quantity", "message"]
+    if not states.height:
+        return pl.DataFrame(schema=dict.fromkeys(columns, pl.String)).cast(
+            {
+                "start": pl.Datetime("us", "UTC"),
+                "end": pl.Datetime("us", "UTC"),
+                "quantity": pl.Float64,
+            }
+        )
+    conflicts = (
+        states.group_by("path", "ts")
+        .agg(
+            n=pl.col("state").n_unique(),
+            states=pl.col("state").unique().sort().str.join(", "),
+        )
+        .filter(pl.col("n") > 1)
+        .group_by("path")
+        .agg(
+            start=pl.col("ts").min(),
+            end=pl.col("ts").max(),
+            quantity=pl.len().cast(pl.Float64),
+            message=pl.format(
+                "records at the same instant with different states ({}); the store keeps one",
+                pl.col("states").first(),
+            ),
+        )
+        .with_columns(code=pl.lit("state.conflict"))
+    )
+    spans = states.group_by("path", "source").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max())
+    shared = (
+        spans.join(spans, on="path", suffix="_other")
+        .filter(
+            (pl.col("source") < pl.col("source_other"))
+            & (pl.col("lo") < pl.col("hi_other"))
+            & (pl.col("lo_other") < pl.col("hi"))
+        )
+        .select(
+            "path",
+            start=pl.max_horizontal("lo", "lo_other"),
+            end=pl.min_horizontal("hi", "hi_other"),
+            quantity=pl.lit(2.0),
+            message=pl.format(
+                "sources {} and {} both report this equipment's state over the same time",
+                pl.col("source"),
+                pl.col("source_other"),
+            ),
+            code=pl.lit("state.sources"),
+        )
+    )
+    return pl.concat([conflicts.select(columns), shared.select(columns)]).sort("code", "path")
+
+
+def data_quality(
+    store: Store,
+    model: Model,
+    *,
+    start: When,
+    end: When,
+    path_prefix: str | None = None,
+    settings: KpiSettings | None = None,
+) -> pl.DataFrame:
+    """Return the whole data-quality report of a range: the KPI run's issues and the raw
+    state records' conflicts (:func:`state_record_issues`)."""
+    run = compute(store, model, start=start, end=end, path_prefix=path_prefix, settings=settings)
+    start_us, end_us, _ = _site_ranges(model, start, end)
+    try:
+        raw = store.records(
+            RecordKind.STATE, path_prefix=path_prefix or model.root, start=start_us, end=end_us
+        )
+    except StoreError as exc:
+        msg = f"cannot read state records: {exc}"
+        raise KpiError(msg) from exc
+    extra = state_record_issues(_frame(raw))
+    return pl.concat([run.issues, extra], how="vertical_relaxed").sort("code", "path")
