@@ -215,8 +215,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds to run")
     args = parser.parse_args()
     ready_days = 1.0 if args.quick else 60.0
-    year_days = 2.0 if args.quick else 365.0
-    requests = 3 if args.quick else 40
+    year_days = 1.0 if args.quick else 365.0
+    requests = 2 if args.quick else 40
     workdir = Path(tempfile.mkdtemp(prefix="andon-bench-"))
     try:
         demo = time_to_console(ready_days, workdir / "demo")

@@ -110,6 +110,8 @@ class Overview:
     end: int
     sites: list[SiteCard]
     series: list[tuple[str, LineSeries]]
+    daily: list[tuple[str, int, float | None]]
+    """Site path, day start (UTC micros) and the day's OEE, as the trend draws them."""
     losses: list[tuple[str, str, float, float]]
     gaps: list[tuple[str, GapRow]]
     gap_note: str
@@ -147,10 +149,14 @@ class Overview:
             "sites": [s for s in self.sites if can_see(s.path)],
             "trend": line_chart(trend, height=200),
             "trend_names": [s.name for s in trend],
+            "daily_sites": [(p, s.name) for p, s in self.series if can_see(p)],
+            "daily_days": sorted({day for _, day, _ in self.daily}),
+            "daily_oee": {(p, day): v for p, day, v in self.daily if can_see(p)},
             "loss_tree": bars(tree, width=520),
             "gaps": gaps,
             "gap_note": self.gap_note,
             "palette": PALETTE,
+            "overview_start": self.start,
             "overview_end": self.end,
         }
 
@@ -187,6 +193,7 @@ def build_overview(store: Store, model: Model, *, now: int, days: int = 7) -> Ov
         ]
         cards.append(SiteCard(path=site_path, name=site_name, kpis=cells))
     series: list[tuple[str, LineSeries]] = []
+    daily_rows: list[tuple[str, int, float | None]] = []
     losses: list[tuple[str, str, float, float]] = []
     gaps: list[tuple[str, GapRow]] = []
     gap_note = "Not enough production in this period to compare sites."
@@ -201,6 +208,8 @@ def build_overview(store: Store, model: Model, *, now: int, days: int = 7) -> Ov
                 [np.nan if v is None else v * 100 for v in _floats(part, "oee")], dtype=np.float64
             )
             series.append((site_path, LineSeries(name=site_name, x=x, y=y, unit="%")))
+            for start_us, value in zip(x.tolist(), _floats(part, "oee"), strict=True):
+                daily_rows.append((site_path, int(start_us), value))
         tree = loss_tree(elements, model, Grain.SITE, by_period=False)
         for row in tree.iter_rows(named=True):
             loss = str(row["loss"])
@@ -243,6 +252,7 @@ def build_overview(store: Store, model: Model, *, now: int, days: int = 7) -> Ov
         end=end,
         sites=cards,
         series=series,
+        daily=daily_rows,
         losses=losses,
         gaps=gaps,
         gap_note=gap_note,
