@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from andon.apps import app_names
 from andon.cli import app
+from andon.decisions import PasswordPolicy, UserService, ensure_schema
+from andon.store import DuckDBStore
+
+from .conftest import write_history
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = str(ROOT / "examples" / "discrete")
@@ -70,3 +80,58 @@ def test_serve_without_a_store_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2
     assert "no store at" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_opens_the_console_on_an_existing_store(tmp_path: Path, example_model) -> None:
+    path = tmp_path / "plant.duckdb"
+    store = DuckDBStore(path)
+    write_history(store, example_model, days=1, equipment=2)
+    users = UserService(store=store, passwords=PasswordPolicy(memory_kib=1024))
+    ensure_schema(store)
+    users.add("ana", role="admin", sites=["*"], password="ana-password", actor="test")
+    store.close()
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "andon",
+            "serve",
+            "--store",
+            str(path),
+            "--model",
+            MODEL,
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/login", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        with httpx.Client(base_url=base, follow_redirects=True) as client:
+            client.post("/login", data={"username": "ana", "password": "ana-password"})
+            page = client.get("/plant")
+            assert page.status_code == 200
+            assert "acme/brno" in page.text
+            assert client.get("/api/v1/health").status_code == 200
+            assert client.get("/api/v1/decisions").status_code == 200
+    finally:
+        process.terminate()
+        process.wait(20)
