@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from andon.model import Model
-from andon.store import open_store
+from andon.store import DuckDBStore, PostgresStore
+from andon.store.base import Store
 from api.api_helpers import Env, build
+from conftest import POSTGRES_URL, STORE_DIALECTS, require_service
 
 
 @pytest.fixture
-def env(example_model: Model) -> Iterator[Env]:
-    """A fresh app on an in-memory store."""
-    store = open_store("duckdb://:memory:")
-    yield build(store, example_model)
-    store.close()
+def env(store: Store, example_model: Model) -> Env:
+    """A fresh app on each store (DuckDB, PostgreSQL) in turn."""
+    return build(store, example_model)
+
+
+@pytest.fixture(scope="module", params=STORE_DIALECTS)
+def module_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """Each store in turn, shared by the tests of one module."""
+    if request.param == "duckdb":
+        store: Store = DuckDBStore(None)
+        yield store
+        store.close()
+        return
+    require_service("PostgreSQL", POSTGRES_URL)
+    postgres = PostgresStore(POSTGRES_URL, schema=f"t_{uuid.uuid4().hex}")
+    yield postgres
+    postgres.drop_schema()

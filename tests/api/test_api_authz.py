@@ -6,26 +6,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from andon.api import PUBLIC, missing_rules, route_rules
 from andon.decisions import Role
-from andon.model import Model
-from andon.store import open_store
+from andon.model import load_model
+from andon.store.base import Store
 from api.api_helpers import PASSWORD, Env, build
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "discrete"
 LYON = "acme/lyon/machining/m1/milling/mill1"
 
 
 @pytest.fixture(scope="module")
-def env(example_model: Model) -> Iterator[Env]:
-    """One app for the whole table: every call makes the decision or token it acts on."""
-    store = open_store("duckdb://:memory:")
-    yield build(store, example_model)
-    store.close()
+def env(module_store: Store) -> Env:
+    """One app per store for the whole table: every call makes what it acts on."""
+    return build(module_store, load_model(EXAMPLES))
 
 
 Call = Callable[[Env, str], tuple[str, dict[str, Any] | None]]

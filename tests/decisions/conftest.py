@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from andon.decisions import DecisionService, ensure_schema
-from andon.store import open_store
 from andon.store.base import Store
 from decisions.decision_helpers import Clock
 
 
 @pytest.fixture
-def dstore() -> Iterator[Store]:
-    """An empty store with the decision tables."""
-    store = open_store("duckdb://:memory:")
+def dstore(store: Store) -> Store:
+    """Each store (DuckDB, PostgreSQL) in turn, with the decision tables."""
     ensure_schema(store)
-    yield store
-    store.close()
+    return store
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ is a new record made by :mod:`andon.decisions.workflow` and stored with an audit
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -16,7 +16,7 @@ from andon.decisions._json import digest
 from andon.decisions.access import Role
 from andon.proposals import Factor, Option, Proposal
 
-__all__ = ["DecisionRecord", "Status", "from_proposal"]
+__all__ = ["DecisionRecord", "Status", "from_proposal", "new_id"]
 
 
 class Status(StrEnum):
@@ -104,6 +104,15 @@ class DecisionRecord:
         }
 
 
+def new_id(now: int) -> str:
+    """Return a new decision id: the time in hex (so ids sort by creation), then 64 random bits.
+
+    >>> new_id(1_700_000_000_000_000)[:16]
+    '00060a24181e4000'
+    """
+    return f"{now:016x}{secrets.token_hex(8)}"
+
+
 def from_proposal(
     proposal: Proposal,
     *,
@@ -116,7 +125,7 @@ def from_proposal(
     """Return a new ``proposed`` record for an app's proposal."""
     evidence = dict(proposal.evidence)
     return DecisionRecord(
-        id=decision_id or uuid.uuid4().hex,
+        id=decision_id or new_id(now),
         app=proposal.app,
         kind=proposal.kind,
         subject=proposal.subject,

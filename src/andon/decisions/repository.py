@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from andon.decisions._json import canonical, loads_object
+from andon.decisions._json import canonical, loads_object, now_us
 from andon.decisions.access import Role
 from andon.decisions.record import DecisionRecord, Status
 from andon.proposals import Factor, Option
@@ -39,6 +39,10 @@ _MUTABLE = tuple(
         "updated_at", "version",
     }
 )  # fmt: skip
+
+
+_FIRST_WINDOW_US = 3_600_000_000
+_WINDOWS = 4  # 1 hour, 16 hours, 11 days, 171 days; then the whole table
 
 
 def _like_prefix(prefix: str) -> str:
@@ -293,18 +297,35 @@ class Repository:
     def list_decisions(
         self, filters: DecisionFilter, *, limit: int, after: tuple[int, str] | None = None
     ) -> list[DecisionRecord]:
-        """Return a page of decisions, newest first, after a ``(created_at, id)`` cursor."""
+        """Return a page of decisions, newest first, after a ``(created_at, id)`` cursor.
+
+        On DuckDB, which scans rather than seeks, the newest hour (before the cursor) is
+        searched first and the window widens sixteen-fold until the page is full, then the
+        whole table: rows are stored in creation order, so zone maps skip the row groups older
+        than the window, and the usual first page reads one row group instead of the whole
+        table. A window holding a full page holds the true top of the page, so the result is
+        the same as one full scan's.
+        """
         where, params = self._where(filters)
         if after is not None:
             where += (" AND " if where else " WHERE ") + (
                 "(created_at < ? OR (created_at = ? AND id < ?))"
             )
             params.extend([after[0], after[0], after[1]])
-        rows = self.store.execute(
-            f"SELECT {_SELECT} FROM decisions{where} "
-            f"ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
-            params,
-        ).to_pylist()
+        select = f"SELECT {_SELECT} FROM decisions{where}"
+        order = f" ORDER BY created_at DESC, id DESC LIMIT {int(limit)}"
+        if self.store.dialect != "duckdb" or filters.created_from is not None:
+            return [_from_row(r) for r in self.store.execute(select + order, params).to_pylist()]
+        top = after[0] if after is not None else now_us() + _FIRST_WINDOW_US * 24
+        glue = " AND " if where else " WHERE "
+        for step in range(_WINDOWS):
+            low = top - _FIRST_WINDOW_US * 16**step
+            rows = self.store.execute(
+                select + glue + "created_at >= ?" + order, [*params, low]
+            ).to_pylist()
+            if len(rows) >= limit:
+                return [_from_row(r) for r in rows]
+        rows = self.store.execute(select + order, params).to_pylist()
         return [_from_row(r) for r in rows]
 
     def outcome_table(self, *, sites: tuple[str, ...] | None, app: str | None) -> pa.Table:
