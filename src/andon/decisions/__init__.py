@@ -9,6 +9,7 @@ an app.
 from andon.decisions._schema import ensure_schema
 from andon.decisions.access import PasswordPolicy, Principal, Role
 from andon.decisions.audit import AuditEntry, AuditLog, VerifyResult
+from andon.decisions.drift import DriftMonitor, DriftReport
 from andon.decisions.errors import (
     DecisionConflictError,
     DecisionExpiredError,
@@ -34,6 +35,8 @@ __all__ = [
     "DecisionNotFoundError",
     "DecisionRecord",
     "DecisionService",
+    "DriftMonitor",
+    "DriftReport",
     "EscalationRule",
     "ForbiddenError",
     "IllegalTransitionError",

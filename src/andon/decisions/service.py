@@ -12,7 +12,7 @@ from typing import Any
 
 from andon.decisions import workflow
 from andon.decisions._json import now_us
-from andon.decisions.access import Principal
+from andon.decisions.access import Principal, Role
 from andon.decisions.audit import AuditLog
 from andon.decisions.errors import DecisionConflictError, DecisionNotFoundError
 from andon.decisions.policy import Policy
@@ -70,10 +70,16 @@ class DecisionService:
         )
 
     def propose(
-        self, proposals: Iterable[Proposal], *, now: int | None = None, actor: str = SYSTEM
+        self,
+        proposals: Iterable[Proposal],
+        *,
+        now: int | None = None,
+        actor: str = SYSTEM,
+        escalate_to: tuple[Role, str] | None = None,
     ) -> list[DecisionRecord]:
         """Record proposals; an undecided decision of the same app, kind and subject is
-        superseded by the new one. Escalation and shadow mode come from the policy."""
+        superseded by the new one. Escalation and shadow mode come from the policy;
+        ``escalate_to`` (a role and a reason) raises the approver for these proposals."""
         when = self._clock() if now is None else now
         policy = self.policy()
         made: list[DecisionRecord] = []
@@ -84,6 +90,9 @@ class DecisionService:
                     expected_value=proposal.expected_value,
                     confidence=proposal.confidence,
                 )
+                if escalate_to is not None and escalate_to[0].rank > role.rank:
+                    role = escalate_to[0]
+                    rules = ", ".join(r for r in (rules, escalate_to[1]) if r)
                 record = from_proposal(
                     proposal,
                     now=when,
