@@ -135,3 +135,22 @@ def test_a_failed_change_leaves_neither_record_nor_entry(dstore: Store) -> None:
         service.reject(record.id, who=person(), reason="")
     assert AuditLog(store=dstore).head() == head
     assert service.get(record.id).version == 1
+
+
+def test_awkward_text_hashes_the_same_way_it_was_written(dstore: Store) -> None:
+    log = AuditLog(store=dstore)
+    texts = ['quote " and back\\slash', "new\nline\ttab\x01", "é ü 漢 \u2028 😀", ""]
+    with dstore.transaction():
+        for i, text in enumerate(texts):
+            log.append(
+                actor=text or "x",
+                action="test.text",
+                entity="test",
+                entity_id=text,
+                site=None if i % 2 else text,
+                data={"text": text, "n": i},
+            )
+    result = log.verify(batch_rows=3)
+    assert result.ok, result
+    dstore.execute("UPDATE audit_log SET entity_id = 'changed' WHERE seq = 2")
+    assert log.verify(batch_rows=3).broken_seq == 2
