@@ -29,6 +29,7 @@ def test_demo_benchmark_quick_mode() -> None:
     assert report["benchmark"] == "demo"
     assert report["time_to_console"]["seconds"] > 0
     assert report["time_to_console"]["simulator_alone_seconds"] > 0
+    assert report["time_to_console"]["cpu_seconds"] > 0
     pages = report["pages"]["pages"]
     for name in ("overview", "plant", "equipment", "inbox", "quality", "audit"):
         assert pages[name]["p95_ms"] > 0

@@ -157,6 +157,9 @@ def add_decision_routes(
             who=principal,
             limit=100,
         )
+        if status == "proposed":
+            # What is left to decide, the most valuable first; escalated ones stay in the list.
+            records = sorted(records, key=lambda r: (-r.expected_value, -r.confidence))
         sites = None if principal.all_sites else tuple(principal.sites)
         track = summarise(decisions.repository.outcome_table(sites=sites, app=None))
         return render.page(
