@@ -67,7 +67,7 @@ class FixedInterval:
     """
 
     fraction: float = 0.5
-    window_h: float = 72.0
+    window_h: float = 168.0
     name: str = "fixed_interval"
 
     def decide(self, view: PlantView) -> MaintenancePlan:
@@ -161,7 +161,8 @@ def _p90_by_tag(samples: pa.Table) -> dict[str, float]:
 class Oracle:
     """Perfect foresight: service each mode just before its true failure, in a window if it can.
 
-    Reads :attr:`PlantView.truth`; a lower bound on cost for evaluations, never deployable.
+    Reads :attr:`PlantView.truth`; it avoids the failures it sees coming (a bound on
+    unplanned downtime, not on total cost: it services whatever would fail), never deployable.
     """
 
     margin: float = 1.25

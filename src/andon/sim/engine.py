@@ -247,7 +247,10 @@ class _Eq:
         self.pw_p: list[float] = [power.off]
         self.pw_s: list[int] = [S_OFF]
         self.warmup_s = power.warmup_min * 60.0
-        self.op_hours = 0.0
+        # Hours since the last intervention, as the plant's CMMS would show at the start:
+        # the most recent renewal of any mode, in running hours.
+        elapsed = [-p.offset for p in self.paths]
+        self.op_hours = min(elapsed) / self.base_rate if elapsed else 0.0
         self.pm: list[tuple[float, tuple[int, ...]]] = []
         self.wake: simpy.Event | None = None
         self.down = False
@@ -555,7 +558,7 @@ class Plant:
         while True:
             now = env.now
             modes = eq.due_pm(now)
-            if modes is not None:
+            if modes is not None and self._parts_ready(eq, modes):
                 yield from self._work(eq, modes, preventive=True)
                 continue
             label, shift, seg_end = cal.at(now)
@@ -825,7 +828,7 @@ class Plant:
             now = self.env.now
             for eq in site.utilities:
                 modes = eq.due_pm(now)
-                if modes is not None and not eq.down:
+                if modes is not None and not eq.down and self._parts_ready(eq, modes):
                     self.env.process(self._utility_work(eq, modes, preventive=True))
             avail = [eq for eq in site.utilities if not eq.down]
             demand = air * site.running + practice.air_leak_kw
@@ -966,6 +969,29 @@ class Plant:
         if eq.line is not None:
             self.set_state(eq, S_IDLE)
             eq.cold = True
+
+    def _parts_ready(self, eq: _Eq, modes: tuple[int, ...]) -> bool:
+        """Return whether the parts of a preventive job are on the shelf.
+
+        If not, the missing parts are ordered at normal lead time and the job is put back an
+        hour: equipment keeps running until its parts are there (no one stops a machine to
+        wait for a delivery).
+        """
+        site = eq.site
+        parts: Counter[str] = Counter()
+        for i in modes:
+            parts.update(eq.modes[i].parts)
+        ready = True
+        for part_id, qty in parts.items():
+            level = int(site.stock[part_id].level)
+            if level < qty:
+                ready = False
+                short = qty - level - site.on_order[part_id]
+                if short > 0:
+                    self.order_part(site, part_id, short, expedite=False)
+        if not ready:
+            eq.pm = [(self.env.now + 3600.0, modes), *eq.pm]
+        return ready
 
     def _take(self, site: _Site, part_id: str, qty: int, *, expedite: bool) -> Gen:
         stock = site.stock[part_id]
