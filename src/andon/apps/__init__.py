@@ -17,7 +17,9 @@ from andon.proposals import DecisionApp
 
 __all__ = ["app_names", "get_app"]
 
-_REGISTRY: dict[str, str] = {}
+_REGISTRY: dict[str, str] = {
+    "maintenance": "andon.apps.maintenance:MaintenanceApp",
+}
 
 
 def app_names() -> list[str]:

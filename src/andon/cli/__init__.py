@@ -12,6 +12,7 @@ import sys
 import typer
 
 from andon.cli import audit as audit_commands
+from andon.cli import decide as decide_commands
 from andon.cli import decisions as decisions_commands
 from andon.cli import kpi as kpi_commands
 from andon.cli import model as model_commands
@@ -39,6 +40,7 @@ app.add_typer(audit_commands.app, name="audit")
 app.add_typer(users_commands.app, name="users")
 app.command()(demo)
 app.command()(serve)
+app.add_typer(decide_commands.app, name="decide")
 
 
 def main(argv: list[str] | None = None) -> None:

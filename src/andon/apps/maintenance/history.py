@@ -1,0 +1,246 @@
+"""From stored records to the rows the risk model learns from: one row per asset and hour.
+
+Condition samples are averaged per equipment and step (an hour by default) into a wide grid;
+the equipment's running state gives operating hours; work orders give, for each failure mode,
+the last restoration (the end of a repair or a preventive intervention) and the next failure.
+Each row then knows its age in operating hours since restoration and, when the next failure
+was seen before ``until``, its remaining life; otherwise the row is censored. Each life (the
+span between two restorations of one mode on one asset) is its own unit for the rolling
+features, so a repair resets the trend as it resets the machine.
+
+Everything here is a pure function of Polars frames, apart from :func:`load_history`, which
+asks the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from andon.model import Model
+from andon.records import MaintenanceEvent, MaintenanceKind, RecordKind
+from andon.store.base import Store
+
+__all__ = [
+    "HOUR_US",
+    "History",
+    "condition_grid",
+    "life_rows",
+    "load_history",
+    "restorations_and_failures",
+]
+
+HOUR_US = 3_600_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The store's records an app needs, as frames with ``ts`` in integer microseconds."""
+
+    samples: pl.DataFrame
+    maintenance: pl.DataFrame
+    states: pl.DataFrame
+    inventory: pl.DataFrame
+    start: int
+    end: int
+
+
+def _micros(table: object) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if "ts" in frame.columns and frame.schema["ts"] != pl.Int64:
+        frame = frame.with_columns(pl.col("ts").dt.epoch("us").cast(pl.Int64))
+    return frame
+
+
+def load_history(store: Store, model: Model, *, start: int, end: int) -> History:
+    """Read samples, work orders, states and stock of the model's enterprise in ``[start, end)``."""
+    root = model.root
+    samples = _micros(store.samples(path_prefix=root, start=start, end=end))
+    maintenance = _micros(
+        store.records(RecordKind.MAINTENANCE, path_prefix=root, start=None, end=end)
+    )
+    states = _micros(store.records(RecordKind.STATE, path_prefix=root, start=start, end=end))
+    inventory = _micros(store.records(RecordKind.INVENTORY, path_prefix=root, start=None, end=end))
+    return History(samples, maintenance, states, inventory, start, end)
+
+
+def condition_grid(
+    samples: pl.DataFrame,
+    *,
+    start: int,
+    end: int,
+    step_us: int = HOUR_US,
+    equipment: list[str] | None = None,
+) -> pl.DataFrame:
+    """Return one row per equipment and step with the mean of each tag (missing stays null).
+
+    Columns: ``equipment``, ``t`` (step start, µs), one column per tag name, and
+    ``__last_sample`` (the newest sample time of the equipment up to that step).
+    Samples of bad quality are left out: a bad value is no evidence.
+    """
+    first = (start // step_us) * step_us
+    steps = pl.DataFrame({"t": pl.int_range(first, end, step_us, eager=True, dtype=pl.Int64)})
+    assets = pl.DataFrame({"equipment": equipment or []}, schema={"equipment": pl.Utf8})
+    if samples.is_empty():
+        return assets.join(steps, how="cross").with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("__last_sample")
+        )
+    good = samples.filter(pl.col("quality") != "bad").filter(pl.col("value").is_not_null())
+    parts = good.with_columns(
+        pl.col("path").str.replace(r"/[^/]+$", "").alias("equipment"),
+        pl.col("path").str.extract(r"/([^/]+)$", 1).alias("tag"),
+        ((pl.col("ts") // step_us) * step_us).alias("t"),
+    )
+    means = parts.group_by(["equipment", "t", "tag"]).agg(pl.col("value").mean())
+    wide = means.pivot(on="tag", index=["equipment", "t"], values="value")
+    seen = pl.concat([wide.select("equipment"), assets]).unique()
+    grid = seen.join(steps, how="cross")
+    out = grid.join(wide, on=["equipment", "t"], how="left").sort(["equipment", "t"])
+    last = parts.group_by(["equipment", "t"]).agg(pl.col("ts").max().alias("__last_sample"))
+    out = out.join(last, on=["equipment", "t"], how="left")
+    return out.with_columns(pl.col("__last_sample").forward_fill().over("equipment"))
+
+
+def restorations_and_failures(
+    maintenance: pl.DataFrame, mode: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (restorations, failures) of one failure mode as ``equipment, ts`` frames.
+
+    A restoration is a closed work order for the mode (failure repair, corrective or
+    preventive) or a preventive order with no mode (an overhaul restores every mode). A
+    failure is the first event of a failure work order of the mode.
+    """
+    empty = pl.DataFrame(schema={"equipment": pl.Utf8, "ts": pl.Int64})
+    if maintenance.is_empty():
+        return empty, empty
+    restoring = (
+        MaintenanceKind.FAILURE.value,
+        MaintenanceKind.CORRECTIVE.value,
+        MaintenanceKind.PREVENTIVE.value,
+    )
+    of_mode = (pl.col("failure_mode") == mode) | (
+        pl.col("failure_mode").is_null() & (pl.col("kind") == MaintenanceKind.PREVENTIVE.value)
+    )
+    restorations = (
+        maintenance.filter(of_mode.fill_null(value=False))
+        .filter(pl.col("kind").is_in(restoring))
+        .filter(pl.col("event") == MaintenanceEvent.CLOSED.value)
+        .select(pl.col("path").alias("equipment"), "ts")
+        .sort(["equipment", "ts"])
+    )
+    failures = (
+        maintenance.filter(pl.col("failure_mode") == mode)
+        .filter(pl.col("kind") == MaintenanceKind.FAILURE.value)
+        .group_by(["path", "work_order"])
+        .agg(pl.col("ts").min())
+        .select(pl.col("path").alias("equipment"), "ts")
+        .sort(["equipment", "ts"])
+    )
+    return restorations, failures
+
+
+def running_fraction(states: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
+    """Add ``__running`` (1 when the equipment was running at the step start, else 0).
+
+    Without state records the asset is taken as running: calendar hours stand in for
+    operating hours, and the age is then an upper bound.
+    """
+    if states.is_empty() or grid.is_empty():
+        return grid.with_columns(pl.lit(1.0).alias("__running"))
+    marks = (
+        states.select(pl.col("path").alias("equipment"), "ts", "state")
+        .sort(["equipment", "ts"])
+        .with_columns((pl.col("state") == "running").cast(pl.Float64).alias("__running"))
+        .drop("state")
+    )
+    joined = grid.sort(["equipment", "t"]).join_asof(
+        marks.sort("ts"),
+        left_on="t",
+        right_on="ts",
+        by="equipment",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    return joined.drop("ts").with_columns(pl.col("__running").fill_null(1.0))
+
+
+def life_rows(
+    grid: pl.DataFrame,
+    maintenance: pl.DataFrame,
+    mode: str,
+    *,
+    until: int,
+    installed_at: int | None = None,
+) -> pl.DataFrame:
+    """Label each grid row with its life, age and remaining life for one failure mode.
+
+    Adds ``life`` (equipment and the restoration that began it), ``age_h`` (operating hours
+    since the restoration, or since the start of records), ``rul_h`` (calendar hours to the
+    next failure, or to ``until`` when none was seen), ``observed`` (that failure was seen)
+    and drops rows inside a repair (after a failure, before its restoration).
+    """
+    restorations, failures = restorations_and_failures(maintenance, mode)
+    rows = grid.sort(["equipment", "t"])
+    if "__running" not in rows.columns:
+        rows = rows.with_columns(pl.lit(1.0).alias("__running"))
+    restored = restorations.rename({"ts": "__restored"}).with_columns(
+        pl.col("__restored").alias("__rkey")
+    )
+    rows = rows.join_asof(
+        restored.sort(["equipment", "__rkey"]),
+        left_on="t",
+        right_on="__rkey",
+        by="equipment",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    failed_before = failures.rename({"ts": "__failed_before"}).with_columns(
+        pl.col("__failed_before").alias("__fkey")
+    )
+    rows = rows.join_asof(
+        failed_before.sort(["equipment", "__fkey"]),
+        left_on="t",
+        right_on="__fkey",
+        by="equipment",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    failed_next = failures.rename({"ts": "__failed_next"}).with_columns(
+        pl.col("__failed_next").alias("__nkey")
+    )
+    rows = rows.join_asof(
+        failed_next.sort(["equipment", "__nkey"]),
+        left_on="t",
+        right_on="__nkey",
+        by="equipment",
+        strategy="forward",
+        check_sortedness=False,
+    )
+    origin = installed_at if installed_at is not None else None
+    in_repair = pl.col("__failed_before").is_not_null() & (
+        pl.col("__restored").is_null() | (pl.col("__failed_before") > pl.col("__restored"))
+    )
+    rows = rows.filter(~in_repair.fill_null(value=False))
+    start_of_life = pl.col("__restored").fill_null(
+        pl.col("t").min().over("equipment") if origin is None else pl.lit(origin)
+    )
+    rows = rows.with_columns(
+        pl.concat_str([pl.col("equipment"), start_of_life.cast(pl.Utf8)], separator="@").alias(
+            "life"
+        ),
+    )
+    # A life that began before the first step carries the hours it had already run.
+    carried = ((pl.col("t").min().over("life") - start_of_life) / HOUR_US).clip(0.0)
+    rows = rows.with_columns(
+        (pl.col("__running").cum_sum().over("life") + carried).alias("age_h"),
+        pl.when(pl.col("__failed_next").is_not_null())
+        .then((pl.col("__failed_next") - pl.col("t")) / HOUR_US)
+        .otherwise((until - pl.col("t")) / HOUR_US)
+        .alias("rul_h"),
+        pl.col("__failed_next").is_not_null().alias("observed"),
+    )
+    return rows.drop(
+        ["__restored", "__rkey", "__failed_before", "__fkey", "__failed_next", "__nkey"]
+    )

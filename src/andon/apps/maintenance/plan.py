@@ -1,0 +1,481 @@
+"""The intervention plan: for every asset at risk, the option with the least expected cost.
+
+Each asset and failure mode gets a set of options: intervene now, intervene in one of the
+site's maintenance windows in the horizon (with the part from stock, ordered, or expedited
+to arrive in time), move production to another line and intervene now, order the part and
+watch, or defer and watch. An option's expected cost over the horizon is
+
+    F(t) * (cost of a failure before t) + (1 - F(t)) * (cost of the planned work at t)
+    + the life given up by renewing early + parts, expediting and holding,
+
+with ``F`` the asset's probability of failure by ``t``. Deferring pays the risk of failing
+in the horizon and, if the asset survives it, the planned work it still owes. The choices
+interact through shared crews (technician hours per slot) and shared stock (parts on hand
+per site), so the plan is one optimisation: OR-Tools CP-SAT picks one option per asset under
+those limits, warm-started from each asset's cheapest option.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from andon.apps.maintenance.criticality import Criticality, MaintenanceSlot, SiteCalendar
+from andon.model.schema import FailureMode, SparePart
+
+__all__ = [
+    "AssetRisk",
+    "PlanOption",
+    "PlanResult",
+    "PlannedAsset",
+    "failure_cdf",
+    "options_for",
+    "solve_plan",
+]
+
+_HOURS_PER_DAY = 24.0
+_SHAPE = 1.5
+"""Within the horizon the hazard rises (wear-out): F(t) = 1 - (1 - p)^((t/H)^1.5)."""
+
+
+def failure_cdf(
+    p_horizon: float,
+    horizon_h: float,
+    t_h: float | np.ndarray,
+    *,
+    rul_h: float | None = None,
+    rul_low_h: float | None = None,
+    rul_high_h: float | None = None,
+) -> np.ndarray:
+    """Return P(failure by ``t_h``) given P(failure within ``horizon_h``).
+
+    The calibrated probability fixes the level at the horizon; the shape before it comes
+    from the RUL and its 10th-90th percentile band (a log-normal through them), or, without
+    a band, from a wear-out power law ``1 - (1 - p)^((t/H)^1.5)``.
+    """
+    t = np.clip(np.asarray(t_h, dtype=np.float64), 0.0, None)
+    if rul_h is not None and rul_low_h is not None and rul_high_h is not None:
+        median = max(rul_h, 1.0)
+        sigma = max(math.log(max(rul_high_h, 1.0) / max(rul_low_h, 1.0)) / (2 * 1.2816), 0.15)
+        at_horizon = _lognormal_cdf(np.array([horizon_h]), median, sigma)[0]
+        if at_horizon > 1e-6:
+            shape = _lognormal_cdf(np.minimum(t, horizon_h), median, sigma) / at_horizon
+            beyond = np.clip(t / horizon_h, 1.0, None)
+            survive = max(1.0 - p_horizon, 1e-12)
+            after = 1.0 - survive**beyond
+            return np.asarray(np.where(t <= horizon_h, p_horizon * shape, after), dtype=np.float64)
+    ratio = t / horizon_h
+    survive = max(1.0 - p_horizon, 1e-12)
+    return np.asarray(1.0 - survive ** (ratio**_SHAPE), dtype=np.float64)
+
+
+def _lognormal_cdf(t: np.ndarray, median: float, sigma: float) -> np.ndarray:
+    from scipy.special import ndtr  # noqa: PLC0415
+
+    safe = np.maximum(t, 1e-9)
+    return np.asarray(ndtr((np.log(safe) - math.log(median)) / sigma), dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssetRisk:
+    """One asset and failure mode at ``now``: its risk, its economics, what is known."""
+
+    subject: str
+    site: str
+    equipment_class: str
+    mode: FailureMode
+    p_fail: float
+    p_low: float
+    p_high: float
+    horizon_h: float
+    rul_h: float
+    rul_low_h: float
+    rul_high_h: float
+    confidence: float
+    criticality: Criticality
+    crew_hourly_cost: float
+    part_wait_unknown: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def cdf(self, t_h: float | np.ndarray, p_horizon: float | None = None) -> np.ndarray:
+        """P(failure by ``t_h`` hours from now), at the asset's risk or at ``p_horizon``."""
+        return failure_cdf(
+            self.p_fail if p_horizon is None else p_horizon,
+            self.horizon_h,
+            np.atleast_1d(np.asarray(t_h, dtype=np.float64)),
+            rul_h=self.rul_h,
+            rul_low_h=self.rul_low_h,
+            rul_high_h=self.rul_high_h,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanOption:
+    """One course of action for one asset, with what it costs and what it uses."""
+
+    kind: str
+    action: str
+    eval_h: float
+    fail_cost: float
+    else_cost: float
+    fixed_cost: float
+    slot: str | None = None
+    crew_hours: float = 0.0
+    stock_use: Mapping[str, int] = field(default_factory=dict)
+    expedited: tuple[str, ...] = ()
+    ordered: tuple[str, ...] = ()
+
+    def expected_cost(self, risk: AssetRisk, p_horizon: float | None = None) -> float:
+        """Expected cost for an asset, at its risk or at ``p_horizon`` within the horizon."""
+        f = float(risk.cdf(self.eval_h, p_horizon)[0])
+        return f * self.fail_cost + (1.0 - f) * self.else_cost + self.fixed_cost
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAsset:
+    """The plan's choice for one asset, beside every option it weighed."""
+
+    risk: AssetRisk
+    options: tuple[PlanOption, ...]
+    chosen: int
+    do_nothing: int
+
+    @property
+    def choice(self) -> PlanOption:
+        """The chosen option."""
+        return self.options[self.chosen]
+
+    def cost(self, index: int, p_horizon: float | None = None) -> float:
+        """Expected cost of option ``index`` (at the asset's risk, or at ``p_horizon``)."""
+        p = self.risk.p_fail if p_horizon is None else p_horizon
+        return self.options[index].expected_cost(self.risk, p)
+
+    def saving(self, p_horizon: float | None = None) -> float:
+        """Expected saving of the choice against doing nothing."""
+        return self.cost(self.do_nothing, p_horizon) - self.cost(self.chosen, p_horizon)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    """The plan, the solver's status, and how long it took."""
+
+    assets: tuple[PlannedAsset, ...]
+    status: str
+    objective: float
+    seconds: float
+    slot_use: Mapping[str, tuple[float, float]]
+
+
+def _part_hours(part: SparePart, *, expedite: bool) -> float:
+    days = part.expedite_lead_time_days if expedite else part.lead_time_days
+    return math.inf if days is None else days * _HOURS_PER_DAY
+
+
+def options_for(
+    risk: AssetRisk,
+    calendar: SiteCalendar,
+    parts: Mapping[str, SparePart],
+    on_hand: Mapping[str, int],
+    *,
+    move_share: float = 0.5,
+) -> tuple[list[PlanOption], int]:
+    """Return the options for one asset and the index of doing nothing (run to failure)."""
+    mode = risk.mode
+    crit = risk.criticality
+    horizon = risk.horizon_h
+    preventive_h = mode.preventive_h or mode.repair_h / 2.0
+    needed = {pid: qty for pid, qty in mode.parts.items() if pid in parts}
+    parts_cost = sum(parts[pid].unit_cost * qty for pid, qty in needed.items())
+    missing = [pid for pid, qty in needed.items() if on_hand.get(pid, 0) < qty]
+    service = mode.repair_cost * preventive_h / mode.repair_h
+    crew = risk.crew_hourly_cost
+
+    # Waiting for parts after a failure: nothing if on hand, else the cheaper of normal or
+    # expedited delivery (expediting costs money, waiting costs downtime).
+    def failure_cost(at_h: np.ndarray, *, ordered_at_h: float | None) -> np.ndarray:
+        wait = np.zeros_like(at_h)
+        extra = np.zeros_like(at_h)
+        for pid in missing:
+            part = parts[pid]
+            lead = _part_hours(part, expedite=False)
+            normal = (
+                np.full_like(at_h, lead)
+                if ordered_at_h is None
+                else np.maximum(ordered_at_h + lead - at_h, 0.0)
+            )
+            fast = np.minimum(_part_hours(part, expedite=True), normal)
+            slow_cost = crit.downtime_cost(calendar, at_h + mode.repair_h, normal)
+            if np.isfinite(fast).all():
+                fast_cost = part.expedite_cost + crit.downtime_cost(
+                    calendar, at_h + mode.repair_h, fast
+                )
+                use_fast = fast_cost < slow_cost
+                wait = np.maximum(wait, np.where(use_fast, fast, normal))
+                extra = extra + np.where(use_fast, part.expedite_cost, 0.0)
+            else:
+                wait = np.maximum(wait, normal)
+        down = crit.downtime_cost(calendar, at_h, mode.repair_h + wait)
+        labour = crew * mode.repair_h
+        return np.asarray(down + labour + mode.repair_cost + parts_cost + extra, dtype=np.float64)
+
+    def mean_failure_cost(until_h: float, *, ordered_at_h: float | None = None) -> float:
+        """Failure cost averaged over when, before ``until_h``, the failure happens."""
+        if until_h <= 0.0:
+            return float(failure_cost(np.array([0.0]), ordered_at_h=ordered_at_h)[0])
+        grid = np.linspace(0.0, until_h, 9)
+        cdf = risk.cdf(grid)
+        weights = np.diff(cdf)
+        mids = (grid[:-1] + grid[1:]) / 2.0
+        costs = failure_cost(mids, ordered_at_h=ordered_at_h)
+        total = float(weights.sum())
+        if total <= 1e-12:
+            return float(costs.mean())
+        return float((weights * costs).sum() / total)
+
+    def planned_cost(start_h: float, *, share: float = 1.0) -> float:
+        down = float(crit.downtime_cost(calendar, np.array([start_h]), np.array([preventive_h]))[0])
+        return down * share + service + crew * preventive_h + parts_cost
+
+    slots = calendar.slots
+    cheapest_planned = min(planned_cost(slot.start_h) for slot in slots)
+    life_h = max(mode.mtbf_h, 1.0)
+
+    # Relative value of a life (renewal-reward): a planned renewal costs ``cheapest_planned``
+    # every ``life_h`` hours, so an hour of remaining life is worth ``rate``. Renewing at t
+    # gives up the new part's first ``horizon - t`` hours; watching leaves the asset owing
+    # the renewal less the life it still has beyond the horizon.
+    rate = cheapest_planned / life_h
+
+    def life_given_up(start_h: float) -> float:
+        return rate * max(horizon - start_h, 0.0)
+
+    owed_if_watched = max(cheapest_planned - rate * max(risk.rul_h - horizon, 0.0), 0.0)
+
+    holding = {
+        pid: parts[pid].holding_cost_per_year * qty * horizon / (365.0 * _HOURS_PER_DAY)
+        for pid, qty in needed.items()
+    }
+    options: list[PlanOption] = []
+    fail_h = mean_failure_cost(horizon)
+    options.append(
+        PlanOption(
+            kind="watch",
+            action=f"defer and watch {mode.id}",
+            eval_h=horizon,
+            fail_cost=fail_h,
+            else_cost=owed_if_watched,
+            fixed_cost=0.0,
+        )
+    )
+    do_nothing = 0
+    if missing:
+        ordered = tuple(missing)
+        options.append(
+            PlanOption(
+                kind="order_part",
+                action=f"order {_parts_text(needed, missing)} and watch {mode.id}",
+                eval_h=horizon,
+                fail_cost=mean_failure_cost(horizon, ordered_at_h=0.0),
+                else_cost=owed_if_watched,
+                fixed_cost=sum(holding[p] for p in missing),
+                ordered=ordered,
+            )
+        )
+    for slot in slots:
+        options.extend(
+            _slot_options(
+                slot=slot,
+                needed=needed,
+                missing=missing,
+                parts=parts,
+                fail_cost=mean_failure_cost(slot.start_h),
+                planned=planned_cost(slot.start_h),
+                life=life_given_up(slot.start_h),
+                holding=holding,
+                preventive_h=preventive_h,
+                mode=mode,
+            )
+        )
+    if crit.alternative_line is not None and not missing:
+        move_cost = crit.changeover_h * crit.cost_per_hour * crit.capacity_share
+        options.append(
+            PlanOption(
+                kind="move_production",
+                action=f"move production to {crit.alternative_line} and intervene on {mode.id} now",
+                eval_h=0.0,
+                fail_cost=0.0,
+                else_cost=planned_cost(0.0, share=1.0 - move_share),
+                fixed_cost=move_cost + life_given_up(0.0),
+                slot="now",
+                crew_hours=preventive_h,
+                stock_use=dict(needed),
+            )
+        )
+    return options, do_nothing
+
+
+def _parts_text(needed: Mapping[str, int], which: Sequence[str]) -> str:
+    return ", ".join(f"{pid} x{needed[pid]}" for pid in which)
+
+
+def _slot_options(
+    *,
+    slot: MaintenanceSlot,
+    needed: Mapping[str, int],
+    missing: Sequence[str],
+    parts: Mapping[str, SparePart],
+    fail_cost: float,
+    planned: float,
+    life: float,
+    holding: Mapping[str, float],
+    preventive_h: float,
+    mode: FailureMode,
+) -> list[PlanOption]:
+    if slot.id == "now":
+        where = "now"
+    elif slot.id.startswith("day+"):
+        days = slot.id.removeprefix("day+")
+        where = f"in {days} day{'s' if days != '1' else ''}"
+    else:
+        where = f"in window {slot.id}"
+    on_hand_use = {pid: qty for pid, qty in needed.items() if pid not in missing}
+    out: list[PlanOption] = []
+    if not missing:
+        out.append(
+            PlanOption(
+                kind="intervene",
+                action=f"intervene on {mode.id} {where}, parts from stock",
+                eval_h=slot.start_h,
+                fail_cost=fail_cost,
+                else_cost=planned,
+                fixed_cost=life,
+                slot=slot.id,
+                crew_hours=preventive_h,
+                stock_use=dict(needed),
+            )
+        )
+        # The stock may be wanted by another asset: the part can also come by order.
+        missing = list(needed)
+        on_hand_use = {}
+    normal_ok = all(_part_hours(parts[p], expedite=False) <= slot.start_h for p in missing)
+    fast_ok = all(_part_hours(parts[p], expedite=True) <= slot.start_h for p in missing)
+    hold = sum(holding[p] for p in missing)
+    if normal_ok:
+        out.append(
+            PlanOption(
+                kind="intervene",
+                action=f"order {_parts_text(needed, missing)} and intervene on {mode.id} {where}",
+                eval_h=slot.start_h,
+                fail_cost=fail_cost,
+                else_cost=planned,
+                fixed_cost=life + hold,
+                slot=slot.id,
+                crew_hours=preventive_h,
+                stock_use=on_hand_use,
+                ordered=tuple(missing),
+            )
+        )
+    elif fast_ok:
+        out.append(
+            PlanOption(
+                kind="expedite",
+                action=f"expedite {_parts_text(needed, missing)} and intervene on {mode.id} "
+                f"{where}",
+                eval_h=slot.start_h,
+                fail_cost=fail_cost,
+                else_cost=planned,
+                fixed_cost=life + hold + sum(parts[p].expedite_cost for p in missing),
+                slot=slot.id,
+                crew_hours=preventive_h,
+                stock_use=on_hand_use,
+                expedited=tuple(missing),
+            )
+        )
+    return out
+
+
+def solve_plan(
+    assets: Sequence[tuple[AssetRisk, list[PlanOption], int]],
+    *,
+    crew_capacity: Mapping[tuple[str, str], float],
+    stock: Mapping[tuple[str, str], int],
+    time_limit_s: float = 8.0,
+    workers: int = 2,
+) -> PlanResult:
+    """Choose one option per asset, minimising expected cost under crew and stock limits.
+
+    ``crew_capacity`` maps (site, slot id) to technician hours; ``stock`` maps (site, part)
+    to parts on hand. An option that would use a crew slot or stock the site lacks is
+    refused. Returns the best plan found; ``status`` says whether it is proven optimal.
+    """
+    import time  # noqa: PLC0415
+
+    from ortools.sat.python import cp_model  # noqa: PLC0415  (heavy import, plan time only)
+
+    started = time.perf_counter()
+    costs = [[opt.expected_cost(risk) for opt in options] for risk, options, _ in assets]
+    greedy = [int(np.argmin(row)) for row in costs]
+    crew_terms: dict[tuple[str, str], list[tuple[int, int, float]]] = defaultdict(list)
+    stock_terms: dict[tuple[str, str], list[tuple[int, int, int]]] = defaultdict(list)
+    for a, (risk, options, _) in enumerate(assets):
+        for o, opt in enumerate(options):
+            if opt.slot is not None and opt.crew_hours > 0:
+                crew_terms[(risk.site, opt.slot)].append((a, o, opt.crew_hours))
+            for pid, qty in opt.stock_use.items():
+                stock_terms[(risk.site, pid)].append((a, o, qty))
+
+    def feasible(choice: list[int]) -> bool:
+        for key, terms in crew_terms.items():
+            if sum(h for a, o, h in terms if choice[a] == o) > crew_capacity.get(key, 0.0) + 1e-9:
+                return False
+        for key, uses in stock_terms.items():
+            if sum(q for a, o, q in uses if choice[a] == o) > stock.get(key, 0):
+                return False
+        return True
+
+    if feasible(greedy):
+        chosen, status = greedy, "optimal (no limit binds)"
+    else:
+        model = cp_model.CpModel()
+        x = [
+            [model.new_bool_var(f"x{a}_{o}") for o in range(len(row))]
+            for a, row in enumerate(costs)
+        ]
+        for a, row in enumerate(x):
+            model.add_exactly_one(row)
+            model.add_hint(row[greedy[a]], value=True)
+        for key, terms in crew_terms.items():
+            cap = math.floor(crew_capacity.get(key, 0.0) * 100)
+            model.add(sum(math.ceil(h * 100) * x[a][o] for a, o, h in terms) <= cap)
+        for key, uses in stock_terms.items():
+            model.add(sum(q * x[a][o] for a, o, q in uses) <= stock.get(key, 0))
+        model.minimize(
+            sum(round(c * 100) * x[a][o] for a, row in enumerate(costs) for o, c in enumerate(row))
+        )
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = time_limit_s
+        solver.parameters.num_workers = workers
+        result = solver.solve(model)
+        if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = [
+                next(o for o, var in enumerate(row) if solver.boolean_value(var)) for row in x
+            ]
+            status = "optimal" if result == cp_model.OPTIMAL else "feasible (time limit)"
+        else:
+            # Doing nothing always fits: it uses no crew and no stock.
+            chosen = [do_nothing for _, _, do_nothing in assets]
+            status = "infeasible limits: nothing planned"
+    planned = tuple(
+        PlannedAsset(risk, tuple(options), chosen[a], do_nothing)
+        for a, (risk, options, do_nothing) in enumerate(assets)
+    )
+    slot_use: dict[str, tuple[float, float]] = {}
+    for key, terms in crew_terms.items():
+        used = sum(h for a, o, h in terms if chosen[a] == o)
+        slot_use[f"{key[0]}:{key[1]}"] = (used, crew_capacity.get(key, 0.0))
+    objective = float(sum(costs[a][chosen[a]] for a in range(len(assets))))
+    return PlanResult(planned, status, objective, time.perf_counter() - started, slot_use)

@@ -1,0 +1,390 @@
+"""Failure risk: remaining useful life with a band, and a calibrated probability of failure.
+
+:class:`RiskModel` learns from feature rows (see :mod:`.features`) labelled with the time to
+the next failure. Three gradient-boosted models (LightGBM) share the features: the capped
+remaining useful life (squared error), its 10th and 90th percentiles (quantile loss), and
+the probability of failure within a horizon, calibrated by isotonic regression on
+out-of-fold predictions grouped by asset so that calibration is judged on assets the
+classifier did not see. Rows whose future was not observed (censored) teach the classifier
+only when they are known to survive the horizon, and the regressor only beyond the cap.
+
+The RUL cap is the usual piecewise-linear target of the C-MAPSS literature (Heimes 2008):
+early in life, degradation is not visible, so RUL is learnt as ``min(RUL, cap)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time as _time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from andon.apps.maintenance.features import (
+    FeatureSpec,
+    RegimeNormaliser,
+    build_features,
+    feature_names,
+)
+from andon.errors import AndonError
+
+__all__ = ["ReliabilityBin", "RiskModel", "RiskPrediction", "reliability_curve"]
+
+FloatArray = NDArray[np.float64]
+
+_MIN_FAILURES = 3
+"""Fewer observed failures than this and the model cannot learn what failure looks like."""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskPrediction:
+    """Risk of every row: RUL and its 10th/90th percentiles, and P(failure within horizon)."""
+
+    rul: FloatArray
+    rul_low: FloatArray
+    rul_high: FloatArray
+    p_fail: FloatArray
+    horizon: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReliabilityBin:
+    """One bin of a reliability curve: mean predicted probability against observed frequency."""
+
+    lower: float
+    upper: float
+    count: int
+    mean_predicted: float
+    observed: float
+
+
+def reliability_curve(
+    predicted: Sequence[float] | FloatArray,
+    observed: Sequence[float] | FloatArray,
+    *,
+    bins: int = 10,
+) -> list[ReliabilityBin]:
+    """Return the reliability curve (calibration) of probabilities against 0/1 outcomes."""
+    p = np.asarray(predicted, dtype=np.float64)
+    y = np.asarray(observed, dtype=np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    out: list[ReliabilityBin] = []
+    for b in range(bins):
+        mask = index == b
+        count = int(mask.sum())
+        if count == 0:
+            continue
+        out.append(
+            ReliabilityBin(
+                lower=float(edges[b]),
+                upper=float(edges[b + 1]),
+                count=count,
+                mean_predicted=float(p[mask].mean()),
+                observed=float(y[mask].mean()),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Isotonic:
+    """A fitted isotonic map as breakpoints, applied with linear interpolation."""
+
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+
+    def __call__(self, raw: FloatArray) -> FloatArray:
+        if not self.x:
+            return raw
+        return np.asarray(np.interp(raw, self.x, self.y), dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskModel:
+    """A fitted failure-risk model; build it with :meth:`fit`, store it with :meth:`to_json`."""
+
+    spec: FeatureSpec
+    features: tuple[str, ...]
+    cap: float
+    horizon: float
+    normaliser: RegimeNormaliser | None
+    boosters: Mapping[str, str]
+    calibration: _Isotonic
+    base_rate: float
+    version: str
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    reliability: tuple[ReliabilityBin, ...] = ()
+    _cache: dict[str, lgb.Booster] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pl.DataFrame,
+        spec: FeatureSpec,
+        *,
+        rul_column: str = "rul",
+        observed_column: str | None = None,
+        cap: float = 125.0,
+        horizon: float = 30.0,
+        rounds: int = 400,
+        learning_rate: float = 0.03,
+        seed: int = 0,
+        folds: int = 4,
+        row_weight_column: str | None = None,
+        threads: int = 1,
+    ) -> RiskModel:
+        """Fit on rows labelled with time to the next failure (``rul_column``).
+
+        ``observed_column`` (bool) says whether that failure was seen; when false, the RUL is
+        only a lower bound (the history ended first). Raises :class:`AndonError` when the rows
+        hold fewer than three failures: a model from that little says nothing.
+        """
+        started = _time.perf_counter()
+        normaliser = RegimeNormaliser.fit(frame, spec) if spec.regime_columns else None
+        data = build_features(frame, spec, normaliser)
+        rul = data[rul_column].cast(pl.Float64).to_numpy()
+        observed = (
+            data[observed_column].cast(pl.Boolean).to_numpy()
+            if observed_column is not None
+            else np.ones(len(rul), dtype=bool)
+        )
+        units = data[spec.unit_column].cast(pl.Utf8).to_numpy()
+        failed_units = len({u for u, o in zip(units, observed, strict=True) if o})
+        if failed_units < _MIN_FAILURES:
+            msg = (
+                f"too little history to learn failure: {failed_units} asset(s) with an observed "
+                f"failure, at least {_MIN_FAILURES} needed"
+            )
+            raise AndonError(msg)
+        names = _usable_features(data, feature_names(spec))
+        x = data.select(names).to_numpy().astype(np.float64)
+        weights = (
+            data[row_weight_column].cast(pl.Float64).to_numpy()
+            if row_weight_column is not None
+            else None
+        )
+        target = np.minimum(rul, cap)
+        # Censored rows teach the regressor only where their lower bound reaches the cap.
+        reg_mask = observed | (rul >= cap)
+        params = {
+            "learning_rate": learning_rate,
+            "num_leaves": 31,
+            "min_data_in_leaf": 20,
+            "feature_fraction": 0.8,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "lambda_l2": 1.0,
+            "verbose": -1,
+            # One thread by default: on a shared machine OpenMP threads spin-wait on each
+            # other and two can be several times slower than one.
+            "num_threads": threads,
+            "seed": seed,
+            "deterministic": True,
+        }
+        boosters: dict[str, str] = {}
+        for name, extra in (
+            ("rul", {"objective": "regression"}),
+            ("rul_low", {"objective": "quantile", "alpha": 0.1}),
+            ("rul_high", {"objective": "quantile", "alpha": 0.9}),
+        ):
+            dataset = lgb.Dataset(
+                x[reg_mask],
+                target[reg_mask],
+                weight=None if weights is None else weights[reg_mask],
+                feature_name=names,
+                free_raw_data=True,
+            )
+            booster = lgb.train({**params, **extra}, dataset, num_boost_round=rounds)
+            boosters[name] = booster.model_to_string()
+        # Classification: failed within the horizon, or known to survive it.
+        label = (rul <= horizon) & observed
+        cls_mask = observed | (rul > horizon)
+        class_params = {**params, "objective": "binary"}
+        raw_oof = np.full(len(rul), np.nan)
+        unique_units = np.unique(units)
+        rng = np.random.default_rng(seed)
+        fold_of_unit = dict(
+            zip(rng.permutation(unique_units), np.arange(len(unique_units)) % folds, strict=True)
+        )
+        fold = np.array([fold_of_unit[u] for u in units])
+        class_rounds = max(50, rounds // 2)
+        for k in range(folds):
+            train = cls_mask & (fold != k)
+            test = cls_mask & (fold == k)
+            if label[train].sum() == 0 or test.sum() == 0:
+                continue
+            dataset = lgb.Dataset(x[train], label[train].astype(np.float64), feature_name=names)
+            booster = lgb.train(class_params, dataset, num_boost_round=class_rounds)
+            raw_oof[test] = booster.predict(x[test])
+        dataset = lgb.Dataset(x[cls_mask], label[cls_mask].astype(np.float64), feature_name=names)
+        boosters["p_fail"] = lgb.train(
+            class_params, dataset, num_boost_round=class_rounds
+        ).model_to_string()
+        scored = cls_mask & ~np.isnan(raw_oof)
+        calibration = _fit_isotonic(raw_oof[scored], label[scored].astype(np.float64))
+        calibrated = calibration(raw_oof[scored])
+        curve = reliability_curve(calibrated, label[scored].astype(np.float64))
+        brier = float(np.mean((calibrated - label[scored]) ** 2)) if scored.any() else float("nan")
+        base_rate = float(label[cls_mask].mean()) if cls_mask.any() else 0.0
+        metrics = {
+            "rows": float(len(rul)),
+            "assets": float(len(unique_units)),
+            "failed_assets": float(failed_units),
+            "brier_oof": brier,
+            "brier_base_rate": float(np.mean((base_rate - label[scored]) ** 2))
+            if scored.any()
+            else float("nan"),
+            "train_seconds": _time.perf_counter() - started,
+        }
+        digest = hashlib.sha256()
+        for text in boosters.values():
+            digest.update(text.encode())
+        digest.update(json.dumps(spec.to_dict(), sort_keys=True).encode())
+        return cls(
+            spec=spec,
+            features=tuple(names),
+            cap=cap,
+            horizon=horizon,
+            normaliser=normaliser,
+            boosters=boosters,
+            calibration=calibration,
+            base_rate=base_rate,
+            version=digest.hexdigest()[:16],
+            metrics=metrics,
+            reliability=tuple(curve),
+        )
+
+    def featurise(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Return the frame with this model's feature columns, sorted by asset and time."""
+        return build_features(frame, self.spec, self.normaliser)
+
+    def predict_features(self, data: pl.DataFrame) -> RiskPrediction:
+        """Predict for rows that already carry the feature columns (see :meth:`featurise`)."""
+        missing = [name for name in self.features if name not in data.columns]
+        if missing:
+            msg = f"rows lack feature column(s) {', '.join(missing[:5])}"
+            raise AndonError(msg)
+        x = data.select(list(self.features)).to_numpy().astype(np.float64)
+        rul = np.clip(self._booster("rul").predict(x), 0.0, self.cap)
+        low = np.clip(self._booster("rul_low").predict(x), 0.0, self.cap)
+        high = np.clip(self._booster("rul_high").predict(x), 0.0, self.cap)
+        low = np.minimum(low, rul)
+        high = np.maximum(high, rul)
+        raw = np.asarray(self._booster("p_fail").predict(x), dtype=np.float64)
+        p_fail = np.clip(self.calibration(raw), 0.0, 1.0)
+        return RiskPrediction(
+            rul=np.asarray(rul, dtype=np.float64),
+            rul_low=np.asarray(low, dtype=np.float64),
+            rul_high=np.asarray(high, dtype=np.float64),
+            p_fail=np.asarray(p_fail, dtype=np.float64),
+            horizon=self.horizon,
+        )
+
+    def predict(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, RiskPrediction]:
+        """Featurise raw rows and predict; returns the featurised rows beside the prediction."""
+        data = self.featurise(frame)
+        return data, self.predict_features(data)
+
+    def importance(self, top: int = 5) -> list[tuple[str, float]]:
+        """Return the features that weigh most in the RUL model (gain), largest first."""
+        booster = self._booster("rul")
+        gains = booster.feature_importance(importance_type="gain")
+        order = np.argsort(gains)[::-1][:top]
+        total = float(gains.sum()) or 1.0
+        return [(self.features[i], float(gains[i]) / total) for i in order]
+
+    def _booster(self, name: str) -> lgb.Booster:
+        booster = self._cache.get(name)
+        if booster is None:
+            booster = lgb.Booster(model_str=self.boosters[name])
+            self._cache[name] = booster
+        return booster
+
+    def to_json(self) -> str:
+        """Return the whole fitted model as one JSON document (versioned artifact)."""
+        return json.dumps(
+            {
+                "format": "andon.maintenance.risk/1",
+                "spec": self.spec.to_dict(),
+                "features": list(self.features),
+                "cap": self.cap,
+                "horizon": self.horizon,
+                "normaliser": None if self.normaliser is None else self.normaliser.to_dict(),
+                "boosters": dict(self.boosters),
+                "calibration": {"x": list(self.calibration.x), "y": list(self.calibration.y)},
+                "base_rate": self.base_rate,
+                "version": self.version,
+                "metrics": dict(self.metrics),
+                "reliability": [
+                    [b.lower, b.upper, b.count, b.mean_predicted, b.observed]
+                    for b in self.reliability
+                ],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RiskModel:
+        """Rebuild a model written by :meth:`to_json`."""
+        try:
+            data: dict[str, Any] = json.loads(text)
+            if data.get("format") != "andon.maintenance.risk/1":
+                msg = f"not a risk model artifact (format {data.get('format')!r})"
+                raise AndonError(msg)
+            return cls(
+                spec=FeatureSpec.from_dict(data["spec"]),
+                features=tuple(data["features"]),
+                cap=float(data["cap"]),
+                horizon=float(data["horizon"]),
+                normaliser=None
+                if data["normaliser"] is None
+                else RegimeNormaliser.from_dict(data["normaliser"]),
+                boosters=dict(data["boosters"]),
+                calibration=_Isotonic(
+                    x=tuple(data["calibration"]["x"]), y=tuple(data["calibration"]["y"])
+                ),
+                base_rate=float(data["base_rate"]),
+                version=str(data["version"]),
+                metrics={k: float(v) for k, v in data["metrics"].items()},
+                reliability=tuple(
+                    ReliabilityBin(float(a), float(b), int(c), float(d), float(e))
+                    for a, b, c, d, e in data["reliability"]
+                ),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = f"risk model artifact is damaged: {exc}"
+            raise AndonError(msg) from exc
+
+
+def _usable_features(data: pl.DataFrame, names: list[str]) -> list[str]:
+    """Drop features that never vary: they carry no information and slow training."""
+    usable: list[str] = []
+    for name in names:
+        column = data[name]
+        if column.null_count() == len(column):
+            continue
+        std = column.cast(pl.Float64).std()
+        if isinstance(std, float) and std > 1e-9:
+            usable.append(name)
+    if not usable:
+        msg = "no feature varies in the training rows: the signals are flat or missing"
+        raise AndonError(msg)
+    return usable
+
+
+def _fit_isotonic(raw: FloatArray, label: FloatArray) -> _Isotonic:
+    """Fit an increasing map from raw scores to frequencies; identity without enough data."""
+    if len(raw) < 20 or label.min() == label.max():
+        return _Isotonic(x=(), y=())
+    from sklearn.isotonic import IsotonicRegression  # noqa: PLC0415  (heavy, fit time only)
+
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, label)
+    return _Isotonic(
+        x=tuple(float(v) for v in iso.X_thresholds_), y=tuple(float(v) for v in iso.y_thresholds_)
+    )
