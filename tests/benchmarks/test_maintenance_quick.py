@@ -1,0 +1,37 @@
+"""The maintenance benchmarks run in quick mode, so they cannot rot (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(script: str, *args: str) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    figures: dict[str, object] = json.loads(result.stdout)
+    return figures
+
+
+def test_cmapss_quick_scores_fd001_or_says_the_data_is_absent(tmp_path: Path) -> None:
+    figures = _run("cmapss.py", "--out", str(tmp_path))
+    if "skipped" in figures:
+        assert "C-MAPSS" in str(figures["skipped"])
+        return
+    (subset,) = figures["subsets"]  # type: ignore[misc]
+    assert subset["subset"] == "FD001"
+    assert 0 < subset["rmse_capped_truth"] < subset["baseline_linear_rmse_capped_truth"]
+    lines = (tmp_path / "cmapss_predictions_quick.csv").read_text().splitlines()
+    assert len(lines) == 101  # header and the 100 test units of FD001
