@@ -35,3 +35,26 @@ def test_cmapss_quick_scores_fd001_or_says_the_data_is_absent(tmp_path: Path) ->
     assert 0 < subset["rmse_capped_truth"] < subset["baseline_linear_rmse_capped_truth"]
     lines = (tmp_path / "cmapss_predictions_quick.csv").read_text().splitlines()
     assert len(lines) == 101  # header and the 100 test units of FD001
+
+
+def test_closed_loop_quick_runs_every_policy(tmp_path: Path) -> None:
+    figures = _run("maintenance_policy.py", "--out", str(tmp_path))
+    (result,) = figures["results"]  # type: ignore[misc]
+    policies = result["policies"]
+    assert set(policies) == {
+        "run_to_failure",
+        "fixed_interval",
+        "condition_threshold",
+        "oracle",
+        "andon_maintenance",
+    }
+    assert policies["run_to_failure"]["preventive"]["mean"] == 0
+    share = policies["run_to_failure"]["oracle_saving_share"]["point"]
+    assert share == 0.0 or share != share  # zero, or undefined when the oracle saves nothing
+    assert result["app_vs_best_baseline"]["baseline"] in {
+        "run_to_failure",
+        "fixed_interval",
+        "condition_threshold",
+    }
+    assert (tmp_path / "maintenance_policy_quick.json").exists()
+    assert (tmp_path / "maintenance_policy_quick.png").stat().st_size > 1000

@@ -85,6 +85,10 @@ class MaintenanceSettings:
     """Time limit of the plan solver, seconds."""
     seed: int = 0
     """Seed of model fitting (results are deterministic for a seed)."""
+    share_redundancy: bool = False
+    """Divide an equipment's downtime cost among the parallel machines of its cell."""
+    count_buffer: bool = False
+    """Let the buffer before the cell absorb the first hours of a stop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +317,7 @@ class MaintenanceApp:
         )
         by_path = {r["equipment"]: r for r in last_rows.iter_rows(named=True)}
         out: list[AssetRisk] = []
+        operating: dict[str, float] = {}
         for path in members:
             info = model.equipment[path]
             row = by_path.get(path)
@@ -334,12 +339,24 @@ class MaintenanceApp:
                 quality.append("no risk model fitted yet for this class and mode")
             elif fitted.model is None:
                 quality.append(f"risk model not fitted: {fitted.reason}")
+            # The MTBF counts operating hours: the prior looks as far as the hours planned.
+            site_path = info.site_path
+            if site_path not in operating:
+                calendar = site_calendar(model.sites[site_path], now=now, horizon_h=s.horizon_h)
+                operating[site_path] = max(calendar.planned_hours(0.0, s.horizon_h), 1.0)
             prior = weibull_prior(
                 mtbf_h=mode.mtbf_h,
                 age_h=age_h,
-                horizon_h=s.horizon_h,
+                horizon_h=operating[site_path],
                 age_known=age_known,
                 quality=tuple(quality),
+            )
+            renewed = weibull_prior(
+                mtbf_h=mode.mtbf_h,
+                age_h=0.0,
+                horizon_h=operating[site_path],
+                age_known=True,
+                quality=(),
             )
             model_view = predictions.get(path)
             if model_view is None:
@@ -364,7 +381,9 @@ class MaintenanceApp:
                     tuple(quality),
                 )
                 assessment = blend(model_view, prior, fresh)
-            crit = criticality_of(model, info)
+            crit = criticality_of(
+                model, info, share_redundancy=s.share_redundancy, count_buffer=s.count_buffer
+            )
             site = model.site_of(path)
             crews = site.crews
             hourly = float(np.mean([c.hourly_cost for c in crews])) if crews else 0.0
@@ -397,6 +416,7 @@ class MaintenanceApp:
                     crew_hourly_cost=hourly,
                     part_wait_unknown=unknown_lead,
                     notes=tuple(notes),
+                    p_new=renewed.p_fail,
                 )
             )
         return out

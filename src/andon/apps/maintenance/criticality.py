@@ -167,12 +167,20 @@ class Criticality:
         return np.asarray(lost * self.cost_per_hour * self.capacity_share, dtype=np.float64)
 
 
-def criticality_of(model: Model, info: EquipmentInfo) -> Criticality:
-    """Return the downtime economics of one asset from the model's routing and costs."""
+def criticality_of(
+    model: Model, info: EquipmentInfo, *, share_redundancy: bool = False, count_buffer: bool = False
+) -> Criticality:
+    """Return the downtime economics of one asset from the model's routing and costs.
+
+    The model's ``downtime_cost_per_hour`` is the cost of *this* equipment being down, so by
+    default it is charged in full; ``share_redundancy`` divides it among the cell's parallel
+    machines and ``count_buffer`` lets the buffer absorb the first hours, for models whose
+    downtime cost is that of the whole cell or line.
+    """
     parallel = len(info.cell.equipment)
-    share = 1.0 / parallel if parallel > 1 else 1.0
+    share = 1.0 / parallel if parallel > 1 and share_redundancy else 1.0
     cycle_s = info.ideal_cycle_time_s or 0.0
-    cover_h = info.cell.buffer_capacity * cycle_s / 3600.0
+    cover_h = info.cell.buffer_capacity * cycle_s / 3600.0 if count_buffer else 0.0
     line_path = info.line_path
     below_root = line_path.split("/", 1)[1]
     alternative: str | None = None

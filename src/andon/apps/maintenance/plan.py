@@ -100,6 +100,8 @@ class AssetRisk:
     crew_hourly_cost: float
     part_wait_unknown: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    p_new: float = 0.0
+    """P(failure within the horizon) of the mode once renewed (age zero)."""
 
     def cdf(self, t_h: float | np.ndarray, p_horizon: float | None = None) -> np.ndarray:
         """P(failure by ``t_h`` hours from now), at the asset's risk or at ``p_horizon``."""
@@ -191,7 +193,8 @@ def options_for(
     needed = {pid: qty for pid, qty in mode.parts.items() if pid in parts}
     parts_cost = sum(parts[pid].unit_cost * qty for pid, qty in needed.items())
     missing = [pid for pid, qty in needed.items() if on_hand.get(pid, 0) < qty]
-    service = mode.repair_cost * preventive_h / mode.repair_h
+    # Planned service costs half a repair's (no collateral damage, no diagnosis).
+    service = 0.5 * mode.repair_cost
     crew = risk.crew_hourly_cost
 
     # Waiting for parts after a failure: nothing if on hand, else the cheaper of normal or
@@ -250,8 +253,12 @@ def options_for(
     # the renewal less the life it still has beyond the horizon.
     rate = cheapest_planned / life_h
 
+    renewed_fail = mean_failure_cost(horizon)
+
     def life_given_up(start_h: float) -> float:
-        return rate * max(horizon - start_h, 0.0)
+        # A renewed part can fail too before the horizon ends: its risk is paid as well.
+        left = max(horizon - start_h, 0.0) / horizon
+        return rate * max(horizon - start_h, 0.0) + risk.p_new * left**2 * renewed_fail
 
     owed_if_watched = max(cheapest_planned - rate * max(risk.rul_h - horizon, 0.0), 0.0)
 
