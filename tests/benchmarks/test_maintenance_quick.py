@@ -58,3 +58,14 @@ def test_closed_loop_quick_runs_every_policy(tmp_path: Path) -> None:
     }
     assert (tmp_path / "maintenance_policy_quick.json").exists()
     assert (tmp_path / "maintenance_policy_quick.png").stat().st_size > 1000
+
+
+def test_plan_benchmark_quick_solves_within_the_limits() -> None:
+    figures = _run("maintenance_plan.py")
+    assert figures["assets"] == 60
+    assert str(figures["status"]).startswith(("optimal", "feasible"))
+    assert float(figures["expected_cost"]) <= float(figures["do_nothing_cost"])  # type: ignore[arg-type]
+    assert (
+        float(figures["expected_cost"])
+        >= float(figures["baseline_greedy_cost_ignoring_limits"]) - 1.0
+    )  # type: ignore[arg-type]
