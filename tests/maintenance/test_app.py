@@ -61,7 +61,7 @@ def test_proposals_weigh_options_and_price_the_saving(
 ) -> None:
     _, proposals = fitted
     assert proposals
-    acted = [p for p in proposals if p.kind != "watch"]
+    acted = [p for p in proposals if p.evidence["action_kind"] != "watch"]
     assert acted, "with wear this advanced, some asset must be worth an intervention"
     for p in proposals:
         costs = {o.action: o.expected_cost for o in p.options}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from andon.cli import app
+from andon.decisions import DecisionFilter, DecisionService, Status
 from andon.model import Model
 from andon.records import RecordKind
 from andon.store import DuckDBStore
@@ -38,12 +39,11 @@ def test_decide_prints_the_plan_and_keeps_the_proposals(tmp_path: Path, tiny_mod
     assert "maintenance plan" in result.output
     assert "proposal(s)" in result.output
     store = DuckDBStore(str(file))
-    rows = store.read_table("proposals").to_pylist()
+    records = DecisionService(store=store).list(DecisionFilter(app="maintenance"), limit=100)
     store.close()
-    assert rows
-    assert all(r["status"] == "proposed" for r in rows)
-    assert all(r["app"] == "maintenance" for r in rows)
-    assert {r["subject"] for r in rows} >= {"tiny/s1/area/l1/pressing/press1"}
+    assert records
+    assert all(r.status == Status.PROPOSED for r in records)
+    assert "tiny/s1/area/l1/pressing/press1" in {r.subject for r in records}
 
 
 def test_naive_time_is_refused_with_one_line(tmp_path: Path) -> None:

@@ -1,27 +1,24 @@
 """``andon decide``: run a decision app now and show its plan.
 
 ``andon decide maintenance MODEL`` assesses every asset, solves the maintenance plan and
-prints it as a table; the proposals are kept in the store as decision-shaped rows
-(``aux_proposals``: id, app, subject, kind, action, options, expected value and its band,
-confidence, evidence, model version, explanation, factors, created and expiry times,
-status), ready for the decision workflow to take up.
+prints it as a table; the proposals become decision records (status ``proposed``) through
+:class:`andon.decisions.DecisionService`, which supersedes the open decision of the same
+asset and failure mode and audits every change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import typer
 from rich.table import Table
 
 from andon.apps.maintenance import MaintenanceApp, MaintenanceSettings
 from andon.cli._output import err_console, out_console
+from andon.decisions import DecisionService, ensure_schema
 from andon.errors import AndonError, ModelError
 from andon.model import Model, load_model
 from andon.proposals import Proposal
@@ -29,8 +26,6 @@ from andon.records import to_micros
 from andon.store import Store, open_store
 
 app = typer.Typer(help="Run a decision app and show what it proposes.", no_args_is_help=True)
-
-PROPOSAL_TABLE = "proposals"
 
 
 def _parse_now(text: str | None) -> int:
@@ -60,53 +55,6 @@ def _load(model_path: Path) -> Model:
         for problem in exc.problems:
             err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
-
-
-def proposal_rows(proposals: list[Proposal]) -> pa.Table:
-    """Return proposals as decision-shaped rows (status ``proposed``)."""
-
-    def ident(p: Proposal) -> str:
-        key = f"{p.app}|{p.subject}|{p.action}|{p.created_at}"
-        return hashlib.sha256(key.encode()).hexdigest()[:24]
-
-    return pa.table(
-        {
-            "id": [ident(p) for p in proposals],
-            "app": [p.app for p in proposals],
-            "subject": [p.subject for p in proposals],
-            "kind": [p.kind for p in proposals],
-            "action": [p.action for p in proposals],
-            "options": [
-                json.dumps(
-                    [
-                        {
-                            "action": o.action,
-                            "expected_cost": o.expected_cost,
-                            "kind": o.description,
-                        }
-                        for o in p.options
-                    ]
-                )
-                for p in proposals
-            ],
-            "expected_value": pa.array([p.expected_value for p in proposals], pa.float64()),
-            "value_low": pa.array([p.value_low for p in proposals], pa.float64()),
-            "value_high": pa.array([p.value_high for p in proposals], pa.float64()),
-            "confidence": pa.array([p.confidence for p in proposals], pa.float64()),
-            "evidence": [json.dumps(dict(p.evidence), default=str) for p in proposals],
-            "model_version": [p.model_version for p in proposals],
-            "explanation": [p.explanation for p in proposals],
-            "factors": [
-                json.dumps(
-                    [{"name": f.name, "text": f.text, "weight": f.weight} for f in p.factors]
-                )
-                for p in proposals
-            ],
-            "created_at": pa.array([p.created_at for p in proposals], pa.int64()),
-            "expires_at": pa.array([p.expires_at for p in proposals], pa.int64()),
-            "status": ["proposed"] * len(proposals),
-        }
-    )
 
 
 def render_plan(proposals: list[Proposal], *, currency: str, limit: int) -> Table:
@@ -145,7 +93,7 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
         bool, typer.Option("--fit/--no-fit", help="Fit the risk models on history first.")
     ] = False,
     keep: Annotated[
-        bool, typer.Option("--keep/--no-keep", help="Store the proposals as decision rows.")
+        bool, typer.Option("--keep/--no-keep", help="Record the proposals as decisions.")
     ] = True,
     limit: Annotated[int, typer.Option(help="Rows of the plan to print.")] = 30,
     horizon_h: Annotated[float, typer.Option(help="Planning horizon, hours.")] = 168.0,
@@ -176,7 +124,8 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
             proposals = decision_app.propose(store, model, now=at)
         seconds = time.perf_counter() - started
         if keep and proposals:
-            store.write_table(PROPOSAL_TABLE, proposal_rows(proposals))
+            ensure_schema(store)
+            DecisionService(store=store).propose(proposals, now=at)
     finally:
         store.close()
     out_console.print(render_plan(proposals, currency=model.currency, limit=limit))
@@ -186,5 +135,5 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
         f"{len(proposals)} proposal(s), expected saving {total:,.0f} {model.currency} over "
         f"{horizon_h / 24:.0f} days; {low} with low confidence (data-quality reasons shown); "
         f"planned in {seconds:.1f} s"
-        + (f"; stored in {PROPOSAL_TABLE}" if keep and proposals else "")
+        + ("; recorded as decisions, status proposed" if keep and proposals else "")
     )

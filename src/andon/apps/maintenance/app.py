@@ -629,6 +629,7 @@ def _proposal(
         factors=tuple(factors),
         evidence={
             "failure_mode": risk.mode.id,
+            "action_kind": choice.kind,
             "p_fail": round(risk.p_fail, 4),
             "horizon_h": risk.horizon_h,
             "rul_h": round(risk.rul_h, 1),
@@ -638,7 +639,8 @@ def _proposal(
             "data_quality": list(risk.notes),
         },
         model_version=found.version if found is not None else "prior",
-        kind=choice.kind,
+        # One open decision per asset and failure mode: the next plan supersedes it.
+        kind=risk.mode.id,
     )
 
 
