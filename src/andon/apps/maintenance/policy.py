@@ -15,6 +15,7 @@ import pyarrow as pa
 from andon import records
 from andon.apps.maintenance.app import MaintenanceApp
 from andon.apps.maintenance.history import HOUR_US
+from andon.apps.maintenance.plan import PlannedAsset
 from andon.records import RecordKind
 from andon.sim.policy import MaintenancePlan, PartOrder, PlantView, PreventiveOrder
 from andon.store.base import Store
@@ -55,6 +56,10 @@ class AppPolicy:
                 orders[key] = orders.get(key, 0) + asset.risk.mode.parts.get(part, 1)
             if choice.slot is None:
                 continue
+            if choice.ordered or choice.expedited or not _parts_on_hand(asset, view):
+                # A simulated (and a real) work order waits with the machine stopped until
+                # its parts come: order them now, book the work once they are on the shelf.
+                continue
             start = None if choice.slot == "now" else view.now_us + int(choice.eval_h * HOUR_US)
             previous = starts.get(subject, start)
             starts[subject] = None if previous is None or start is None else min(previous, start)
@@ -89,3 +94,12 @@ class AppPolicy:
                 source="policy",
             )
             self.store.write(RecordKind.INVENTORY, table, batch_id=f"{batch}:inventory")
+
+
+def _parts_on_hand(asset: PlannedAsset, view: PlantView) -> bool:
+    site = asset.risk.site
+    for part, qty in asset.risk.mode.parts.items():
+        stock = view.inventory.get((site, part))
+        if stock is not None and stock.on_hand < qty:
+            return False
+    return True
