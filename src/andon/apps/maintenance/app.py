@@ -639,8 +639,7 @@ def _proposal(
             "data_quality": list(risk.notes),
         },
         model_version=found.version if found is not None else "prior",
-        # One open decision per asset and failure mode: the next plan supersedes it.
-        kind=risk.mode.id,
+        kind=choice.kind,
     )
 
 
