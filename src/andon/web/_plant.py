@@ -125,12 +125,34 @@ def plant_tree(model: Model, states: Mapping[str, str], *, sites: set[str] | Non
     )
 
 
-def state_shares(table: Any) -> list[tuple[str, float]]:
-    """Return each state's share of the time in a table of state intervals, largest first."""
-    if table.num_rows == 0:
-        return []
-    frame = pl.from_arrow(table)
+def _intervals(store: Store, path: str, *, start: int, end: int) -> pl.DataFrame:
+    """Return state intervals (path, state, start, end) of equipment below ``path`` in a window.
+
+    Built from the state records of the window and the day before it (a time range the
+    store prunes cheaply), so that a page costs the same with a week or a year of history;
+    a state entered more than a day before the window shows from the first change in it.
+    """
+    table = store.records(RecordKind.STATE, path_prefix=path, start=start - DAY_US, end=end)
+    frame = pl.from_arrow(table.select(["ts", "seq", "path", "state"]))
     assert isinstance(frame, pl.DataFrame)
+    lo = pl.lit(start).cast(pl.Datetime("us", "UTC"))
+    hi = pl.lit(end).cast(pl.Datetime("us", "UTC"))
+    return (
+        frame.sort(["path", "ts", "seq"])
+        .with_columns(stop=pl.col("ts").shift(-1).over("path"))
+        .with_columns(
+            start=pl.max_horizontal(pl.col("ts"), lo),
+            end=pl.min_horizontal(pl.col("stop").fill_null(hi), hi),
+        )
+        .filter(pl.col("end") > pl.col("start"))
+        .select("path", "state", "start", "end")
+    )
+
+
+def state_shares(frame: pl.DataFrame) -> list[tuple[str, float]]:
+    """Return each state's share of the time in a frame of state intervals, largest first."""
+    if frame.height == 0:
+        return []
     shares = (
         frame.with_columns(((pl.col("end") - pl.col("start")).dt.total_microseconds()).alias("us"))
         .group_by("state")
@@ -291,9 +313,7 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
     """Return the equipment page of ``path`` over the ``days`` before ``now``."""
     info = model.equipment[path]
     start, end = now - days * DAY_US, now
-    intervals = store.state_intervals(path_prefix=path, start=start, end=end)
-    frame = pl.from_arrow(intervals)
-    assert isinstance(frame, pl.DataFrame)
+    frame = _intervals(store, path, start=start, end=end)
     timeline = state_timeline(
         frame["path"].to_list(),
         frame["state"].to_list(),
@@ -340,7 +360,7 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
         info=info,
         window=(start, end),
         timeline=timeline,
-        shares=state_shares(intervals),
+        shares=state_shares(frame),
         trends=trends,
         tags=tags,
         work_orders=_work_orders(store, path),
