@@ -14,6 +14,8 @@ import typer
 from andon.cli import audit as audit_commands
 from andon.cli import decide as decide_commands
 from andon.cli import decisions as decisions_commands
+from andon.cli import edge as edge_commands
+from andon.cli import ingest as ingest_commands
 from andon.cli import kpi as kpi_commands
 from andon.cli import model as model_commands
 from andon.cli import sim as sim_commands
@@ -41,6 +43,8 @@ app.add_typer(users_commands.app, name="users")
 app.command()(demo)
 app.command()(serve)
 app.add_typer(decide_commands.app, name="decide")
+app.add_typer(ingest_commands.app, name="ingest")
+app.add_typer(edge_commands.app, name="edge")
 
 
 def main(argv: list[str] | None = None) -> None:

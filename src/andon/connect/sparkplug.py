@@ -283,11 +283,11 @@ class SparkplugHost:
             tables[RecordKind.SAMPLE] = pa.Table.from_arrays(
                 [
                     pa.array(columns["ts"], type=pa.int64()).cast(TS_TYPE),
-                    pa.array([self.source] * n, type=pa.string()),
+                    pa.repeat(self.source, n),
                     pa.array(columns["seq"], type=pa.int64()),
                     pa.array(columns["path"], type=pa.string()),
                     pa.array(columns["value"], type=pa.float64()),
-                    pa.array([Quality.GOOD.value] * n, type=pa.string()),
+                    pa.repeat(Quality.GOOD.value, n),
                 ],
                 names=["ts", "source", "seq", "path", "value", "quality"],
             )

@@ -1,0 +1,491 @@
+"""``andon ingest``: bring plant data into the store from MQTT, Sparkplug B, OPC UA, files, NATS.
+
+Streaming commands run until Ctrl-C or SIGTERM, showing what they received, wrote and
+quarantined; ``andon ingest status`` reads a store (and an agent's status file) to say the
+same afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from andon.cli._output import err_console, fail, out_console
+from andon.connect.agent import AgentSettings, run_agent, status_path_for
+from andon.connect.buffer import FullPolicy
+from andon.connect.files import HistorianFile, read_historian
+from andon.connect.metrics import Metrics
+from andon.connect.mqtt import MqttSettings
+from andon.connect.opcua import OpcUaSettings, browse
+from andon.connect.pipeline import Pipeline
+from andon.errors import AndonError
+from andon.model import Model, load_model
+from andon.records import RecordKind
+from andon.store import open_store
+
+__all__ = [
+    "app",
+    "buffer_policy",
+    "load",
+    "mqtt_settings",
+    "opcua_settings",
+    "print_status",
+    "read_status",
+    "run_until_stopped",
+    "setup_logging",
+]
+
+app = typer.Typer(
+    help="Ingest plant data: MQTT UNS JSON, Sparkplug B, OPC UA, historian files, NATS.",
+    no_args_is_help=True,
+)
+
+ModelOpt = Annotated[Path, typer.Option("--model", "-m", help="Plant model YAML file or folder.")]
+StoreOpt = Annotated[
+    str, typer.Option("--store", "-s", help="Store URL: a DuckDB file or postgresql://...")
+]
+BrokerOpt = Annotated[
+    str, typer.Option("--mqtt", help="Broker URL: mqtt://host:1883 or mqtts://host:8883.")
+]
+PasswordEnvOpt = Annotated[
+    str | None,
+    typer.Option(help="Name of the environment variable that holds the broker password."),
+]
+BufferOpt = Annotated[
+    Path | None,
+    typer.Option(help="Durable buffer file (SQLite); messages are acknowledged once on it."),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every connection event.")]
+
+
+def setup_logging(*, verbose: bool) -> None:
+    """Send andon's log lines to stderr through Rich (the CLI decides what people see)."""
+    handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+    logging.getLogger("andon").setLevel(logging.INFO if verbose else logging.WARNING)
+    for noisy in ("asyncua", "nats"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def load(path: Path) -> Model:
+    """Load a model or exit 2 with its problems."""
+    try:
+        return load_model(path)
+    except AndonError as exc:
+        fail(exc)
+        raise typer.Exit(code=2) from None
+
+
+def mqtt_settings(
+    url: str,
+    *,
+    client_id: str,
+    username: str | None,
+    password_env: str | None,
+    ca_file: Path | None,
+    cert_file: Path | None,
+    key_file: Path | None,
+    tls_insecure: bool,
+) -> MqttSettings:
+    """Return MQTT settings; the password comes from the environment, never the command line."""
+    password = None
+    if password_env is not None:
+        password = os.environ.get(password_env)
+        if password is None:
+            err_console.print(f"[red]error:[/] environment variable {password_env} is not set")
+            raise typer.Exit(code=2)
+    settings = MqttSettings(
+        url=url,
+        client_id=client_id,
+        username=username,
+        password=password,
+        ca_file=str(ca_file) if ca_file else None,
+        cert_file=str(cert_file) if cert_file else None,
+        key_file=str(key_file) if key_file else None,
+        tls_insecure=tls_insecure,
+    )
+    try:
+        settings.endpoint()
+    except AndonError as exc:
+        fail(exc)
+        raise typer.Exit(code=2) from None
+    return settings
+
+
+def run_until_stopped(settings: AgentSettings, model: Model) -> None:
+    """Run an agent until Ctrl-C or SIGTERM, with a live line of counts."""
+    stop = threading.Event()
+
+    def request_stop(*_: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    metrics = Metrics()
+    with err_console.status("starting") as status:
+
+        def show(snapshot: dict[str, Any]) -> None:
+            status.update(
+                f"received {snapshot.get('received_messages', 0)} msg, "
+                f"written {snapshot.get('written_records', 0)}, "
+                f"quarantined {snapshot.get('quarantined_records', 0)}, "
+                f"buffer {snapshot.get('buffer_depth', 0)} batch(es), "
+                f"lag {snapshot.get('lag_s', 0):.2f} s"
+            )
+
+        try:
+            final = run_agent(settings, model, stop=stop, metrics=metrics, on_status=show)
+        except AndonError as exc:
+            fail(exc)
+            raise typer.Exit(code=2) from None
+    out_console.print_json(json.dumps(final))
+
+
+@app.command()
+def mqtt(  # noqa: PLR0917 - typer passes each option by keyword
+    model: ModelOpt,
+    store: StoreOpt,
+    broker: BrokerOpt = "mqtt://127.0.0.1:1883",
+    topic: Annotated[list[str] | None, typer.Option(help="Topic filter (repeatable).")] = None,
+    prefix: Annotated[str, typer.Option(help="Topic prefix before element paths.")] = "",
+    name: Annotated[str, typer.Option(help="Source name and client id.")] = "andon-ingest",
+    username: Annotated[str | None, typer.Option(help="Broker user name.")] = None,
+    password_env: PasswordEnvOpt = None,
+    ca_file: Annotated[Path | None, typer.Option(help="CA certificate for TLS.")] = None,
+    cert_file: Annotated[Path | None, typer.Option(help="Client certificate.")] = None,
+    key_file: Annotated[Path | None, typer.Option(help="Client private key.")] = None,
+    tls_insecure: Annotated[bool, typer.Option(help="Do not verify the broker (logged).")] = False,
+    buffer: BufferOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Subscribe to a Unified Namespace (UNS JSON, see docs/uns.md) and write to the store."""
+    setup_logging(verbose=verbose)
+    settings = AgentSettings(
+        name=name,
+        buffer_path=buffer,
+        store_url=store,
+        mqtt=mqtt_settings(
+            broker,
+            client_id=name,
+            username=username,
+            password_env=password_env,
+            ca_file=ca_file,
+            cert_file=cert_file,
+            key_file=key_file,
+            tls_insecure=tls_insecure,
+        ),
+        topics=tuple(topic or [f"{prefix}#"]),
+        prefix=prefix,
+    )
+    run_until_stopped(settings, load(model))
+
+
+@app.command()
+def sparkplug(  # noqa: PLR0917 - typer passes each option by keyword
+    model: ModelOpt,
+    store: StoreOpt,
+    broker: BrokerOpt = "mqtt://127.0.0.1:1883",
+    group: Annotated[str | None, typer.Option(help="Sparkplug group id (default: all).")] = None,
+    name: Annotated[str, typer.Option(help="Host application id and client id.")] = "andon",
+    username: Annotated[str | None, typer.Option(help="Broker user name.")] = None,
+    password_env: PasswordEnvOpt = None,
+    ca_file: Annotated[Path | None, typer.Option(help="CA certificate for TLS.")] = None,
+    buffer: BufferOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Be a Sparkplug B 3.0 host application and write device metrics to the store."""
+    setup_logging(verbose=verbose)
+    settings = AgentSettings(
+        name=name,
+        buffer_path=buffer,
+        store_url=store,
+        mqtt=mqtt_settings(
+            broker,
+            client_id=name,
+            username=username,
+            password_env=password_env,
+            ca_file=ca_file,
+            cert_file=None,
+            key_file=None,
+            tls_insecure=False,
+        ),
+        protocol="sparkplug",
+        sparkplug_group=group,
+    )
+    run_until_stopped(settings, load(model))
+
+
+def opcua_settings(
+    endpoint: str,
+    security: str,
+    certificate: Path | None,
+    private_key: Path | None,
+    server_certificate: Path | None,
+) -> OpcUaSettings:
+    """Return OPC UA settings from command-line values."""
+    if security not in {"basic256sha256", "none"}:
+        err_console.print(f"[red]error:[/] --security {security!r}: use basic256sha256 or none")
+        raise typer.Exit(code=2)
+    mode: Literal["basic256sha256", "none"] = "none" if security == "none" else "basic256sha256"
+    return OpcUaSettings(
+        endpoint=endpoint,
+        security=mode,
+        certificate=certificate,
+        private_key=private_key,
+        server_certificate=server_certificate,
+    )
+
+
+@app.command()
+def opcua(  # noqa: PLR0917 - typer passes each option by keyword
+    model: ModelOpt,
+    store: StoreOpt,
+    endpoint: Annotated[str, typer.Option(help="Server endpoint, opc.tcp://host:4840.")],
+    security: Annotated[str, typer.Option(help="basic256sha256 or none.")] = "basic256sha256",
+    certificate: Annotated[Path | None, typer.Option(help="Client certificate (DER).")] = None,
+    private_key: Annotated[Path | None, typer.Option(help="Client private key (PEM).")] = None,
+    server_certificate: Annotated[Path | None, typer.Option(help="Server certificate.")] = None,
+    node: Annotated[
+        list[str] | None, typer.Option(help="Extra mapping NODE_ID=TAG_PATH (repeatable).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Source name.")] = "opcua",
+    buffer: BufferOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Subscribe to the OPC UA nodes the model maps to tags and write their samples."""
+    setup_logging(verbose=verbose)
+    extra: dict[str, str] = {}
+    for item in node or []:
+        node_id, sep, path = item.rpartition("=")
+        if not sep or not node_id or not path:
+            err_console.print(f"[red]error:[/] --node {item!r}: write NODE_ID=TAG_PATH")
+            raise typer.Exit(code=2)
+        extra[node_id] = path
+    settings = AgentSettings(
+        name=name,
+        buffer_path=buffer,
+        store_url=store,
+        opcua=opcua_settings(endpoint, security, certificate, private_key, server_certificate),
+        extra_nodes=extra,
+    )
+    run_until_stopped(settings, load(model))
+
+
+@app.command(name="browse")
+def browse_command(
+    endpoint: Annotated[str, typer.Option(help="Server endpoint, opc.tcp://host:4840.")],
+    security: Annotated[str, typer.Option(help="basic256sha256 or none.")] = "basic256sha256",
+    certificate: Annotated[Path | None, typer.Option(help="Client certificate (DER).")] = None,
+    private_key: Annotated[Path | None, typer.Option(help="Client private key (PEM).")] = None,
+    server_certificate: Annotated[Path | None, typer.Option(help="Server certificate.")] = None,
+) -> None:
+    """List the variables of an OPC UA server, to map them to tags (TagOverride.node_id)."""
+    setup_logging(verbose=False)
+    settings = opcua_settings(endpoint, security, certificate, private_key, server_certificate)
+    try:
+        found = asyncio.run(browse(settings))
+    except AndonError as exc:
+        fail(exc)
+        raise typer.Exit(code=2) from None
+    table = Table("node id", "browse path", "type")
+    for variable in found:
+        table.add_row(variable.node_id, variable.browse_path, variable.data_type)
+    out_console.print(table)
+
+
+@app.command()
+def file(  # noqa: PLR0917 - typer passes each option by keyword
+    path: Annotated[Path, typer.Argument(help="CSV or Parquet historian export.")],
+    model: ModelOpt,
+    store: StoreOpt,
+    layout: Annotated[
+        str, typer.Option(help="long (ts, tag, value) or wide (ts, one column a tag).")
+    ] = "long",
+    timezone: Annotated[str, typer.Option(help="Zone of timestamps written without one.")] = "UTC",
+    tag_prefix: Annotated[str, typer.Option(help="Prefix that turns tag names into paths.")] = "",
+    ts_column: Annotated[str, typer.Option(help="Timestamp column.")] = "ts",
+    ts_unit: Annotated[str, typer.Option(help="Unit of numeric timestamps: s, ms, us, ns.")] = "ms",
+    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk.")] = 100_000,
+) -> None:
+    """Import a historian export in chunks (flat memory); importing twice stores once."""
+    setup_logging(verbose=False)
+    if layout not in {"long", "wide"}:
+        err_console.print(f"[red]error:[/] --layout {layout!r}: use long or wide")
+        raise typer.Exit(code=2)
+    plant = load(model)
+    spec = HistorianFile(
+        path=path,
+        layout="long" if layout == "long" else "wide",
+        timezone=timezone,
+        tag_prefix=tag_prefix,
+        ts_column=ts_column,
+        ts_unit=ts_unit,
+        chunk_rows=chunk_rows,
+    )
+    metrics = Metrics()
+    try:
+        target = open_store(store)
+        pipeline = Pipeline(store=target, model=plant, metrics=metrics)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as progress:
+            task = progress.add_task(f"importing {path.name}", total=None)
+            for batch in read_historian(spec):
+                pipeline.write(batch)
+                progress.advance(task, batch.rows)
+        target.close()
+    except AndonError as exc:
+        fail(exc)
+        raise typer.Exit(code=2) from None
+    snapshot = metrics.snapshot()
+    out_console.print(
+        f"written {snapshot.get('written_records', 0)}, "
+        f"already there {snapshot.get('duplicate_records', 0)}, "
+        f"quarantined {snapshot.get('quarantined_records', 0)} "
+        f"{snapshot['quarantined_by_reason'] or ''}"
+    )
+
+
+@app.command()
+def bus(  # noqa: PLR0917 - typer passes each option by keyword
+    model: ModelOpt,
+    store: StoreOpt,
+    nats: Annotated[str, typer.Option(help="NATS URL.")] = "nats://127.0.0.1:4222",
+    site: Annotated[str, typer.Option(help="Site whose stream to read.")] = "",
+    durable: Annotated[str, typer.Option(help="Durable consumer name.")] = "andon-central",
+    verbose: VerboseOpt = False,
+) -> None:
+    """Central side: read a site's NATS JetStream stream and write its batches to the store."""
+    from andon.connect.bus import NatsConsumer  # noqa: PLC0415 - nats only when used
+
+    setup_logging(verbose=verbose)
+    if not site:
+        err_console.print("[red]error:[/] --site is required: each site has its own stream")
+        raise typer.Exit(code=2)
+    plant = load(model)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    metrics = Metrics()
+    try:
+        target = open_store(store)
+        pipeline = Pipeline(store=target, model=plant, metrics=metrics)
+        consumer = NatsConsumer(url=nats, site=site, durable=durable, metrics=metrics)
+        consumer.consume(lambda batch, batch_id: pipeline.write(batch, batch_id=batch_id))
+    except AndonError as exc:
+        fail(exc)
+        raise typer.Exit(code=2) from None
+    with err_console.status("reading") as status:
+        while not stop.wait(1.0):
+            snap = metrics.snapshot()
+            status.update(
+                f"batches {snap.get('bus_received_batches', 0)}, "
+                f"written {snap.get('written_records', 0)}, "
+                f"quarantined {snap.get('quarantined_records', 0)}"
+            )
+    consumer.close()
+    target.close()
+    out_console.print_json(json.dumps(metrics.snapshot()))
+
+
+@app.command()
+def status(
+    store: Annotated[str | None, typer.Option("--store", "-s", help="Store URL to count.")] = None,
+    buffer: Annotated[
+        Path | None, typer.Option(help="An agent's buffer file: read its status.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Say what was received, written, quarantined (by reason), buffered, and the lag."""
+    if store is None and buffer is None:
+        err_console.print("[red]error:[/] give --store, --buffer, or both")
+        raise typer.Exit(code=2)
+    report: dict[str, Any] = {}
+    if buffer is not None:
+        report["agent"] = read_status(buffer)
+    if store is not None:
+        try:
+            target = open_store(store)
+            report["stored"] = {kind.value: target.count_rows(kind) for kind in RecordKind}
+            report["quarantined_by_reason"] = target.quarantine_summary().to_pylist()
+            target.close()
+        except AndonError as exc:
+            fail(exc)
+            raise typer.Exit(code=2) from None
+    if as_json:
+        out_console.print_json(json.dumps(report, default=str))
+        return
+    print_status(report)
+
+
+def read_status(buffer: Path) -> dict[str, Any]:
+    """Return an agent's last status, with its age, or exit 2 when there is none."""
+    path = status_path_for(buffer)
+    if not path.exists():
+        err_console.print(f"[red]error:[/] no agent status at {path} (has an agent run there?)")
+        raise typer.Exit(code=2)
+    data: dict[str, Any] = json.loads(path.read_text())
+    data["age_s"] = round(time.time() - float(data.get("updated_at", 0)), 1)
+    return data
+
+
+def print_status(report: dict[str, Any]) -> None:
+    """Print a status report as tables."""
+    agent = report.get("agent")
+    if agent is not None:
+        table = Table("agent", "value", title="agent (status written every second)")
+        for key in (
+            "received_messages",
+            "decoded_records",
+            "rejected_messages",
+            "written_records",
+            "duplicate_records",
+            "quarantined_records",
+            "buffer_depth",
+            "buffer_bytes",
+            "lag_s",
+            "forward_retries",
+            "disconnects",
+            "dropped_records",
+            "age_s",
+        ):
+            table.add_row(key, str(agent.get(key, 0)))
+        for reason, count in agent.get("quarantined_by_reason", {}).items():
+            table.add_row(f"quarantined: {reason}", str(count))
+        out_console.print(table)
+    if "stored" in report:
+        table = Table("kind", "stored records", title="store")
+        for kind, count in report["stored"].items():
+            if count:
+                table.add_row(kind, f"{count:,}")
+        out_console.print(table)
+        quarantine = Table("kind", "source", "reason", "rows", title="quarantine")
+        for row in report["quarantined_by_reason"]:
+            quarantine.add_row(row["kind"], str(row["source"]), row["reason"], str(row["rows"]))
+        out_console.print(quarantine)
+
+
+def buffer_policy(value: str) -> FullPolicy:
+    """Return the full policy a user named, or exit 2."""
+    try:
+        return FullPolicy(value)
+    except ValueError:
+        err_console.print(f"[red]error:[/] --when-full {value!r}: use block or drop_oldest")
+        raise typer.Exit(code=2) from None

@@ -1,0 +1,79 @@
+"""One test body over both buses: in-process and NATS JetStream (real server)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from connect_helpers import wait_for
+
+from andon.connect.bus import InProcessBus, NatsConsumer, NatsPublisher, split_batch, stream_name
+from andon.connect.decoded import Batch
+from andon.connect.pipeline import Pipeline
+from andon.connect.uns import UnsDecoder
+from andon.errors import StoreError
+from andon.model import Model
+from andon.records import RecordKind
+from andon.store import Store
+
+TOPIC = "acme/lyon/machining/m1/milling/mill1/sample/spindle_temperature"
+
+
+def _batch(i: int, n: int = 50) -> Batch:
+    now_ms = int(time.time() * 1000) - 600_000 + i * n
+    payload = '{{"ts": [{}], "value": [{}]}}'.format(
+        ",".join(str(now_ms + j) for j in range(n)),
+        ",".join("41.0" for _ in range(n)),
+    )
+    return Batch.of(UnsDecoder(source="edge").decode([(TOPIC, payload.encode())]), received_at_us=i)
+
+
+@pytest.fixture(params=["inprocess", "nats"])
+def bus(request: pytest.FixtureRequest, run_id: str) -> Iterator[tuple[Any, Any]]:
+    if request.param == "inprocess":
+        bus = InProcessBus()
+        yield bus, bus
+        bus.close()
+        return
+    url = request.getfixturevalue("nats_url")
+    site = f"t{run_id}"
+    publisher = NatsPublisher(url=url, site=site)
+    publisher.start()
+    consumer = NatsConsumer(url=url, site=site, durable=f"central-{run_id}", retry_s=0.1)
+    yield publisher, consumer
+    consumer.close()
+    publisher.close()
+
+
+def test_every_batch_is_stored_once_through_the_bus(
+    bus: tuple[Any, Any], store: Store, example_model: Model
+) -> None:
+    sender, receiver = bus
+    pipeline = Pipeline(store=store, model=example_model)
+    failures = {"left": 2}
+
+    def handler(batch: Batch, batch_id: str) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise StoreError("store is down for a moment")
+        pipeline.write(batch, batch_id=batch_id)
+
+    receiver.consume(handler)
+    for i in range(10):
+        sender.send(_batch(i), batch_id=f"edge:{i}")
+    sender.send(_batch(3), batch_id="edge:3")  # the edge resends after a crash: stored once
+    assert wait_for(lambda: store.count_rows(RecordKind.SAMPLE) == 500, timeout_s=30)
+    time.sleep(0.5)
+    assert store.count_rows(RecordKind.SAMPLE) == 500
+    assert failures["left"] == 0
+
+
+def test_large_batches_are_split_within_the_limit() -> None:
+    batch = _batch(0, n=5000)
+    parts = split_batch(batch, 20_000)
+    assert len(parts) > 1
+    assert all(len(p.to_bytes()) <= 20_000 for p in parts)
+    assert sum(p.tables[RecordKind.SAMPLE].num_rows for p in parts) == 5000
+    assert stream_name("lyon-1") == "ANDON_LYON_1"
