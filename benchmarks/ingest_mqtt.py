@@ -380,8 +380,12 @@ def main() -> None:
         "--mqtt", default=os.environ.get("ANDON_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
     )
     parser.add_argument("--skip-opcua", action="store_true")
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="interleaved rounds (default 1 quick, 3 full)"
+    )
     args = parser.parse_args()
-    count = 2_000 if args.quick else 40_000
+    count = 2_000 if args.quick else 20_000
+    args.rounds = args.rounds or (1 if args.quick else 3)
     model = load_model(ROOT / "examples" / "discrete")
     run = uuid.uuid4().hex[:8]
     start_us = time.time_ns() // 1000 - 3_600_000_000
@@ -398,40 +402,56 @@ def main() -> None:
 
     prefix = f"bench/{run}/"
     uns = uns_messages(model, prefix, count, start_us)
+    group = f"bench{run}"
+    births, data = sparkplug_messages(model, group, count, start_us // 1000)
     result: dict[str, Any] = {
         "benchmark": "ingest_mqtt",
         "quick": args.quick,
         "samples_per_message": SAMPLES_PER_MESSAGE,
         "messages": count,
+        "rounds": args.rounds,
+        "note": "phases interleaved round by round on a shared machine; best round reported",
     }
-    result["bare"] = bare(args.mqtt, uns, f"{prefix}#")
-    result["uns_json"] = ingest(
-        args.mqtt,
-        model,
-        uns,
-        f"{prefix}#",
-        UnsDecoder(source="bench", prefix=prefix).decode,
-        count * SAMPLES_PER_MESSAGE,
-    )
-    group = f"bench{run}"
-    host_app = SparkplugHost(model=model, group=group, source="bench-spb")
-    births, data = sparkplug_messages(model, group, count, start_us // 1000)
-    result["sparkplug"] = ingest(
-        args.mqtt,
-        model,
-        data,
-        f"spBv1.0/{group}/#",
-        host_app.decode,
-        count * SAMPLES_PER_MESSAGE,
-        births=births,
-    )
+    rounds: dict[str, list[dict[str, Any]]] = {"bare": [], "uns_json": [], "sparkplug": []}
+    for _ in range(args.rounds):
+        rounds["bare"].append(bare(args.mqtt, uns, f"{prefix}#"))
+        rounds["uns_json"].append(
+            ingest(
+                args.mqtt,
+                model,
+                uns,
+                f"{prefix}#",
+                UnsDecoder(source="bench", prefix=prefix).decode,
+                count * SAMPLES_PER_MESSAGE,
+            )
+        )
+        host_app = SparkplugHost(model=model, group=group, source="bench-spb")
+        rounds["sparkplug"].append(
+            ingest(
+                args.mqtt,
+                model,
+                data,
+                f"spBv1.0/{group}/#",
+                host_app.decode,
+                count * SAMPLES_PER_MESSAGE,
+                births=births,
+            )
+        )
+    for name, runs in rounds.items():
+        best = max(runs, key=lambda r: r["samples_per_s"])
+        result[name] = {**best, "all_rounds_samples_per_s": [r["samples_per_s"] for r in runs]}
     bare_rate = result["bare"]["samples_per_s"]
     for name in ("uns_json", "sparkplug"):
         result[name]["ratio_to_bare"] = round(result[name]["samples_per_s"] / bare_rate, 3)
+        paired = [
+            round(r["samples_per_s"] / b["samples_per_s"], 3)
+            for r, b in zip(rounds[name], rounds["bare"], strict=True)
+        ]
+        result[name]["ratio_to_bare_by_round"] = paired
     result["latency"] = latency(args.mqtt, model, 3.0 if args.quick else 20.0, f"lat/{run}/")
     if not args.skip_opcua:
-        steps = [50, 200] if args.quick else [250, 500, 1000, 2000, 4000]
-        result["opcua"] = opcua_capacity(steps, 3.0 if args.quick else 10.0)
+        steps = [50] if args.quick else [500, 1000, 2000, 4000]
+        result["opcua"] = opcua_capacity(steps, 2.0 if args.quick else 10.0)
     result["targets"] = {
         "uns_json_samples_per_s_ge_200k": result["uns_json"]["samples_per_s"] >= 200_000,
         "sparkplug_samples_per_s_ge_200k": result["sparkplug"]["samples_per_s"] >= 200_000,

@@ -20,7 +20,6 @@ def test_ingest_mqtt_quick(mqtt_url: str) -> None:
             sys.executable,
             str(ROOT / "benchmarks" / "ingest_mqtt.py"),
             "--quick",
-            "--skip-opcua",
             "--mqtt",
             mqtt_url,
         ],
@@ -38,5 +37,6 @@ def test_ingest_mqtt_quick(mqtt_url: str) -> None:
     assert result["bare"]["messages"] == result["messages"]
     assert result["latency"]["samples"] > 0
     assert 0 < result["latency"]["p50_s"] <= result["latency"]["p99_s"]
-    if "opcua" in result:
-        assert result["opcua"]["steps"]
+    step = result["opcua"]["steps"][0]
+    assert step["items"] == 50
+    assert step["notifications_per_s"] > 0

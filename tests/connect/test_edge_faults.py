@@ -156,26 +156,29 @@ def test_sigkill_of_the_edge_agent_loses_and_duplicates_nothing(
     agent = _agent(buffer, store_url, mqtt_url, prefix, name)
     publisher = Publisher(mqtt_url, f"pub-{run_id}")
     try:
-        assert wait_for((tmp_path / "buffer.db.status.json").exists, 30)
+        assert wait_for((tmp_path / "buffer.db.status.json").exists, 60)
         time.sleep(1.0)  # subscribed: the persistent session exists at the broker
         thread = publisher.run(_messages(prefix), rate=80)
-        assert wait_for(lambda: store.count_rows(RecordKind.SAMPLE) > 0, 30)
+        assert wait_for(lambda: len(publisher.mids) >= MESSAGES // 3, 60)
         agent.send_signal(signal.SIGKILL)  # in the middle of the stream
         agent.wait(10)
+        published_at_kill = len(publisher.mids)
         killed_at = store.count_rows(RecordKind.SAMPLE)
         time.sleep(0.5)
         agent = _agent(buffer, store_url, mqtt_url, prefix, name)
         thread.join(60)
-        assert wait_for(publisher.all_acked, 30)
+        assert wait_for(publisher.all_acked, 60)
         expected = MESSAGES * SAMPLES
-        assert wait_for(lambda: store.count_rows(RecordKind.SAMPLE) >= expected, 60)
+        reached = wait_for(lambda: store.count_rows(RecordKind.SAMPLE) >= expected, 120)
+        assert reached, (store.count_rows(RecordKind.SAMPLE), _status(tmp_path))
         time.sleep(1.0)  # anything redelivered late would show up now
         _stop(agent)
     finally:
         if agent.poll() is None:
             agent.kill()
         publisher.close()
-    assert 0 < killed_at < expected
+    assert published_at_kill < MESSAGES
+    assert killed_at < expected
     total, distinct = _exactly_once(store)
     assert total == distinct == expected
     assert store.quarantine_summary().num_rows == 0
@@ -216,22 +219,22 @@ def test_a_broker_stopped_midstream_loses_and_duplicates_nothing(
     agent = _agent(tmp_path / "buffer.db", store_url, url, prefix, f"edge-{run_id}")
     publisher = None
     try:
-        assert wait_for((tmp_path / "buffer.db.status.json").exists, 30)
+        assert wait_for((tmp_path / "buffer.db.status.json").exists, 60)
         time.sleep(1.0)
         publisher = Publisher(url, f"pub-{run_id}")
         thread = publisher.run(_messages(prefix), rate=80)
-        assert wait_for(lambda: store.count_rows(RecordKind.SAMPLE) > 0, 30)
+        assert wait_for(lambda: len(publisher.mids) >= MESSAGES // 3, 60)
         mosquitto.send_signal(signal.SIGTERM)  # the broker goes away mid-stream
         mosquitto.wait(10)
+        published_at_stop = len(publisher.mids)
         stopped_at = store.count_rows(RecordKind.SAMPLE)
         time.sleep(1.5)
         mosquitto = broker()
         thread.join(60)
-        assert wait_for(publisher.all_acked, 60)
+        assert wait_for(publisher.all_acked, 120)
         expected = MESSAGES * SAMPLES
-        reached = wait_for(lambda: store.count_rows(RecordKind.SAMPLE) >= expected, 60)
-        status = json.loads((tmp_path / "buffer.db.status.json").read_text())
-        assert reached, (store.count_rows(RecordKind.SAMPLE), status)
+        reached = wait_for(lambda: store.count_rows(RecordKind.SAMPLE) >= expected, 120)
+        assert reached, (store.count_rows(RecordKind.SAMPLE), _status(tmp_path))
         time.sleep(1.0)
         status = json.loads((tmp_path / "buffer.db.status.json").read_text())
         _stop(agent)
@@ -242,7 +245,8 @@ def test_a_broker_stopped_midstream_loses_and_duplicates_nothing(
             publisher.close()
         mosquitto.kill()
         mosquitto.wait(10)
-    assert 0 < stopped_at < expected
+    assert published_at_stop < MESSAGES
+    assert stopped_at < expected
     assert status["disconnects"] >= 1
     total, distinct = _exactly_once(store)
     assert total == distinct == expected
@@ -250,6 +254,11 @@ def test_a_broker_stopped_midstream_loses_and_duplicates_nothing(
         f"broker-stop test: {expected} samples sent; {stopped_at} stored before the stop; "
         f"{total} stored after, {distinct} distinct"
     )
+
+
+def _status(folder: Path) -> dict[str, object]:
+    path = folder / "buffer.db.status.json"
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _answers(port: int) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from andon.connect._proto.sparkplug_b_pb2 import Payload
 from andon.connect.sparkplug import (
     SparkplugHost,
     decode_payload,
@@ -135,3 +136,24 @@ def test_topic_parsing() -> None:
     assert parse_topic("spBv1.0/g/DDATA/n/d/extra") is None
     with pytest.raises(ValueError, match="Sparkplug"):
         decode_payload(b"\x0a\xff")
+
+
+def test_a_state_metric_becomes_a_state_record(example_model: Model) -> None:
+    """The simulator's devices publish ``state`` as a String metric beside their tags."""
+    host = SparkplugHost(model=example_model, group=G)
+    _birth(host)
+    birth = Payload(timestamp=1, seq=2)
+    metric = birth.metrics.add()
+    metric.name, metric.alias, metric.datatype, metric.string_value = "state", 20, 12, "idle"
+    host.decode([(f"spBv1.0/{G}/DBIRTH/edge1/{DEVICE}", birth.SerializeToString())])
+    data = Payload(timestamp=2000, seq=3)
+    metric = data.metrics.add()
+    metric.alias, metric.timestamp, metric.string_value = 20, 2000, "running"
+    value = data.metrics.add()
+    value.alias, value.timestamp, value.double_value = 7, 2000, 44.0
+    decoded = host.decode([(f"spBv1.0/{G}/DDATA/edge1/{DEVICE}", data.SerializeToString())])
+    assert not decoded.rejected
+    states = decoded.tables[RecordKind.STATE]
+    assert states.column("path").to_pylist() == ["acme/lyon/machining/m1/milling/mill1"]
+    assert states.column("state").to_pylist() == ["running"]
+    assert decoded.tables[RecordKind.SAMPLE].column("value").to_pylist() == [44.0]

@@ -162,3 +162,17 @@ def test_a_message_delivered_twice_in_a_group_counts_once() -> None:
     payload = b'{"ts": [1, 2], "value": [1, 2]}'
     decoded = UnsDecoder().decode([(TOPIC, payload), (TOPIC, payload)])
     assert decoded.rows == 2
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_columnar_samples_take_the_fast_path_in_every_ts_unit(unit: str) -> None:
+    """The fast path (Arrow's JSON reader, no Python object per sample) must not fall back."""
+    scale = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
+    ts = [1_767_600_000 * scale, 1_767_600_001 * scale]
+    payload = json.dumps({"ts_unit": unit, "ts": ts, "value": [1.0, 2.0]}).encode()
+    table = UnsDecoder()._samples_fast([(TOPIC, payload)])
+    assert table is not None
+    assert table.column("ts").cast(pa.int64()).to_pylist() == [
+        1_767_600_000_000_000,
+        1_767_600_001_000_000,
+    ]

@@ -76,6 +76,7 @@ DATATYPE_FIELDS: Final[dict[int, str]] = {
 
 _SIGNED_BITS: Final[dict[int, int]] = {1: 8, 2: 16, 3: 32, 4: 64}
 _PROTOCOL_PREFIXES: Final = ("Node Control/", "Device Control/", "Properties/", "bdSeq")
+_TEXT_TYPES: Final = frozenset({12, 14})  # String, Text
 _REBIRTH_EVERY_S: Final = 5.0
 _MAX_TS_MS: Final = (1 << 63) // 1000
 
@@ -167,6 +168,7 @@ class _Metric:
     path: str
     value_field: str | None
     signed_bits: int | None
+    is_state: bool = False
 
 
 @dataclass(slots=True)
@@ -260,9 +262,15 @@ class SparkplugHost:
         return f"{topic.group}/{topic.node}{device}/{name}"
 
     def decode(self, messages: Sequence[tuple[str, bytes]]) -> Decoded:
-        """Follow births and deaths; decode data messages in order into samples."""
+        """Follow births and deaths; decode data messages in order into samples and states."""
         rejects: list[Rejected] = []
-        columns: dict[str, list[Any]] = {"ts": [], "seq": [], "path": [], "value": []}
+        columns: dict[str, list[Any]] = {
+            "ts": [],
+            "seq": [],
+            "path": [],
+            "value": [],
+            "state": [],
+        }
         for topic_text, data in messages:
             topic = parse_topic(topic_text)
             if topic is None:
@@ -290,6 +298,19 @@ class SparkplugHost:
                     pa.repeat(Quality.GOOD.value, n),
                 ],
                 names=["ts", "source", "seq", "path", "value", "quality"],
+            )
+        if columns["state"]:
+            ts, seq, paths, values = zip(*columns["state"], strict=True)
+            tables[RecordKind.STATE] = pa.Table.from_arrays(
+                [
+                    pa.array(ts, type=pa.int64()).cast(TS_TYPE),
+                    pa.repeat(self.source, len(ts)),
+                    pa.array(seq, type=pa.int64()),
+                    pa.array(paths, type=pa.string()),
+                    pa.array(values, type=pa.string()),
+                    pa.nulls(len(ts), pa.string()),
+                ],
+                names=["ts", "source", "seq", "path", "state", "reason"],
             )
         return Decoded(tables, tuple(rejects))
 
@@ -363,8 +384,14 @@ class SparkplugHost:
             name = metric.name
             if not name or name.startswith(_PROTOCOL_PREFIXES):
                 continue
-            value_field = DATATYPE_FIELDS.get(metric.datatype)
-            entry = _Metric(self._map(topic, name), value_field, _SIGNED_BITS.get(metric.datatype))
+            equipment = self._equipment(topic.device) or self._equipment(topic.node)
+            if name == "state" and metric.datatype in _TEXT_TYPES and equipment is not None:
+                entry = _Metric(equipment, "string_value", None, is_state=True)
+            else:
+                value_field = DATATYPE_FIELDS.get(metric.datatype)
+                entry = _Metric(
+                    self._map(topic, name), value_field, _SIGNED_BITS.get(metric.datatype)
+                )
             node.names[(topic.device, name)] = entry
             if metric.HasField("alias"):
                 node.aliases[int(metric.alias)] = entry
@@ -403,6 +430,11 @@ class SparkplugHost:
             ts = metric.timestamp if metric.timestamp else default_ts
             if ts is None or ts >= _MAX_TS_MS:
                 unsupported.append(f"{name or metric.alias} (no usable timestamp)")
+                continue
+            if entry.is_state:
+                if not metric.is_null:
+                    states = columns["state"]
+                    states.append((ts * 1000, index, entry.path, metric.string_value))
                 continue
             if metric.is_null:
                 value: float | None = None

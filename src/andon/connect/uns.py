@@ -255,10 +255,10 @@ class UnsDecoder:
                     return None
                 ts_us = micros.astype(np.int64)
             else:
-                with np.errstate(over="ignore"):
-                    ts_us = raw.astype(np.int64) * mul // div
-                if (raw > np.iinfo(np.int64).max // 1_000_000).any():
-                    return None
+                whole = raw.astype(np.int64)
+                if (np.abs(whole) > np.iinfo(np.int64).max // mul).any():
+                    return None  # would overflow: the slow path rejects the message
+                ts_us = whole * mul // div
             ts = pa.array(ts_us, type=pa.int64()).cast(TS_TYPE)
         values = pc.list_flatten(value_list)
         if not pa.types.is_float64(values.type):
