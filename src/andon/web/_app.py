@@ -441,7 +441,7 @@ def _add_quality_routes(app: FastAPI, console: Console) -> None:
                 secret,
                 active="/quality",
                 title="Data quality",
-                page=quality_page(console.store),
+                page=quality_page(console.store, can_see=who.can_see),
             ),
         )
 

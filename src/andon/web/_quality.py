@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
+import pyarrow as pa
 
 from andon.store.base import Store
 
@@ -23,9 +25,31 @@ class QualityPage:
     recent: list[dict[str, object]]
 
 
-def quality_page(store: Store, *, recent: int = 50) -> QualityPage:
-    """Return the quarantine summary and the most recent quarantined rows."""
-    summary = pl.from_arrow(store.quarantine_summary())
+def quality_page(
+    store: Store, *, recent: int = 50, can_see: Callable[[str | None], bool] | None = None
+) -> QualityPage:
+    """Return the quarantine summary and the most recent quarantined rows.
+
+    With ``can_see``, only rows whose path the user may see are counted and listed: a user
+    scoped to one site never learns what another site quarantined. Scoping reads the
+    quarantined rows themselves (the summary has no path), deciding once per distinct path.
+    """
+    if can_see is None:
+        summary = pl.from_arrow(store.quarantine_summary())
+    else:
+        scoped = pl.from_arrow(store.quarantined().select(["kind", "source", "reason", "path"]))
+        assert isinstance(scoped, pl.DataFrame)
+        paths = scoped["path"].unique().to_list()
+        visible = [p for p in paths if p is not None and can_see(p)]
+        in_scope = pl.col("path").is_in(visible)
+        if can_see(None):
+            in_scope = in_scope | pl.col("path").is_null()
+        summary = (
+            scoped.filter(in_scope)
+            .group_by(["kind", "source", "reason"])
+            .agg(pl.len().cast(pl.Int64).alias("rows"))
+            .sort(["rows", "kind", "reason"], descending=[True, False, False])
+        )
     assert isinstance(summary, pl.DataFrame)
     if summary.height == 0:
         return QualityPage(total=0, by_reason=[], by_source=[], rows=[], recent=[])
@@ -41,6 +65,9 @@ def quality_page(store: Store, *, recent: int = 50) -> QualityPage:
     # Only the last month is read for the list: the counts above cover everything.
     month_ago = int((time.time() - 30 * 86_400) * 1_000_000)
     latest = store.quarantined(start=month_ago)
+    if can_see is not None:
+        paths = latest.column("path").to_pylist()
+        latest = latest.filter(pa.array([can_see(p) for p in paths], type=pa.bool_()))
     tail = latest.slice(max(latest.num_rows - recent, 0)).to_pylist()[::-1]
     return QualityPage(
         total=int(summary["rows"].sum()),
