@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from andon.errors import ModelError
-from andon.model import load_model
+from andon.model import Model, load_model
 
 VALID = """\
 enterprise: {id: acme}
@@ -157,14 +157,15 @@ CASES = {
 }
 
 
-def load_text(tmp_path: Path, text: str) -> None:
+def load_text(tmp_path: Path, text: str) -> Model:
     file = tmp_path / "plant.yaml"
     file.write_text(text)
-    load_model(file)
+    return load_model(file)
 
 
 def test_the_base_model_is_valid(tmp_path: Path) -> None:
-    load_text(tmp_path, VALID)
+    model = load_text(tmp_path, VALID)
+    assert model.equipment
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -192,7 +193,10 @@ def test_a_negative_price_hour_is_allowed(tmp_path: Path) -> None:
         + ", 50" * 23
         + "]}\n    maintenance_windows:"
     )
-    load_text(tmp_path, VALID.replace("    maintenance_windows:", tariff))
+    model = load_text(tmp_path, VALID.replace("    maintenance_windows:", tariff))
+    (site,) = model.plant.sites
+    assert site.tariff is not None
+    assert site.tariff.price_per_kwh[0] == -0.01
 
 
 def test_a_step_cycle_time_stands_in_for_a_missing_one(tmp_path: Path) -> None:
