@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from andon.connect._proto.sparkplug_b_pb2 import Payload
 from andon.connect.sparkplug import (
@@ -157,3 +159,134 @@ def test_a_state_metric_becomes_a_state_record(example_model: Model) -> None:
     assert states.column("path").to_pylist() == ["acme/lyon/machining/m1/milling/mill1"]
     assert states.column("state").to_pylist() == ["running"]
     assert decoded.tables[RecordKind.SAMPLE].column("value").to_pylist() == [44.0]
+
+
+_TYPES = {
+    1: 8,
+    2: 16,
+    3: 32,
+    4: 64,
+    5: None,
+    6: None,
+    7: None,
+    8: None,
+    9: None,
+    10: None,
+    11: None,
+}
+_FIELD = {
+    1: "int_value",
+    2: "int_value",
+    3: "int_value",
+    4: "long_value",
+    5: "int_value",
+    6: "int_value",
+    7: "int_value",
+    8: "long_value",
+    9: "float_value",
+    10: "double_value",
+    11: "boolean_value",
+}
+_TAGS = ["spindle_temperature", "spindle_vibration", "mystery", "other"]
+
+
+def _reference(
+    births: dict[int, tuple[str, int]], payload: Payload
+) -> list[tuple[int, str, float | None]]:
+    """The samples a per-metric reading of the payload gives (the specification's rules)."""
+    rows = []
+    for metric in payload.metrics:
+        known = births.get(metric.alias) if not metric.name else None
+        if metric.name:
+            known = next(((n, t) for n, t in births.values() if n == metric.name), None)
+        if known is None:
+            continue
+        name, datatype = known
+        ts = metric.timestamp or payload.timestamp
+        value = None
+        if not metric.is_null:
+            raw = getattr(metric, _FIELD[datatype])
+            bits = _TYPES[datatype]
+            if bits is not None and raw >= 1 << (bits - 1):
+                raw -= 1 << bits
+            value = float(raw)
+        mapped = name in _TAGS[:2]  # tags of the model; the others keep their Sparkplug path
+        path = f"{DEVICE.replace(':', '/')}/{name}" if mapped else f"{G}/edge1/{DEVICE}/{name}"
+        rows.append((ts * 1000, path, value))
+    return rows
+
+
+data_metric = st.tuples(
+    st.sampled_from([0, 1, 2, 3, 99]),  # alias (99: unknown)
+    st.booleans(),  # by name instead of alias
+    st.integers(0, 2_000_000_000_000),  # timestamp, 0: the payload's
+    st.booleans(),  # is_null
+    st.integers(0, 2**64 - 1),
+    st.floats(allow_nan=False),
+)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    types=st.lists(st.sampled_from(sorted(_TYPES)), min_size=4, max_size=4),
+    groups=st.lists(st.lists(data_metric, max_size=8), min_size=1, max_size=5),
+)
+def test_columnar_samples_match_a_per_metric_reading(
+    example_model: Model,
+    types: list[int],
+    groups: list[list[tuple[int, bool, int, bool, int, float]]],
+) -> None:
+    host = SparkplugHost(model=example_model, group=G)
+    births = {alias: (_TAGS[alias], types[alias]) for alias in range(4)}
+    birth = Payload(timestamp=1, seq=1)
+    for alias, (name, datatype) in births.items():
+        metric = birth.metrics.add()
+        metric.name, metric.alias, metric.datatype = name, alias, datatype
+    host.decode(
+        [
+            (f"spBv1.0/{G}/NBIRTH/edge1", encode_payload(timestamp_ms=1, seq=0, metrics=[])),
+            (f"spBv1.0/{G}/DBIRTH/edge1/{DEVICE}", birth.SerializeToString()),
+        ]
+    )
+    messages, expected = [], []
+    for number, group in enumerate(groups):
+        payload = Payload(timestamp=1_700_000_000_000 + number, seq=2 + number)
+        for alias, by_name, ts, is_null, integer, real in group:
+            metric = payload.metrics.add()
+            if by_name and alias in births:
+                metric.name = births[alias][0]
+            else:
+                metric.alias = alias
+            metric.timestamp = ts
+            if is_null:
+                metric.is_null = True
+            field = _FIELD[births[alias][1]] if alias in births else "double_value"
+            if field == "int_value":
+                metric.int_value = integer & 0xFFFFFFFF
+            elif field == "long_value":
+                metric.long_value = integer
+            elif field == "boolean_value":
+                metric.boolean_value = bool(integer & 1)
+            else:
+                setattr(metric, field, real if field == "double_value" else 1.5)
+        messages.append((f"spBv1.0/{G}/DDATA/edge1/{DEVICE}", payload.SerializeToString()))
+        expected += _reference(births, payload)
+    decoded = host.decode(messages)
+    table = decoded.tables.get(RecordKind.SAMPLE)
+    got = (
+        []
+        if table is None
+        else list(
+            zip(
+                table.column("ts").cast("int64").to_pylist(),
+                table.column("path").to_pylist(),
+                table.column("value").to_pylist(),
+                strict=True,
+            )
+        )
+    )
+    assert got == expected
+    unknown = sum(1 for g in groups for m in g if m[0] == 99)
+    assert any(r.reason == "sparkplug.unknown_alias" for r in decoded.rejected) == (unknown > 0)

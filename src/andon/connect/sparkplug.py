@@ -34,9 +34,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 from google.protobuf.message import DecodeError
 
+from andon.connect import spb_wire
 from andon.connect._proto.sparkplug_b_pb2 import Payload
 from andon.connect.decoded import Decoded, Rejected
 from andon.model import Model
@@ -75,6 +78,15 @@ DATATYPE_FIELDS: Final[dict[int, str]] = {
 """Numeric Sparkplug data types (section 6.4.16) and the value field that carries each."""
 
 _SIGNED_BITS: Final[dict[int, int]] = {1: 8, 2: 16, 3: 32, 4: 64}
+_FIELD_NUMBERS: Final[dict[str, int]] = {
+    "int_value": spb_wire.INT,
+    "long_value": spb_wire.LONG,
+    "float_value": spb_wire.FLOAT,
+    "double_value": spb_wire.DOUBLE,
+    "boolean_value": spb_wire.BOOLEAN,
+    "string_value": spb_wire.STRING,
+}
+_DATA_TYPES: Final = frozenset({"NDATA", "DDATA"})
 _PROTOCOL_PREFIXES: Final = ("Node Control/", "Device Control/", "Properties/", "bdSeq")
 _TEXT_TYPES: Final = frozenset({12, 14})  # String, Text
 _REBIRTH_EVERY_S: Final = 5.0
@@ -184,6 +196,14 @@ class NodeState:
     names: dict[tuple[str | None, str], _Metric] = field(default_factory=dict)
     devices: set[str] = field(default_factory=set)
     last_rebirth_request: float = 0.0
+    lookup: _AliasTable | None = None
+
+    def alias_table(self) -> _AliasTable:
+        """Return the aliases sorted, with their metrics' attributes (cached until a birth)."""
+        if self.lookup is None:
+            keys = sorted(self.aliases)
+            self.lookup = _AliasTable.of(keys, [self.aliases[k] for k in keys])
+        return self.lookup
 
 
 class SparkplugHost:
@@ -262,15 +282,14 @@ class SparkplugHost:
         return f"{topic.group}/{topic.node}{device}/{name}"
 
     def decode(self, messages: Sequence[tuple[str, bytes]]) -> Decoded:
-        """Follow births and deaths; decode data messages in order into samples and states."""
+        """Follow births and deaths; decode data messages in order into samples and states.
+
+        Consecutive NDATA/DDATA messages are read together into columns
+        (:func:`~andon.connect.spb_wire.read_metrics`): no Python object per metric.
+        """
         rejects: list[Rejected] = []
-        columns: dict[str, list[Any]] = {
-            "ts": [],
-            "seq": [],
-            "path": [],
-            "value": [],
-            "state": [],
-        }
+        rows = _Rows()
+        run: list[tuple[SparkplugTopic, str, bytes]] = []
         for topic_text, data in messages:
             topic = parse_topic(topic_text)
             if topic is None:
@@ -281,38 +300,19 @@ class SparkplugHost:
                 continue
             if self.group is not None and topic.group != self.group:
                 continue
+            if topic.message_type in _DATA_TYPES:
+                run.append((topic, topic_text, data))
+                continue
+            if run:
+                self._data(run, rows, rejects)
+                run = []
             try:
-                self._one(topic, topic_text, data, columns, rejects)
+                self._one(topic, topic_text, data, rejects)
             except ValueError as exc:
                 rejects.append(_reject("sparkplug.corrupt", str(exc), topic_text, data))
-        tables: dict[RecordKind, pa.Table] = {}
-        if columns["ts"]:
-            n = len(columns["ts"])
-            tables[RecordKind.SAMPLE] = pa.Table.from_arrays(
-                [
-                    pa.array(columns["ts"], type=pa.int64()).cast(TS_TYPE),
-                    pa.repeat(self.source, n),
-                    pa.array(columns["seq"], type=pa.int64()),
-                    pa.array(columns["path"], type=pa.string()),
-                    pa.array(columns["value"], type=pa.float64()),
-                    pa.repeat(Quality.GOOD.value, n),
-                ],
-                names=["ts", "source", "seq", "path", "value", "quality"],
-            )
-        if columns["state"]:
-            ts, seq, paths, values = zip(*columns["state"], strict=True)
-            tables[RecordKind.STATE] = pa.Table.from_arrays(
-                [
-                    pa.array(ts, type=pa.int64()).cast(TS_TYPE),
-                    pa.repeat(self.source, len(ts)),
-                    pa.array(seq, type=pa.int64()),
-                    pa.array(paths, type=pa.string()),
-                    pa.array(values, type=pa.string()),
-                    pa.nulls(len(ts), pa.string()),
-                ],
-                names=["ts", "source", "seq", "path", "state", "reason"],
-            )
-        return Decoded(tables, tuple(rejects))
+        if run:
+            self._data(run, rows, rejects)
+        return Decoded(rows.tables(self.source), tuple(rejects))
 
     def _node(self, topic: SparkplugTopic) -> NodeState:
         key = (topic.group, topic.node)
@@ -326,9 +326,9 @@ class SparkplugHost:
         topic: SparkplugTopic,
         topic_text: str,
         data: bytes,
-        columns: dict[str, list[Any]],
         rejects: list[Rejected],
     ) -> None:
+        """Follow one birth, death or command (data messages go to :meth:`_data`)."""
         kind = topic.message_type
         if kind in {"NCMD", "DCMD"}:
             return
@@ -350,16 +350,29 @@ class SparkplugHost:
             node.bd_seq = _bd_seq(payload)
             node.aliases.clear()
             node.names.clear()
+            node.lookup = None
             node.devices.clear()
             node.expected_seq = None if seq is None else (seq + 1) % 256
             self._learn(node, topic, payload)
             self._count("births")
             return
-        if kind not in {"DBIRTH", "NDATA", "DDATA", "DDEATH"}:
+        if kind not in {"DBIRTH", "DDEATH"}:
             rejects.append(
                 _reject("sparkplug.type", f"unknown message type {kind!r}", topic_text, data)
             )
             return
+        self._follow_seq(node, kind, seq)
+        if kind == "DBIRTH":
+            if topic.device is not None:
+                node.devices.add(topic.device)
+            self._learn(node, topic, payload)
+            self._count("births")
+            return
+        node.devices.discard(topic.device or "")
+        self._count("device_deaths")
+
+    def _follow_seq(self, node: NodeState, kind: str, seq: int | None) -> None:
+        """Check a message's ``seq`` against the node's; ask for a rebirth on a gap."""
         if not node.online:
             self._request_rebirth(node, f"{kind} before NBIRTH")
         elif seq is not None and node.expected_seq is not None and seq != node.expected_seq:
@@ -367,19 +380,9 @@ class SparkplugHost:
             self._request_rebirth(node, f"seq {seq} where {node.expected_seq} was expected")
         if seq is not None and node.online:
             node.expected_seq = (seq + 1) % 256
-        if kind == "DBIRTH":
-            if topic.device is not None:
-                node.devices.add(topic.device)
-            self._learn(node, topic, payload)
-            self._count("births")
-            return
-        if kind == "DDEATH":
-            node.devices.discard(topic.device or "")
-            self._count("device_deaths")
-            return
-        self._data(node, topic, topic_text, data, payload, columns, rejects)
 
     def _learn(self, node: NodeState, topic: SparkplugTopic, payload: Any) -> None:
+        node.lookup = None
         for metric in payload.metrics:
             name = metric.name
             if not name or name.startswith(_PROTOCOL_PREFIXES):
@@ -396,78 +399,246 @@ class SparkplugHost:
             if metric.HasField("alias"):
                 node.aliases[int(metric.alias)] = entry
 
-    def _data(  # noqa: PLR0917 - private helper of decode
+    def _data(
         self,
-        node: NodeState,
-        topic: SparkplugTopic,
-        topic_text: str,
-        data: bytes,
-        payload: Any,
-        columns: dict[str, list[Any]],
+        run: list[tuple[SparkplugTopic, str, bytes]],
+        rows: _Rows,
         rejects: list[Rejected],
     ) -> None:
-        default_ts = int(payload.timestamp) if payload.HasField("timestamp") else None
-        ts_col, seq_col, path_col, value_col = (
-            columns["ts"],
-            columns["seq"],
-            columns["path"],
-            columns["value"],
-        )
-        aliases, names = node.aliases, node.names
-        unknown: list[str] = []
-        unsupported: list[str] = []
-        for index, metric in enumerate(payload.metrics):
-            name = metric.name
-            entry = aliases.get(metric.alias) if not name else names.get((topic.device, name))
-            if entry is None:
-                if name and name.startswith(_PROTOCOL_PREFIXES):
-                    continue
-                unknown.append(name or f"alias {metric.alias}")
+        """Decode consecutive data messages (no birth or death among them) as columns."""
+        read = spb_wire.read_metrics([data for _, _, data in run])
+        nodes = [None if i in read.corrupt else self._node(t) for i, (t, _, _) in enumerate(run)]
+        table = self._resolve(run, nodes, read)
+        problems = _problems(read, table)
+        for number, (topic, topic_text, data) in enumerate(run):
+            node, header = nodes[number], read.headers[number]
+            if node is None or header is None:
+                detail = read.corrupt.get(number, "not a Sparkplug B payload")
+                rejects.append(_reject("sparkplug.corrupt", detail, topic_text, data))
                 continue
-            if entry.value_field is None:
-                unsupported.append(name or f"alias {metric.alias}")
-                continue
-            ts = metric.timestamp if metric.timestamp else default_ts
-            if ts is None or ts >= _MAX_TS_MS:
-                unsupported.append(f"{name or metric.alias} (no usable timestamp)")
-                continue
-            if entry.is_state:
-                if not metric.is_null:
-                    states = columns["state"]
-                    states.append((ts * 1000, index, entry.path, metric.string_value))
-                continue
-            if metric.is_null:
-                value: float | None = None
+            self._follow_seq(node, topic.message_type, header.seq)
+            unknown, unsupported = problems.get(number, ([], []))
+            if unknown:
+                self._request_rebirth(node, f"unknown metric(s) {', '.join(unknown[:5])}")
+                rejects.append(
+                    _reject(
+                        "sparkplug.unknown_alias",
+                        f"{len(unknown)} metric(s) not announced by a birth: "
+                        f"{', '.join(unknown[:5])}",
+                        topic_text,
+                        data,
+                    )
+                )
+            if unsupported:
+                rejects.append(
+                    _reject(
+                        "sparkplug.unsupported",
+                        f"{len(unsupported)} metric(s) not numeric or without a usable "
+                        f"timestamp: {', '.join(unsupported[:5])}",
+                        topic_text,
+                        data,
+                    )
+                )
+        rows.add(read, table)
+
+    def _resolve(
+        self,
+        run: list[tuple[SparkplugTopic, str, bytes]],
+        nodes: list[NodeState | None],
+        read: spb_wire.MetricColumns,
+    ) -> _Resolved:
+        """Find each metric's birth entry: by alias (vectorised, per node), else by name."""
+        entry = np.full(len(read), _UNKNOWN, dtype=np.int64)
+        parts: list[_AliasTable] = []
+        offset = 0
+        by_node: dict[int, tuple[NodeState, list[int]]] = {}
+        for number, node in enumerate(nodes):
+            if node is not None:
+                by_node.setdefault(id(node), (node, []))[1].append(number)
+        for node, numbers in by_node.values():
+            lookup = node.alias_table()
+            if lookup.keys.size:
+                rows = np.flatnonzero(np.isin(read.message, numbers))
+                aliases = read.alias[rows]
+                at = np.minimum(np.searchsorted(lookup.keys, aliases), lookup.keys.size - 1)
+                found = lookup.keys[at] == aliases
+                entry[rows[found]] = offset + at[found]
+                parts.append(lookup)
+                offset += lookup.keys.size
+        named: list[_Metric] = []
+        for row in np.flatnonzero(read.name_stop > read.name_start).tolist():
+            name = read.name(row) or ""
+            number = int(read.message[row])
+            node = nodes[number]
+            found_by_name = None if node is None else node.names.get((run[number][0].device, name))
+            if found_by_name is None:
+                entry[row] = _PROTOCOL if name.startswith(_PROTOCOL_PREFIXES) else _UNKNOWN
             else:
-                raw = getattr(metric, entry.value_field)
-                bits = entry.signed_bits
-                if bits is not None and raw >= 1 << (bits - 1):
-                    raw -= 1 << bits  # two's complement carried in an unsigned field
-                value = float(raw)
-            ts_col.append(ts * 1000)
-            seq_col.append(index)
-            path_col.append(entry.path)
-            value_col.append(value)
-        if unknown:
-            self._request_rebirth(node, f"unknown metric(s) {', '.join(unknown[:5])}")
-            rejects.append(
-                _reject(
-                    "sparkplug.unknown_alias",
-                    f"{len(unknown)} metric(s) not announced by a birth: {', '.join(unknown[:5])}",
-                    topic_text,
-                    data,
-                )
+                entry[row] = offset + len(named)
+                named.append(found_by_name)
+        parts.append(_AliasTable.of([], named))
+        parts.append(_AliasTable.of([], [_Metric("", None, None)]))  # the slot of non-entries
+        dummy = offset + len(named)
+        safe = np.where(entry >= 0, entry, dummy)
+        return _Resolved(
+            entry=entry,
+            value_field=np.concatenate([p.value_field for p in parts])[safe],
+            signed_bits=np.concatenate([p.signed_bits for p in parts])[safe],
+            is_state=np.concatenate([p.is_state for p in parts])[safe],
+            paths=pa.concat_arrays([p.paths for p in parts]),
+            safe=safe,
+        )
+
+
+_UNKNOWN: Final = -1
+_PROTOCOL: Final = -2
+
+
+@dataclass(frozen=True, slots=True)
+class _AliasTable:
+    """A node's metrics as arrays in alias order, for vectorised look-ups."""
+
+    keys: npt.NDArray[np.uint64]
+    value_field: npt.NDArray[np.int64]
+    signed_bits: npt.NDArray[np.int64]
+    is_state: npt.NDArray[np.bool_]
+    paths: pa.Array
+
+    @classmethod
+    def of(cls, keys: list[int], metrics: list[_Metric]) -> _AliasTable:
+        return cls(
+            np.asarray(keys, dtype=np.uint64),
+            np.asarray(
+                [_FIELD_NUMBERS.get(m.value_field or "", 0) for m in metrics], dtype=np.int64
+            ),
+            np.asarray([m.signed_bits or 0 for m in metrics], dtype=np.int64),
+            np.asarray([m.is_state for m in metrics], dtype=np.bool_),
+            pa.array([m.path for m in metrics], type=pa.string()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """Per metric row: its entry (or _UNKNOWN/_PROTOCOL) and that entry's attributes."""
+
+    entry: npt.NDArray[np.int64]
+    value_field: npt.NDArray[np.int64]
+    signed_bits: npt.NDArray[np.int64]
+    is_state: npt.NDArray[np.bool_]
+    paths: pa.Array
+    safe: npt.NDArray[np.int64]
+
+    def usable_ts(self, read: spb_wire.MetricColumns) -> npt.NDArray[np.uint64]:
+        """Each metric's timestamp (ms), the payload's where it has none; _MAX_TS_MS if none."""
+        header_ts = np.asarray(
+            [
+                h.timestamp if h is not None and h.timestamp is not None else _MAX_TS_MS
+                for h in read.headers
+            ],
+            dtype=np.uint64,
+        )
+        if read.message.size == 0:
+            return np.zeros(0, dtype=np.uint64)
+        return np.where(read.timestamp != 0, read.timestamp, header_ts[read.message])
+
+
+def _problems(
+    read: spb_wire.MetricColumns, table: _Resolved
+) -> dict[int, tuple[list[str], list[str]]]:
+    """Per message: metrics no birth announced, and metrics that cannot become samples."""
+    problems: dict[int, tuple[list[str], list[str]]] = {}
+    ts = table.usable_ts(read)
+    known = table.entry >= 0
+    untyped = known & (table.value_field == 0)
+    timeless = known & (table.value_field != 0) & (ts >= _MAX_TS_MS)
+    for row in np.flatnonzero((table.entry == _UNKNOWN) | untyped | timeless).tolist():
+        label = read.name(row) or f"alias {int(read.alias[row])}"
+        unknown, unsupported = problems.setdefault(int(read.message[row]), ([], []))
+        if table.entry[row] == _UNKNOWN:
+            unknown.append(label)
+        elif untyped[row]:
+            unsupported.append(read.name(row) or str(int(read.alias[row])))
+        else:
+            unsupported.append(f"{read.name(row) or int(read.alias[row])} (no usable timestamp)")
+    return problems
+
+
+class _Rows:
+    """Sample and state columns collected over the runs of one decode call."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], pa.Array, pa.Array]]
+        self.samples = []
+        self.states: list[tuple[int, int, str, str]] = []
+
+    def add(self, read: spb_wire.MetricColumns, table: _Resolved) -> None:
+        """Keep the samples and states of a run's metrics."""
+        if len(read) == 0:
+            return
+        ts = table.usable_ts(read)
+        usable = (table.entry >= 0) & (table.value_field != 0) & (ts < _MAX_TS_MS)
+        for row in np.flatnonzero(usable & table.is_state & ~read.is_null).tolist():
+            text = read.text(row)
+            path = table.paths[int(table.safe[row])].as_py()
+            self.states.append((int(ts[row]) * 1000, int(read.index[row]), path, text or ""))
+        rows = np.flatnonzero(usable & ~table.is_state)
+        if rows.size == 0:
+            return
+        field = table.value_field[rows]
+        present = read.member[rows] == field
+        raw = np.where(present, read.varint[rows], np.uint64(0))
+        values = raw.astype(np.float64)
+        bits = table.signed_bits[rows]
+        signed64 = bits == 64
+        values[signed64] = raw[signed64].view(np.int64).astype(np.float64)
+        narrow = (bits > 0) & (bits < 64)
+        if narrow.any():
+            small = raw[narrow].astype(np.int64)
+            width = bits[narrow]
+            small = np.where(small >= (1 << (width - 1)), small - (1 << width), small)
+            values[narrow] = small.astype(np.float64)
+        real = (field == spb_wire.FLOAT) | (field == spb_wire.DOUBLE)
+        values[real] = np.where(present[real], read.real[rows][real], 0.0)
+        self.samples.append(
+            (
+                ts[rows].astype(np.int64) * 1000,
+                read.index[rows],
+                table.paths.take(pa.array(table.safe[rows])),
+                pa.array(values, mask=read.is_null[rows], type=pa.float64()),
             )
-        if unsupported:
-            rejects.append(
-                _reject(
-                    "sparkplug.unsupported",
-                    f"{len(unsupported)} metric(s) not numeric or without a usable timestamp: "
-                    f"{', '.join(unsupported[:5])}",
-                    topic_text,
-                    data,
-                )
+        )
+
+    def tables(self, source: str) -> dict[RecordKind, pa.Table]:
+        """Return the sample and state tables of what was kept."""
+        tables: dict[RecordKind, pa.Table] = {}
+        if self.samples:
+            ts_parts, seq_parts, paths, values = zip(*self.samples, strict=True)
+            n = sum(len(p) for p in ts_parts)
+            tables[RecordKind.SAMPLE] = pa.Table.from_arrays(
+                [
+                    pa.array(np.concatenate(ts_parts), type=pa.int64()).cast(TS_TYPE),
+                    pa.repeat(source, n),
+                    pa.array(np.concatenate(seq_parts), type=pa.int64()),
+                    pa.concat_arrays(list(paths)),
+                    pa.concat_arrays(list(values)),
+                    pa.repeat(Quality.GOOD.value, n),
+                ],
+                names=["ts", "source", "seq", "path", "value", "quality"],
             )
+        if self.states:
+            ts, seq, paths_, states = zip(*self.states, strict=True)
+            tables[RecordKind.STATE] = pa.Table.from_arrays(
+                [
+                    pa.array(ts, type=pa.int64()).cast(TS_TYPE),
+                    pa.repeat(source, len(ts)),
+                    pa.array(seq, type=pa.int64()),
+                    pa.array(paths_, type=pa.string()),
+                    pa.array(states, type=pa.string()),
+                    pa.nulls(len(ts), pa.string()),
+                ],
+                names=["ts", "source", "seq", "path", "state", "reason"],
+            )
+        return tables
 
 
 def _bd_seq(payload: Any) -> int | None:
