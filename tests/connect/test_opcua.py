@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -197,3 +198,21 @@ def test_security_is_not_dropped_silently(example_model: Model) -> None:
         asyncio.run(browse(settings))
     with pytest.raises(ConnectError, match="node_id"):
         OpcUaSource(settings=settings, nodes={}, handler=print)
+
+
+def test_capacity_steps_are_valid_json_when_nothing_arrives() -> None:
+    from andon.connect.opcua import _capacity_step  # noqa: PLC0415 - private helper
+
+    for started, connected, reason in (
+        (False, False, "did not start"),
+        (True, False, "did not connect"),
+        (True, True, "no value change"),
+    ):
+        step = _capacity_step(100, 0.0, [], started=started, connected=connected)
+        text = json.dumps(step, allow_nan=False)  # Infinity and NaN are not JSON
+        assert json.loads(text)["lag_p99_s"] is None
+        assert step["sustained"] is False
+        assert reason in step["reason"]
+    kept = _capacity_step(10, 10.0, [0.1] * 50, started=True, connected=True)
+    assert kept["sustained"] is True
+    assert kept["lag_p99_s"] == 0.1

@@ -355,8 +355,6 @@ async def measure_capacity(*, items_steps: list[int], seconds: float) -> list[di
     import multiprocessing as mp  # noqa: PLC0415
     import socket  # noqa: PLC0415
 
-    import numpy as np  # noqa: PLC0415
-
     results: list[dict[str, Any]] = []
     for items in items_steps:
         with socket.socket() as sock:
@@ -367,7 +365,7 @@ async def measure_capacity(*, items_steps: list[int], seconds: float) -> list[di
             target=_serve_changing, args=(port, items, seconds + 10, ready), daemon=True
         )
         process.start()
-        ready.wait(60)
+        started = ready.wait(60)
         lags: list[float] = []
         received = 0
 
@@ -388,9 +386,10 @@ async def measure_capacity(*, items_steps: list[int], seconds: float) -> list[di
             flush_interval_s=0.2,
         )
         task = asyncio.create_task(source.run())
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + (60 if started else 5)
         while not source.connected.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
+        connected = source.connected.is_set()
         await asyncio.sleep(2.0)  # initial values and warm-up
         start_count = source.notifications
         lags.clear()
@@ -401,16 +400,35 @@ async def measure_capacity(*, items_steps: list[int], seconds: float) -> list[di
         process.terminate()
         process.join(5)
         rate = received / seconds
-        p99 = float(np.percentile(lags, 99)) if lags else float("inf")
-        results.append(
-            {
-                "items": items,
-                "notifications_per_s": round(rate, 1),
-                "lag_p99_s": round(p99, 3),
-                "sustained": rate >= 0.95 * items and p99 < 1.0,
-            }
-        )
+        results.append(_capacity_step(items, rate, lags, started=started, connected=connected))
     return results
+
+
+def _capacity_step(
+    items: int, rate: float, lags: list[float], *, started: bool, connected: bool
+) -> dict[str, Any]:
+    """One step of :func:`measure_capacity`, valid JSON: no lag is ``null`` with the reason.
+
+    >>> _capacity_step(10, 0.0, [], started=True, connected=True)["lag_p99_s"] is None
+    True
+    """
+    import numpy as np  # noqa: PLC0415
+
+    step: dict[str, Any] = {"items": items, "notifications_per_s": round(rate, 1)}
+    if lags:
+        p99 = float(np.percentile(lags, 99))
+        step["lag_p99_s"] = round(p99, 3)
+        step["sustained"] = rate >= 0.95 * items and p99 < 1.0
+        return step
+    step["lag_p99_s"] = None
+    step["sustained"] = False
+    if not started:
+        step["reason"] = "the OPC UA test server did not start within 60 s"
+    elif not connected:
+        step["reason"] = "the client did not connect to the test server"
+    else:
+        step["reason"] = "no value change reached the client in the measured window"
+    return step
 
 
 def _serve_changing(port: int, items: int, seconds: float, ready: Any) -> None:
