@@ -290,3 +290,18 @@ def test_columnar_samples_match_a_per_metric_reading(
     assert got == expected
     unknown = sum(1 for g in groups for m in g if m[0] == 99)
     assert any(r.reason == "sparkplug.unknown_alias" for r in decoded.rejected) == (unknown > 0)
+
+
+def test_a_payload_over_the_limit_is_quarantined_unread(example_model: Model) -> None:
+    host = SparkplugHost(model=example_model, group=G, max_payload_bytes=1000)
+    _birth(host)
+    big = encode_payload(
+        timestamp_ms=5, seq=2, metrics=[(None, 7, 5 + i, 40.0) for i in range(200)]
+    )
+    small = encode_payload(timestamp_ms=5, seq=3, metrics=[(None, 7, 5, 41.0)])
+    topic = f"spBv1.0/{G}/DDATA/edge1/{DEVICE}"
+    decoded = host.decode([(topic, big), (topic, small)])
+    assert [r.reason for r in decoded.rejected] == ["sparkplug.too_large"]
+    assert f"{len(big)} bytes" in decoded.rejected[0].detail
+    assert len(decoded.rejected[0].payload) < 5000
+    assert decoded.tables[RecordKind.SAMPLE].column("value").to_pylist() == [41.0]

@@ -27,6 +27,7 @@ metric name is the tag's name. A metric that maps to no tag keeps the path
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import time
@@ -42,6 +43,7 @@ from google.protobuf.message import DecodeError
 from andon.connect import spb_wire
 from andon.connect._proto.sparkplug_b_pb2 import Payload
 from andon.connect.decoded import Decoded, Rejected
+from andon.connect.uns import DEFAULT_MAX_PAYLOAD_BYTES
 from andon.model import Model
 from andon.records import TS_TYPE, Quality, RecordKind
 
@@ -210,7 +212,8 @@ class SparkplugHost:
     """The Sparkplug host state machine: (topic, payload) groups in, samples out.
 
     ``group`` limits the host to one group id (``None``: every group); ``host_id`` names it
-    in its STATE topic. :meth:`decode` returns samples and rejects; the NCMD rebirth
+    in its STATE topic; a payload over ``max_payload_bytes`` is quarantined unread
+    (``sparkplug.too_large``). :meth:`decode` returns samples and rejects; the NCMD rebirth
     requests it wants sent are taken with :meth:`take_commands`.
     """
 
@@ -221,8 +224,10 @@ class SparkplugHost:
         group: str | None = None,
         host_id: str = "andon",
         source: str = "sparkplug",
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> None:
         self.model: Final = model
+        self.max_payload_bytes: Final = max_payload_bytes
         self.group: Final = group
         self.host_id: Final = host_id
         self.source: Final = source
@@ -299,6 +304,14 @@ class SparkplugHost:
                     )
                 continue
             if self.group is not None and topic.group != self.group:
+                continue
+            if len(data) > self.max_payload_bytes:
+                digest = hashlib.sha256(data).hexdigest()
+                detail = (
+                    f"{len(data)} bytes (sha256 {digest}), over the limit of "
+                    f"{self.max_payload_bytes}: not read; the first 3072 bytes are kept"
+                )
+                rejects.append(_reject("sparkplug.too_large", detail, topic_text, data[:3072]))
                 continue
             if topic.message_type in _DATA_TYPES:
                 run.append((topic, topic_text, data))
