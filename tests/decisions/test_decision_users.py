@@ -11,6 +11,8 @@ from andon.decisions import (
     Role,
     UserService,
 )
+from andon.decisions._principals import PrincipalCache
+from andon.decisions.access import Principal
 from andon.store.base import Store
 from decisions.decision_helpers import FAST_PASSWORDS, Clock
 
@@ -96,3 +98,37 @@ def test_a_user_name_is_unique(users: UserService) -> None:
     with pytest.raises(InvalidInputError, match="exists"):
         users.add("ana", role="admin", sites=["*"], password=None, actor="t")
     assert users.get("ana").role is Role.VIEWER
+
+
+def test_a_remembered_token_still_expires_and_dies_when_revoked_elsewhere(
+    users: UserService, dstore: Store, clock: Clock
+) -> None:
+    users.add("ana", role="operator", sites=["acme/lyon"], password=None, actor="t")
+    short = users.issue_token("ana", name="short", actor="t", ttl_s=60)
+    other = users.issue_token("ana", name="other", actor="t")
+    assert users.authenticate(short.secret).username == "ana"  # now remembered
+    assert users.cached(short.secret, kind="api") is not None
+    assert users.cached(short.secret, kind="session") is None  # never for another kind
+    clock.now += 61_000_000
+    assert users.cached(short.secret) is None
+    with pytest.raises(NotAuthenticatedError, match="expired"):
+        users.authenticate(short.secret)
+    # A second service on the same store (another part of the same process) revokes:
+    # the first one obeys at once, not after the memory runs out.
+    assert users.authenticate(other.secret).username == "ana"
+    UserService(store=dstore, passwords=FAST_PASSWORDS, clock=clock).revoke(other.row.id, actor="t")
+    with pytest.raises(NotAuthenticatedError):
+        users.authenticate(other.secret)
+
+
+def test_the_memory_of_tokens_forgets_after_its_time() -> None:
+    now = [0.0]
+    cache = PrincipalCache(ttl_s=5.0, clock=lambda: now[0])
+    ana = Principal(username="ana", role=Role.VIEWER, sites=("acme/lyon",))
+    cache.put("k", ana, kind="api", expires_at=None)
+    assert cache.get("k", kind="api", now_us=0) == ana
+    now[0] = 5.0
+    assert cache.get("k", kind="api", now_us=0) is None  # a revocation elsewhere holds by now
+    off = PrincipalCache(ttl_s=0.0)
+    off.put("k", ana, kind="api", expires_at=None)
+    assert off.get("k", kind="api", now_us=0) is None

@@ -9,8 +9,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 import andon
+from andon.api._query import SingleValuedQuery
 from andon.api.context import ApiContext
-from andon.api.problems import PROBLEM_RESPONSES, install, problem_response
+from andon.api.problems import PROBLEM_RESPONSES, install
 from andon.api.ratelimit import RateLimiter
 from andon.api.routes import (
     audit,
@@ -122,23 +123,7 @@ def create_app(*, store: Store, model: Model, settings: ApiSettings | None = Non
     app.state.route_rules = {}
     install(app)
 
-    @app.middleware("http")
-    async def single_valued_query(request: Request, call_next: Any) -> Any:
-        """Refuse a repeated query parameter that takes one value, rather than pick one."""
-        keys = [key for key, _ in request.query_params.multi_items()]
-        repeated = sorted({k for k in keys if keys.count(k) > 1} - _LIST_PARAMETERS)
-        if repeated:
-            return problem_response(
-                request,
-                422,
-                "request.invalid",
-                f"query parameter(s) {', '.join(repeated)} take one value each",
-                errors=[
-                    {"loc": ["query", k], "msg": "given more than once", "type": "repeated"}
-                    for k in repeated
-                ],
-            )
-        return await call_next(request)
+    app.add_middleware(SingleValuedQuery, many=_LIST_PARAMETERS)
 
     for module in _MODULES:
         app.include_router(module.router)

@@ -29,7 +29,7 @@ class ApiContext:
     login_limiter: RateLimiter
 
 
-def context(request: Request) -> ApiContext:
-    """Return the API context of the app serving a request."""
+async def context(request: Request) -> ApiContext:
+    """Return the API context of the app serving a request (async: no worker thread)."""
     ctx: ApiContext = request.app.state.andon
     return ctx

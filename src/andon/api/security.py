@@ -13,8 +13,9 @@ from typing import Annotated, Final
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from andon.api.context import ApiContext, context
+from andon.api.context import ApiContext
 from andon.api.problems import ApiProblem
 from andon.decisions.access import Principal, Role
 from andon.decisions.errors import ForbiddenError, NotAuthenticatedError
@@ -64,7 +65,15 @@ def _unauthenticated(detail: str) -> ApiProblem:
     )
 
 
-def _principal(
+async def _authenticate(ctx: ApiContext, token: str, kind: str) -> Principal:
+    """Return a token's principal: from memory when checked lately, else from the store."""
+    known = ctx.users.cached(token, kind=kind)
+    if known is not None:
+        return known
+    return await run_in_threadpool(ctx.users.authenticate, token, kind=kind)
+
+
+async def _principal(
     request: Request,
     ctx: ApiContext,
     bearer: HTTPAuthorizationCredentials | None,
@@ -74,9 +83,9 @@ def _principal(
         if request.headers.get("authorization") is not None:
             if bearer is None or bearer.scheme.lower() != "bearer":
                 raise _unauthenticated("the Authorization header must be 'Bearer <token>'")
-            return ctx.users.authenticate(bearer.credentials, kind="api")
+            return await _authenticate(ctx, bearer.credentials, "api")
         if session:
-            principal = ctx.users.authenticate(session, kind="session")
+            principal = await _authenticate(ctx, session, "session")
             if request.method not in _SAFE_METHODS:
                 sent = request.headers.get(CSRF_HEADER, "")
                 expected = request.cookies.get(CSRF_COOKIE, "")
@@ -91,19 +100,23 @@ def _principal(
     raise _unauthenticated("authentication required: a bearer token or a session cookie")
 
 
-def authorized(
+async def authorized(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     session: Annotated[str | None, Depends(cookie_scheme)],
 ) -> Principal:
-    """Return the caller, having checked the route's rule; deny when the route has none."""
-    ctx = context(request)
+    """Return the caller, having checked the route's rule; deny when the route has none.
+
+    It runs on the event loop: a token checked in the last seconds costs no store read and
+    no worker thread; otherwise the check runs in a worker thread.
+    """
+    ctx: ApiContext = request.app.state.andon
     route = request.scope.get("route")
     path = getattr(route, "path", None)
     rule = route_rules(request.app).get((request.method, path)) if path else None
     if rule is None:
         raise ApiProblem(403, "auth.no_rule", "this route has no access rule, so it is denied")
-    principal = _principal(request, ctx, bearer, session)
+    principal = await _principal(request, ctx, bearer, session)
     if rule != PUBLIC and isinstance(rule, Role) and not principal.at_least(rule):
         msg = f"this needs the {rule.value} role or above; {principal.username} is {principal.role}"
         raise ApiProblem(403, "auth.role", msg)

@@ -46,6 +46,8 @@ _TABLES = (
         updated_by TEXT NOT NULL)""",
 )
 
+_DUCKDB_INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS decisions_id ON decisions (id)",)
+
 _POSTGRES_INDEXES = (
     "CREATE INDEX IF NOT EXISTS decisions_site_created ON decisions (site, created_at, id)",
     "CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at DESC, id DESC)",
@@ -64,9 +66,9 @@ def ensure_schema(store: Store) -> None:
         key = "PRIMARY KEY" if store.dialect == "postgres" else "NOT NULL"
         for statement in _TABLES:
             store.execute(statement.replace("{key}", key))
-        if store.dialect == "postgres":
-            for statement in _POSTGRES_INDEXES:
-                store.execute(statement)
+        indexes = _POSTGRES_INDEXES if store.dialect == "postgres" else _DUCKDB_INDEXES
+        for statement in indexes:
+            store.execute(statement)
         head = store.execute("SELECT count(*) AS n FROM audit_head WHERE id = 1")
         if int(head.column("n")[0].as_py()) == 0:
             store.execute("INSERT INTO audit_head VALUES (1, 0, ?)", [GENESIS])

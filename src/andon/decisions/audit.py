@@ -118,10 +118,16 @@ class AuditLog:
     ) -> AuditEntry:
         """Append one entry; call inside the store transaction that makes the change."""
         store = self._store
-        head = store.execute(
-            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
-        ).to_pylist()[0]
-        seq, prev_hash = int(head["seq"]), str(head["hash"])
+        if store.dialect == "postgres":
+            # The row lock taken here holds other appenders until this transaction ends.
+            head = store.execute(
+                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+            ).to_pylist()[0]
+            seq, prev_hash = int(head["seq"]), str(head["hash"])
+        else:
+            # DuckDB has one writer per database, and the store serialises its transactions.
+            head = store.execute("SELECT seq, hash FROM audit_head WHERE id = 1").to_pylist()[0]
+            seq, prev_hash = int(head["seq"]) + 1, str(head["hash"])
         when = now_us() if ts is None else ts
         text = canonical(dict(data or {}))
         digest = entry_hash(
@@ -139,7 +145,7 @@ class AuditLog:
             f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [seq, when, actor, action, entity, entity_id, site, text, prev_hash, digest],
         )
-        store.execute("UPDATE audit_head SET hash = ? WHERE id = 1", [digest])
+        store.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [seq, digest])
         return AuditEntry(
             seq=seq,
             ts=when,

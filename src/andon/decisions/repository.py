@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from andon.decisions._json import canonical, loads_object, now_us
+from andon.decisions._json import canonical, loads_object
 from andon.decisions.access import Role
 from andon.decisions.record import DecisionRecord, Status
 from andon.proposals import Factor, Option
@@ -41,8 +41,9 @@ _MUTABLE = tuple(
 )  # fmt: skip
 
 
-_FIRST_WINDOW_US = 3_600_000_000
-_WINDOWS = 4  # 1 hour, 16 hours, 11 days, 171 days; then the whole table
+def _count(result: pa.Table) -> int:
+    """Return the rows a DML statement changed (the ``Count`` both stores report)."""
+    return int(result.column("Count")[0].as_py()) if result.num_rows else 0
 
 
 def _like_prefix(prefix: str) -> str:
@@ -225,14 +226,18 @@ class Repository:
         )
 
     def update_decision(self, record: DecisionRecord, *, expected_version: int) -> bool:
-        """Write a changed record if nobody changed it since ``expected_version``."""
+        """Write a changed record if nobody changed it since ``expected_version``.
+
+        No ``RETURNING``: on DuckDB it turns a one-row update of a million-row table from
+        about 1.5 ms into more than 10 ms; the statement's row count says the same.
+        """
         row = _to_row(record)
         sets = ", ".join(f"{c} = ?" for c in _MUTABLE)
         result = self.store.execute(
-            f"UPDATE decisions SET {sets} WHERE id = ? AND version = ? RETURNING id",
+            f"UPDATE decisions SET {sets} WHERE id = ? AND version = ?",
             [*(row[c] for c in _MUTABLE), record.id, expected_version],
         )
-        return bool(result.num_rows == 1)
+        return _count(result) == 1
 
     def get_decision(self, decision_id: str) -> DecisionRecord | None:
         """Return a decision by id, or ``None``."""
@@ -299,12 +304,9 @@ class Repository:
     ) -> list[DecisionRecord]:
         """Return a page of decisions, newest first, after a ``(created_at, id)`` cursor.
 
-        On DuckDB, which scans rather than seeks, the newest hour (before the cursor) is
-        searched first and the window widens sixteen-fold until the page is full, then the
-        whole table: rows are stored in creation order, so zone maps skip the row groups older
-        than the window, and the usual first page reads one row group instead of the whole
-        table. A window holding a full page holds the true top of the page, so the result is
-        the same as one full scan's.
+        One top-N query: PostgreSQL walks its ``(created_at, id)`` index; DuckDB pushes the
+        running top-N bound into its scan, so row groups older than the page are skipped by
+        their zone maps (a page of a million rows costs a few milliseconds either way).
         """
         where, params = self._where(filters)
         if after is not None:
@@ -312,20 +314,11 @@ class Repository:
                 "(created_at < ? OR (created_at = ? AND id < ?))"
             )
             params.extend([after[0], after[0], after[1]])
-        select = f"SELECT {_SELECT} FROM decisions{where}"
-        order = f" ORDER BY created_at DESC, id DESC LIMIT {int(limit)}"
-        if self.store.dialect != "duckdb" or filters.created_from is not None:
-            return [_from_row(r) for r in self.store.execute(select + order, params).to_pylist()]
-        top = after[0] if after is not None else now_us() + _FIRST_WINDOW_US * 24
-        glue = " AND " if where else " WHERE "
-        for step in range(_WINDOWS):
-            low = top - _FIRST_WINDOW_US * 16**step
-            rows = self.store.execute(
-                select + glue + "created_at >= ?" + order, [*params, low]
-            ).to_pylist()
-            if len(rows) >= limit:
-                return [_from_row(r) for r in rows]
-        rows = self.store.execute(select + order, params).to_pylist()
+        rows = self.store.execute(
+            f"SELECT {_SELECT} FROM decisions{where} "
+            f"ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
+            params,
+        ).to_pylist()
         return [_from_row(r) for r in rows]
 
     def outcome_table(self, *, sites: tuple[str, ...] | None, app: str | None) -> pa.Table:
@@ -435,26 +428,24 @@ class Repository:
     def revoke_token(self, token_id: str) -> bool:
         """Revoke a token; return whether it existed and was active."""
         result = self.store.execute(
-            "UPDATE api_tokens SET revoked = TRUE WHERE id = ? AND NOT revoked RETURNING id",
-            [token_id],
+            "UPDATE api_tokens SET revoked = TRUE WHERE id = ? AND NOT revoked", [token_id]
         )
-        return bool(result.num_rows == 1)
+        return _count(result) == 1
 
     def revoke_user_tokens(self, username: str) -> int:
         """Revoke every token and session of a user; return how many."""
         result = self.store.execute(
-            "UPDATE api_tokens SET revoked = TRUE WHERE username = ? AND NOT revoked RETURNING id",
+            "UPDATE api_tokens SET revoked = TRUE WHERE username = ? AND NOT revoked",
             [username],
         )
-        return int(result.num_rows)
+        return _count(result)
 
     def delete_sessions(self, *, before: int) -> int:
         """Delete browser sessions that expired before ``before``."""
         result = self.store.execute(
-            "DELETE FROM api_tokens WHERE kind = 'session' AND expires_at < ? RETURNING id",
-            [before],
+            "DELETE FROM api_tokens WHERE kind = 'session' AND expires_at < ?", [before]
         )
-        return int(result.num_rows)
+        return _count(result)
 
     # settings ------------------------------------------------------------------------------
 
@@ -467,11 +458,10 @@ class Repository:
         """Set a setting's JSON value."""
         text = canonical(value)
         updated = self.store.execute(
-            "UPDATE settings SET value = ?, updated_at = ?, updated_by = ? WHERE key = ? "
-            "RETURNING key",
+            "UPDATE settings SET value = ?, updated_at = ?, updated_by = ? WHERE key = ?",
             [text, now, actor, key],
         )
-        if updated.num_rows == 0:
+        if _count(updated) == 0:
             self.store.execute(
                 "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
                 [key, text, now, actor],

@@ -1,7 +1,9 @@
 """Users, API tokens and browser sessions: create, change, authenticate; every change audited.
 
 A token or session is shown once when it is made; the store keeps only its digest. A token
-may be narrowed to some of its user's sites; it never widens them.
+may be narrowed to some of its user's sites; it never widens them. A checked token is
+remembered for a few seconds (:mod:`andon.decisions._principals`); every change to a user or
+a token through this service forgets what was remembered.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from andon.decisions._json import now_us
+from andon.decisions._principals import cache_for
 from andon.decisions.access import (
     ALL_SITES,
     PasswordPolicy,
     Principal,
     Role,
+    hash_secret,
     new_token,
     secret_matches,
     split_token,
@@ -66,6 +70,7 @@ class UserService:
         self.passwords = passwords or PasswordPolicy()
         self._clock = clock
         self._dummy_hash: str | None = None
+        self._principals = cache_for(store)
 
     # management ----------------------------------------------------------------------------
 
@@ -169,6 +174,7 @@ class UserService:
                 data={**changes, "tokens_revoked": revoked},
                 ts=now,
             )
+        self._principals.clear()  # after the commit: nobody re-remembers the old state
         return new
 
     def issue_token(
@@ -247,6 +253,7 @@ class UserService:
                     data={"user": row.username},
                     ts=now,
                 )
+        self._principals.clear()  # after the commit: nobody re-remembers the old state
 
     # authentication ------------------------------------------------------------------------
 
@@ -269,8 +276,16 @@ class UserService:
             raise NotAuthenticatedError(msg)
         return Principal(username=user.username, role=user.role, sites=user.sites)
 
+    def cached(self, token: str, *, kind: str | None = None) -> Principal | None:
+        """Return the principal of a token checked in the last few seconds, without I/O."""
+        return self._principals.get(hash_secret(token), kind=kind, now_us=self._clock())
+
     def authenticate(self, token: str, *, kind: str | None = None) -> Principal:
         """Return the principal a token or session secret stands for, or raise."""
+        key = hash_secret(token)
+        known = self._principals.get(key, kind=kind, now_us=self._clock())
+        if known is not None:
+            return known
         token_id, secret = split_token(token)
         row = self._repo.get_token(token_id)
         now = self._clock()
@@ -299,4 +314,6 @@ class UserService:
         if not sites:
             msg = "the token's sites are no longer the user's"
             raise ForbiddenError(msg)
-        return Principal(username=user.username, role=user.role, sites=sites, token_id=row.id)
+        principal = Principal(username=user.username, role=user.role, sites=sites, token_id=row.id)
+        self._principals.put(key, principal, kind=row.kind, expires_at=row.expires_at)
+        return principal

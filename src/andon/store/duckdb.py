@@ -1,4 +1,11 @@
-"""The embedded store on DuckDB: one file (or memory), Arrow in and out, no server."""
+"""The embedded store on DuckDB: one file (or memory), Arrow in and out, no server.
+
+Writes and transactions go through one connection, one at a time (DuckDB has one writer,
+and andon's audit chain orders every change). Reads outside a transaction run on cursors of
+their own (``connection.cursor()``: independent connections to the same database), taken
+from a small pool, so that many readers, an API's request threads for instance, run at once
+with each other and with the writer, each seeing the last committed state.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +30,9 @@ from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, 
 __all__ = ["DuckDBStore"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_READ = re.compile(r"^\s*SELECT\b", re.IGNORECASE)
+_IDLE_READERS = 8
+"""Reader cursors kept for reuse; more are opened while more threads read at once."""
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> pa.Table:
@@ -56,7 +66,12 @@ class DuckDBStore:
             raise StoreError(msg) from exc
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction(): inner blocks join the outer one
+        self._owner: int | None = None  # the thread whose transaction is open
+        self._readers: list[duckdb.DuckDBPyConnection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
         self._con.execute("SET TimeZone = 'UTC'")
+        self._factory = self._con.cursor()
         if not read_only:
             self._migrate()
 
@@ -78,6 +93,7 @@ class DuckDBStore:
                 return
             self._con.begin()
             self._depth += 1
+            self._owner = threading.get_ident()
             try:
                 yield
             except BaseException:
@@ -85,6 +101,7 @@ class DuckDBStore:
                 raise
             finally:
                 self._depth -= 1
+                self._owner = None
             self._con.commit()
 
     @property
@@ -202,13 +219,38 @@ class DuckDBStore:
             raise StoreError(msg) from exc
         return int(rows.num_rows)
 
+    @contextmanager
+    def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Lend a cursor for one read; inside this thread's transaction, its connection."""
+        if self._owner == threading.get_ident():
+            with self._lock:
+                yield self._con
+            return
+        with self._readers_lock:
+            if self._closed:
+                msg = "the store is closed"
+                raise StoreError(msg)
+            cursor = self._readers.pop() if self._readers else None
+        if cursor is None:
+            with self._readers_lock:  # cursors come from an idle connection, never the writer's
+                cursor = self._factory.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+        try:
+            yield cursor
+        finally:
+            with self._readers_lock:
+                if self._closed or len(self._readers) >= _IDLE_READERS:
+                    cursor.close()
+                else:
+                    self._readers.append(cursor)
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        with self._lock:
-            try:
-                return _arrow(self._con, sql, params)
-            except duckdb.Error as exc:
-                msg = f"query failed: {exc}"
-                raise StoreError(msg) from exc
+        try:
+            with self._reader() as con:
+                return _arrow(con, sql, params)
+        except duckdb.Error as exc:
+            msg = f"query failed: {exc}"
+            raise StoreError(msg) from exc
 
     @staticmethod
     def _where(
@@ -355,13 +397,20 @@ class DuckDBStore:
         return self._query(f"SELECT * FROM aux_{name}")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        """Run one statement with ``?`` placeholders; return its rows (empty for DML)."""
-        with self._lock:
-            try:
+        """Run one statement with ``?`` placeholders; return its rows (a count for DML).
+
+        A ``SELECT`` outside this thread's transaction runs on a reader cursor, at the same
+        time as other readers and the writer; every other statement waits for the writer.
+        """
+        try:
+            if _READ.match(sql):
+                with self._reader() as con:
+                    return _arrow(con, sql, params)
+            with self._lock:
                 return _arrow(self._con, sql, params)
-            except duckdb.Error as exc:
-                msg = f"statement failed: {exc}"
-                raise StoreError(msg) from exc
+        except duckdb.Error as exc:
+            msg = f"statement failed: {exc}"
+            raise StoreError(msg) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -377,8 +426,14 @@ class DuckDBStore:
             raise StoreError(msg) from exc
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database and its reader cursors."""
+        with self._readers_lock:
+            self._closed = True
+            readers, self._readers = self._readers, []
+        for cursor in readers:
+            cursor.close()
         with self._lock:
+            self._factory.close()
             self._con.close()
 
     def __enter__(self) -> DuckDBStore:

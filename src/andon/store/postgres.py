@@ -8,6 +8,11 @@ Either way the write is one transaction: all of it or nothing.
 
 TimescaleDB hypertables are made of the record tables when the extension is installed in
 the database; without it, plain tables with a ``(path, ts)`` index serve the same queries.
+
+Writes and transactions go through one connection, one at a time. Reads outside a
+transaction take a connection of a small pool (opened when first needed, at most
+``_MAX_READERS``), so that an API's request threads read at once instead of queueing
+behind each other and behind the writer.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ _PROBE_LIMIT = 2048
 _COPY_CHUNK = 16_384
 """Rows encoded per COPY chunk: big enough to amortise a call, small enough to overlap."""
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_READ = re.compile(r"^\s*SELECT\b", re.IGNORECASE)
+_MAX_READERS = 8
+"""Most reader connections a store opens; past that, reads wait for the writer's connection."""
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 _SAMPLE_VIEW = pa.schema(
@@ -97,15 +105,14 @@ class PostgresStore:
         self.schema = schema
         self._url = url
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of transaction()
+        self._owner: int | None = None  # the thread whose transaction is open
+        self._readers: list[psycopg.Connection[Any]] = []
+        self._reader_count = 0  # open reader connections, idle or lent
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        self._conn = self._connect()
         try:
-            self._conn = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as exc:
-            msg = f"cannot connect to PostgreSQL at {_redact(url)}: {exc}"
-            raise StoreError(msg) from exc
-        for json_type in ("json", "jsonb"):  # JSON stays text, as in DuckDB's results
-            self._conn.adapters.register_loader(json_type, TextLoader)
-        try:
-            self._conn.execute("SET TimeZone = 'UTC'")
             self._migrate()
         except psycopg.Error as exc:
             self._conn.close()
@@ -114,6 +121,70 @@ class PostgresStore:
         except StoreError:
             self._conn.close()
             raise
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        """Open an autocommit connection in UTC, JSON read as text (as DuckDB gives it)."""
+        try:
+            conn = psycopg.connect(self._url, autocommit=True)
+        except psycopg.Error as exc:
+            msg = f"cannot connect to PostgreSQL at {_redact(self._url)}: {exc}"
+            raise StoreError(msg) from exc
+        for json_type in ("json", "jsonb"):
+            conn.adapters.register_loader(json_type, TextLoader)
+        try:
+            conn.execute("SET TimeZone = 'UTC'")
+        except psycopg.Error as exc:
+            conn.close()
+            msg = f"cannot prepare a connection to {_redact(self._url)}: {exc}"
+            raise StoreError(msg) from exc
+        return conn
+
+    def _open_reader(self) -> psycopg.Connection[Any]:
+        conn = self._connect()
+        try:
+            conn.execute(f'SET search_path TO "{self.schema}"')
+        except psycopg.Error as exc:
+            conn.close()
+            msg = f"cannot read schema {self.schema!r}: {exc}"
+            raise StoreError(msg) from exc
+        return conn
+
+    @contextmanager
+    def _reader(self) -> Iterator[psycopg.Connection[Any]]:
+        """Lend a connection for one read; inside this thread's transaction, its connection."""
+        conn: psycopg.Connection[Any] | None = None
+        with self._readers_lock:
+            if self._closed:
+                msg = "the store is closed"
+                raise StoreError(msg)
+            shared = self._owner == threading.get_ident() or (
+                not self._readers and self._reader_count >= _MAX_READERS
+            )
+            if not shared:
+                if self._readers:
+                    conn = self._readers.pop()
+                else:
+                    self._reader_count += 1  # reserved; opened below, outside the lock
+        if shared:
+            with self._lock:
+                yield self._conn
+            return
+        if conn is None:
+            try:
+                conn = self._open_reader()
+            except BaseException:
+                with self._readers_lock:
+                    self._reader_count -= 1
+                raise
+        try:
+            yield conn
+        finally:
+            with self._readers_lock:
+                if self._closed or conn.closed or conn.broken:
+                    self._reader_count -= 1
+                    conn.close()
+                else:
+                    self._readers.append(conn)
 
     @property
     def dialect(self) -> str:
@@ -181,6 +252,7 @@ class PostgresStore:
 
     def drop_schema(self) -> None:
         """Drop this store's schema with everything in it, and close the store."""
+        self._close_readers()
         with self._lock:
             self._conn.close()  # ends any open transaction that would hold locks
             try:
@@ -282,16 +354,16 @@ class PostgresStore:
 
     def _copy_out(self, query: str, params: Sequence[Any], schema: pa.Schema) -> pa.Table:
         """Run a SELECT through ``COPY ... TO STDOUT`` and parse it with Arrow."""
-        with self._lock:
-            try:
-                cur = psycopg.ClientCursor(self._conn)
+        try:
+            with self._reader() as conn:
+                cur = psycopg.ClientCursor(conn)
                 statement = cur.mogrify(query, list(params))
                 with cur.copy(f"COPY ({statement}) TO STDOUT (FORMAT csv)") as copy:
                     data = b"".join(bytes(chunk) for chunk in copy)
                 cur.close()
-            except psycopg.Error as exc:
-                msg = f"query failed: {exc}"
-                raise StoreError(msg) from exc
+        except psycopg.Error as exc:
+            msg = f"query failed: {exc}"
+            raise StoreError(msg) from exc
         return from_csv(data, schema)
 
     @staticmethod
@@ -453,18 +525,15 @@ class PostgresStore:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """Run one statement with ``?`` placeholders; return its rows (a count for DML)."""
         query = qmark_to_pyformat(sql)
-        with self._lock:
-            try:
-                with self._conn.cursor() as cur:
-                    cur.execute(query, list(params))
-                    if cur.description is None:
-                        return pa.table({"Count": pa.array([max(cur.rowcount, 0)], pa.int64())})
-                    names = [column.name for column in cur.description]
-                    oids = [column.type_code for column in cur.description]
-                    return arrow_from_rows(names, oids, cur.fetchall())
-            except psycopg.Error as exc:
-                msg = f"statement failed: {exc}"
-                raise StoreError(msg) from exc
+        try:
+            if _READ.match(sql):
+                with self._reader() as conn:
+                    return _run(conn, query, params)
+            with self._lock:
+                return _run(self._conn, query, params)
+        except psycopg.Error as exc:
+            msg = f"statement failed: {exc}"
+            raise StoreError(msg) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -473,15 +542,30 @@ class PostgresStore:
         Nested, it is a savepoint: an inner failure undoes the inner part only.
         """
         with self._lock:
+            self._depth += 1
+            self._owner = threading.get_ident()
             try:
                 with self._conn.transaction():
                     yield
             except psycopg.Error as exc:
                 msg = f"transaction failed: {exc}"
                 raise StoreError(msg) from exc
+            finally:
+                self._depth -= 1
+                if not self._depth:
+                    self._owner = None
+
+    def _close_readers(self) -> None:
+        with self._readers_lock:
+            self._closed = True
+            readers, self._readers = self._readers, []
+            self._reader_count -= len(readers)
+        for conn in readers:
+            conn.close()
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
+        self._close_readers()
         with self._lock:
             self._conn.close()
 
@@ -490,6 +574,17 @@ class PostgresStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _run(conn: psycopg.Connection[Any], query: str, params: Sequence[Any]) -> pa.Table:
+    """Run one statement; return its rows as Arrow, or a ``Count`` of rows for DML."""
+    with conn.cursor() as cur:
+        cur.execute(query, list(params))
+        if cur.description is None:
+            return pa.table({"Count": pa.array([max(cur.rowcount, 0)], pa.int64())})
+        names = [column.name for column in cur.description]
+        oids = [column.type_code for column in cur.description]
+        return arrow_from_rows(names, oids, cur.fetchall())
 
 
 def _copy_in(cur: psycopg.Cursor[Any], target: str, table: pa.Table) -> None:

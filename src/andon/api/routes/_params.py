@@ -50,7 +50,7 @@ Cursor = Annotated[
 ]
 
 
-def page_size(
+async def page_size(
     ctx: Annotated[ApiContext, Depends(context)],
     limit: Annotated[
         int | None, Query(ge=1, le=500, description="Items per page, at most 500.")
