@@ -4,7 +4,8 @@
 settings. For the demo, the source is the simulator: it generates the history of the example
 enterprise as fast as it can, the decision apps are fitted on it and propose, and then the
 simulation streams on at a chosen multiple of real time while the apps propose again on a
-schedule, decisions expire, and outcomes are measured. Approved maintenance decisions go
+schedule, decisions expire, outcomes are measured and fitted models are checked for drift
+(:class:`andon.decisions.upkeep.Upkeep`). Approved maintenance decisions go
 back into the simulated plant as preventive work, so the loop is closed: what a person
 approves in the console changes what the plant does next.
 
@@ -40,6 +41,7 @@ from andon.decisions import (
     UserService,
     ensure_schema,
 )
+from andon.decisions.upkeep import Upkeep
 from andon.errors import AndonError
 from andon.kpi import Grain, aggregate, compute, kpis
 from andon.model import Model, load_model
@@ -104,6 +106,10 @@ class RuntimeSettings(BaseSettings):
     """Start the history so that it ends at the wall clock's current quarter hour."""
     password_memory_kib: int = Field(default=65_536, ge=8)
     """Argon2id memory per password hash for the demo users."""
+    drift_every_h: float = Field(default=24.0, gt=0)
+    """Simulated hours between two drift checks of each fitted model."""
+    drift_window_days: float = Field(default=7.0, gt=0)
+    """Days of inputs and outcomes a drift check compares with those before."""
 
     def store_location(self) -> str:
         """Return the store URL, defaulting to the DuckDB file in the working folder."""
@@ -121,6 +127,7 @@ class Summary:
     decisions: dict[str, int] = field(default_factory=dict)
     executed: int = 0
     outcomes: int = 0
+    escalations: int = 0
     fitted: dict[str, str] = field(default_factory=dict)
     oee: dict[str, float | None] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -136,6 +143,7 @@ class Summary:
             "decisions": self.decisions,
             "executed": self.executed,
             "outcomes": self.outcomes,
+            "escalations": self.escalations,
             "fitted": self.fitted,
             "oee": self.oee,
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
@@ -239,6 +247,14 @@ class Runtime:
                 self.apps[name] = get_app(name)
             else:
                 self.summary.notes.append(f"decision app {name!r} is not installed; skipped")
+        self.upkeep = Upkeep(
+            store=self.store,
+            model=self.model,
+            decisions=self.decisions,
+            apps=self.apps,
+            drift_every_s=settings.drift_every_h * 3600.0,
+            drift_window_s=settings.drift_window_days * 86_400.0,
+        )
         self._on_history = on_history
         self._ready = threading.Event()
         self._stop = threading.Event()
@@ -447,12 +463,15 @@ class Runtime:
         self.round()
 
     def round(self) -> None:
-        """Expire what is due, measure outcomes, and collect new proposals from every app."""
+        """Expire what is due, measure outcomes, check drift (the upkeep), and collect new
+        proposals from every app."""
         now = self.now()
         started = time.perf_counter()
         self._last_round = now
-        self.decisions.expire_due(now=now)
-        self._measure_outcomes(now)
+        upkeep = self.upkeep.run(now=now)
+        self.summary.outcomes += upkeep.outcomes
+        self.summary.escalations += len(upkeep.escalations)
+        self.summary.notes.extend(upkeep.errors)
         for name, app in self.apps.items():
             try:
                 proposals = app.propose(self.store, self.model, now=now)
@@ -518,28 +537,6 @@ class Runtime:
             except AndonError as exc:
                 self.summary.notes.append(f"executing {record.id} failed: {exc}")
         return MaintenancePlan(preventive=tuple(work), part_orders=tuple(parts))
-
-    def _measure_outcomes(self, now: int) -> None:
-        executed = self.decisions.list(DecisionFilter(statuses=(Status.EXECUTED,)), limit=500)
-        for record in executed:
-            if record.has_outcome or record.app not in self.apps:
-                continue
-            app = self.apps[record.app]
-            try:
-                outcome = app.outcome(
-                    self.store,
-                    self.model,
-                    subject=record.subject,
-                    action=record.action,
-                    decided_at=record.decided_at or record.created_at,
-                    now=now,
-                )
-            except AndonError as exc:
-                self.summary.notes.append(f"outcome of {record.id} failed: {exc}")
-                continue
-            if outcome is not None:
-                self.decisions.record_outcome(record.id, outcome=outcome, now=now)
-                self.summary.outcomes += 1
 
     # summary ---------------------------------------------------------------------------
 

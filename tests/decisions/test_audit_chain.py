@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from andon.decisions import AuditLog, DecisionService, SettingsService, UserService
+from andon.decisions._chain import _by_row, bodies
 from andon.decisions._json import now_us
 from andon.decisions.access import PasswordPolicy
 from andon.decisions.audit import entry_hash
@@ -154,3 +157,39 @@ def test_awkward_text_hashes_the_same_way_it_was_written(dstore: Store) -> None:
     assert result.ok, result
     dstore.execute("UPDATE audit_log SET entity_id = 'changed' WHERE seq = 2")
     assert log.verify(batch_rows=3).broken_seq == 2
+
+
+def test_bodies_built_by_arrow_are_the_bytes_the_writer_hashed(dstore: Store) -> None:
+    log = AuditLog(store=dstore)
+    texts = ['"', "\\", '\\"', 'a "b" \\c\\', "é ü 漢 \u2028 😀 \x7f", "", "plain"]
+    with dstore.transaction():
+        for i, text in enumerate(texts):
+            log.append(
+                actor=text or "x",
+                action=f"a{text}",
+                entity="test",
+                entity_id=text,
+                site=None if i % 3 == 0 else text,
+                data={"text": text, "n": i, "nested": {"q": text}},
+            )
+    table = dstore.execute(
+        "SELECT seq, ts, actor, action, entity, entity_id, site, data, prev_hash, hash "
+        "FROM audit_log ORDER BY seq"
+    )
+    fast = bodies(table)
+    assert fast == _by_row(table)  # no control characters: the Arrow path was taken
+    assert [hashlib.sha256(b).hexdigest() for b in fast] == table.column("hash").to_pylist()
+    assert log.verify(batch_rows=4).ok
+    dstore.execute("UPDATE audit_log SET action = 'a\\\\' WHERE seq = 6")
+    assert log.verify(batch_rows=4).broken_seq == 6
+
+
+def test_an_entry_stored_past_the_head_or_after_a_wide_gap_is_found(dstore: Store) -> None:
+    log = _fill(dstore, 10)
+    row = dstore.execute("SELECT * FROM audit_log WHERE seq = 10").to_pylist()[0]
+    dstore.execute(
+        "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [1000, row["ts"], "mallory", "x", "x", "x", None, "{}", row["hash"], "0" * 64],
+    )
+    result = log.verify(batch_rows=4)
+    assert (result.ok, result.broken_seq) == (False, 11)  # 11 is missing before 1000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -34,6 +36,7 @@ from andon.decisions import (
     UserService,
     ensure_schema,
 )
+from andon.decisions.upkeep import PeriodicUpkeep, Upkeep
 from andon.errors import AndonError
 from andon.model import Model
 from andon.store.base import Store
@@ -87,6 +90,36 @@ def missing_rules(app: FastAPI) -> list[tuple[str, str]]:
     return missing
 
 
+@asynccontextmanager
+async def _upkeep_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While serving, run the decision upkeep on the wall clock when the settings ask for it.
+
+    The context is read at start-up, so a caller that replaced the decision service (the
+    console on the demo's simulated clock) is the one the upkeep uses.
+    """
+    ctx: ApiContext = app.state.andon
+    every = ctx.settings.upkeep_every_s
+    if every is None:
+        yield
+        return
+    from andon.apps import app_names, get_app  # noqa: PLC0415 - the apps only when asked for
+
+    upkeep = Upkeep(
+        store=ctx.store,
+        model=ctx.model,
+        decisions=ctx.decisions,
+        apps={name: get_app(name) for name in app_names()},
+    )
+    periodic = PeriodicUpkeep(
+        upkeep=upkeep, every_s=every, on_round=getattr(app.state, "on_upkeep", None)
+    )
+    periodic.start()
+    try:
+        yield
+    finally:
+        periodic.stop()
+
+
 def create_app(*, store: Store, model: Model, settings: ApiSettings | None = None) -> FastAPI:
     """Return the andon API on a store and a plant model.
 
@@ -109,6 +142,7 @@ def create_app(*, store: Store, model: Model, settings: ApiSettings | None = Non
         docs_url=None,
         redoc_url=None,
         responses=PROBLEM_RESPONSES,
+        lifespan=_upkeep_lifespan,
     )
     app.state.andon = ApiContext(
         store=store,

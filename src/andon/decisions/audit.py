@@ -15,11 +15,11 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from json.encoder import encode_basestring
 from typing import Any
 
 import pyarrow as pa
 
+from andon.decisions._chain import first_break
 from andon.decisions._json import canonical, now_us
 from andon.decisions._schema import GENESIS
 from andon.store.base import Store
@@ -219,13 +219,27 @@ class AuditLog:
             for r in rows
         ]
 
-    def _batches(self, batch_rows: int) -> Iterator[pa.Table]:
+    def _batches(self, batch_rows: int, head_seq: int) -> Iterator[pa.Table]:
+        """Yield the log in sequence order, ``batch_rows`` sequence numbers at a time.
+
+        Up to the head a batch is a range of sequence numbers (a zone-map range scan, not a
+        top-N over the rest of the log); past it, or after a gap as wide as a batch, the
+        next rows are found whatever their numbers, so nothing stored escapes the check.
+        """
         last = 0
         while True:
-            table = self._store.execute(
-                f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT {batch_rows}",
-                [last],
-            )
+            table = None
+            if last < head_seq:
+                table = self._store.execute(
+                    f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq",
+                    [last, last + batch_rows],
+                )
+            if table is None or table.num_rows == 0:
+                table = self._store.execute(
+                    f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq "
+                    f"LIMIT {int(batch_rows)}",
+                    [last],
+                )
             if table.num_rows == 0:
                 return
             yield table
@@ -236,16 +250,13 @@ class AuditLog:
 
         Rows stream in Arrow batches ordered by sequence; each is checked for a gap in the
         sequence, a previous hash that is not the last entry's hash, and a hash that does not
-        match its content. The head must name the last entry (a removed tail is caught).
-        The canonical body is formatted directly (the same bytes as ``json.dumps``, with the C
-        string encoder), so the loop costs little more than SHA-256 itself.
+        match its content (:func:`andon.decisions._chain.first_break`: the canonical bodies
+        are built by Arrow kernels, so the loop per entry is SHA-256 alone). The head must
+        name the last entry (a removed tail is caught).
         """
         head_seq, head_hash = self.head()
         prev = GENESIS
-        expected_seq = 1
         count = 0
-        sha256 = hashlib.sha256
-        text = encode_basestring
 
         def broken(seq: int, reason: str) -> VerifyResult:
             return VerifyResult(
@@ -257,25 +268,14 @@ class AuditLog:
                 reason=reason,
             )
 
-        for table in self._batches(batch_rows):
-            columns = [table.column(name).to_pylist() for name in _COLUMNS.split(", ")]
-            for seq, ts, actor, action, entity, entity_id, site, data, prev_hash, digest in zip(
-                *columns, strict=True
-            ):
-                if seq != expected_seq:
-                    return broken(expected_seq, f"entry {expected_seq} is missing")
-                if prev_hash != prev:
-                    return broken(seq, "its previous hash is not the hash of the entry before")
-                where = "null" if site is None else text(site)
-                body = (
-                    f"{prev}[{seq},{ts},{text(actor)},{text(action)},{text(entity)},"
-                    f"{text(entity_id)},{where},{text(data)}]"
-                )
-                if sha256(body.encode()).hexdigest() != digest:
-                    return broken(seq, "its content does not match its hash")
-                prev = digest
-                expected_seq += 1
-                count += 1
+        for table in self._batches(batch_rows, head_seq):
+            found = first_break(table, prev=prev, first_seq=count + 1)
+            if found is not None:
+                index, reason = found
+                count += index
+                return broken(count + 1, reason)
+            prev = str(table.column("hash")[-1].as_py())
+            count += table.num_rows
         if count != head_seq or prev != head_hash:
             return broken(
                 count + 1 if count < head_seq else head_seq,

@@ -321,6 +321,49 @@ class Repository:
         ).to_pylist()
         return [_from_row(r) for r in rows]
 
+    def awaiting_outcome(self, *, apps: tuple[str, ...], limit: int) -> list[DecisionRecord]:
+        """Return decisions of ``apps`` whose outcome is due to be measured, oldest first.
+
+        Executed decisions without an outcome, and shadow decisions once decided or expired
+        (they are scored, never executed).
+        """
+        if not apps:
+            return []
+        marks = ", ".join("?" * len(apps))
+        rows = self.store.execute(
+            f"SELECT {_SELECT} FROM decisions WHERE app IN ({marks}) AND outcome_at IS NULL "
+            "AND (status = ? OR (shadow AND status IN (?, ?, ?))) "
+            f"ORDER BY created_at, id LIMIT {int(limit)}",
+            [
+                *apps,
+                Status.EXECUTED.value,
+                Status.APPROVED.value,
+                Status.REJECTED.value,
+                Status.EXPIRED.value,
+            ],
+        ).to_pylist()
+        return [_from_row(r) for r in rows]
+
+    def fitted_models(self, *, apps: tuple[str, ...]) -> list[tuple[str, str, str, int]]:
+        """Return the newest model version of each app at each site and when it was first
+        used: ``(app, model_version, site, first created_at)``, by app and site."""
+        if not apps:
+            return []
+        marks = ", ".join("?" * len(apps))
+        rows = self.store.execute(
+            "SELECT app, model_version, site, min(created_at) AS first_at FROM decisions "
+            f"WHERE app IN ({marks}) AND model_version <> '' "
+            "GROUP BY app, model_version, site",
+            list(apps),
+        ).to_pylist()
+        newest: dict[tuple[str, str], tuple[str, str, str, int]] = {}
+        for r in rows:
+            key = (r["app"], r["site"])
+            found = (r["app"], r["model_version"], r["site"], int(r["first_at"]))
+            if key not in newest or found[3] > newest[key][3]:
+                newest[key] = found
+        return [newest[k] for k in sorted(newest)]
+
     def outcome_table(self, *, sites: tuple[str, ...] | None, app: str | None) -> pa.Table:
         """Return the columns an outcome summary needs, one row per decision."""
         where, params = self._where(DecisionFilter(sites=sites, app=app))
