@@ -19,6 +19,7 @@ import polars as pl
 
 from andon.errors import KpiError
 from andon.kpi._calendar import Period, Timeline, Zone, build_timeline
+from andon.kpi._sql import Selection
 from andon.model import Model
 from andon.records import EquipmentState, MaintenanceKind, OrderEvent
 
@@ -310,44 +311,43 @@ _C_CLS = (_CODE // 4) % 7
 _C_ZONE = _CODE // 28
 
 
-def _mask(
-    zone: int | None = None,
-    cls: tuple[int, ...] | None = None,
-    minor: bool | None = None,
-    not_zone: int | None = None,
-) -> npt.NDArray[np.bool_]:
+def _mask(selection: Selection) -> npt.NDArray[np.bool_]:
     result = np.ones(_CODES, np.bool_)
-    if zone is not None:
-        result &= zone == _C_ZONE
-    if not_zone is not None:
-        result &= not_zone != _C_ZONE
-    if cls is not None:
-        result &= np.isin(_C_CLS, cls)
-    if minor is not None:
-        result &= int(minor) == _C_MINOR
+    if selection.zone is not None:
+        result &= selection.zone == _C_ZONE
+    if selection.not_zone is not None:
+        result &= selection.not_zone != _C_ZONE
+    if selection.classes is not None:
+        result &= np.isin(_C_CLS, selection.classes)
+    if selection.minor is not None:
+        result &= int(selection.minor) == _C_MINOR
     return result
 
 
 _W = Zone.WORK
+STATE_SELECTIONS: Final[dict[str, Selection]] = {
+    "apt_s": Selection(zone=_W, classes=(RUN,)),
+    "aust_s": Selection(zone=_W, classes=(SETUP,)),
+    "adet_s": Selection(zone=_W, classes=(DELAY,)),
+    "adot_s": Selection(zone=_W, classes=(DOWN,)),
+    "planned_down_s": Selection(zone=_W, classes=(PDOWN,)),
+    "offline_s": Selection(zone=_W, classes=(OFF,)),
+    "unknown_state_s": Selection(zone=_W, classes=(UNKNOWN,)),
+    "minor_down_s": Selection(zone=_W, classes=(DOWN,), minor=True),
+    "minor_delay_s": Selection(zone=_W, classes=(DELAY,), minor=True),
+    "break_s": Selection(zone=Zone.BREAK),
+    "outside_running_s": Selection(classes=(RUN,), not_zone=_W),
+    "work_covered_s": Selection(zone=_W),
+    "tbf_s": Selection(classes=(RUN,)),
+    "ttf_s": Selection(classes=(RUN, SETUP, DELAY)),
+    "ttr_s": Selection(classes=(DOWN,), minor=False),
+}
+"""Which state time each state element sums; one definition for numpy and for SQL."""
 _STATE_ELEMENTS: Final[dict[str, npt.NDArray[np.bool_]]] = {
-    "apt_s": _mask(_W, (RUN,)),
-    "aust_s": _mask(_W, (SETUP,)),
-    "adet_s": _mask(_W, (DELAY,)),
-    "adot_s": _mask(_W, (DOWN,)),
-    "planned_down_s": _mask(_W, (PDOWN,)),
-    "offline_s": _mask(_W, (OFF,)),
-    "unknown_state_s": _mask(_W, (UNKNOWN,)),
-    "minor_down_s": _mask(_W, (DOWN,), minor=True),
-    "minor_delay_s": _mask(_W, (DELAY,), minor=True),
-    "break_s": _mask(Zone.BREAK),
-    "outside_running_s": _mask(cls=(RUN,), not_zone=_W),
-    "work_covered_s": _mask(_W),
-    "tbf_s": _mask(cls=(RUN,)),
-    "ttf_s": _mask(cls=(RUN, SETUP, DELAY)),
-    "ttr_s": _mask(cls=(DOWN,), minor=False),
+    name: _mask(selection) for name, selection in STATE_SELECTIONS.items()
 }
 _STATE_MATRIX: Final = np.stack(list(_STATE_ELEMENTS.values()), axis=1).astype(np.float64)
-_FE_MASK: Final = _mask(cls=(DOWN,), minor=False) & (_C_FIRST == 1)
+_FE_MASK: Final = _mask(Selection(classes=(DOWN,), minor=False)) & (_C_FIRST == 1)
 
 
 def _site_elements(
@@ -382,8 +382,39 @@ def _site_elements(
     size = n_eq * n_per * _CODES
     dur = np.bincount(flat, weights=seconds, minlength=size).reshape(n_eq * n_per, _CODES)
     events = np.bincount(flat, minlength=size).reshape(n_eq * n_per, _CODES)
+    sums: dict[str, npt.NDArray[Any]] = {}
+    state_sums = dur @ _STATE_MATRIX
+    for i, name in enumerate(_STATE_ELEMENTS):
+        sums[name] = state_sums[:, i]
+    sums["fe"] = events @ _FE_MASK.astype(np.int64)
+    if counts is not None and counts.height:
+        count_cols = _count_elements(
+            counts,
+            timeline,
+            site_paths=site_paths,
+            first_pid=first_pid,
+            states=states,
+            pri=pri,
+            issues=issues,
+        )
+        for name, values in count_cols.items():
+            sums[name] = values.reshape(n_eq * n_per)
+    return site_frame(timeline, site_paths=site_paths, sums=sums, issues=issues)
 
-    seg_len = (bounds[1:] - bounds[:-1]).astype(np.float64) / 1e6
+
+def site_frame(
+    timeline: Timeline,
+    *,
+    site_paths: list[str],
+    sums: dict[str, npt.NDArray[Any]],
+    issues: _Issues,
+) -> pl.DataFrame:
+    """Rows per (equipment, period of the timeline) from sums indexed ``equipment * periods +
+    period``: the state elements (``work_covered_s`` among them), ``fe`` and count elements
+    when there were counts; the calendar time and the uncovered time (flagged) added here."""
+    zone, seg_period = timeline.zone, timeline.period
+    n_eq, n_per = len(site_paths), max(len(timeline.period_label), 1)
+    seg_len = (timeline.bounds[1:] - timeline.bounds[:-1]).astype(np.float64) / 1e6
     in_range = seg_period >= 0
     calendar = np.bincount(
         seg_period[in_range],
@@ -400,22 +431,8 @@ def _site_elements(
         "pidx": per_index,
         "calendar_work_s": calendar[per_index],
     }
-    sums = dur[rows] @ _STATE_MATRIX
-    for i, name in enumerate(_STATE_ELEMENTS):
-        columns[name] = sums[:, i]
-    columns["fe"] = events[rows] @ _FE_MASK.astype(np.int64)
-    if counts is not None and counts.height:
-        count_cols = _count_elements(
-            counts,
-            timeline,
-            site_paths=site_paths,
-            first_pid=first_pid,
-            states=states,
-            pri=pri,
-            issues=issues,
-        )
-        for name, values in count_cols.items():
-            columns[name] = values.reshape(n_eq * n_per)[rows]
+    for name, values in sums.items():
+        columns[name] = values[rows]
     result = pl.DataFrame(columns).with_columns(
         no_state_s=(pl.col("calendar_work_s") - pl.col("work_covered_s")).clip(0.0)
     )
@@ -661,27 +678,34 @@ def _flag_counts(
         )
 
 
-def compute_elements(
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one computation covers: equipment (sorted, each site's together), their sites,
+    planned run times per item and each site's timeline."""
+
+    paths: list[str]
+    site_of: list[str]
+    pri: _Pri
+    timelines: dict[str, Timeline]
+
+    def site_paths(self, site_path: str) -> tuple[int, list[str]]:
+        """Return the index of the site's first equipment and the site's equipment."""
+        first = self.site_of.index(site_path)
+        return first, [p for p, s in zip(self.paths, self.site_of, strict=True) if s == site_path]
+
+
+def plan(
     model: Model,
-    inputs: ElementInputs,
     *,
     start: int,
     end: int,
     period: Period,
-    settings: KpiSettings | None = None,
     custom_bounds: tuple[int, ...] = (),
     path_prefix: str | None = None,
     site_ranges: dict[str, tuple[int, int]] | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return (elements per path and period, data-quality issues) for ``[start, end)``.
-
-    Times are UTC microseconds; ``site_ranges`` gives a site its own range (whole local days
-    when the caller asked for dates). Intervals may reach before ``start`` and after ``end`` (the
-    caller fetches a margin so a stop cut by the range is still classed by its full length);
-    only the part inside the range is counted.
-    """
-    settings = settings or KpiSettings()
-    issues = _Issues()
+    issues: _Issues,
+) -> Plan:
+    """Return the equipment, cycle times and timelines of a computation; flag the calendar."""
     prefix = None if path_prefix is None else path_prefix.rstrip("/")
     paths = sorted(
         p for p in model.equipment if prefix is None or p == prefix or p.startswith(prefix + "/")
@@ -689,11 +713,7 @@ def compute_elements(
     if not paths:
         msg = f"no equipment at or below {path_prefix!r} in the model"
         raise KpiError(msg)
-    states = _state_columns(inputs.intervals, paths, settings, issues, model)
-    pri = _pri(model, paths)
-    counts = _count_frame(inputs.counts, paths, pri, issues, model)
     site_of = ["/".join(p.split("/")[:2]) for p in paths]
-    frames: list[pl.DataFrame] = []
     timelines: dict[str, Timeline] = {}
     for site_path in sorted(set(site_of)):
         site_start, site_end = (site_ranges or {}).get(site_path, (start, end))
@@ -717,23 +737,26 @@ def compute_elements(
                     message=[problem.message],
                 )
             )
-        first_pid = site_of.index(site_path)
-        site_paths = [p for p, s in zip(paths, site_of, strict=True) if s == site_path]
-        frames.append(
-            _site_elements(
-                timeline,
-                site_paths=site_paths,
-                first_pid=first_pid,
-                states=states,
-                counts=counts,
-                pri=pri,
-                issues=issues,
-            )
-        )
+    return Plan(paths, site_of, _pri(model, paths), timelines)
+
+
+def finish(
+    model: Model,
+    the_plan: Plan,
+    frames: list[pl.DataFrame],
+    *,
+    maintenance: pl.DataFrame | None,
+    orders: pl.DataFrame | None,
+    energy: pl.DataFrame | None,
+    end: int,
+    issues: _Issues,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add maintenance, order and energy elements to the sites' frames; label and sum."""
+    timelines = the_plan.timelines
     extra = [
-        _maintenance_elements(inputs.maintenance, timelines, paths, end),
-        _order_elements(inputs.orders, timelines, end, model),
-        _energy_elements(inputs.energy, timelines, model, issues),
+        _maintenance_elements(maintenance, timelines, the_plan.paths, end),
+        _order_elements(orders, timelines, end, model),
+        _energy_elements(energy, timelines, model, issues),
     ]
     elements = pl.concat(
         [*frames, *[e for e in extra if e is not None and e.height]], how="diagonal_relaxed"
@@ -745,6 +768,66 @@ def compute_elements(
         else pl.DataFrame(schema=_ISSUE_SCHEMA)
     )
     return elements, _issue_times(quality)
+
+
+def compute_elements(
+    model: Model,
+    inputs: ElementInputs,
+    *,
+    start: int,
+    end: int,
+    period: Period,
+    settings: KpiSettings | None = None,
+    custom_bounds: tuple[int, ...] = (),
+    path_prefix: str | None = None,
+    site_ranges: dict[str, tuple[int, int]] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (elements per path and period, data-quality issues) for ``[start, end)``.
+
+    Times are UTC microseconds; ``site_ranges`` gives a site its own range (whole local days
+    when the caller asked for dates). Intervals may reach before ``start`` and after ``end`` (the
+    caller fetches a margin so a stop cut by the range is still classed by its full length);
+    only the part inside the range is counted.
+    """
+    settings = settings or KpiSettings()
+    issues = _Issues()
+    the_plan = plan(
+        model,
+        start=start,
+        end=end,
+        period=period,
+        custom_bounds=custom_bounds,
+        path_prefix=path_prefix,
+        site_ranges=site_ranges,
+        issues=issues,
+    )
+    paths = the_plan.paths
+    states = _state_columns(inputs.intervals, paths, settings, issues, model)
+    counts = _count_frame(inputs.counts, paths, the_plan.pri, issues, model)
+    frames: list[pl.DataFrame] = []
+    for site_path, timeline in the_plan.timelines.items():
+        first_pid, site_paths = the_plan.site_paths(site_path)
+        frames.append(
+            _site_elements(
+                timeline,
+                site_paths=site_paths,
+                first_pid=first_pid,
+                states=states,
+                counts=counts,
+                pri=the_plan.pri,
+                issues=issues,
+            )
+        )
+    return finish(
+        model,
+        the_plan,
+        frames,
+        maintenance=inputs.maintenance,
+        orders=inputs.orders,
+        energy=inputs.energy,
+        end=end,
+        issues=issues,
+    )
 
 
 _ISSUE_SCHEMA: Final = {

@@ -17,6 +17,7 @@ from andon.errors import KpiError, StoreError
 from andon.kpi._calendar import Period
 from andon.kpi._elements import ElementInputs, KpiSettings, compute_elements
 from andon.kpi._formulas import Grain, aggregate, kpis
+from andon.kpi._pushdown import store_elements
 from andon.model import Model
 from andon.records import RecordKind, to_micros
 from andon.store.base import Store, TimeArg
@@ -160,20 +161,39 @@ def compute(
     path_prefix: str | None = None,
     settings: KpiSettings | None = None,
     custom_bounds: tuple[TimeArg, ...] = (),
+    in_store: bool = True,
 ) -> KpiRun:
-    """Fetch a time range's records from the store and compute elements and issues.
+    """Compute a time range's elements and issues from the store's records.
 
     Dates for ``start`` and ``end`` mean whole local days at every site. State intervals are
-    fetched with a margin of the minor-stop threshold on both sides so that a stop cut by
-    the range is classed by its full length.
+    cut with a margin of the minor-stop threshold on both sides so that a stop cut by the
+    range is classed by its full length.
+
+    With ``in_store`` (the default) the state and count elements are summed by the store's
+    own engine (DuckDB or PostgreSQL) and only one row per equipment and period comes back;
+    without it the intervals and records are fetched and summed in Polars (the reference
+    the SQL is tested against, and the path for records held in memory).
     """
     settings = settings or KpiSettings()
-    start_us, end_us, _ = _site_ranges(model, start, end)
+    start_us, end_us, site_ranges = _site_ranges(model, start, end)
     if end_us <= start_us:
         msg = f"the time range is empty: end {_dt(end_us)} is not after start {_dt(start_us)}"
         raise KpiError(msg)
     margin = int(settings.minor_stop_s * 1_000_000) + 1
     prefix = path_prefix or model.root
+    if in_store:
+        return _compute_in_store(
+            store,
+            model,
+            start_us=start_us,
+            end_us=end_us,
+            site_ranges=site_ranges,
+            period=parse_period(period),
+            prefix=prefix,
+            path_prefix=path_prefix,
+            settings=settings,
+            custom_bounds=custom_bounds,
+        )
     try:
         intervals = store.state_intervals(
             path_prefix=prefix, start=start_us - margin, end=end_us + margin
@@ -201,6 +221,46 @@ def compute(
         custom_bounds=custom_bounds,
         path_prefix=path_prefix,
     )
+
+
+def _compute_in_store(
+    store: Store,
+    model: Model,
+    *,
+    start_us: int,
+    end_us: int,
+    site_ranges: dict[str, tuple[int, int]] | None,
+    period: Period,
+    prefix: str,
+    path_prefix: str | None,
+    settings: KpiSettings,
+    custom_bounds: tuple[TimeArg, ...],
+) -> KpiRun:
+    try:
+        maintenance = store.records(RecordKind.MAINTENANCE, path_prefix=prefix, end=end_us)
+        orders = store.records(RecordKind.ORDER, end=end_us)
+        energy = store.records(
+            RecordKind.ENERGY, path_prefix=prefix, start=start_us, end=end_us + 1
+        )
+        elements, issues = store_elements(
+            store,
+            model,
+            start=start_us,
+            end=end_us,
+            period=period,
+            prefix=prefix,
+            settings=settings,
+            custom_bounds=tuple(to_micros(b) for b in custom_bounds if b is not None),
+            path_prefix=path_prefix,
+            site_ranges=site_ranges,
+            maintenance=_frame(maintenance),
+            orders=_frame(orders),
+            energy=_frame(energy),
+        )
+    except StoreError as exc:
+        msg = f"cannot compute KPIs in the store: {exc}"
+        raise KpiError(msg) from exc
+    return KpiRun(elements, issues, period, _dt(start_us), _dt(end_us))
 
 
 def kpi_table(
