@@ -396,14 +396,18 @@ def opcua_capacity(items_steps: list[int], seconds: float) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     for items in items_steps:  # one step at a time: stop at the first one not sustained
         results += asyncio.run(measure_capacity(items_steps=[items], seconds=seconds))
-        if not results[-1]["sustained"]:
+        if not results[-1]["sustained"] or results[-1]["server_limited"]:
             break
-    sustained = max((r["items"] for r in results if r["sustained"]), default=0)
-    return {
-        "steps": results,
-        "sustained_items_at_1hz": sustained,
-        "limit_found": not results[-1]["sustained"],
-    }
+    last = results[-1]
+    sustained = max(
+        (r["items"] for r in results if r["sustained"] and not r["server_limited"]), default=0
+    )
+    limit = None
+    if last["server_limited"]:
+        limit = "test server (it could not make the changes: a lower bound for the client)"
+    elif not last["sustained"]:
+        limit = "client"
+    return {"steps": results, "sustained_items_at_1hz": sustained, "limit": limit}
 
 
 def main() -> None:

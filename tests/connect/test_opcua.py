@@ -216,3 +216,12 @@ def test_capacity_steps_are_valid_json_when_nothing_arrives() -> None:
     kept = _capacity_step(10, 10.0, [0.1] * 50, started=True, connected=True)
     assert kept["sustained"] is True
     assert kept["lag_p99_s"] == 0.1
+    assert kept["server_limited"] is False
+    # a server that made only half the changes: the client kept up with what was made,
+    # but the step says it does not measure the client
+    slow = _capacity_step(10, 5.0, [0.1] * 50, started=True, connected=True, made_per_s=5.0)
+    assert slow["server_limited"] is True
+    assert "does not measure the client" in slow["reason"]
+    behind = _capacity_step(10, 5.0, [0.1] * 50, started=True, connected=True, made_per_s=10.0)
+    assert behind["sustained"] is False
+    assert behind["server_limited"] is False
