@@ -77,3 +77,35 @@ def test_large_batches_are_split_within_the_limit() -> None:
     assert all(len(p.to_bytes()) <= 20_000 for p in parts)
     assert sum(p.tables[RecordKind.SAMPLE].num_rows for p in parts) == 5000
     assert stream_name("lyon-1") == "ANDON_LYON_1"
+
+
+def test_a_refused_batch_does_not_strand_the_rest_of_its_fetch(
+    nats_url: str, store: Store, example_model: Model, run_id: str
+) -> None:
+    site = f"n{run_id}"
+    publisher = NatsPublisher(url=nats_url, site=site)
+    publisher.start()
+    for i in range(10):  # all in the stream before the consumer starts: one fetch takes many
+        publisher.send(_batch(i), batch_id=f"edge:{i}")
+    pipeline = Pipeline(store=store, model=example_model)
+    handled: list[str] = []
+    refused = {"left": 1}
+
+    def handler(batch: Batch, batch_id: str) -> None:
+        if batch_id.startswith("edge:2#") and refused["left"]:
+            refused["left"] -= 1
+            raise StoreError("store is down for a moment")
+        pipeline.write(batch, batch_id=batch_id)
+        handled.append(batch_id.split("#", maxsplit=1)[0])
+
+    consumer = NatsConsumer(url=nats_url, site=site, durable=f"central-{run_id}", retry_s=0.1)
+    consumer.consume(handler)
+    try:
+        # well within the consumer's ack_wait (30 s), after which unacknowledged batches
+        # would come again anyway: the batches after the refused one are handed back at once
+        assert wait_for(lambda: len(handled) >= 10, timeout_s=20)
+    finally:
+        consumer.close()
+        publisher.close()
+    assert handled == [f"edge:{i}" for i in range(10)]  # in order, each once
+    assert store.count_rows(RecordKind.SAMPLE) == 500

@@ -255,7 +255,7 @@ class NatsConsumer:
                 messages = await self._sub.fetch(16, timeout=0.5)
             except (TimeoutError, NatsError, JetStreamError):
                 continue
-            for message in messages:
+            for position, message in enumerate(messages):
                 msg_id = (message.headers or {}).get("Nats-Msg-Id", "")
                 try:
                     batch = Batch.from_bytes(message.data)
@@ -269,8 +269,11 @@ class NatsConsumer:
                 except AndonError as exc:
                     _log.warning("writing bus batch %s failed (%s): redelivery", msg_id, exc)
                     self.metrics.add("forward_retries")
-                    await message.nak(delay=self.retry_s)
-                    break  # keep order: the rest of this fetch comes again after it
+                    # The rest of this fetch is handed back too: left unacknowledged, it
+                    # would come again only after ack_wait (30 s), behind later batches.
+                    for later in messages[position:]:
+                        await later.nak(delay=self.retry_s)
+                    break
                 await message.ack()
                 self.metrics.add("bus_received_batches")
 
