@@ -6,9 +6,16 @@ a message):
 * ``bare``: a paho client that only receives the messages (the baseline);
 * ``uns_json``: UNS JSON columnar payloads decoded, contract-checked and written to DuckDB;
 * ``sparkplug``: Sparkplug B DDATA payloads through the host application, checked, written;
-* ``latency``: publish-to-queryable latency at a steady 10,000 samples/s (p50, p99);
+* ``latency``: publish-to-queryable latency at a steady 10,000 samples/s (p50, p99), and
+  the p99 of its stages per forwarded batch: publish -> received by the source, received ->
+  write started (decode group, buffer, forwarder), the write itself (check + commit);
 * ``opcua``: how many OPC UA monitored items at 1 Hz one process follows without falling
-  behind (an asyncua server in a child process, the andon client here).
+  behind (an asyncua server in a child process, the andon client here). Steps double until
+  the client falls behind (``limit: client``) or the test server cannot make the changes
+  (``limit: test server``: then the figure is a lower bound for the client).
+
+The load average is recorded at the start and at the end: on a shared machine, the ratios
+to the bare client measured in the same round are what to compare.
 
 The publisher runs in a child process with flow control (it keeps at most ~800 messages
 unreceived, below Mosquitto's per-client queue of 1000), so that every message arrives and
