@@ -10,12 +10,16 @@ Measures in one run, on one DuckDB file:
   200 requests/s, open loop: latency is measured from each request's scheduled time, so a
   stalled server cannot hide queueing (no coordinated omission);
 * ``approve``: approving distinct proposed decisions at 200 requests/s, open loop;
-* ``saturation``: closed loop with many clients in flight: requests/s the server sustains;
+* ``saturation_list``, ``saturation_approve``: closed loop with 32 requests in flight: the
+  requests/s the server sustains;
 * ``audit_verify``: ``AuditLog.verify`` over a chain of as many entries as decisions,
   beside a bare SHA-256 loop over the same entries (the baseline).
 
 The server runs in a child process (``uvicorn``); the load generator is ``httpx`` on
-``asyncio`` here. Prints one JSON document. ``--quick`` runs in seconds on small data.
+``asyncio`` here. Each HTTP phase also reports the server process's CPU time per request
+(from ``/proc``, where there is one), a figure that holds better than latency on a machine
+others are using; the load average before and after is reported beside the figures. Prints
+one JSON document. ``--quick`` runs in seconds on small data.
 
     python benchmarks/api.py [--quick] [--rows 1000000] [--rate 200] [--seconds 10]
 """
@@ -245,6 +249,27 @@ async def _wait_ready(client: httpx.AsyncClient, proc: subprocess.Popen[bytes]) 
 Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
 
+def _cpu_s(pid: int) -> float | None:
+    """Return the CPU seconds (user and system) a process has used, where ``/proc`` says."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _phase(pid: int, run: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """Run one phase and add the server's CPU milliseconds per request to its figures."""
+    before = _cpu_s(pid)
+    figures = await run
+    after = _cpu_s(pid)
+    if before is not None and after is not None and figures.get("requests"):
+        figures["server_cpu_ms_per_request"] = round(
+            (after - before) * 1000 / figures["requests"], 3
+        )
+    return figures
+
+
 async def open_loop(
     client: httpx.AsyncClient, request: Request, *, rate: float, count: int, ok: int = 200
 ) -> dict[str, Any]:
@@ -294,7 +319,10 @@ async def closed_loop(
     async def worker() -> None:
         nonlocal done, errors
         while time.monotonic() < stop:
-            response = await request(client, next(counter))
+            try:
+                response = await request(client, next(counter))
+            except IndexError:  # nothing left to send (approvals run out)
+                return
             done += 1
             errors += response.status_code != 200
 
@@ -344,13 +372,22 @@ async def load(
         async def approve(c: httpx.AsyncClient, i: int) -> httpx.Response:
             return await c.post(f"/api/v1/decisions/{approve_ids[i]}/approve", json={})
 
+        async def approve_more(c: httpx.AsyncClient, i: int) -> httpx.Response:
+            return await c.post(f"/api/v1/decisions/{approve_ids[count + i]}/approve", json={})
+
         count = max(int(rate * seconds), 1)
+        pid = proc.pid
         await open_loop(client, page, rate=rate, count=max(count // 5, 5))  # warm-up
         return {
-            "health": await open_loop(client, health, rate=rate, count=count),
-            "list": await open_loop(client, page, rate=rate, count=count),
-            "approve": await open_loop(client, approve, rate=rate, count=count),
-            "saturation_list": await closed_loop(client, page, clients=32, seconds=saturation_s),
+            "health": await _phase(pid, open_loop(client, health, rate=rate, count=count)),
+            "list": await _phase(pid, open_loop(client, page, rate=rate, count=count)),
+            "approve": await _phase(pid, open_loop(client, approve, rate=rate, count=count)),
+            "saturation_list": await _phase(
+                pid, closed_loop(client, page, clients=32, seconds=saturation_s)
+            ),
+            "saturation_approve": await _phase(
+                pid, closed_loop(client, approve_more, clients=32, seconds=saturation_s)
+            ),
         }
 
 
@@ -370,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     rate = args.rate or (50.0 if args.quick else 200.0)
     seconds = args.seconds or (1.0 if args.quick else 10.0)
     saturation_s = 1.0 if args.quick else 5.0
+    load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="andon-bench-") as tmp:
         db = str(Path(tmp) / "bench.duckdb")
         store = open_store(db)
@@ -389,7 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         bare_s = bare_sha256(store)
         engine = engine_baseline(store, runs=50 if args.quick else 200)
         count = int(rate * seconds)
-        approve_ids = _proposed_ids(store, count, offset=10_000 if not args.quick else 1_000)
+        spare = int(saturation_s * 400)  # enough for the closed loop of approvals
+        approve_ids = _proposed_ids(
+            store, count + spare, offset=10_000 if not args.quick else 1_000
+        )
         store.close()
         port = _free_port()
         proc = subprocess.Popen(
@@ -415,6 +456,11 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "api",
         "quick": bool(args.quick),
         "rows": rows,
+        "load_average_1_5_15": {
+            "before": load_before,
+            "after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "cpus": os.cpu_count(),
         "fill_s": round(fill_s, 2),
         "engine": engine,
         **http,

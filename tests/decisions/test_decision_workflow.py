@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from andon.decisions import (
+    AuditLog,
     DecisionConflictError,
     DecisionExpiredError,
     DecisionService,
@@ -15,6 +17,7 @@ from andon.decisions import (
     IllegalTransitionError,
     InvalidInputError,
     Policy,
+    Principal,
     Role,
     SettingsService,
     ShadowScope,
@@ -181,3 +184,25 @@ def test_a_stale_write_is_refused(dstore: Store, service: DecisionService) -> No
     assert service.repository.update_decision(approved, expected_version=record.version)
     with pytest.raises(DecisionConflictError):
         service._write(approved, record.version)
+
+
+def test_a_change_judged_on_a_record_that_changed_meanwhile_is_refused(
+    dstore: Store, service: DecisionService
+) -> None:
+    [record] = service.propose([make_proposal()])
+    other = DecisionService(store=dstore)
+    read = service.get
+
+    def read_then_lose_the_race(decision_id: str, *, who: Principal | None = None) -> Any:
+        found = read(decision_id, who=who)
+        other.reject(decision_id, who=person(), reason="someone else was first", now=NOW + 1)
+        return found
+
+    service.get = read_then_lose_the_race  # type: ignore[method-assign]
+    with pytest.raises(DecisionConflictError):
+        service.approve(record.id, who=person(), now=NOW + 2)
+    stored = other.get(record.id)
+    assert stored.status is Status.REJECTED
+    actions = [e.action for e in AuditLog(store=dstore).entries(entity_id=record.id)]
+    assert actions.count("decision.approved") == 0
+    assert actions.count("decision.rejected") == 1

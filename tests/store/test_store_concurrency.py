@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
+from andon.errors import StoreError
 from andon.store import Store
 
 
@@ -60,3 +63,20 @@ def test_many_threads_read_at_once(store: Store) -> None:
         thread.join(60)
     assert not errors
     assert results == [3] * 240
+
+
+def test_rows_are_dicts_and_a_transaction_reads_its_own(store: Store) -> None:
+    store.execute("CREATE TABLE t_reads (n INTEGER, name TEXT, ok BOOLEAN, x DOUBLE PRECISION)")
+    store.execute("INSERT INTO t_reads VALUES (1, 'a', TRUE, 0.5)")
+    assert store.rows("SELECT n, name, ok, x FROM t_reads WHERE n = ?", [1]) == [
+        {"n": 1, "name": "a", "ok": True, "x": 0.5}
+    ]
+    with store.transaction():
+        store.execute("INSERT INTO t_reads VALUES (2, NULL, FALSE, NULL)")
+        assert store.rows("SELECT n, name FROM t_reads ORDER BY n") == [
+            {"n": 1, "name": "a"},
+            {"n": 2, "name": None},
+        ]
+    with pytest.raises(StoreError, match="SELECT"):
+        store.rows("DELETE FROM t_reads")
+    assert len(store.rows("SELECT n FROM t_reads")) == 2

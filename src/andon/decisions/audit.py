@@ -126,7 +126,7 @@ class AuditLog:
             seq, prev_hash = int(head["seq"]), str(head["hash"])
         else:
             # DuckDB has one writer per database, and the store serialises its transactions.
-            head = store.execute("SELECT seq, hash FROM audit_head WHERE id = 1").to_pylist()[0]
+            head = store.rows("SELECT seq, hash FROM audit_head WHERE id = 1")[0]
             seq, prev_hash = int(head["seq"]) + 1, str(head["hash"])
         when = now_us() if ts is None else ts
         text = canonical(dict(data or {}))
@@ -161,7 +161,7 @@ class AuditLog:
 
     def head(self) -> tuple[int, str]:
         """Return the last sequence number and hash."""
-        row = self._store.execute("SELECT seq, hash FROM audit_head WHERE id = 1").to_pylist()
+        row = self._store.rows("SELECT seq, hash FROM audit_head WHERE id = 1")
         if not row:
             return 0, GENESIS
         return int(row[0]["seq"]), str(row[0]["hash"])
@@ -199,10 +199,10 @@ class AuditLog:
                 scope.append("site IS NULL")
             clauses.append("(" + (" OR ".join(scope) or "FALSE") + ")")
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._store.execute(
+        rows = self._store.rows(
             f"SELECT {_COLUMNS} FROM audit_log{where} ORDER BY seq DESC LIMIT {int(limit)}",
             params,
-        ).to_pylist()
+        )
         return [
             AuditEntry(
                 seq=int(r["seq"]),

@@ -241,27 +241,25 @@ class Repository:
 
     def get_decision(self, decision_id: str) -> DecisionRecord | None:
         """Return a decision by id, or ``None``."""
-        rows = self.store.execute(
-            f"SELECT {_SELECT} FROM decisions WHERE id = ?", [decision_id]
-        ).to_pylist()
+        rows = self.store.rows(f"SELECT {_SELECT} FROM decisions WHERE id = ?", [decision_id])
         return _from_row(rows[0]) if rows else None
 
     def open_for_subject(self, *, app: str, kind: str, subject: str) -> list[DecisionRecord]:
         """Return undecided decisions of an app for a subject (to supersede)."""
-        rows = self.store.execute(
+        rows = self.store.rows(
             f"SELECT {_SELECT} FROM decisions WHERE app = ? AND subject = ? AND kind = ? "
             "AND status = ?",
             [app, subject, kind, Status.PROPOSED.value],
-        ).to_pylist()
+        )
         return [_from_row(r) for r in rows]
 
     def due_to_expire(self, *, now: int, limit: int = 10_000) -> list[DecisionRecord]:
         """Return undecided decisions whose expiry is at or before ``now``."""
-        rows = self.store.execute(
+        rows = self.store.rows(
             f"SELECT {_SELECT} FROM decisions WHERE status = ? AND expires_at <= ? "
             f"ORDER BY expires_at LIMIT {int(limit)}",
             [Status.PROPOSED.value, now],
-        ).to_pylist()
+        )
         return [_from_row(r) for r in rows]
 
     @staticmethod
@@ -314,11 +312,11 @@ class Repository:
                 "(created_at < ? OR (created_at = ? AND id < ?))"
             )
             params.extend([after[0], after[0], after[1]])
-        rows = self.store.execute(
+        rows = self.store.rows(
             f"SELECT {_SELECT} FROM decisions{where} "
             f"ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
             params,
-        ).to_pylist()
+        )
         return [_from_row(r) for r in rows]
 
     def awaiting_outcome(self, *, apps: tuple[str, ...], limit: int) -> list[DecisionRecord]:
@@ -330,7 +328,7 @@ class Repository:
         if not apps:
             return []
         marks = ", ".join("?" * len(apps))
-        rows = self.store.execute(
+        rows = self.store.rows(
             f"SELECT {_SELECT} FROM decisions WHERE app IN ({marks}) AND outcome_at IS NULL "
             "AND (status = ? OR (shadow AND status IN (?, ?, ?))) "
             f"ORDER BY created_at, id LIMIT {int(limit)}",
@@ -341,7 +339,7 @@ class Repository:
                 Status.REJECTED.value,
                 Status.EXPIRED.value,
             ],
-        ).to_pylist()
+        )
         return [_from_row(r) for r in rows]
 
     def fitted_models(self, *, apps: tuple[str, ...]) -> list[tuple[str, str, str, int]]:
@@ -350,12 +348,12 @@ class Repository:
         if not apps:
             return []
         marks = ", ".join("?" * len(apps))
-        rows = self.store.execute(
+        rows = self.store.rows(
             "SELECT app, model_version, site, min(created_at) AS first_at FROM decisions "
             f"WHERE app IN ({marks}) AND model_version <> '' "
             "GROUP BY app, model_version, site",
             list(apps),
-        ).to_pylist()
+        )
         newest: dict[tuple[str, str], tuple[str, str, str, int]] = {}
         for r in rows:
             key = (r["app"], r["site"])
@@ -408,19 +406,19 @@ class Repository:
 
     def get_user(self, username: str) -> UserRow | None:
         """Return a user by name, or ``None``."""
-        rows = self.store.execute(
+        rows = self.store.rows(
             "SELECT username, role, sites, password_hash, active, created_at, updated_at "
             "FROM users WHERE username = ?",
             [username],
-        ).to_pylist()
+        )
         return _user(rows[0]) if rows else None
 
     def list_users(self) -> list[UserRow]:
         """Return every user by name."""
-        rows = self.store.execute(
+        rows = self.store.rows(
             "SELECT username, role, sites, password_hash, active, created_at, updated_at "
             "FROM users ORDER BY username"
-        ).to_pylist()
+        )
         return [_user(r) for r in rows]
 
     def count_users(self) -> int:
@@ -448,11 +446,11 @@ class Repository:
 
     def get_token(self, token_id: str) -> TokenRow | None:
         """Return a token by id, or ``None``."""
-        rows = self.store.execute(
+        rows = self.store.rows(
             "SELECT id, username, kind, name, secret_hash, sites, created_at, expires_at, "
             "revoked FROM api_tokens WHERE id = ?",
             [token_id],
-        ).to_pylist()
+        )
         return _token(rows[0]) if rows else None
 
     def list_tokens(self, username: str | None = None, *, kind: str = "api") -> list[TokenRow]:
@@ -465,7 +463,7 @@ class Repository:
         if username is not None:
             sql += " AND username = ?"
             params.append(username)
-        rows = self.store.execute(sql + " ORDER BY created_at, id", params).to_pylist()
+        rows = self.store.rows(sql + " ORDER BY created_at, id", params)
         return [_token(r) for r in rows]
 
     def revoke_token(self, token_id: str) -> bool:
@@ -494,7 +492,7 @@ class Repository:
 
     def get_setting(self, key: str) -> Any:
         """Return a setting's JSON value, or ``None`` when unset."""
-        rows = self.store.execute("SELECT value FROM settings WHERE key = ?", [key]).to_pylist()
+        rows = self.store.rows("SELECT value FROM settings WHERE key = ?", [key])
         return json.loads(rows[0]["value"]) if rows else None
 
     def put_setting(self, key: str, value: Any, *, now: int, actor: str) -> None:
@@ -512,5 +510,5 @@ class Repository:
 
     def list_settings(self) -> dict[str, Any]:
         """Return every setting."""
-        rows = self.store.execute("SELECT key, value FROM settings ORDER BY key").to_pylist()
+        rows = self.store.rows("SELECT key, value FROM settings ORDER BY key")
         return {r["key"]: json.loads(r["value"]) for r in rows}

@@ -1,7 +1,9 @@
 """The decision service: proposals in, governed decision records out, every change audited.
 
-Each call runs in one store transaction: the record change and its audit entry commit
-together or not at all, and a change made by someone else in between is refused with
+Each change commits in one store transaction: the record change and its audit entry commit
+together or not at all. A decision is read and its next state judged before that
+transaction (so that other changes need not wait for it); the update names the version it
+read, and a change made by someone else in between is refused with
 :class:`~andon.decisions.errors.DecisionConflictError` rather than overwritten.
 """
 
@@ -148,9 +150,11 @@ class DecisionService:
         step: Callable[[DecisionRecord], DecisionRecord],
         **extra: Any,
     ) -> DecisionRecord:
+        # Read and judge outside the writer's transaction: the update below is refused if the
+        # record changed meanwhile, so the transaction holds only the writes and the audit.
+        record = self.get(decision_id, who=who)
+        changed = step(record)
         with self._store.transaction():
-            record = self.get(decision_id, who=who)
-            changed = step(record)
             self._write(changed, record.version)
             self._log(changed, action, who.username if who else SYSTEM, **extra)
         return changed

@@ -110,11 +110,11 @@ def sample_drift_inputs(
         store.samples(path_prefix=scope, start=first_used_at - window_us, end=first_used_at)
     )
     current = _features(store.samples(path_prefix=scope, start=now - window_us, end=now))
-    rows = store.execute(
+    rows = store.rows(
         "SELECT outcome_at, outcome_success FROM decisions WHERE app = ? AND site = ? "
         "AND outcome_success IS NOT NULL AND outcome_at <= ?",
         [app, scope, now],
-    ).to_pylist()
+    )
     cut = now - window_us
     baseline = [bool(r["outcome_success"]) for r in rows if r["outcome_at"] < cut]
     recent = [bool(r["outcome_success"]) for r in rows if r["outcome_at"] >= cut]

@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 
 from andon.records import TS_TYPE
 
-__all__ = ["arrow_from_rows", "from_csv", "qmark_to_pyformat", "to_csv"]
+__all__ = ["arrow_from_rows", "from_csv", "plain", "qmark_to_pyformat", "to_csv"]
 
 _WRITE_OPTIONS = pacsv.WriteOptions(include_header=False)
 
@@ -124,7 +124,8 @@ _OID_TYPES: dict[int, pa.DataType] = {
 }
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """Return a value as DuckDB would give it in Python: a float for a numeric, text for a uuid."""
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, uuid.UUID):
@@ -136,7 +137,7 @@ def arrow_from_rows(names: Sequence[str], oids: Sequence[int], rows: Sequence[An
     """Return the rows of an ad-hoc statement as a table typed from the result's type oids."""
     arrays: list[pa.Array] = []
     for index, oid in enumerate(oids):
-        values = [_plain(row[index]) for row in rows]
+        values = [plain(row[index]) for row in rows]
         arrow_type = _OID_TYPES.get(oid)
         if arrow_type is None:
             arrays.append(pa.array(values) if values else pa.nulls(0))

@@ -160,6 +160,15 @@ class Store(Protocol):
         """
         ...
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run one ``SELECT`` of andon's own repositories; return its rows as dicts.
+
+        For small results (a record, a page of records): no Arrow table is built, which for
+        a handful of rows costs more than the query. Placeholders and transactions as in
+        :meth:`execute`.
+        """
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """Return a context in which every :meth:`execute` commits together or not at all."""
         ...

@@ -422,6 +422,20 @@ class DuckDBStore:
             msg = f"statement failed: {exc}"
             raise StoreError(msg) from exc
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run one ``SELECT`` and return its rows as dicts (see :class:`andon.store.Store`)."""
+        if not _READ.match(sql):
+            msg = "rows() runs a SELECT; use execute() for other statements"
+            raise StoreError(msg)
+        try:
+            with self._reader() as con:
+                result = con.execute(sql, list(params))
+                names = [column[0] for column in result.description or ()]
+                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        except duckdb.Error as exc:
+            msg = f"statement failed: {exc}"
+            raise StoreError(msg) from exc
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Commit every statement and write inside together, or roll all back on an exception.

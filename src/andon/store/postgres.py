@@ -35,7 +35,7 @@ from andon.errors import StoreError
 from andon.records import KIND_SCHEMAS, PATH_COLUMNS, TS_TYPE, RecordKind, schema_of, to_micros
 from andon.store._conform import conform
 from andon.store._keys import may_repeat_keys
-from andon.store._pgio import arrow_from_rows, from_csv, qmark_to_pyformat, to_csv
+from andon.store._pgio import arrow_from_rows, from_csv, plain, qmark_to_pyformat, to_csv
 from andon.store._sql import MIGRATIONS, column_sql, lead_column, table_name
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
 
@@ -531,6 +531,22 @@ class PostgresStore:
                     return _run(conn, query, params)
             with self._lock:
                 return _run(self._conn, query, params)
+        except psycopg.Error as exc:
+            msg = f"statement failed: {exc}"
+            raise StoreError(msg) from exc
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run one ``SELECT`` and return its rows as dicts (see :class:`andon.store.Store`)."""
+        if not _READ.match(sql):
+            msg = "rows() runs a SELECT; use execute() for other statements"
+            raise StoreError(msg)
+        try:
+            with self._reader() as conn, conn.cursor() as cur:
+                cur.execute(qmark_to_pyformat(sql), list(params))
+                names = [column.name for column in cur.description or ()]
+                return [
+                    dict(zip(names, (plain(v) for v in row), strict=True)) for row in cur.fetchall()
+                ]
         except psycopg.Error as exc:
             msg = f"statement failed: {exc}"
             raise StoreError(msg) from exc

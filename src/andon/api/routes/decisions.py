@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
 
 from andon.api.context import ApiContext, context
 from andon.api.problems import PROBLEM_RESPONSES, ApiProblem
@@ -39,11 +41,23 @@ RULES = {
 }
 
 Ctx = Annotated[ApiContext, Depends(context)]
+
+
+def _json(body: BaseModel) -> Response:
+    """Return a response model as JSON at once.
+
+    The routes declare their ``response_model`` for the document; handing FastAPI a finished
+    response spares it validating our own model again (in a worker thread) and encoding it
+    twice, which on a page of 50 decisions cost more than the page's query.
+    """
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
 DecisionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Name = Annotated[str | None, Query(min_length=1, max_length=100)]
 
 
-@router.get("")
+@router.get("", response_model=DecisionPage)
 def list_decisions(
     *,
     who: Authorized,
@@ -58,7 +72,7 @@ def list_decisions(
     shadow: bool | None = None,
     escalated: bool | None = None,
     cursor: Cursor = None,
-) -> DecisionPage:
+) -> Response:
     """Return decisions newest first, in the caller's sites, filtered; page with the cursor."""
     check_range(since, until)
     after = None
@@ -78,14 +92,14 @@ def list_decisions(
     if path is not None:
         site = "/".join(path.strip("/").split("/")[:2])
         if path.count("/") >= 1 and not who.can_see(site):
-            return DecisionPage(items=[], next_cursor=None)
+            return _json(DecisionPage(items=[], next_cursor=None))
     records = ctx.decisions.list(filters, who=who, limit=limit + 1, after=after)
     page = records[:limit]
     next_cursor = None
     if len(records) > limit:
         last = page[-1]
         next_cursor = encode_cursor(last.created_at, last.id)
-    return DecisionPage(items=[DecisionOut.of(r) for r in page], next_cursor=next_cursor)
+    return _json(DecisionPage(items=[DecisionOut.of(r) for r in page], next_cursor=next_cursor))
 
 
 @router.get("/summary")
@@ -96,22 +110,22 @@ def summary(who: Authorized, ctx: Ctx, app: Name = None) -> list[AppRecordOut]:
     return [AppRecordOut.of(r) for r in summarise(table)]
 
 
-@router.get("/{decision_id}")
-def get_decision(decision_id: DecisionId, who: Authorized, ctx: Ctx) -> DecisionOut:
+@router.get("/{decision_id}", response_model=DecisionOut)
+def get_decision(decision_id: DecisionId, who: Authorized, ctx: Ctx) -> Response:
     """Return one decision with its evidence, factors and outcome."""
-    return DecisionOut.of(ctx.decisions.get(decision_id, who=who))
+    return _json(DecisionOut.of(ctx.decisions.get(decision_id, who=who)))
 
 
-@router.post("/{decision_id}/approve")
-def approve(decision_id: DecisionId, body: ApproveIn, who: Authorized, ctx: Ctx) -> DecisionOut:
+@router.post("/{decision_id}/approve", response_model=DecisionOut)
+def approve(decision_id: DecisionId, body: ApproveIn, who: Authorized, ctx: Ctx) -> Response:
     """Approve a proposed decision; an escalated one needs its named role or above."""
-    return DecisionOut.of(ctx.decisions.approve(decision_id, who=who, reason=body.reason))
+    return _json(DecisionOut.of(ctx.decisions.approve(decision_id, who=who, reason=body.reason)))
 
 
-@router.post("/{decision_id}/reject")
-def reject(decision_id: DecisionId, body: RejectIn, who: Authorized, ctx: Ctx) -> DecisionOut:
+@router.post("/{decision_id}/reject", response_model=DecisionOut)
+def reject(decision_id: DecisionId, body: RejectIn, who: Authorized, ctx: Ctx) -> Response:
     """Reject a proposed decision with a reason."""
-    return DecisionOut.of(ctx.decisions.reject(decision_id, who=who, reason=body.reason))
+    return _json(DecisionOut.of(ctx.decisions.reject(decision_id, who=who, reason=body.reason)))
 
 
 @router.post("/{decision_id}/execute")
