@@ -7,8 +7,11 @@ with ``Store.write`` into a DuckDB store and a PostgreSQL store.
 
 Measured, each the best of ``--repeat`` runs, from the store to the KPI frame:
 
-* ``equipment_day``: every KPI per equipment per day, from the records (target <= 2 s);
+* ``equipment_day``: every KPI per equipment per day, from the records (target <= 2 s),
+  the elements summed inside the store by one SQL statement;
 * ``site_week``: every KPI per site per week, from the records (target <= 1 s);
+* ``polars_path_*``: the same two from the records fetched and summed in Polars
+  (``compute(..., in_store=False)``), the computation the SQL replaced;
 * ``refresh_day_state``: computing and storing the day elements of the whole year once
   (the KPI state that late data revises), then ``from_state_equipment_day`` and
   ``from_state_site_week``: the same KPI frames from the stored state (days summed into
@@ -17,11 +20,18 @@ Measured, each the best of ``--repeat`` runs, from the store to the KPI frame:
   intervals and counts (explode each interval over the days it touches, group, divide),
   without the shift calendar; the ratio ``baseline / andon`` is reported.
 
+Each figure comes with this process's CPU seconds (``*_cpu_s``), for the in-store
+computations on PostgreSQL the server backend's as well (``*_server_cpu_s``, read from
+/proc when the server runs here), and the
+1-minute load average when it was taken (``*_load``): on a shared machine wall time
+stretches with the load, CPU time and ratios measured in the same run much less.
+
 Usage::
 
     python benchmarks/kpi.py            # one year, 200 equipment
     python benchmarks/kpi.py --quick    # 2 weeks, 12 equipment: seconds
     python benchmarks/kpi.py --no-postgres  # DuckDB only
+    python benchmarks/kpi.py --no-polars-path  # without the slow reference path
 
 PostgreSQL is measured in a schema of its own on ``--postgres`` (default: the test server),
 dropped afterwards; when the server does not answer, the JSON says so and DuckDB is still
@@ -38,6 +48,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -254,49 +265,112 @@ def baseline_oee(store: Store, start_us: int, end_us: int) -> pl.DataFrame:
 
 CPU: dict[str, float] = {}
 """CPU seconds of this process for the best run of each measurement (a shared machine's
-load stretches wall time, much less CPU time)."""
+load stretches wall time, much less CPU time); on PostgreSQL also the server backend's."""
+LOAD: dict[str, float] = {}
+"""The 1-minute load average when each measurement's best run ended."""
 
 
-def best_of(repeat: int, work: Callable[[], Any], name: str = "") -> tuple[float, Any]:
+def _backend_cpu(store: Store) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backend of the store's writing connection
+    (the one the in-store KPI statement runs on, in its transaction), when the server runs
+    on this machine (read from /proc); ``None`` otherwise."""
+    if store.dialect != "postgres":
+        return None
+    try:
+        with store.transaction():
+            pid = store.execute("SELECT pg_backend_pid() AS pid").column("pid")[0].as_py()
+        stat = Path(f"/proc/{int(pid)}/stat").read_text(encoding="ascii")
+        fields = stat.rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def best_of(
+    repeat: int, work: Callable[[], Any], name: str = "", store: Store | None = None
+) -> tuple[float, Any]:
     best, result = float("inf"), None
     for _ in range(repeat):
+        b0 = _backend_cpu(store) if store is not None else None
         t0, c0 = time.perf_counter(), time.process_time()
         result = work()
         wall = time.perf_counter() - t0
         if wall < best:
             best = wall
             if name:
-                CPU[name] = round(time.process_time() - c0, 3)
+                CPU[f"{name}_cpu_s"] = round(time.process_time() - c0, 3)
+                LOAD[f"{name}_load"] = round(os.getloadavg()[0], 2)
+                b1 = _backend_cpu(store) if store is not None else None
+                if b0 is not None and b1 is not None:
+                    CPU[f"{name}_server_cpu_s"] = round(b1 - b0, 2)
     return best, result
 
 
-def measure(store: Store, model: Model, start_us: int, end_us: int, repeat: int) -> dict[str, Any]:
+def measure(
+    store: Store, model: Model, start_us: int, end_us: int, repeat: int, *, polars_path: bool
+) -> dict[str, Any]:
+    CPU.clear()
+    LOAD.clear()
     t0 = time.perf_counter()
     revised = refresh(store, model, start=start_us, end=end_us)
     t_refresh = time.perf_counter() - t0
+    LOAD["refresh_day_state_load"] = round(os.getloadavg()[0], 2)
     t_state_day, state_day = best_of(
         repeat,
         lambda: kpis(aggregate(stored_elements(store), "equipment")),
-        "from_state_equipment_day_cpu_s",
+        "from_state_equipment_day",
     )
     t_state_week, state_week = best_of(
         repeat,
         lambda: kpis(aggregate(rollup(stored_elements(store), model, "week"), "site")),
-        "from_state_site_week_cpu_s",
+        "from_state_site_week",
     )
     t_day, day = best_of(
         repeat,
         lambda: compute(store, model, start=start_us, end=end_us, period="day").kpis("equipment"),
-        "equipment_day_cpu_s",
+        "equipment_day",
+        store,
     )
     t_week, week = best_of(
         repeat,
         lambda: compute(store, model, start=start_us, end=end_us, period="week").kpis("site"),
-        "site_week_cpu_s",
+        "site_week",
+        store,
     )
-    t_base, base = best_of(
-        repeat, lambda: baseline_oee(store, start_us, end_us), "baseline_polars_cpu_s"
-    )
+    figures: dict[str, Any] = {}
+    if polars_path:
+        # The same KPIs with the intervals and records fetched and summed in Polars: the
+        # computation the in-store SQL replaced, measured in the same run.
+        t_pday, pday = best_of(
+            1,
+            lambda: compute(
+                store, model, start=start_us, end=end_us, period="day", in_store=False
+            ).kpis("equipment"),
+            "polars_path_equipment_day",
+        )
+        t_pweek, _ = best_of(
+            1,
+            lambda: compute(
+                store, model, start=start_us, end=end_us, period="week", in_store=False
+            ).kpis("site"),
+            "polars_path_site_week",
+        )
+        figures.update(
+            {
+                "polars_path_equipment_day_s": round(t_pday, 3),
+                "polars_path_site_week_s": round(t_pweek, 3),
+                "polars_path_over_in_store_equipment_day": round(t_pday / t_day, 2),
+                "polars_path_over_in_store_site_week": round(t_pweek / t_week, 2),
+                "polars_path_same_oee": bool(
+                    abs(
+                        float(pday["oee"].drop_nulls().mean() or 0.0)
+                        - float(day["oee"].drop_nulls().mean() or 0.0)
+                    )
+                    < 1e-9
+                ),
+            }
+        )
+    t_base, base = best_of(repeat, lambda: baseline_oee(store, start_us, end_us), "baseline_polars")
     return {
         "refresh_day_state_s": round(t_refresh, 3),
         "refresh_day_state_rows": revised.height,
@@ -308,11 +382,15 @@ def measure(store: Store, model: Model, start_us: int, end_us: int, repeat: int)
         "equipment_day_rows": day.height,
         "site_week_s": round(t_week, 3),
         "site_week_rows": week.height,
+        **figures,
         "baseline_polars_s": round(t_base, 3),
         "baseline_rows": base.height,
         "baseline_over_andon_equipment_day": round(t_base / t_day, 2),
+        "baseline_over_andon_site_week": round(t_base / t_week, 2),
+        "baseline_over_from_state_equipment_day": round(t_base / t_state_day, 2),
         "mean_oee_equipment_day": round(float(day["oee"].drop_nulls().mean() or 0.0), 4),
         **CPU,
+        **LOAD,
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
 
@@ -332,6 +410,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-postgres", action="store_true", help="DuckDB only")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--postgres-repeat",
+        type=int,
+        default=1,
+        help="runs per measurement on PostgreSQL (each takes tens of seconds on a year)",
+    )
+    parser.add_argument(
+        "--no-polars-path",
+        action="store_true",
+        help="skip the Polars path (records fetched, elements summed in Python)",
+    )
     args = parser.parse_args(argv)
     equipment, days, repeat = args.equipment, args.days, args.repeat
     if args.quick:
@@ -353,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         "generate_s": round(gen_s, 2),
         "python": platform.python_version(),
         "targets": {"equipment_day_s": 2.0, "site_week_s": 1.0},
+        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+        "cpus": os.cpu_count(),
     }
     stores: list[tuple[str, str]] = [("duckdb", "duckdb://:memory:")]
     if args.postgres and not args.no_postgres:
@@ -371,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         store.write(RecordKind.STATE, states)
         store.write(RecordKind.COUNT, counts)
         load_s = time.perf_counter() - t0
-        figures = measure(store, model, start_us, end_us, repeat)
+        runs = args.postgres_repeat if name == "postgres" else repeat
+        figures = measure(store, model, start_us, end_us, runs, polars_path=not args.no_polars_path)
         figures["load_s"] = round(load_s, 2)
         figures["state_intervals"] = store.state_intervals(start=start_us, end=end_us).num_rows
         figures["meets_targets_from_records"] = (

@@ -43,7 +43,7 @@ from andon.decisions import (
 )
 from andon.decisions.upkeep import Upkeep
 from andon.errors import AndonError
-from andon.kpi import Grain, aggregate, compute, kpis
+from andon.kpi import Grain, StateRefresher, aggregate, compute, kpis
 from andon.model import Model, load_model
 from andon.proposals import DecisionApp
 from andon.records import TS_TYPE, RecordKind
@@ -269,6 +269,7 @@ class Runtime:
         )
         self._now_us = self.start_us
         self._last_round = self.start_us
+        self.kpi_state = StateRefresher()
         self._wall0 = 0.0
         self._sim0 = 0.0
         self._lock = threading.RLock()
@@ -430,6 +431,7 @@ class Runtime:
         self.summary.streamed_days = (now - self.start_us) / DAY_US - self.settings.history_days
         if now - self._last_round >= int(self.settings.propose_every_h * HOUR_US):
             self.round()
+        self.refresh_kpi_state(now)
 
     def _pace(self, sim_s: float) -> None:
         """Sleep until the wall clock reaches simulated second ``sim_s`` at the set speed."""
@@ -461,6 +463,16 @@ class Runtime:
                 self.summary.notes.append(f"{name}: fitting failed: {exc}")
         self.summary.timings_s["fit"] = time.perf_counter() - started
         self.round()
+        self.refresh_kpi_state(now)
+
+    def refresh_kpi_state(self, now: int) -> None:
+        """Keep the stored day KPIs current (late records included) when a refresh is due."""
+        if not self.kpi_state.due(now=now):
+            return
+        try:
+            self.kpi_state.run(self.store, self.model, now=now, since=self.start_us)
+        except AndonError as exc:
+            self.summary.notes.append(f"KPI state refresh failed at {now}: {exc}")
 
     def round(self) -> None:
         """Expire what is due, measure outcomes, check drift (the upkeep), and collect new

@@ -25,6 +25,7 @@ from andon.kpi._report import (
     parse_period,
     state_record_issues,
 )
+from andon.kpi._schedule import StateRefresher
 from andon.kpi._state import STATE_TABLE, late_range, refresh, rollup, stored_elements
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "KpiRun",
     "KpiSettings",
     "Period",
+    "StateRefresher",
     "aggregate",
     "compare_sites",
     "compute",
