@@ -89,8 +89,11 @@ COUNT_ELEMENTS: Final[tuple[str, ...]] = (
     "pq_outside",
     "pq_no_state",
     "pq_no_pri",
+    "iq",
+    "fpq",
 )
-"""Additive integer elements (units and events)."""
+"""Additive integer elements (units and events); ``iq`` and ``fpq`` are units inspected at
+an equipment and those that passed every test the first time (first pass yield)."""
 
 ELEMENT_COLUMNS: Final[tuple[str, ...]] = TIME_ELEMENTS + COUNT_ELEMENTS
 
@@ -110,11 +113,13 @@ class ElementInputs:
     """Records for one computation, as Polars frames with ``ts``/``start``/``end`` in UTC.
 
     ``intervals`` follows ``andon.store.STATE_INTERVAL_SCHEMA``; the others the record kinds
-    of ``andon.records`` (``counts``: count; ``maintenance``; ``orders``; ``energy``).
+    of ``andon.records`` (``counts``: count; ``inspections``: inspection; ``maintenance``;
+    ``orders``; ``energy``).
     """
 
     intervals: pl.DataFrame
     counts: pl.DataFrame | None = None
+    inspections: pl.DataFrame | None = None
     maintenance: pl.DataFrame | None = None
     orders: pl.DataFrame | None = None
     energy: pl.DataFrame | None = None
@@ -745,15 +750,18 @@ def finish(
     the_plan: Plan,
     frames: list[pl.DataFrame],
     *,
+    inspections: pl.DataFrame | None = None,
     maintenance: pl.DataFrame | None,
     orders: pl.DataFrame | None,
     energy: pl.DataFrame | None,
     end: int,
     issues: _Issues,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Add maintenance, order and energy elements to the sites' frames; label and sum."""
+    """Add inspection, maintenance, order and energy elements to the sites' frames; label
+    and sum."""
     timelines = the_plan.timelines
     extra = [
+        _inspection_elements(inspections, timelines, the_plan.paths, issues, model),
         _maintenance_elements(maintenance, timelines, the_plan.paths, end),
         _order_elements(orders, timelines, end, model),
         _energy_elements(energy, timelines, model, issues),
@@ -822,6 +830,7 @@ def compute_elements(
         model,
         the_plan,
         frames,
+        inspections=inputs.inspections,
         maintenance=inputs.maintenance,
         orders=inputs.orders,
         energy=inputs.energy,
@@ -940,6 +949,57 @@ def _order_elements(
     )
     running = running.filter(pl.col("end") > pl.col("start"))
     return _spread(running, timelines, {"aoet_s": pl.col("d").sum()})
+
+
+def _inspection_elements(
+    inspections: pl.DataFrame | None,
+    timelines: dict[str, Timeline],
+    paths: list[str],
+    issues: _Issues,
+    model: Model,
+) -> pl.DataFrame | None:
+    """Units inspected at each equipment and those right the first time, by period.
+
+    A unit (serial) counts once per equipment, in the period of its first inspection there
+    (an instant: the segment holding it); it passed first time when the first result of
+    every test it had there passed (ISO 22400-2 first pass yield: good first-pass units
+    over inspected units). A retest after a failure does not make it a first-pass unit.
+    """
+    if inspections is None or not inspections.height:
+        return None
+    frame = _as_micros(inspections.select("ts", "seq", "serial", "path", "test", "passed"), "ts")
+    outside = frame.filter(~pl.col("path").is_in(paths))
+    if outside.height:
+        _flag_unknown_paths(
+            outside, kind="inspection", ts="ts", paths=paths, issues=issues, model=model
+        )
+    first_results = (
+        frame.filter(pl.col("path").is_in(paths))
+        .sort("ts", "seq")
+        .group_by("path", "serial", "test", maintain_order=True)
+        .agg(ts=pl.col("ts").first(), passed=pl.col("passed").first())
+    )
+    units = first_results.group_by("path", "serial").agg(
+        ts=pl.col("ts").min(), first_pass=pl.col("passed").all()
+    )
+    parts = []
+    for site_path, timeline in timelines.items():
+        sub = units.filter(pl.col("path").str.starts_with(site_path + "/"))
+        if not sub.height:
+            continue
+        ts = sub["ts"].to_numpy()
+        seg = np.searchsorted(timeline.bounds, ts, side="right") - 1
+        inside = (seg >= 0) & (seg < timeline.bounds.size - 1)
+        pidx = np.where(inside, timeline.period[np.clip(seg, 0, timeline.period.size - 1)], -1)
+        sub = sub.with_columns(pidx=pl.Series(pidx), site=pl.lit(site_path)).filter(
+            pl.col("pidx") >= 0
+        )
+        parts.append(
+            sub.group_by("path", "site", "pidx").agg(
+                iq=pl.len().cast(pl.Int64), fpq=pl.col("first_pass").sum().cast(pl.Int64)
+            )
+        )
+    return pl.concat(parts, how="vertical_relaxed") if parts else None
 
 
 def _energy_elements(

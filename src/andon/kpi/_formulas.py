@@ -80,7 +80,14 @@ KPI_DEFINITIONS: Final[tuple[KpiDefinition, ...]] = (
     _d("allocation_efficiency", "Allocation efficiency", "AUBT / PBT", "ratio", _H, 1.0),
     _d("utilization_efficiency", "Utilization efficiency", "APT / AUBT", "ratio", _H, 1.0),
     _d("throughput_rate", "Throughput rate", "PQ / AOET", "units/h", _H, None),
-    _d("first_pass_yield", "First pass yield", "GQ (first pass) / PQ", "ratio", _H, 1.0),
+    _d(
+        "first_pass_yield",
+        "First pass yield",
+        "FPQ / IQ (inspection records); GQ / PQ where none",
+        "ratio",
+        _H,
+        1.0,
+    ),
     _d("scrap_ratio", "Scrap ratio", "SQ / PQ", "ratio", _L, 1.0),
     _d("rework_ratio", "Rework ratio", "RQ / PQ", "ratio", _L, 1.0),
     _d("mtbf_h", "Mean operating time between failures", "TBF / FE", "h", _H, None),
@@ -195,7 +202,9 @@ def kpis(aggregated: pl.DataFrame) -> pl.DataFrame:
         allocation_efficiency=_ratio(aubt, c("pbt_s")),
         utilization_efficiency=_ratio(c("apt_s"), aubt),
         throughput_rate=_ratio(c("output_pq").cast(pl.Float64) * 3600.0, c("aoet_s")),
-        first_pass_yield=_ratio(c("gq").cast(pl.Float64), c("pq").cast(pl.Float64)),
+        first_pass_yield=pl.when(c("iq") > 0)
+        .then(c("fpq").cast(pl.Float64) / c("iq").cast(pl.Float64))
+        .otherwise(_ratio(c("gq").cast(pl.Float64), c("pq").cast(pl.Float64))),
         scrap_ratio=_ratio(c("sq").cast(pl.Float64), c("pq").cast(pl.Float64)),
         rework_ratio=_ratio(c("rq").cast(pl.Float64), c("pq").cast(pl.Float64)),
         mtbf_h=_ratio(c("tbf_s") / 3600.0, c("fe").cast(pl.Float64)),

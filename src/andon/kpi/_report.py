@@ -115,6 +115,7 @@ def elements_from_records(
     end: When,
     period: Period | str = Period.DAY,
     counts: pl.DataFrame | None = None,
+    inspections: pl.DataFrame | None = None,
     maintenance: pl.DataFrame | None = None,
     orders: pl.DataFrame | None = None,
     energy: pl.DataFrame | None = None,
@@ -136,6 +137,7 @@ def elements_from_records(
         ElementInputs(
             intervals=intervals,
             counts=counts,
+            inspections=inspections,
             maintenance=maintenance,
             orders=orders,
             energy=energy,
@@ -199,6 +201,7 @@ def compute(
             path_prefix=prefix, start=start_us - margin, end=end_us + margin
         )
         counts = store.records(RecordKind.COUNT, path_prefix=prefix, start=start_us, end=end_us + 1)
+        inspections = store.records(RecordKind.INSPECTION, path_prefix=prefix, end=end_us)
         maintenance = store.records(RecordKind.MAINTENANCE, path_prefix=prefix, end=end_us)
         orders = store.records(RecordKind.ORDER, end=end_us)
         energy = store.records(
@@ -211,6 +214,7 @@ def compute(
         model,
         intervals=_frame(intervals),
         counts=_frame(counts),
+        inspections=_frame(inspections),
         maintenance=_frame(maintenance),
         orders=_frame(orders),
         energy=_frame(energy),
@@ -237,6 +241,8 @@ def _compute_in_store(
     custom_bounds: tuple[TimeArg, ...],
 ) -> KpiRun:
     try:
+        # A unit's first inspection may precede the range: all of them up to its end.
+        inspections = store.records(RecordKind.INSPECTION, path_prefix=prefix, end=end_us)
         maintenance = store.records(RecordKind.MAINTENANCE, path_prefix=prefix, end=end_us)
         orders = store.records(RecordKind.ORDER, end=end_us)
         energy = store.records(
@@ -253,6 +259,7 @@ def _compute_in_store(
             custom_bounds=tuple(to_micros(b) for b in custom_bounds if b is not None),
             path_prefix=path_prefix,
             site_ranges=site_ranges,
+            inspections=_frame(inspections),
             maintenance=_frame(maintenance),
             orders=_frame(orders),
             energy=_frame(energy),

@@ -25,8 +25,10 @@ from andon.store.base import Store, TimeArg
 
 __all__ = ["STATE_TABLE", "late_range", "refresh", "rollup", "stored_elements"]
 
-STATE_TABLE: Final = "kpi_day_elements"
-"""Auxiliary store table of day elements with ``revision`` and ``computed_at``."""
+STATE_TABLE: Final = "kpi_day_elements_v2"
+"""Auxiliary store table of day elements with ``revision`` and ``computed_at``. The ``_v2``
+layout added the inspection elements (``iq``, ``fpq``); days stored in the earlier table
+are computed again by the next refresh."""
 
 _DAY_US: Final = 86_400_000_000
 _KEY: Final = ("path", "period_start")
