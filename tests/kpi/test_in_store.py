@@ -153,7 +153,7 @@ def test_in_store_equals_polars(
         "path_prefix": prefix,
         "custom_bounds": (START + dt.timedelta(hours=31),),
     }
-    in_store = compute(store, MODEL, **options)  # type: ignore[arg-type]
+    in_store = compute(store, MODEL, in_store=True, **options)  # type: ignore[arg-type]
     in_polars = compute(store, MODEL, in_store=False, **options)  # type: ignore[arg-type]
     assert_same(in_store.elements, in_polars.elements, ["path", "period_start"])
     issue_keys = ["code", "path", "start", "message"]
@@ -166,7 +166,7 @@ def test_a_stop_as_long_as_the_threshold_is_not_minor(store: Store, minutes: int
     rows = [(PATHS[0], 9 * 60, "running"), (PATHS[0], 60, "unplanned_down")]
     _write(store, [*rows, (PATHS[0], minutes, "running")], [])
     options = {"start": START, "end": END, "settings": KpiSettings(minor_stop_s=60.0 * minutes)}
-    in_store = compute(store, MODEL, **options).elements  # type: ignore[arg-type]
+    in_store = compute(store, MODEL, in_store=True, **options).elements  # type: ignore[arg-type]
     in_polars = compute(store, MODEL, in_store=False, **options).elements  # type: ignore[arg-type]
     assert_same(in_store, in_polars, ["path", "period_start"])
     assert in_store["adot_s"].sum() == 60.0 * minutes
@@ -177,7 +177,7 @@ def test_a_stop_as_long_as_the_threshold_is_not_minor(store: Store, minutes: int
 def test_dates_mean_local_days_in_store_too(store: Store) -> None:
     _write(store, [(PATHS[0], 60, "running"), (PATHS[0], 700, "unplanned_down")], [])
     start, end = dt.date(2026, 3, 28), dt.date(2026, 3, 30)
-    in_store = compute(store, MODEL, start=start, end=end)
+    in_store = compute(store, MODEL, start=start, end=end, in_store=True)
     in_polars = compute(store, MODEL, start=start, end=end, in_store=False)
     assert_same(in_store.elements, in_polars.elements, ["path", "period_start"])
     # The day of the change to summer time is 23 hours long at the site.
@@ -189,7 +189,7 @@ def test_dates_mean_local_days_in_store_too(store: Store) -> None:
 
 @pytest.mark.parametrize("period", ["day", "week"])
 def test_an_empty_store_gives_no_time_but_the_calendar(store: Store, period: str) -> None:
-    run = compute(store, MODEL, start=START, end=END, period=period)
+    run = compute(store, MODEL, start=START, end=END, period=period, in_store=True)
     assert run.elements["apt_s"].sum() == 0
     assert run.elements["no_state_s"].sum() > 0
     assert set(run.issues["code"]) == {"state.no_data"}

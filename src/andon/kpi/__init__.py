@@ -17,6 +17,7 @@ from andon.kpi._elements import COUNT_ELEMENTS, ELEMENT_COLUMNS, TIME_ELEMENTS, 
 from andon.kpi._formulas import KPI_DEFINITIONS, Direction, Grain, KpiDefinition, aggregate, kpis
 from andon.kpi._losses import LOSSES, compare_sites, loss_tree
 from andon.kpi._report import (
+    IN_STORE_BY_DEFAULT,
     KpiRun,
     compute,
     data_quality,
@@ -31,6 +32,7 @@ from andon.kpi._state import STATE_TABLE, late_range, refresh, rollup, stored_el
 __all__ = [
     "COUNT_ELEMENTS",
     "ELEMENT_COLUMNS",
+    "IN_STORE_BY_DEFAULT",
     "KPI_DEFINITIONS",
     "LOSSES",
     "STATE_TABLE",
