@@ -24,6 +24,7 @@ import argparse
 import csv
 import gzip
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -95,7 +96,7 @@ def linear_baseline(train: pl.DataFrame, test_last: pl.DataFrame) -> np.ndarray:
 
 
 def run_subset(
-    data: Path, subset: str, *, quick: bool, seed: int
+    data: Path, subset: str, *, quick: bool, seed: int, threads: int
 ) -> tuple[dict[str, object], list[list[object]]]:
     train = with_rul(frame_of(load(data / f"train_{subset}.txt.gz"), subset))
     test = frame_of(load(data / f"test_{subset}.txt.gz"), subset)
@@ -104,6 +105,7 @@ def run_subset(
         train = train.filter(pl.col("unit").is_in(keep))
     spec = spec_for(subset)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     model = RiskModel.fit(
         train,
         spec,
@@ -113,8 +115,10 @@ def run_subset(
         rounds=80 if quick else 600,
         learning_rate=0.08 if quick else 0.03,
         seed=seed,
+        threads=threads,
     )
     train_seconds = time.perf_counter() - started
+    train_cpu_seconds = time.process_time() - cpu_started
     featurised = model.featurise(test)
     last = featurised.group_by("unit", maintain_order=True).tail(1)
     prediction = model.predict_features(last)
@@ -149,6 +153,7 @@ def run_subset(
         "test_units": len(units),
         "features": len(model.features),
         "train_seconds": round(train_seconds, 2),
+        "train_cpu_seconds": round(train_cpu_seconds, 2),
         "model_version": model.version,
     }
     truth_file = data / f"RUL_{subset}.txt.gz"
@@ -179,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="FD001 only, small and fast")
     parser.add_argument("--subsets", default="FD001,FD002,FD003,FD004")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="LightGBM threads used in training (default 1)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "benchmarks")
     parser.add_argument("--data", type=Path, default=DATA, help="folder of the C-MAPSS files")
     args = parser.parse_args(argv)
@@ -190,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[list[object]] = []
     total = time.perf_counter()
     for subset in subsets:
-        result, subset_rows = run_subset(args.data, subset, quick=args.quick, seed=args.seed)
+        result, subset_rows = run_subset(
+            args.data, subset, quick=args.quick, seed=args.seed, threads=args.threads
+        )
         results.append(result)
         rows += subset_rows
     args.out.mkdir(parents=True, exist_ok=True)
@@ -206,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         "model": "andon.apps.maintenance.RiskModel (LightGBM, rolling condition features)",
         "rul_cap": CAP,
         "quick": args.quick,
-        "threads": 2,
+        "threads": args.threads,
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "subsets": results,
         "total_seconds": round(time.perf_counter() - total, 2),
         "predictions_csv": str(csv_path),

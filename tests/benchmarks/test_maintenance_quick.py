@@ -30,6 +30,7 @@ def test_cmapss_quick_scores_fd001_or_says_the_data_is_absent(tmp_path: Path) ->
     if "skipped" in figures:
         assert "C-MAPSS" in str(figures["skipped"])
         return
+    assert figures["threads"] == 1  # the thread count reported is the one trained with
     (subset,) = figures["subsets"]  # type: ignore[misc]
     assert subset["subset"] == "FD001"
     assert 0 < subset["rmse_capped_truth"] < subset["baseline_linear_rmse_capped_truth"]
