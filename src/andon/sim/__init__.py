@@ -35,7 +35,7 @@ from andon.sim.policy import (
 )
 from andon.sim.result import EnergyOutcome, MaintenanceCosts, QualityOutcome, SimResult
 from andon.sim.run import TRUTH_TABLES, simulate
-from andon.sim.scenario import Scenario, SitePractice, load_scenario
+from andon.sim.scenario import Scenario, SitePractice, find_scenario, load_scenario
 from andon.sim.sinks import BusSink, InProcessBus, MemorySink, Sink, StoreSink
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "StoreSink",
     "TruthView",
     "UnitView",
+    "find_scenario",
     "load_scenario",
     "next_window_start",
     "simulate",

@@ -27,7 +27,7 @@ from andon.sim.policy import (
     UnitView,
 )
 from andon.sim.result import EnergyOutcome, MaintenanceCosts, QualityOutcome, SimResult
-from andon.sim.scenario import Scenario, load_scenario
+from andon.sim.scenario import Scenario, find_scenario, load_scenario
 from andon.sim.sinks import MemorySink, Sink
 
 __all__ = ["TRUTH_TABLES", "simulate"]
@@ -43,11 +43,8 @@ def _scenario_for(model: Model, scenario: Scenario | str | Path | None) -> Scena
         return scenario
     if scenario is not None:
         return load_scenario(scenario)
-    for folder in dict.fromkeys(Path(file).parent for file in model.files):
-        found = sorted(folder.glob("*.scenario"))
-        if found:
-            return load_scenario(found[0])
-    return Scenario()
+    found = find_scenario(model)
+    return load_scenario(found) if found is not None else Scenario()
 
 
 def simulate(

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from andon.errors import Problem, SimulationError
+from andon.model import Model
 
 __all__ = [
     "DefectMechanism",
@@ -21,6 +22,7 @@ __all__ = [
     "Scenario",
     "SitePractice",
     "UtilityDraw",
+    "find_scenario",
     "load_scenario",
 ]
 
@@ -167,3 +169,19 @@ def load_scenario(path: str | Path | None) -> Scenario:
         lines = "; ".join(str(p) for p in problems)
         msg = f"scenario {file} is not valid: {lines}"
         raise SimulationError(msg) from exc
+
+
+def find_scenario(model: Model) -> Path | None:
+    """Return the ``*.scenario`` file beside the model's files, or ``None`` when there is none.
+
+    Any name will do (``acme.scenario``, ``boards.scenario``); two in one folder are
+    ambiguous and refused, naming both, rather than one picked by its name.
+    """
+    found: list[Path] = []
+    for folder in dict.fromkeys(Path(file).parent for file in model.files):
+        found.extend(sorted(folder.glob("*.scenario")))
+    if len(found) > 1:
+        names = ", ".join(str(f) for f in found)
+        msg = f"several scenario files beside the model ({names}): pass the one to use"
+        raise SimulationError(msg)
+    return found[0] if found else None
