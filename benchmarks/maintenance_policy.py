@@ -7,7 +7,9 @@ its own seeds), then every policy runs the same evaluation seeds:
 * ``fixed_interval``: preventive work after a share of the MTBF (share tuned on tuning seeds);
 * ``condition_threshold``: work when a tag drifts past a threshold (threshold tuned likewise);
 * ``oracle``: perfect foresight from the simulator's true health (a bound, not deployable);
-* ``andon_maintenance``: this app through :class:`andon.apps.maintenance.policy.AppPolicy`.
+* ``andon_maintenance``: this app through :class:`andon.apps.maintenance.policy.AppPolicy`,
+  its one knob (the weight on the life an early renewal gives up) tuned on the same tuning
+  seeds as the baselines.
 
 Reported per policy: total maintenance cost, unplanned downtime hours, failures and parts
 expedited (mean with a 95 % t-interval over seeds); the share of the oracle's saving over
@@ -17,12 +19,20 @@ the app's paired cost difference against the best tuned baseline. JSON on stdout
 
     python benchmarks/maintenance_policy.py                 # 20 seeds, 60 days, both templates
     python benchmarks/maintenance_policy.py --quick         # small plant, 2 seeds, a few days
+
+Cost of the evaluation: a closed-loop run is dominated by the plant simulation itself (one
+SimPy event per unit and station); the condition tags are sampled hourly (``--rate-s``,
+enough for wear that develops over weeks), the app is fitted once on the history run and
+plans once per simulated day (the decision epoch). Runs are cached by their inputs and the
+source of the simulator and the app (``--cache``), so a re-run re-simulates only what changed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -79,22 +89,77 @@ def share_ci(
     return point, float(low), float(high)
 
 
+def _digest(*folders: Path) -> str:
+    """Return a digest of the Python sources under ``folders`` (what a cached run depends on)."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for file in sorted(folder.rglob("*.py")):
+            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class RunCache:
+    """Results of closed-loop runs on disk, keyed by everything they depend on."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.rows: dict[str, dict[str, float]] = {}
+        if path is not None and path.exists():
+            for line in path.read_text().splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    self.rows[row["key"]] = row["result"]
+
+    hits = 0
+
+    def get(self, key: str) -> dict[str, float] | None:
+        found = self.rows.get(key)
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def put(self, key: str, result: dict[str, float]) -> None:
+        self.rows[key] = result
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as handle:
+                handle.write(json.dumps({"key": key, "result": result}) + "\n")
+
+
 def run(
-    model: Model, policy: MaintenancePolicy, *, days: float, seed: int, rate_s: float
+    model: Model,
+    policy: MaintenancePolicy,
+    *,
+    days: float,
+    seed: int,
+    rate_s: float,
+    cache: RunCache | None = None,
+    key: str | None = None,
 ) -> dict[str, float]:
+    """Simulate one seed under one policy; return its costs (from the cache when it has them)."""
+    full_key = None if key is None else f"{key}|seed={seed}|days={days:g}|rate={rate_s:g}"
+    if cache is not None and full_key is not None:
+        found = cache.get(full_key)
+        if found is not None:
+            return found
+    started = time.process_time()
     result = simulate(model, days=days, seed=seed, policy=policy, sample_rate_s=rate_s)
     m = result.maintenance
-    return {
+    row = {
         "total_cost": m.total,
         "unplanned_downtime_h": m.unplanned_downtime_h,
         "failures": float(m.failures),
         "expedited": float(m.expedite_count),
         "preventive": float(m.preventive_count),
+        "cpu_seconds": time.process_time() - started,
     }
+    if cache is not None and full_key is not None:
+        cache.put(full_key, row)
+    return row
 
 
 def tune(
-    name: str,
     make: Callable[[float], MaintenancePolicy],
     grid: list[float],
     model: Model,
@@ -102,12 +167,23 @@ def tune(
     seeds: list[int],
     days: float,
     rate_s: float,
+    cache: RunCache | None = None,
+    key: str | None = None,
 ) -> tuple[float, dict[str, float]]:
+    """Return the grid value with the least mean cost on the tuning seeds, and every score."""
     scores = {
         value: float(
             np.mean(
                 [
-                    run(model, make(value), days=days, seed=s, rate_s=rate_s)["total_cost"]
+                    run(
+                        model,
+                        make(value),
+                        days=days,
+                        seed=s,
+                        rate_s=rate_s,
+                        cache=cache,
+                        key=None if key is None else f"{key}={value:g}",
+                    )["total_cost"]
                     for s in seeds
                 ]
             )
@@ -115,12 +191,67 @@ def tune(
         for value in grid
     }
     best = min(scores, key=lambda v: scores[v])
-    del name
     return best, {str(k): round(v, 1) for k, v in scores.items()}
 
 
 def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
+    cpu_started = time.process_time()
+    cache = RunCache(args.cache)
+    sim_digest = _digest(ROOT / "src" / "andon" / "sim", ROOT / "src" / "andon" / "model")
+    app_digest = _digest(ROOT / "src" / "andon" / "apps" / "maintenance")
+    model_digest = hashlib.sha256(
+        b"".join(Path(f).read_bytes() for f in sorted(model.files))
+    ).hexdigest()[:16]
+    base_key = f"{template}|model={model_digest}|sim={sim_digest}"
+    tuning_seeds = [10_000 + i for i in range(args.tuning_seeds)]
+    common = {
+        "seeds": tuning_seeds,
+        "days": args.days,
+        "rate_s": args.rate_s,
+        "cache": cache,
+    }
+    fraction, fixed_scores = tune(
+        lambda v: FixedInterval(fraction=v),
+        [0.3, 0.5, 0.8],
+        model,
+        key=f"{base_key}|fixed_interval",
+        **common,  # type: ignore[arg-type]
+    )
+    threshold, threshold_scores = tune(
+        lambda v: ConditionThreshold(threshold=v),
+        [0.1, 0.15, 0.25],
+        model,
+        key=f"{base_key}|condition_threshold",
+        **common,  # type: ignore[arg-type]
+    )
+    makers: dict[str, tuple[Callable[[], MaintenancePolicy], str]] = {
+        "run_to_failure": (RunToFailure, f"{base_key}|run_to_failure"),
+        "fixed_interval": (
+            lambda: FixedInterval(fraction=fraction),
+            f"{base_key}|fixed_interval={fraction:g}",
+        ),
+        "condition_threshold": (
+            lambda: ConditionThreshold(threshold=threshold),
+            f"{base_key}|condition_threshold={threshold:g}",
+        ),
+        "oracle": (Oracle, f"{base_key}|oracle"),
+    }
+    seeds = list(range(1, args.seeds + 1))
+    if args.baselines_only:
+        # Fill the cache with the runs that do not depend on the app.
+        for seed in seeds:
+            for make, key in makers.values():
+                run(
+                    model,
+                    make(),
+                    days=args.days,
+                    seed=seed,
+                    rate_s=args.rate_s,
+                    cache=cache,
+                    key=key,
+                )
+        return {"template": template, "baselines_only": True, "cached_runs_reused": cache.hits}
     history = DuckDBStore(None)
     trained = simulate(
         model,
@@ -133,37 +264,37 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
     app = MaintenanceApp(settings=MaintenanceSettings(rounds=args.rounds))
     fit = app.fit(history, model, until=trained.end_us)
     history.close()
-    tuning_seeds = [10_000 + i for i in range(args.tuning_seeds)]
-    fraction, fixed_scores = tune(
-        "fixed_interval",
-        lambda v: FixedInterval(fraction=v),
-        [0.3, 0.5, 0.8],
+    app_key = f"{base_key}|app={app_digest}|fit={fit.version}"
+
+    def app_policy(value: float) -> MaintenancePolicy:
+        tuned = app.with_settings(MaintenanceSettings(rounds=args.rounds, life_value_factor=value))
+        return AppPolicy(app=tuned)
+
+    life_factor, app_scores = tune(
+        app_policy,
+        [float(v) for v in args.app_grid.split(",")],
         model,
-        seeds=tuning_seeds,
-        days=args.days,
-        rate_s=args.rate_s,
+        key=f"{app_key}|andon_maintenance",
+        **common,  # type: ignore[arg-type]
     )
-    threshold, threshold_scores = tune(
-        "condition_threshold",
-        lambda v: ConditionThreshold(threshold=v),
-        [0.1, 0.15, 0.25],
-        model,
-        seeds=tuning_seeds,
-        days=args.days,
-        rate_s=args.rate_s,
+    makers["andon_maintenance"] = (
+        lambda: app_policy(life_factor),
+        f"{app_key}|andon_maintenance={life_factor:g}",
     )
-    makers: dict[str, Callable[[], MaintenancePolicy]] = {
-        "run_to_failure": RunToFailure,
-        "fixed_interval": lambda: FixedInterval(fraction=fraction),
-        "condition_threshold": lambda: ConditionThreshold(threshold=threshold),
-        "oracle": Oracle,
-        "andon_maintenance": lambda: AppPolicy(app=app),
-    }
-    seeds = list(range(1, args.seeds + 1))
     per: dict[str, list[dict[str, float]]] = {name: [] for name in makers}
     for seed in seeds:
-        for name, make in makers.items():
-            per[name].append(run(model, make(), days=args.days, seed=seed, rate_s=args.rate_s))
+        for name, (make, key) in makers.items():
+            per[name].append(
+                run(
+                    model,
+                    make(),
+                    days=args.days,
+                    seed=seed,
+                    rate_s=args.rate_s,
+                    cache=cache,
+                    key=key,
+                )
+            )
     rng = np.random.default_rng(0)
     totals = {name: [r["total_cost"] for r in rows] for name, rows in per.items()}
     table: dict[str, Any] = {}
@@ -177,6 +308,8 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
             "point": round(point, 3),
             "ci95": [round(low, 3), round(high, 3)],
         }
+        entry["total_cost_per_seed"] = [round(v, 1) for v in totals[name]]
+        entry["simulation_cpu_seconds"] = round(sum(r.get("cpu_seconds", 0.0) for r in rows), 1)
         table[name] = entry
     baselines = ("run_to_failure", "fixed_interval", "condition_threshold")
     best = min(baselines, key=lambda b: float(np.mean(totals[b])))
@@ -194,8 +327,11 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
             "fixed_interval_scores": fixed_scores,
             "condition_threshold": threshold,
             "condition_threshold_scores": threshold_scores,
+            "andon_life_value_factor": life_factor,
+            "andon_life_value_factor_scores": app_scores,
             "tuning_seeds": tuning_seeds,
         },
+        "evaluation_seeds": seeds,
         "policies": table,
         "app_vs_best_baseline": {
             "baseline": best,
@@ -204,6 +340,8 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
             "app_better_with_ci_excluding_zero": high < 0,
         },
         "seconds": round(time.perf_counter() - started, 1),
+        "cpu_seconds": round(time.process_time() - cpu_started, 1),
+        "cached_runs_reused": cache.hits,
     }
 
 
@@ -243,7 +381,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history-seed", type=int, default=5_000)
     parser.add_argument("--rate-s", type=float, default=3600.0, help="sample interval, s")
     parser.add_argument("--rounds", type=int, default=150)
+    parser.add_argument(
+        "--app-grid", default="0.5,1,2", help="life-value weights of the app tried on tuning seeds"
+    )
+    parser.add_argument(
+        "--baselines-only",
+        action="store_true",
+        help="only run (and cache) the baselines and the oracle, which do not depend on the app",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "benchmarks")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="JSON-lines file of cached runs (default: maintenance_policy_runs.jsonl in --out)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.tuning_seeds, args.days, args.history_days, args.rounds = (
@@ -253,9 +405,13 @@ def main(argv: list[str] | None = None) -> int:
             40.0,
             30,
         )
+        args.app_grid = "1"
         templates = {"small": SMALL}
     else:
         templates = {t: TEMPLATES[t] for t in args.templates.split(",")}
+    if args.cache is None and not args.quick:
+        args.cache = args.out / "maintenance_policy_runs.jsonl"
+    load_before = os.getloadavg()
     results: list[dict[str, Any]] = []
     absent: list[str] = []
     for name, path in templates.items():
@@ -265,14 +421,23 @@ def main(argv: list[str] | None = None) -> int:
         results.append(evaluate(name, load_model(path), args))
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
+    if not args.quick and args.templates != "discrete,smt":
+        suffix = "_" + args.templates.replace(",", "_")
+    if args.baselines_only:
+        suffix += "_baselines"
     report = {
         "benchmark": "maintenance_policy",
+        "command": " ".join(
+            ["python", "benchmarks/maintenance_policy.py", *(argv or sys.argv[1:])]
+        ),
         "quick": args.quick,
         "results": results,
         "absent": absent,
+        "load_average_1m": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
+        "cpus": os.cpu_count(),
     }
     (args.out / f"maintenance_policy{suffix}.json").write_text(json.dumps(report, indent=2))
-    if results:
+    if results and not args.baselines_only:
         chart(results, args.out / f"maintenance_policy{suffix}.png")
     print(json.dumps(report, indent=2))
     return 0

@@ -520,7 +520,12 @@ class Runtime:
                 continue
             mode_id = str(record.evidence.get("failure_mode") or "")
             modes = {m.id: m for m in info.equipment_class.failure_modes}
-            kind = record.kind or ("intervene" if _intervenes(record.action) else "watch")
+            # The maintenance app's kind names the failure mode; its action is in the evidence.
+            kind = str(
+                record.evidence.get("action_kind")
+                or record.kind
+                or ("intervene" if _intervenes(record.action) else "watch")
+            )
             if kind in {"intervene", "expedite", "move_production"}:
                 work.append(
                     PreventiveOrder(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from andon.apps.maintenance.criticality import criticality_of, site_calendar
-from andon.apps.maintenance.plan import AssetRisk, failure_cdf, options_for, solve_plan
+from andon.apps.maintenance.plan import (
+    AssetRisk,
+    curve_cdf,
+    failure_cdf,
+    options_for,
+    solve_plan,
+)
 from andon.model import Model
 
 NOW = 1_767_571_200_000_000  # Monday 2026-01-05 00:00 UTC
@@ -119,3 +127,30 @@ def test_weekend_has_no_production_and_windows_are_found(tiny_model: Model) -> N
     windows = [s for s in calendar.slots if s.id.startswith("sat@")]
     assert len(windows) == 1
     assert windows[0].start_h == pytest.approx(5 * 24 + 6)
+
+
+def test_curve_cdf_passes_its_points_and_keeps_the_last_hazard() -> None:
+    curve = ((24.0, 0.1), (168.0, 0.4))
+    t = np.array([0.0, 12.0, 24.0, 168.0, 336.0])
+    cdf = curve_cdf(curve, t)
+    assert cdf[0] == 0.0
+    assert cdf[1] == pytest.approx(0.05)
+    assert cdf[2] == pytest.approx(0.1)
+    assert cdf[3] == pytest.approx(0.4)
+    assert cdf[4] == pytest.approx(1 - 0.6**2)
+    assert np.all(np.diff(cdf) >= 0)
+
+
+def test_risk_before_tomorrow_acts_now_and_risk_later_waits(tiny_model: Model) -> None:
+    """Intervene now only when failing before the next chance costs more than the life lost."""
+    path = "tiny/s1/area/l1/pressing/press1"
+    soon = replace(_risk(tiny_model, path, 0.9), curve=((24.0, 0.5), (48.0, 0.7), (168.0, 0.9)))
+    later = replace(
+        _risk(tiny_model, path, 0.9), curve=((24.0, 0.0001), (48.0, 0.0002), (168.0, 0.9))
+    )
+    by_kind = {}
+    for name, risk in (("soon", soon), ("later", later)):
+        (asset,) = _plan(tiny_model, [risk], {"P1": 5}).assets
+        by_kind[name] = asset.choice
+    assert by_kind["soon"].slot == "now"
+    assert by_kind["later"].slot not in {None, "now"}  # a later slot: decided again tomorrow

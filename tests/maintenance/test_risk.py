@@ -94,3 +94,37 @@ def test_censored_lives_do_not_count_as_failures() -> None:
 def test_damaged_artifact_is_an_andon_error() -> None:
     with pytest.raises(AndonError, match="not a risk model"):
         RiskModel.from_json('{"format": "other"}')
+
+
+def test_stacked_horizons_give_a_rising_failure_curve_and_a_calibrated_band() -> None:
+    model = RiskModel.fit(
+        _fleet(40, 11),
+        SPEC,
+        cap=60.0,
+        horizon=15.0,
+        horizons=(5.0, 10.0, 30.0),
+        rounds=60,
+        learning_rate=0.1,
+    )
+    assert model.horizons == (5.0, 10.0, 15.0, 30.0)
+    data, prediction = model.predict(_fleet(10, 12))
+    assert prediction.curve is not None
+    assert prediction.curve.shape == (data.height, 4)
+    assert np.all(np.diff(prediction.curve, axis=1) >= 0)  # P(failure by t) rises with t
+    assert np.allclose(prediction.curve[:, 2], prediction.p_fail)
+    failed = data["rul"].to_numpy() <= 5.0
+    assert prediction.curve[failed, 0].mean() > 3 * prediction.curve[~failed, 0].mean()
+    # The band is widened (or narrowed) on held-out assets to cover about 80 %.
+    assert 0.5 <= model.band_scale <= 5.0
+    truth = np.minimum(data["rul"].to_numpy(), 60.0)
+    inside = (truth >= prediction.rul_low - 1e-9) & (truth <= prediction.rul_high + 1e-9)
+    assert 0.6 <= float(inside.mean()) <= 0.97
+    again = RiskModel.from_json(model.to_json())
+    assert again.horizons == model.horizons
+    assert again.band_scale == model.band_scale
+    assert np.allclose(again.predict(_fleet(2, 13))[1].curve, model.predict(_fleet(2, 13))[1].curve)
+
+
+def test_a_pooled_minimum_of_failures_is_respected() -> None:
+    with pytest.raises(AndonError, match="at least 50 needed"):
+        RiskModel.fit(_fleet(30, 14), SPEC, cap=60.0, horizon=15.0, rounds=10, min_failures=50)

@@ -9,7 +9,12 @@ plan and parts orders with the least expected cost (OR-Tools CP-SAT), as proposa
 >>> app = get_app("maintenance")  # doctest: +SKIP
 """
 
-from andon.apps.maintenance.app import ARTIFACT_TABLE, MaintenanceApp, MaintenanceSettings
+from andon.apps.maintenance.app import (
+    ARTIFACT_TABLE,
+    MaintenanceApp,
+    MaintenanceSettings,
+    proposal_kind,
+)
 from andon.apps.maintenance.features import FeatureSpec, build_features
 from andon.apps.maintenance.risk import RiskModel, RiskPrediction, reliability_curve
 
@@ -21,5 +26,6 @@ __all__ = [
     "RiskModel",
     "RiskPrediction",
     "build_features",
+    "proposal_kind",
     "reliability_curve",
 ]

@@ -16,11 +16,10 @@ plan (:func:`~andon.apps.maintenance.plan.solve_plan`) and returns one
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -28,12 +27,10 @@ import pyarrow as pa
 
 from andon.apps.maintenance.assess import Assessment, blend, weibull_prior
 from andon.apps.maintenance.criticality import SiteCalendar, criticality_of, site_calendar
-from andon.apps.maintenance.features import FeatureSpec
 from andon.apps.maintenance.history import (
     HOUR_US,
     History,
     condition_grid,
-    life_rows,
     load_history,
     running_fraction,
 )
@@ -45,6 +42,12 @@ from andon.apps.maintenance.plan import (
     options_for,
     solve_plan,
 )
+from andon.apps.maintenance.pooled import (
+    SIGNAL_SLOTS,
+    normalise_samples,
+    pooled_rows,
+    pooled_spec,
+)
 from andon.apps.maintenance.risk import RiskModel
 from andon.errors import AndonError, StoreError
 from andon.model import Model
@@ -53,10 +56,13 @@ from andon.proposals import Factor, FitReport, Option, Outcome, Proposal
 from andon.records import MaintenanceEvent, MaintenanceKind, RecordKind
 from andon.store.base import Store
 
-__all__ = ["ARTIFACT_TABLE", "MaintenanceApp", "MaintenanceSettings"]
+__all__ = ["ARTIFACT_TABLE", "MaintenanceApp", "MaintenanceSettings", "proposal_kind"]
 
 ARTIFACT_TABLE = "maintenance_risk_models"
-"""Auxiliary store table of fitted risk models, one row per class, mode and fit."""
+"""Auxiliary store table of fitted risk models, one row per fit."""
+
+POOLED = ("*", "*")
+"""Class and mode columns of the pooled model's artifact row: it speaks for all of them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +71,20 @@ class MaintenanceSettings:
 
     horizon_h: float = 168.0
     """Planning horizon and the risk model's failure horizon, hours."""
+    curve_horizons_h: tuple[float, ...] = (24.0, 48.0, 96.0, 168.0)
+    """Horizons at which the risk model learns P(failure within t), for the failure curve."""
+    row_stride: int = 3
+    """Fit on every n-th hourly row of each life (neighbouring hours say nearly the same)."""
+    running_samples_only: bool = True
+    """Average condition tags over samples taken while the equipment runs (see history)."""
+    evidence_failures: float = 1.0
+    """A mode's own failures in the history at which the pooled model and the mode's prior
+    weigh the same (``n / (n + this)`` on the model); a mode never seen failing leans on its
+    prior, since what the fleet taught the model may not carry over to it."""
+    min_failures: int = 5
+    """Observed failures (lives ending in one) the pooled model needs before it speaks."""
+    life_value_factor: float = 1.0
+    """Weight on the value of the life an early renewal gives up (1: the renewal cost rate)."""
     step_h: float = 1.0
     """Resolution of the condition grid, hours."""
     windows: tuple[int, ...] = (6, 24, 72)
@@ -109,15 +129,114 @@ class MaintenanceApp:
     name: str = "maintenance"
     _models: dict[tuple[str, str], _Fitted] = field(default_factory=dict, repr=False)
 
+    def with_settings(self, settings: MaintenanceSettings) -> MaintenanceApp:
+        """Return an app with other settings that keeps this app's fitted models.
+
+        For settings that do not change what the models learnt (the plan's weights).
+        """
+        return MaintenanceApp(settings=settings, name=self.name, _models=dict(self._models))
+
     # ------------------------------------------------------------------ fit
 
     def fit(self, store: Store, model: Model, *, until: int) -> FitReport:
-        """Fit one risk model per class and failure mode on history before ``until``."""
+        """Fit the pooled risk model of every class and failure mode on history before ``until``.
+
+        One model learns from the failures of every mode (see :mod:`.pooled`); a mode with
+        no failure of its own is judged from the others through its tags and descriptors.
+        """
         s = self.settings
         start = int(until - s.fit_lookback_h * HOUR_US)
         history = load_history(store, model, start=start, end=until)
         grid = self._grid(history, model, start=start, end=until)
-        fitted: list[_Fitted] = []
+        frame = self._pooled_frame(model, grid, history, until)
+        failures_by_mode: dict[str, int] = {}
+        if not frame.is_empty():
+            observed = (
+                frame.filter(pl.col("observed"))
+                .group_by(["equipment_class", "failure_mode"])
+                .agg(pl.col("life").n_unique().alias("n"))
+            )
+            for row in observed.iter_rows(named=True):
+                failures_by_mode[f"{row['equipment_class']}/{row['failure_mode']}"] = int(row["n"])
+        try:
+            if frame.is_empty():
+                msg = "no history to learn from"
+                raise AndonError(msg)
+            risk = RiskModel.fit(
+                frame,
+                pooled_spec(s.windows),
+                rul_column="rul_h",
+                observed_column="observed",
+                cap=s.rul_cap_h,
+                horizon=s.horizon_h,
+                horizons=s.curve_horizons_h,
+                row_stride=s.row_stride,
+                min_failures=s.min_failures,
+                rounds=s.rounds,
+                learning_rate=0.08,
+                seed=s.seed,
+            )
+            # Each mode's own failures, so that ``propose`` can weigh the pooled model
+            # against the mode's prior by the evidence behind it.
+            risk = replace(
+                risk,
+                metrics={
+                    **risk.metrics,
+                    **{f"failures.{mode}": float(n) for mode, n in failures_by_mode.items()},
+                },
+            )
+            fitted = _Fitted(*POOLED, "ok", "fitted on every class and mode", risk, risk.version)
+        except AndonError as exc:
+            fitted = _Fitted(*POOLED, "insufficient", str(exc), None, f"none-{until}")
+        rows = [fitted]
+        self._write_artifacts(store, rows, until)
+        self._models[POOLED] = fitted
+        metrics: dict[str, float] = {
+            "models_fitted": 1.0 if fitted.model is not None else 0.0,
+            "models_insufficient": 0.0 if fitted.model is not None else 1.0,
+            "failures_seen": float(sum(failures_by_mode.values())),
+        }
+        notes: list[str] = []
+        if fitted.model is not None:
+            metrics.update({k: float(v) for k, v in fitted.model.metrics.items()})
+            quiet = sorted(
+                f"{cls_id}/{mode.id}"
+                for cls_id, cls in model.classes.items()
+                for mode in cls.failure_modes
+                if failures_by_mode.get(f"{cls_id}/{mode.id}", 0) == 0
+            )
+            if quiet:
+                notes.append(
+                    "no failure of its own in the history, judged from the other modes: "
+                    + ", ".join(quiet)
+                )
+        else:
+            notes.append(f"every class and mode: {fitted.reason}")
+        return FitReport(
+            app=self.name,
+            version=fitted.version[:16],
+            trained_until=until,
+            metrics=metrics,
+            notes=notes,
+        )
+
+    def _grid(self, history: History, model: Model, *, start: int, end: int) -> pl.DataFrame:
+        step_us = int(self.settings.step_h * HOUR_US)
+        grid = condition_grid(
+            normalise_samples(history.samples, model),
+            start=start,
+            end=end,
+            step_us=step_us,
+            equipment=list(model.equipment),
+            states=history.states if self.settings.running_samples_only else None,
+        )
+        return running_fraction(history.states, grid)
+
+    @staticmethod
+    def _pooled_frame(
+        model: Model, grid: pl.DataFrame, history: History, until: int
+    ) -> pl.DataFrame:
+        frames: list[pl.DataFrame] = []
         for cls_id, cls in model.classes.items():
             members = [
                 p for p, info in model.equipment.items() if info.equipment_class.id == cls_id
@@ -125,72 +244,14 @@ class MaintenanceApp:
             if not members:
                 continue
             class_grid = grid.filter(pl.col("equipment").is_in(members))
-            fitted.extend(
-                self._fit_mode(cls_id, mode, class_grid, history, until)
+            frames.extend(
+                pooled_rows(class_grid, history.maintenance, cls_id, mode, until=until)
                 for mode in cls.failure_modes
             )
-        rows = fitted
-        self._write_artifacts(store, rows, until)
-        for f in rows:
-            self._models[(f.equipment_class, f.failure_mode)] = f
-        ok = [f for f in rows if f.model is not None]
-        digest = hashlib.sha256("".join(sorted(f.version for f in rows)).encode()).hexdigest()
-        metrics: dict[str, float] = {
-            "models_fitted": float(len(ok)),
-            "models_insufficient": float(len(rows) - len(ok)),
-        }
-        for f in ok:
-            assert f.model is not None
-            key = f"{f.equipment_class}.{f.failure_mode}"
-            metrics[f"{key}.brier_oof"] = f.model.metrics.get("brier_oof", math.nan)
-            metrics[f"{key}.brier_base_rate"] = f.model.metrics.get("brier_base_rate", math.nan)
-        notes = [
-            f"{f.equipment_class}/{f.failure_mode}: {f.reason}" for f in rows if f.model is None
-        ]
-        return FitReport(
-            app=self.name, version=digest[:16], trained_until=until, metrics=metrics, notes=notes
-        )
-
-    def _grid(self, history: History, model: Model, *, start: int, end: int) -> pl.DataFrame:
-        step_us = int(self.settings.step_h * HOUR_US)
-        grid = condition_grid(
-            history.samples, start=start, end=end, step_us=step_us, equipment=list(model.equipment)
-        )
-        return running_fraction(history.states, grid)
-
-    def _spec(self, signals: list[str]) -> FeatureSpec:
-        return FeatureSpec(
-            signals=tuple(signals),
-            windows=self.settings.windows,
-            unit_column="life",
-            time_column="hour",
-            age_column="age_h",
-            ewm_spans=(max(self.settings.windows),),
-        )
-
-    def _fit_mode(
-        self, cls_id: str, mode: FailureMode, grid: pl.DataFrame, history: History, until: int
-    ) -> _Fitted:
-        rows = life_rows(grid, history.maintenance, mode.id, until=until)
-        signals = [tag for tag in mode.signals if tag in rows.columns]
-        frame = rows.with_columns((pl.col("t") / HOUR_US).alias("hour"))
-        try:
-            risk = RiskModel.fit(
-                frame,
-                self._spec(signals),
-                rul_column="rul_h",
-                observed_column="observed",
-                cap=self.settings.rul_cap_h,
-                horizon=self.settings.horizon_h,
-                rounds=self.settings.rounds,
-                learning_rate=0.08,
-                seed=self.settings.seed,
-            )
-        except AndonError as exc:
-            return _Fitted(cls_id, mode.id, "insufficient", str(exc), None, f"none-{until}")
-        missing = [tag for tag in mode.signals if tag not in rows.columns]
-        reason = "fitted" + (f"; no samples of {', '.join(missing)}" if missing else "")
-        return _Fitted(cls_id, mode.id, "ok", reason, risk, risk.version)
+        frames = [f for f in frames if not f.is_empty()]
+        if not frames:
+            return pl.DataFrame()
+        return pl.concat(frames, how="vertical_relaxed")
 
     @staticmethod
     def _write_artifacts(store: Store, rows: list[_Fitted], until: int) -> None:
@@ -245,10 +306,26 @@ class MaintenanceApp:
         """Return the risk of every asset and failure mode at ``now``, and the stock on hand."""
         s = self.settings
         fitted = self._load_models(store, now)
+        pooled = fitted.get(POOLED)
         start = int(now - s.propose_lookback_h * HOUR_US)
         history = load_history(store, model, start=start, end=now)
         grid = self._grid(history, model, start=start, end=now)
         stock = _stock(model, history.inventory)
+        frame = self._pooled_frame(model, grid, history, now)
+        predictions: dict[tuple[str, str], Assessment] = {}
+        last_rows: dict[tuple[str, str], dict[str, object]] = {}
+        if not frame.is_empty():
+            last = (
+                frame.sort(["equipment", "failure_mode", "t"])
+                .group_by(["equipment", "failure_mode"], maintain_order=True)
+                .last()
+            )
+            for row in last.iter_rows(named=True):
+                last_rows[(row["equipment"], row["failure_mode"])] = row
+            risk_model = pooled.model if pooled is not None else None
+            if risk_model is not None:
+                predictions = _predict(risk_model, frame, s.horizon_h)
+        calendars: dict[str, SiteCalendar] = {}
         risks: list[AssetRisk] = []
         for cls_id, cls in model.classes.items():
             members = [
@@ -256,11 +333,19 @@ class MaintenanceApp:
             ]
             if not members:
                 continue
-            class_grid = grid.filter(pl.col("equipment").is_in(members))
             for mode in cls.failure_modes:
-                found = fitted.get((cls_id, mode.id))
                 risks.extend(
-                    self._assess_mode(model, mode, members, class_grid, history, found, now)
+                    self._assess_mode(
+                        model,
+                        mode,
+                        members,
+                        history,
+                        pooled,
+                        now,
+                        predictions=predictions,
+                        last_rows=last_rows,
+                        calendars=calendars,
+                    )
                 )
         return risks, stock, history
 
@@ -269,15 +354,15 @@ class MaintenanceApp:
         model: Model,
         mode: FailureMode,
         members: list[str],
-        grid: pl.DataFrame,
         history: History,
         fitted: _Fitted | None,
         now: int,
+        *,
+        predictions: Mapping[tuple[str, str], Assessment],
+        last_rows: Mapping[tuple[str, str], Mapping[str, object]],
+        calendars: dict[str, SiteCalendar],
     ) -> list[AssetRisk]:
         s = self.settings
-        rows = life_rows(grid, history.maintenance, mode.id, until=now).with_columns(
-            (pl.col("t") / HOUR_US).alias("hour")
-        )
         has_history = (
             set(
                 history.maintenance.filter(
@@ -287,78 +372,55 @@ class MaintenanceApp:
             if not history.maintenance.is_empty()
             else set()
         )
-        predictions: dict[str, Assessment] = {}
-        risk_model = fitted.model if fitted is not None else None
-        if risk_model is not None and not rows.is_empty():
-            present = [c for c in risk_model.spec.signals if c not in rows.columns]
-            if present:
-                rows = rows.with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in present])
-            data = risk_model.featurise(rows)
-            last = data.group_by("equipment", maintain_order=True).last()
-            prediction = risk_model.predict_features(last)
-            skill = _skill(risk_model)
-            for i, path in enumerate(last["equipment"].to_list()):
-                p = float(prediction.p_fail[i])
-                rul = float(prediction.rul[i])
-                low, high = float(prediction.rul_low[i]), float(prediction.rul_high[i])
-                predictions[path] = Assessment(
-                    p_fail=p,
-                    p_low=1.0 - (1.0 - p) ** (max(rul, 1.0) / max(high, 1.0)),
-                    p_high=1.0 - (1.0 - p) ** (max(rul, 1.0) / max(low, 1.0)),
-                    rul_h=rul,
-                    rul_low_h=low,
-                    rul_high_h=high,
-                    confidence=skill,
-                    source="model",
-                    quality=(),
-                )
-        last_rows = (
-            rows.group_by("equipment", maintain_order=True).last() if not rows.is_empty() else rows
-        )
-        by_path = {r["equipment"]: r for r in last_rows.iter_rows(named=True)}
         out: list[AssetRisk] = []
-        operating: dict[str, float] = {}
+        # A mode no condition tag shows is taken to fail at random (constant hazard).
+        shape = 2.0 if mode.signals else 1.0
         for path in members:
             info = model.equipment[path]
-            row = by_path.get(path)
+            row = last_rows.get((path, mode.id))
             quality: list[str] = []
             age_known = path in has_history
-            age_h = float(row["age_h"]) if row is not None and row["age_h"] is not None else 0.0
+            age_value = row.get("age_h") if row is not None else None
+            age_h = float(age_value) if isinstance(age_value, (int, float)) else 0.0
             if not age_known:
                 quality.append(
                     "no maintenance history: age counted from the first record, not known"
                 )
             last_sample = row.get("__last_sample") if row is not None else None
-            silent_h = (now - last_sample) / HOUR_US if last_sample is not None else math.inf
+            silent_h = (now - last_sample) / HOUR_US if isinstance(last_sample, int) else math.inf
             signals_expected = bool(mode.signals)
             if signals_expected and last_sample is None:
                 quality.append(f"no condition data for {', '.join(mode.signals)}")
             elif signals_expected and silent_h > s.stale_after_h:
                 quality.append(f"condition tags silent for {silent_h / 24:.1f} days")
             if fitted is None:
-                quality.append("no risk model fitted yet for this class and mode")
+                quality.append("no risk model fitted yet")
             elif fitted.model is None:
                 quality.append(f"risk model not fitted: {fitted.reason}")
             # The MTBF counts operating hours: the prior looks as far as the hours planned.
-            site_path = info.site_path
-            if site_path not in operating:
-                calendar = site_calendar(model.sites[site_path], now=now, horizon_h=s.horizon_h)
-                operating[site_path] = max(calendar.planned_hours(0.0, s.horizon_h), 1.0)
+            calendar = _calendar(calendars, model, info.site_path, now, s.horizon_h)
+            points = tuple(
+                (h, max(calendar.planned_hours(0.0, h), 1e-6)) for h in s.curve_horizons_h
+            )
+            operating = max(calendar.planned_hours(0.0, s.horizon_h), 1.0)
             prior = weibull_prior(
                 mtbf_h=mode.mtbf_h,
                 age_h=age_h,
-                horizon_h=operating[site_path],
+                horizon_h=operating,
                 age_known=age_known,
                 quality=tuple(quality),
+                shape=shape,
+                curve_h=points,
             )
             renewed = weibull_prior(
                 mtbf_h=mode.mtbf_h,
                 age_h=0.0,
-                horizon_h=operating[site_path],
+                horizon_h=operating,
                 age_known=True,
                 quality=(),
+                shape=shape,
             )
-            model_view = predictions.get(path)
+            model_view = predictions.get((path, mode.id))
             if model_view is None:
                 assessment = prior
             else:
@@ -379,8 +441,11 @@ class MaintenanceApp:
                     model_view.confidence * (1.0 if age_known else 0.8),
                     model_view.source,
                     tuple(quality),
+                    model_view.curve,
                 )
-                assessment = blend(model_view, prior, fresh)
+                seen = _failures_seen(fitted, f"{info.equipment_class.id}/{mode.id}")
+                evidence = seen / (seen + s.evidence_failures) if s.evidence_failures > 0 else 1.0
+                assessment = blend(model_view, prior, fresh * evidence)
             crit = criticality_of(
                 model, info, share_redundancy=s.share_redundancy, count_buffer=s.count_buffer
             )
@@ -417,6 +482,7 @@ class MaintenanceApp:
                     part_wait_unknown=unknown_lead,
                     notes=tuple(notes),
                     p_new=renewed.p_fail,
+                    curve=assessment.curve,
                 )
             )
         return out
@@ -439,17 +505,21 @@ class MaintenanceApp:
         crew_capacity: dict[tuple[str, str], float] = {}
         entries: list[tuple[AssetRisk, list[PlanOption], int]] = []
         for risk in risks:
-            calendar = calendars.get(risk.site)
-            if calendar is None:
-                calendar = site_calendar(
-                    model.sites[risk.site], now=now, horizon_h=self.settings.horizon_h
-                )
-                calendars[risk.site] = calendar
-                for slot in calendar.slots:
+            if risk.site not in calendars:
+                for slot in _calendar(
+                    calendars, model, risk.site, now, self.settings.horizon_h
+                ).slots:
                     crew_capacity[(risk.site, slot.id)] = slot.crew_hours
+            calendar = calendars[risk.site]
             site_id = risk.site.split("/")[1]
             on_hand = {pid: stock.get((site_id, pid), 0) for pid in risk.mode.parts}
-            options, nothing = options_for(risk, calendar, model.parts, on_hand)
+            options, nothing = options_for(
+                risk,
+                calendar,
+                model.parts,
+                on_hand,
+                life_value_factor=self.settings.life_value_factor,
+            )
             entries.append((risk, options, nothing))
         site_stock = {(f"{model.root}/{site}", pid): qty for (site, pid), qty in stock.items()}
         return solve_plan(
@@ -461,7 +531,10 @@ class MaintenanceApp:
 
     def propose(self, store: Store, model: Model, *, now: int) -> list[Proposal]:
         """Return one proposal per asset at risk or in doubt, best saving first."""
-        result = self.plan(store, model, now=now)
+        return self.proposals_of(self.plan(store, model, now=now), model, now=now)
+
+    def proposals_of(self, result: PlanResult, model: Model, *, now: int) -> list[Proposal]:
+        """Return the proposals of a solved plan: assets at risk or in doubt, best saving first."""
         fitted = self._models
         proposals = [
             _proposal(asset, model, now, fitted, self.settings)
@@ -508,6 +581,63 @@ class MaintenanceApp:
                 "action": action,
             },
         )
+
+
+def _predict(
+    risk: RiskModel, frame: pl.DataFrame, horizon_h: float
+) -> dict[tuple[str, str], Assessment]:
+    """Return the model's assessment of the newest row of every asset and mode."""
+    data = risk.featurise(frame)
+    last = (
+        data.sort(["equipment", "failure_mode", "t"])
+        .group_by(["equipment", "failure_mode"], maintain_order=True)
+        .last()
+    )
+    if last.is_empty():
+        return {}
+    prediction = risk.predict_features(last)
+    skill = _skill(risk)
+    out: dict[tuple[str, str], Assessment] = {}
+    curve = prediction.curve
+    for i, (path, mode_id) in enumerate(
+        zip(last["equipment"].to_list(), last["failure_mode"].to_list(), strict=True)
+    ):
+        p = float(prediction.p_fail[i])
+        rul = float(prediction.rul[i])
+        low, high = float(prediction.rul_low[i]), float(prediction.rul_high[i])
+        points = (
+            tuple((float(h), float(curve[i, k])) for k, h in enumerate(prediction.curve_horizons))
+            if curve is not None
+            else ((horizon_h, p),)
+        )
+        out[(path, mode_id)] = Assessment(
+            p_fail=p,
+            p_low=1.0 - (1.0 - p) ** (max(rul, 1.0) / max(high, 1.0)),
+            p_high=1.0 - (1.0 - p) ** (max(rul, 1.0) / max(low, 1.0)),
+            rul_h=rul,
+            rul_low_h=low,
+            rul_high_h=high,
+            confidence=skill,
+            source="model",
+            quality=(),
+            curve=points,
+        )
+    return out
+
+
+def _failures_seen(fitted: _Fitted | None, class_mode: str) -> float:
+    if fitted is None or fitted.model is None:
+        return 0.0
+    return float(fitted.model.metrics.get(f"failures.{class_mode}", 0.0))
+
+
+def _calendar(
+    cache: dict[str, SiteCalendar], model: Model, site: str, now: int, horizon_h: float
+) -> SiteCalendar:
+    found = cache.get(site)
+    if found is None:
+        found = cache[site] = site_calendar(model.sites[site], now=now, horizon_h=horizon_h)
+    return found
 
 
 def _skill(risk: RiskModel) -> float:
@@ -586,10 +716,10 @@ def _proposal(
             value=crit.cost_per_hour * crit.capacity_share,
         ),
     ]
-    found = fitted.get((risk.equipment_class, risk.mode.id))
+    found = fitted.get(POOLED)
     if found is not None and found.model is not None:
         top = found.model.importance(top=2)
-        words = ", ".join(_feature_words(name) for name, _ in top)
+        words = ", ".join(_feature_words(name, risk.mode) for name, _ in top)
         factors.append(Factor(name="signals", text=f"the model weighs most: {words}", value=words))
     if choice.expedited:
         factors.append(
@@ -639,17 +769,43 @@ def _proposal(
             "data_quality": list(risk.notes),
         },
         model_version=found.version if found is not None else "prior",
-        kind=choice.kind,
+        # The decision service keeps one open decision per (app, kind, subject): the kind
+        # names the failure mode, so the modes of one asset never replace each other, and a
+        # new plan for a mode replaces that mode's open decision whatever its action. The
+        # action's kind travels in the evidence (``action_kind``).
+        kind=proposal_kind(risk.mode.id),
     )
 
 
-def _feature_words(name: str) -> str:
-    """Say a feature column in plain words: ``vib__slope24`` -> ``trend of vib over 24 h``."""
-    if name == "age_h":
-        return "operating hours since the last repair"
-    if name == "__observed_rows":
-        return "length of the record"
+def proposal_kind(failure_mode: str) -> str:
+    """Return the decision kind of the app's proposals for a failure mode.
+
+    >>> proposal_kind("spindle_bearing")
+    'failure_mode:spindle_bearing'
+    """
+    return f"failure_mode:{failure_mode}"
+
+
+def _feature_words(name: str, mode: FailureMode | None = None) -> str:
+    """Say a feature column in plain words: ``vib__slope24`` -> ``trend of vib over 24 h``.
+
+    The pooled model's signal slots (``sig0``...) are named by the mode's own tags.
+    """
+    fixed = {
+        "age_h": "operating hours since the last repair",
+        "age_share": "operating hours since the last repair, as a share of the MTBF",
+        "mtbf_h": "the failure mode's MTBF",
+        "mode_code": "the class and failure mode",
+        "signal_count": "how many tags show the mode",
+        "__observed_rows": "length of the record",
+    }
+    if name in fixed:
+        return fixed[name]
     signal, _, stat = name.partition("__")
+    if signal in SIGNAL_SLOTS and mode is not None:
+        tags = sorted(mode.signals)
+        index = SIGNAL_SLOTS.index(signal)
+        signal = tags[index] if index < len(tags) else signal
     for prefix, words in (
         ("slope", "trend of {s} over {n} h"),
         ("mean", "level of {s} over {n} h"),

@@ -30,42 +30,60 @@ class Assessment:
     confidence: float
     source: str
     quality: tuple[str, ...]
+    curve: tuple[tuple[float, float], ...] = ()
+    """``(hours from now, P(failure by then))`` points; empty: only ``p_fail`` is known."""
 
 
-def _residual(age_h: float, scale_h: float, survival: float) -> float:
+def _residual(age_h: float, scale_h: float, survival: float, shape: float = _SHAPE) -> float:
     """Hours until the conditional survival from ``age_h`` falls to ``survival``."""
-    target: float = (age_h / scale_h) ** _SHAPE - math.log(survival)
-    residual: float = scale_h * target ** (1.0 / _SHAPE) - age_h
+    target: float = (age_h / scale_h) ** shape - math.log(survival)
+    residual: float = scale_h * target ** (1.0 / shape) - age_h
     return max(residual, 0.0)
 
 
 def weibull_prior(
-    *, mtbf_h: float, age_h: float, horizon_h: float, age_known: bool, quality: tuple[str, ...]
+    *,
+    mtbf_h: float,
+    age_h: float,
+    horizon_h: float,
+    age_known: bool,
+    quality: tuple[str, ...],
+    shape: float = _SHAPE,
+    curve_h: tuple[tuple[float, float], ...] = (),
 ) -> Assessment:
-    """Return the prior assessment of a wear-out mode at ``age_h`` operating hours.
+    """Return the prior assessment of a mode at ``age_h`` operating hours.
+
+    ``shape`` 2 is wear-out; 1 is a mode that fails at random (no condition shows it
+    coming, renewing it early buys nothing). ``curve_h`` pairs calendar hours from now with
+    the operating hours planned by then, for the failure curve.
 
     >>> a = weibull_prior(mtbf_h=1000, age_h=0, horizon_h=100, age_known=True, quality=())
     >>> round(a.p_fail, 4)
     0.0078
     """
-    scale = mtbf_h / math.gamma(1.0 + 1.0 / _SHAPE)
+    scale = mtbf_h / math.gamma(1.0 + 1.0 / shape)
     a = max(age_h, 0.0)
-    p = 1.0 - math.exp((a / scale) ** _SHAPE - ((a + horizon_h) / scale) ** _SHAPE)
-    young = 1.0 - math.exp(-((horizon_h / scale) ** _SHAPE))
+
+    def within(hours: float, at: float = a) -> float:
+        return 1.0 - math.exp((at / scale) ** shape - ((at + hours) / scale) ** shape)
+
+    p = within(horizon_h)
+    young = within(horizon_h, 0.0)
     # Unknown age: anywhere in a life, so the band spans new to twice the mean life.
     old_age = 2.0 * mtbf_h
-    old = 1.0 - math.exp((old_age / scale) ** _SHAPE - ((old_age + horizon_h) / scale) ** _SHAPE)
+    old = within(horizon_h, old_age)
     p_low, p_high = (min(p, young), max(p, old)) if not age_known else (p * 0.5, min(1.0, p * 1.5))
     return Assessment(
         p_fail=p,
         p_low=p_low,
         p_high=max(p_high, p),
-        rul_h=_residual(a, scale, 0.5),
-        rul_low_h=_residual(a, scale, 0.9),
-        rul_high_h=_residual(a, scale, 0.1),
+        rul_h=_residual(a, scale, 0.5, shape),
+        rul_low_h=_residual(a, scale, 0.9, shape),
+        rul_high_h=_residual(a, scale, 0.1, shape),
         confidence=0.25 if age_known else 0.1,
         source="prior",
         quality=quality,
+        curve=tuple((t, within(op)) for t, op in curve_h),
     )
 
 
@@ -86,4 +104,27 @@ def blend(model: Assessment, prior: Assessment, weight: float) -> Assessment:
         confidence=mix(model.confidence, prior.confidence),
         source="model" if w >= 0.999 else ("prior" if w <= 0.001 else "model+prior"),
         quality=model.quality + tuple(q for q in prior.quality if q not in model.quality),
+        curve=_mix_curves(model.curve, prior.curve, w),
     )
+
+
+def _mix_curves(
+    a: tuple[tuple[float, float], ...], b: tuple[tuple[float, float], ...], w: float
+) -> tuple[tuple[float, float], ...]:
+    if not a or w <= 0.001:
+        return b
+    if not b or w >= 0.999:
+        return a
+    ts = sorted({t for t, _ in a} | {t for t, _ in b})
+
+    def at(curve: tuple[tuple[float, float], ...], t: float) -> float:
+        xs = [0.0, *(x for x, _ in curve)]
+        ys = [0.0, *(y for _, y in curve)]
+        if t <= xs[-1]:
+            for i in range(1, len(xs)):
+                if t <= xs[i]:
+                    f = (t - xs[i - 1]) / max(xs[i] - xs[i - 1], 1e-12)
+                    return ys[i - 1] + f * (ys[i] - ys[i - 1])
+        return ys[-1]
+
+    return tuple((t, w * at(a, t) + (1.0 - w) * at(b, t)) for t in ts)

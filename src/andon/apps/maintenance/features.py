@@ -41,6 +41,15 @@ class FeatureSpec:
     load_column: str | None = None
     regime_columns: tuple[str, ...] = ()
     ewm_spans: tuple[int, ...] = (10,)
+    static_columns: tuple[str, ...] = ()
+    """Columns used as they are (e.g. the failure mode's MTBF when modes share one model)."""
+    drift: bool = True
+    """Use each signal's drift from the life's first rows (needs the whole life in view)."""
+    observed_rows: bool = True
+    """Use the count of rows seen of the life (needs the whole life in view)."""
+    orient_by: str | None = None
+    """A column that grows with wear (e.g. the age): each signal, normalised within its
+    regime, is turned to rise with it, so that a falling pressure reads as a rising vibration."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the spec as plain JSON-ready values."""
@@ -53,6 +62,10 @@ class FeatureSpec:
             "load_column": self.load_column,
             "regime_columns": list(self.regime_columns),
             "ewm_spans": list(self.ewm_spans),
+            "static_columns": list(self.static_columns),
+            "drift": self.drift,
+            "observed_rows": self.observed_rows,
+            "orient_by": self.orient_by,
         }
 
     @classmethod
@@ -67,6 +80,10 @@ class FeatureSpec:
             load_column=data.get("load_column"),
             regime_columns=tuple(data.get("regime_columns", ())),
             ewm_spans=tuple(int(s) for s in data.get("ewm_spans", ())),
+            static_columns=tuple(data.get("static_columns", ())),
+            drift=bool(data.get("drift", True)),
+            observed_rows=bool(data.get("observed_rows", True)),
+            orient_by=data.get("orient_by"),
         )
 
 
@@ -76,7 +93,8 @@ class RegimeNormaliser:
 
     Signals of equipment running in several regimes (loads, products, flight conditions) are
     standardised within their regime, so that a trend means wear rather than a change of regime.
-    With no regime columns, one global regime is used.
+    With no regime columns, one global regime is used. A negative spread turns a signal round
+    (see :attr:`FeatureSpec.orient_by`).
     """
 
     regime_columns: tuple[str, ...]
@@ -87,9 +105,15 @@ class RegimeNormaliser:
         """Learn each signal's mean and standard deviation per regime."""
         _check_columns(frame, spec)
         keyed = frame.with_columns(_regime_key(spec.regime_columns).alias("__regime"))
+        orient = spec.orient_by
         grouped = keyed.group_by("__regime").agg(
             [pl.col(s).mean().alias(f"{s}__m") for s in spec.signals]
             + [pl.col(s).std().alias(f"{s}__s") for s in spec.signals]
+            + (
+                [pl.corr(pl.col(s), pl.col(orient)).alias(f"{s}__c") for s in spec.signals]
+                if orient is not None
+                else []
+            )
         )
         stats: dict[str, dict[str, tuple[float, float]]] = {}
         for row in grouped.iter_rows(named=True):
@@ -97,10 +121,11 @@ class RegimeNormaliser:
             for signal in spec.signals:
                 mean = row[f"{signal}__m"]
                 std = row[f"{signal}__s"]
-                per_signal[signal] = (
-                    float(mean) if mean is not None else 0.0,
-                    float(std) if std is not None and std > 1e-9 else 1.0,
-                )
+                spread = float(std) if std is not None and std > 1e-9 else 1.0
+                corr = row.get(f"{signal}__c")
+                if isinstance(corr, float) and corr < 0:
+                    spread = -spread
+                per_signal[signal] = (float(mean) if mean is not None else 0.0, spread)
             stats[str(row["__regime"])] = per_signal
         return cls(regime_columns=spec.regime_columns, stats=stats)
 
@@ -153,6 +178,7 @@ def _regime_key(columns: tuple[str, ...]) -> pl.Expr:
 def _check_columns(frame: pl.DataFrame, spec: FeatureSpec) -> None:
     needed = [spec.unit_column, spec.time_column, *spec.signals, *spec.regime_columns]
     needed += [c for c in (spec.age_column, spec.load_column) if c is not None]
+    needed += list(spec.static_columns)
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         msg = f"feature input lacks column(s) {', '.join(missing)}; has {', '.join(frame.columns)}"
@@ -168,12 +194,15 @@ def feature_names(spec: FeatureSpec) -> list[str]:
             names += [f"{signal}__mean{window}", f"{signal}__std{window}"]
             names.append(f"{signal}__slope{window}")
         names += [f"{signal}__ewm{span}" for span in spec.ewm_spans]
-        names.append(f"{signal}__drift")
+        if spec.drift:
+            names.append(f"{signal}__drift")
     if spec.age_column is not None:
         names.append(spec.age_column)
     if spec.load_column is not None:
         names += [spec.load_column, f"{spec.load_column}__mean{max(spec.windows)}"]
-    names.append("__observed_rows")
+    names += list(spec.static_columns)
+    if spec.observed_rows:
+        names.append("__observed_rows")
     return names
 
 

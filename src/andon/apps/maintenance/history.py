@@ -73,12 +73,16 @@ def condition_grid(
     end: int,
     step_us: int = HOUR_US,
     equipment: list[str] | None = None,
+    states: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Return one row per equipment and step with the mean of each tag (missing stays null).
 
     Columns: ``equipment``, ``t`` (step start, µs), one column per tag name, and
     ``__last_sample`` (the newest sample time of the equipment up to that step).
-    Samples of bad quality are left out: a bad value is no evidence.
+    Samples of bad quality are left out: a bad value is no evidence. With ``states`` (the
+    canonical state records), only samples taken while the equipment was running count
+    towards the means: a tag idles at another level than it runs, so mixing states would
+    drown a slow drift; ``__last_sample`` still counts every sample (the tag is alive).
     """
     first = (start // step_us) * step_us
     steps = pl.DataFrame({"t": pl.int_range(first, end, step_us, eager=True, dtype=pl.Int64)})
@@ -93,8 +97,33 @@ def condition_grid(
         pl.col("path").str.extract(r"/([^/]+)$", 1).alias("tag"),
         ((pl.col("ts") // step_us) * step_us).alias("t"),
     )
-    means = parts.group_by(["equipment", "t", "tag"]).agg(pl.col("value").mean())
-    wide = means.pivot(on="tag", index=["equipment", "t"], values="value")
+    valued = parts
+    if states is not None and not states.is_empty():
+        marks = states.select(
+            pl.col("path").alias("equipment"), pl.col("ts").alias("__state_ts"), "state"
+        ).sort("__state_ts")
+        valued = (
+            parts.sort("ts")
+            .join_asof(
+                marks,
+                left_on="ts",
+                right_on="__state_ts",
+                by="equipment",
+                strategy="backward",
+                check_sortedness=False,
+            )
+            .filter(pl.col("state").is_null() | (pl.col("state") == "running"))
+            .drop(["__state_ts", "state"])
+        )
+    means = valued.group_by(["equipment", "t", "tag"]).agg(pl.col("value").mean())
+    if means.is_empty():
+        wide = pl.DataFrame(schema={"equipment": pl.Utf8, "t": pl.Int64})
+    else:
+        wide = means.pivot(on="tag", index=["equipment", "t"], values="value")
+    tags = parts.select("tag").unique()["tag"].to_list()
+    absent = [tag for tag in tags if tag not in wide.columns]
+    if absent:
+        wide = wide.with_columns([pl.lit(None, dtype=pl.Float64).alias(tag) for tag in absent])
     seen = pl.concat([wide.select("equipment"), assets]).unique()
     grid = seen.join(steps, how="cross")
     out = grid.join(wide, on=["equipment", "t"], how="left").sort(["equipment", "t"])

@@ -32,6 +32,7 @@ __all__ = [
     "PlanOption",
     "PlanResult",
     "PlannedAsset",
+    "curve_cdf",
     "failure_cdf",
     "options_for",
     "solve_plan",
@@ -73,6 +74,25 @@ def failure_cdf(
     return np.asarray(1.0 - survive ** (ratio**_SHAPE), dtype=np.float64)
 
 
+def curve_cdf(
+    curve: Sequence[tuple[float, float]], t_h: np.ndarray, *, scale: float = 1.0
+) -> np.ndarray:
+    """Return P(failure by ``t_h``) from points of the failure curve, linear between them.
+
+    Before the first point the curve rises from zero at now; beyond the last, the hazard of
+    the last stretch goes on. ``scale`` moves the whole curve (for an uncertainty band).
+    """
+    xs = np.array([0.0, *(x for x, _ in curve)], dtype=np.float64)
+    ys = np.clip(np.array([0.0, *(y for _, y in curve)], dtype=np.float64) * scale, 0.0, 1.0)
+    ys = np.maximum.accumulate(ys)
+    t = np.clip(t_h, 0.0, None)
+    inside = np.interp(np.minimum(t, xs[-1]), xs, ys)
+    survive_last = max(1.0 - ys[-1], 1e-12)
+    beyond = np.clip(t / max(xs[-1], 1e-9), 1.0, None)
+    after = 1.0 - survive_last**beyond
+    return np.asarray(np.where(t <= xs[-1], inside, after), dtype=np.float64)
+
+
 def _lognormal_cdf(t: np.ndarray, median: float, sigma: float) -> np.ndarray:
     from scipy.special import ndtr  # noqa: PLC0415
 
@@ -102,9 +122,18 @@ class AssetRisk:
     notes: tuple[str, ...] = ()
     p_new: float = 0.0
     """P(failure within the horizon) of the mode once renewed (age zero)."""
+    curve: tuple[tuple[float, float], ...] = ()
+    """``(hours from now, P(failure by then))`` from the risk model; empty: shape from the RUL."""
 
     def cdf(self, t_h: float | np.ndarray, p_horizon: float | None = None) -> np.ndarray:
         """P(failure by ``t_h`` hours from now), at the asset's risk or at ``p_horizon``."""
+        t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
+        if self.curve:
+            return curve_cdf(
+                self.curve,
+                t,
+                scale=1.0 if p_horizon is None or self.p_fail <= 1e-12 else p_horizon / self.p_fail,
+            )
         return failure_cdf(
             self.p_fail if p_horizon is None else p_horizon,
             self.horizon_h,
@@ -184,8 +213,13 @@ def options_for(
     on_hand: Mapping[str, int],
     *,
     move_share: float = 0.5,
+    life_value_factor: float = 1.0,
 ) -> tuple[list[PlanOption], int]:
-    """Return the options for one asset and the index of doing nothing (run to failure)."""
+    """Return the options for one asset and the index of doing nothing (run to failure).
+
+    ``life_value_factor`` weighs the life an early renewal gives up (1: the renewal cost
+    rate of the mode, planned cost over MTBF).
+    """
     mode = risk.mode
     crit = risk.criticality
     horizon = risk.horizon_h
@@ -247,20 +281,31 @@ def options_for(
     cheapest_planned = min(planned_cost(slot.start_h) for slot in slots)
     life_h = max(mode.mtbf_h, 1.0)
 
-    # Relative value of a life (renewal-reward): a planned renewal costs ``cheapest_planned``
-    # every ``life_h`` hours, so an hour of remaining life is worth ``rate``. Renewing at t
-    # gives up the new part's first ``horizon - t`` hours; watching leaves the asset owing
-    # the renewal less the life it still has beyond the horizon.
-    rate = cheapest_planned / life_h
-
+    # Renewal reward: a renewal costs at least ``cheapest_planned`` every ``life_h``
+    # operating hours, so an operating hour of life is worth ``rate``. Every option is
+    # priced as "renewed by the end of the horizon": renewing at t gives up the production
+    # hours between t and the horizon; deferring pays the failure risk until then and, if
+    # the asset survives, the renewal it still owes. Against its next chance (tomorrow),
+    # renewing now wins when P(failure before then) x (failure - planned cost) exceeds
+    # the value of the hours given up: the classic age-replacement condition.
+    rate = life_value_factor * cheapest_planned / life_h
+    hours_to_horizon = calendar.planned_hours(0.0, horizon)
     renewed_fail = mean_failure_cost(horizon)
 
     def life_given_up(start_h: float) -> float:
-        # A renewed part can fail too before the horizon ends: its risk is paid as well.
+        given_up = max(hours_to_horizon - calendar.planned_hours(0.0, start_h), 0.0)
+        # A renewed part can fail too before the horizon ends (at random, for a mode no
+        # tag shows): that risk is paid as well.
         left = max(horizon - start_h, 0.0) / horizon
-        return rate * max(horizon - start_h, 0.0) + risk.p_new * left**2 * renewed_fail
+        return rate * given_up + risk.p_new * left * renewed_fail
 
-    owed_if_watched = max(cheapest_planned - rate * max(risk.rul_h - horizon, 0.0), 0.0)
+    # Deferred past the horizon, the renewal is still owed, less the life the asset has
+    # beyond the horizon (its expected remaining life, in production hours), counted for
+    # one horizon at most: past that, the asset is judged again and the renewal it owes is
+    # no further away than the next judgement says.
+    production_share = hours_to_horizon / horizon if horizon > 0 else 1.0
+    life_beyond = min(production_share * max(risk.rul_h - horizon, 0.0), hours_to_horizon)
+    owed_if_watched = max(cheapest_planned - rate * life_beyond, 0.0)
 
     holding = {
         pid: parts[pid].holding_cost_per_year * qty * horizon / (365.0 * _HOURS_PER_DAY)

@@ -51,6 +51,9 @@ class RiskPrediction:
     rul_high: FloatArray
     p_fail: FloatArray
     horizon: float
+    curve: FloatArray | None = None
+    """P(failure within each of ``curve_horizons``), one row per input row."""
+    curve_horizons: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,10 @@ class RiskModel:
     version: str
     metrics: Mapping[str, float] = field(default_factory=dict)
     reliability: tuple[ReliabilityBin, ...] = ()
+    horizons: tuple[float, ...] = ()
+    """Horizons of the failure-probability curve; empty means ``(horizon,)`` only."""
+    band_scale: float = 1.0
+    """Widening of the 10th-90th percentile band that makes it cover 80 % on held-out assets."""
     _cache: dict[str, lgb.Booster] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -139,12 +146,20 @@ class RiskModel:
         folds: int = 4,
         row_weight_column: str | None = None,
         threads: int = 1,
+        horizons: Sequence[float] = (),
+        row_stride: int = 1,
+        min_failures: int = _MIN_FAILURES,
     ) -> RiskModel:
         """Fit on rows labelled with time to the next failure (``rul_column``).
 
         ``observed_column`` (bool) says whether that failure was seen; when false, the RUL is
         only a lower bound (the history ended first). Raises :class:`AndonError` when the rows
         hold fewer than three failures: a model from that little says nothing.
+
+        ``horizons`` (several) makes the classifier learn P(failure within t) for each t at
+        once: the rows are stacked with t as a feature under a monotone constraint, so the
+        curve rises with t. ``row_stride`` trains on every n-th row (neighbouring hours of
+        one asset say nearly the same thing); features still see every row.
         """
         started = _time.perf_counter()
         normaliser = RegimeNormaliser.fit(frame, spec) if spec.regime_columns else None
@@ -157,12 +172,21 @@ class RiskModel:
         )
         units = data[spec.unit_column].cast(pl.Utf8).to_numpy()
         failed_units = len({u for u, o in zip(units, observed, strict=True) if o})
-        if failed_units < _MIN_FAILURES:
+        if failed_units < max(min_failures, _MIN_FAILURES):
             msg = (
                 f"too little history to learn failure: {failed_units} asset(s) with an observed "
-                f"failure, at least {_MIN_FAILURES} needed"
+                f"failure, at least {max(min_failures, _MIN_FAILURES)} needed"
             )
             raise AndonError(msg)
+        if row_stride > 1:
+            data = data.gather_every(row_stride)
+            rul = data[rul_column].cast(pl.Float64).to_numpy()
+            observed = (
+                data[observed_column].cast(pl.Boolean).to_numpy()
+                if observed_column is not None
+                else np.ones(len(rul), dtype=bool)
+            )
+            units = data[spec.unit_column].cast(pl.Utf8).to_numpy()
         names = _usable_features(data, feature_names(spec))
         x = data.select(names).to_numpy().astype(np.float64)
         weights = (
@@ -170,6 +194,8 @@ class RiskModel:
             if row_weight_column is not None
             else None
         )
+        curve_h = tuple(sorted({float(h) for h in horizons} | {float(horizon)}))
+        stacked = len(curve_h) > 1
         target = np.minimum(rul, cap)
         # Censored rows teach the regressor only where their lower bound reaches the cap.
         reg_mask = observed | (rul >= cap)
@@ -188,59 +214,109 @@ class RiskModel:
             "seed": seed,
             "deterministic": True,
         }
-        boosters: dict[str, str] = {}
-        for name, extra in (
+        quantiles = (
             ("rul", {"objective": "regression"}),
             ("rul_low", {"objective": "quantile", "alpha": 0.1}),
             ("rul_high", {"objective": "quantile", "alpha": 0.9}),
-        ):
-            dataset = lgb.Dataset(
-                x[reg_mask],
-                target[reg_mask],
-                weight=None if weights is None else weights[reg_mask],
-                feature_name=names,
-                free_raw_data=True,
-            )
-            booster = lgb.train({**params, **extra}, dataset, num_boost_round=rounds)
-            boosters[name] = booster.model_to_string()
-        # Classification: failed within the horizon, or known to survive it.
-        label = (rul <= horizon) & observed
-        cls_mask = observed | (rul > horizon)
-        class_params = {**params, "objective": "binary"}
-        raw_oof = np.full(len(rul), np.nan)
+        )
+
+        def regressors(mask: NDArray[np.bool_]) -> dict[str, lgb.Booster]:
+            out: dict[str, lgb.Booster] = {}
+            for name, extra in quantiles:
+                dataset = lgb.Dataset(
+                    x[mask],
+                    target[mask],
+                    weight=None if weights is None else weights[mask],
+                    feature_name=names,
+                    free_raw_data=True,
+                )
+                out[name] = lgb.train({**params, **extra}, dataset, num_boost_round=rounds)
+            return out
+
         unique_units = np.unique(units)
         rng = np.random.default_rng(seed)
         fold_of_unit = dict(
             zip(rng.permutation(unique_units), np.arange(len(unique_units)) % folds, strict=True)
         )
         fold = np.array([fold_of_unit[u] for u in units])
+        # Quantile boosters are over-confident on assets they saw; widen the band until it
+        # covers 80 % of the observed RUL of assets held out (fold 0), then refit on all.
+        held = observed & (fold == 0)
+        band_scale = 1.0
+        band_coverage_raw = float("nan")
+        if held.sum() >= 20 and (reg_mask & (fold != 0)).sum() >= 20:
+            trial = regressors(reg_mask & (fold != 0))
+            band_scale, band_coverage_raw = _band_scale(
+                {n: np.asarray(b.predict(x[held]), dtype=np.float64) for n, b in trial.items()},
+                target[held],
+                cap,
+            )
+        boosters: dict[str, str] = {
+            name: booster.model_to_string() for name, booster in regressors(reg_mask).items()
+        }
+        # Classification: failed within the horizon, or known to survive it.
+        class_names = names
+        if stacked:
+            # One block of rows per horizon, the horizon as a feature (monotone increasing).
+            x = np.vstack([np.column_stack([x, np.full(len(x), h)]) for h in curve_h])
+            rul = np.tile(rul, len(curve_h))
+            observed = np.tile(observed, len(curve_h))
+            units = np.tile(units, len(curve_h))
+            fold = np.tile(fold, len(curve_h))
+            h_col = np.repeat(np.asarray(curve_h), len(x) // len(curve_h))
+            class_names = [*names, "__horizon"]
+            label = (rul <= h_col) & observed
+            cls_mask = observed | (rul > h_col)
+            main = h_col == float(horizon)
+        else:
+            label = (rul <= horizon) & observed
+            cls_mask = observed | (rul > horizon)
+            main = np.ones(len(rul), dtype=bool)
+        class_params: dict[str, Any] = {**params, "objective": "binary"}
+        if stacked:
+            class_params["monotone_constraints"] = [0] * len(names) + [1]
+        raw_oof = np.full(len(rul), np.nan)
         class_rounds = max(50, rounds // 2)
         for k in range(folds):
             train = cls_mask & (fold != k)
             test = cls_mask & (fold == k)
             if label[train].sum() == 0 or test.sum() == 0:
                 continue
-            dataset = lgb.Dataset(x[train], label[train].astype(np.float64), feature_name=names)
+            dataset = lgb.Dataset(
+                x[train], label[train].astype(np.float64), feature_name=class_names
+            )
             booster = lgb.train(class_params, dataset, num_boost_round=class_rounds)
             raw_oof[test] = booster.predict(x[test])
-        dataset = lgb.Dataset(x[cls_mask], label[cls_mask].astype(np.float64), feature_name=names)
+        dataset = lgb.Dataset(
+            x[cls_mask], label[cls_mask].astype(np.float64), feature_name=class_names
+        )
         boosters["p_fail"] = lgb.train(
             class_params, dataset, num_boost_round=class_rounds
         ).model_to_string()
-        scored = cls_mask & ~np.isnan(raw_oof)
-        calibration = _fit_isotonic(raw_oof[scored], label[scored].astype(np.float64))
+        scored_all = cls_mask & ~np.isnan(raw_oof)
+        # Stacked horizons: a smooth logistic map (Platt) keeps the short-horizon end of the
+        # curve resolved, where an isotonic step function lumps most rows into one plateau.
+        calibration = (
+            _fit_platt(raw_oof[scored_all], label[scored_all].astype(np.float64))
+            if stacked
+            else _fit_isotonic(raw_oof[scored_all], label[scored_all].astype(np.float64))
+        )
+        # Reliability and Brier scores are reported at the main horizon.
+        scored = scored_all & main
         calibrated = calibration(raw_oof[scored])
         curve = reliability_curve(calibrated, label[scored].astype(np.float64))
         brier = float(np.mean((calibrated - label[scored]) ** 2)) if scored.any() else float("nan")
-        base_rate = float(label[cls_mask].mean()) if cls_mask.any() else 0.0
+        base_rate = float(label[cls_mask & main].mean()) if (cls_mask & main).any() else 0.0
         metrics = {
-            "rows": float(len(rul)),
+            "rows": float(int(main.sum())),
             "assets": float(len(unique_units)),
             "failed_assets": float(failed_units),
             "brier_oof": brier,
             "brier_base_rate": float(np.mean((base_rate - label[scored]) ** 2))
             if scored.any()
             else float("nan"),
+            "band_scale": band_scale,
+            "band_coverage_raw_heldout": band_coverage_raw,
             "train_seconds": _time.perf_counter() - started,
         }
         digest = hashlib.sha256()
@@ -259,6 +335,8 @@ class RiskModel:
             version=digest.hexdigest()[:16],
             metrics=metrics,
             reliability=tuple(curve),
+            horizons=curve_h if stacked else (),
+            band_scale=band_scale,
         )
 
     def featurise(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -275,16 +353,41 @@ class RiskModel:
         rul = np.clip(self._booster("rul").predict(x), 0.0, self.cap)
         low = np.clip(self._booster("rul_low").predict(x), 0.0, self.cap)
         high = np.clip(self._booster("rul_high").predict(x), 0.0, self.cap)
-        low = np.minimum(low, rul)
-        high = np.maximum(high, rul)
-        raw = np.asarray(self._booster("p_fail").predict(x), dtype=np.float64)
-        p_fail = np.clip(self.calibration(raw), 0.0, 1.0)
+        low = np.clip(rul - self.band_scale * np.maximum(rul - low, 0.0), 0.0, self.cap)
+        high = np.clip(rul + self.band_scale * np.maximum(high - rul, 0.0), 0.0, self.cap)
+        classifier = self._booster("p_fail")
+        if self.horizons:
+            curve = np.column_stack(
+                [
+                    np.clip(
+                        self.calibration(
+                            np.asarray(
+                                classifier.predict(np.column_stack([x, np.full(len(x), h)])),
+                                dtype=np.float64,
+                            )
+                        ),
+                        0.0,
+                        1.0,
+                    )
+                    for h in self.horizons
+                ]
+            )
+            # Calibration keeps the order of raw scores, so the curve rises with t; the
+            # running maximum removes ties broken the wrong way by interpolation.
+            curve = np.maximum.accumulate(curve, axis=1)
+            p_fail = curve[:, self.horizons.index(self.horizon)]
+        else:
+            raw = np.asarray(classifier.predict(x), dtype=np.float64)
+            p_fail = np.clip(self.calibration(raw), 0.0, 1.0)
+            curve = p_fail.reshape(-1, 1)
         return RiskPrediction(
             rul=np.asarray(rul, dtype=np.float64),
             rul_low=np.asarray(low, dtype=np.float64),
             rul_high=np.asarray(high, dtype=np.float64),
             p_fail=np.asarray(p_fail, dtype=np.float64),
             horizon=self.horizon,
+            curve=np.asarray(curve, dtype=np.float64),
+            curve_horizons=self.horizons or (self.horizon,),
         )
 
     def predict(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, RiskPrediction]:
@@ -326,6 +429,8 @@ class RiskModel:
                     [b.lower, b.upper, b.count, b.mean_predicted, b.observed]
                     for b in self.reliability
                 ],
+                "horizons": list(self.horizons),
+                "band_scale": self.band_scale,
             }
         )
 
@@ -356,6 +461,8 @@ class RiskModel:
                     ReliabilityBin(float(a), float(b), int(c), float(d), float(e))
                     for a, b, c, d, e in data["reliability"]
                 ),
+                horizons=tuple(float(h) for h in data.get("horizons", ())),
+                band_scale=float(data.get("band_scale", 1.0)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"risk model artifact is damaged: {exc}"
@@ -376,6 +483,48 @@ def _usable_features(data: pl.DataFrame, names: list[str]) -> list[str]:
         msg = "no feature varies in the training rows: the signals are flat or missing"
         raise AndonError(msg)
     return usable
+
+
+def _band_scale(
+    predicted: Mapping[str, FloatArray], target: FloatArray, cap: float, nominal: float = 0.8
+) -> tuple[float, float]:
+    """Return the widening of the band that covers ``nominal`` of held-out targets.
+
+    Also returns the raw band's coverage. The scale never narrows the band below the raw
+    quantiles' by more than half, nor widens it more than fivefold.
+    """
+    rul = np.clip(predicted["rul"], 0.0, cap)
+    below = np.maximum(rul - np.clip(predicted["rul_low"], 0.0, cap), 0.0)
+    above = np.maximum(np.clip(predicted["rul_high"], 0.0, cap) - rul, 0.0)
+
+    def coverage(k: float) -> float:
+        low = np.clip(rul - k * below, 0.0, cap)
+        high = np.clip(rul + k * above, 0.0, cap)
+        return float(np.mean((target >= low - 1e-9) & (target <= high + 1e-9)))
+
+    raw = coverage(1.0)
+    for k in np.arange(0.5, 5.0001, 0.05):
+        if coverage(float(k)) >= nominal:
+            return float(round(k, 2)), raw
+    return 5.0, raw
+
+
+def _fit_platt(raw: FloatArray, label: FloatArray) -> _Isotonic:
+    """Fit P(label) = sigmoid(a * logit(raw) + b) and tabulate it as breakpoints."""
+    if len(raw) < 20 or label.min() == label.max():
+        return _Isotonic(x=(), y=())
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415  (fit time only)
+
+    clipped = np.clip(raw, 1e-6, 1.0 - 1e-6)
+    logit = np.log(clipped / (1.0 - clipped)).reshape(-1, 1)
+    fitted = LogisticRegression(C=1e6).fit(logit, label)
+    grid = np.unique(np.concatenate([np.linspace(0.0, 1.0, 101), np.geomspace(1e-6, 0.01, 40)]))
+    g = np.clip(grid, 1e-6, 1.0 - 1e-6)
+    values = fitted.predict_proba(np.log(g / (1.0 - g)).reshape(-1, 1))[:, 1]
+    return _Isotonic(
+        x=tuple(float(v) for v in grid),
+        y=tuple(float(v) for v in np.maximum.accumulate(values)),
+    )
 
 
 def _fit_isotonic(raw: FloatArray, label: FloatArray) -> _Isotonic:
