@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -62,6 +63,13 @@ TEMPLATES = {
     "smt": ROOT / "examples" / "smt",
 }
 SMALL = Path(__file__).resolve().parent / "data" / "maintenance_small.yaml"
+POLICIES = (
+    "run_to_failure",
+    "fixed_interval",
+    "condition_threshold",
+    "oracle",
+    "andon_maintenance",
+)
 
 
 def ci95(values: list[float]) -> tuple[float, float, float]:
@@ -211,35 +219,89 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
         "rate_s": args.rate_s,
         "cache": cache,
     }
-    fraction, fixed_scores = tune(
-        lambda v: FixedInterval(fraction=v),
-        [0.3, 0.5, 0.8],
-        model,
-        key=f"{base_key}|fixed_interval",
-        **common,  # type: ignore[arg-type]
+    wanted = set(args.policies.split(",")) if args.policies else set(POLICIES)
+    unknown = wanted - set(POLICIES)
+    if unknown:
+        msg = f"unknown policies {sorted(unknown)}; known: {', '.join(POLICIES)}"
+        raise SystemExit(msg)
+    first, last = (
+        (int(v) for v in args.seed_range.split(":")) if args.seed_range else (1, args.seeds)
     )
-    threshold, threshold_scores = tune(
-        lambda v: ConditionThreshold(threshold=v),
-        [0.1, 0.15, 0.25],
-        model,
-        key=f"{base_key}|condition_threshold",
-        **common,  # type: ignore[arg-type]
-    )
+    seeds = list(range(first, last + 1))
+    partial = wanted != set(POLICIES) or seeds != list(range(1, args.seeds + 1))
+    fraction = threshold = life_factor = math.nan
+    fixed_scores: dict[str, float] = {}
+    threshold_scores: dict[str, float] = {}
+    app_scores: dict[str, float] = {}
     makers: dict[str, tuple[Callable[[], MaintenancePolicy], str]] = {
         "run_to_failure": (RunToFailure, f"{base_key}|run_to_failure"),
-        "fixed_interval": (
-            lambda: FixedInterval(fraction=fraction),
-            f"{base_key}|fixed_interval={fraction:g}",
-        ),
-        "condition_threshold": (
-            lambda: ConditionThreshold(threshold=threshold),
-            f"{base_key}|condition_threshold={threshold:g}",
-        ),
         "oracle": (Oracle, f"{base_key}|oracle"),
     }
-    seeds = list(range(1, args.seeds + 1))
-    if args.baselines_only:
-        # Fill the cache with the runs that do not depend on the app.
+    if "fixed_interval" in wanted:
+        fraction, fixed_scores = tune(
+            lambda v: FixedInterval(fraction=v),
+            [0.3, 0.5, 0.8],
+            model,
+            key=f"{base_key}|fixed_interval",
+            **common,  # type: ignore[arg-type]
+        )
+        makers["fixed_interval"] = (
+            lambda: FixedInterval(fraction=fraction),
+            f"{base_key}|fixed_interval={fraction:g}",
+        )
+    if "condition_threshold" in wanted:
+        threshold, threshold_scores = tune(
+            lambda v: ConditionThreshold(threshold=v),
+            [0.1, 0.15, 0.25],
+            model,
+            key=f"{base_key}|condition_threshold",
+            **common,  # type: ignore[arg-type]
+        )
+        makers["condition_threshold"] = (
+            lambda: ConditionThreshold(threshold=threshold),
+            f"{base_key}|condition_threshold={threshold:g}",
+        )
+    fit_report: dict[str, Any] = {}
+    if "andon_maintenance" in wanted:
+        history = DuckDBStore(None)
+        trained = simulate(
+            model,
+            days=args.history_days,
+            seed=args.history_seed,
+            policy=RunToFailure(),
+            sink=StoreSink(history),
+            sample_rate_s=args.rate_s,
+        )
+        app = MaintenanceApp(settings=MaintenanceSettings(rounds=args.rounds))
+        fit = app.fit(history, model, until=trained.end_us)
+        history.close()
+        fit_report = {
+            "version": fit.version,
+            "metrics": dict(fit.metrics),
+            "notes": list(fit.notes),
+        }
+        app_key = f"{base_key}|app={app_digest}|fit={fit.version}"
+
+        def app_policy(value: float) -> MaintenancePolicy:
+            tuned = app.with_settings(
+                MaintenanceSettings(rounds=args.rounds, life_value_factor=value)
+            )
+            return AppPolicy(app=tuned)
+
+        life_factor, app_scores = tune(
+            app_policy,
+            [float(v) for v in args.app_grid.split(",")],
+            model,
+            key=f"{app_key}|andon_maintenance",
+            **common,  # type: ignore[arg-type]
+        )
+        makers["andon_maintenance"] = (
+            lambda: app_policy(life_factor),
+            f"{app_key}|andon_maintenance={life_factor:g}",
+        )
+    makers = {name: makers[name] for name in POLICIES if name in wanted}
+    if partial:
+        # Fill the cache with this share of the runs; a full run then assembles the table.
         for seed in seeds:
             for make, key in makers.values():
                 run(
@@ -251,36 +313,12 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
                     cache=cache,
                     key=key,
                 )
-        return {"template": template, "baselines_only": True, "cached_runs_reused": cache.hits}
-    history = DuckDBStore(None)
-    trained = simulate(
-        model,
-        days=args.history_days,
-        seed=args.history_seed,
-        policy=RunToFailure(),
-        sink=StoreSink(history),
-        sample_rate_s=args.rate_s,
-    )
-    app = MaintenanceApp(settings=MaintenanceSettings(rounds=args.rounds))
-    fit = app.fit(history, model, until=trained.end_us)
-    history.close()
-    app_key = f"{base_key}|app={app_digest}|fit={fit.version}"
-
-    def app_policy(value: float) -> MaintenancePolicy:
-        tuned = app.with_settings(MaintenanceSettings(rounds=args.rounds, life_value_factor=value))
-        return AppPolicy(app=tuned)
-
-    life_factor, app_scores = tune(
-        app_policy,
-        [float(v) for v in args.app_grid.split(",")],
-        model,
-        key=f"{app_key}|andon_maintenance",
-        **common,  # type: ignore[arg-type]
-    )
-    makers["andon_maintenance"] = (
-        lambda: app_policy(life_factor),
-        f"{app_key}|andon_maintenance={life_factor:g}",
-    )
+        return {
+            "template": template,
+            "partial": {"policies": sorted(wanted), "seeds": seeds},
+            "cached_runs_reused": cache.hits,
+            "cpu_seconds": round(time.process_time() - cpu_started, 1),
+        }
     per: dict[str, list[dict[str, float]]] = {name: [] for name in makers}
     for seed in seeds:
         for name, (make, key) in makers.items():
@@ -321,7 +359,7 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
         "seeds": len(seeds),
         "days": args.days,
         "history_days": args.history_days,
-        "fit": {"version": fit.version, "metrics": dict(fit.metrics), "notes": list(fit.notes)},
+        "fit": fit_report,
         "tuned": {
             "fixed_interval_fraction": fraction,
             "fixed_interval_scores": fixed_scores,
@@ -385,9 +423,14 @@ def main(argv: list[str] | None = None) -> int:
         "--app-grid", default="0.5,1,2", help="life-value weights of the app tried on tuning seeds"
     )
     parser.add_argument(
-        "--baselines-only",
-        action="store_true",
-        help="only run (and cache) the baselines and the oracle, which do not depend on the app",
+        "--policies",
+        default="",
+        help="comma list of policies to run (default all); a share only fills the cache",
+    )
+    parser.add_argument(
+        "--seed-range",
+        default="",
+        help="first:last evaluation seeds to run (default 1:--seeds); a share only fills the cache",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "benchmarks")
     parser.add_argument(
@@ -423,8 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     suffix = "_quick" if args.quick else ""
     if not args.quick and args.templates != "discrete,smt":
         suffix = "_" + args.templates.replace(",", "_")
-    if args.baselines_only:
-        suffix += "_baselines"
+    if args.policies or args.seed_range:
+        suffix += "_share"
     report = {
         "benchmark": "maintenance_policy",
         "command": " ".join(
@@ -437,8 +480,9 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
     }
     (args.out / f"maintenance_policy{suffix}.json").write_text(json.dumps(report, indent=2))
-    if results and not args.baselines_only:
-        chart(results, args.out / f"maintenance_policy{suffix}.png")
+    complete = [r for r in results if "partial" not in r]
+    if complete:
+        chart(complete, args.out / f"maintenance_policy{suffix}.png")
     print(json.dumps(report, indent=2))
     return 0
 
