@@ -120,12 +120,29 @@ class RunCache:
                     self.rows[row["key"]] = row["result"]
 
     hits = 0
+    wait_s = 0.0
+    """How long a missing run is awaited from other processes writing the same file."""
 
     def get(self, key: str) -> dict[str, float] | None:
         found = self.rows.get(key)
         if found is not None:
             self.hits += 1
         return found
+
+    def wait_for(self, key: str, seconds: float) -> dict[str, float] | None:
+        """Return a run that another process is computing, re-reading the file until then."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.path is not None and self.path.exists():
+                for line in self.path.read_text().splitlines():
+                    if line.strip():
+                        row = json.loads(line)
+                        self.rows.setdefault(row["key"], row["result"])
+            found = self.get(key)
+            if found is not None:
+                return found
+            time.sleep(20.0)
+        return None
 
     def put(self, key: str, result: dict[str, float]) -> None:
         self.rows[key] = result
@@ -148,7 +165,7 @@ def run(
     """Simulate one seed under one policy; return its costs (from the cache when it has them)."""
     full_key = None if key is None else f"{key}|seed={seed}|days={days:g}|rate={rate_s:g}"
     if cache is not None and full_key is not None:
-        found = cache.get(full_key)
+        found = cache.get(full_key) or cache.wait_for(full_key, cache.wait_s)
         if found is not None:
             return found
     started = time.process_time()
@@ -206,6 +223,7 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
     started = time.perf_counter()
     cpu_started = time.process_time()
     cache = RunCache(args.cache)
+    cache.wait_s = args.wait_s
     sim_digest = _digest(ROOT / "src" / "andon" / "sim", ROOT / "src" / "andon" / "model")
     app_digest = _digest(ROOT / "src" / "andon" / "apps" / "maintenance")
     model_digest = hashlib.sha256(
@@ -431,6 +449,12 @@ def main(argv: list[str] | None = None) -> int:
         "--seed-range",
         default="",
         help="first:last evaluation seeds to run (default 1:--seeds); a share only fills the cache",
+    )
+    parser.add_argument(
+        "--wait-s",
+        type=float,
+        default=0.0,
+        help="await a run missing from the cache this long (processes running shares)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "benchmarks")
     parser.add_argument(
