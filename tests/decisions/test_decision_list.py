@@ -8,7 +8,7 @@ import pytest
 
 from andon.decisions import DecisionFilter, DecisionRecord, DecisionService, Status
 from andon.decisions.record import new_id
-from decisions.decision_helpers import HOUR, make_proposal
+from decisions.decision_helpers import HOUR, make_proposal, person
 
 BASE = 1_700_000_000_000_000
 
@@ -72,3 +72,21 @@ def test_pages_equal_a_full_sort(
 def test_ids_sort_by_creation_time() -> None:
     assert new_id(BASE) < new_id(BASE + 1) < new_id(BASE + 10**12)
     assert len(new_id(BASE)) == 32
+
+
+def test_a_listed_decision_shows_its_latest_state(
+    service: DecisionService, spread: list[DecisionRecord]
+) -> None:
+    first = service.list(DecisionFilter(), limit=5)  # the bodies are remembered from here on
+    target = first[2]
+    service.approve(target.id, who=person(sites=("*",)), reason="crew free", now=BASE + 1)
+    again = service.list(DecisionFilter(), limit=5)
+    assert [r.id for r in again] == [r.id for r in first]
+    changed = again[2]
+    assert (changed.status, changed.reason, changed.version) == (
+        Status.APPROVED,
+        "crew free",
+        target.version + 1,
+    )
+    assert changed == service.get(target.id)  # memory and store give the same record
+    assert [r for i, r in enumerate(again) if i != 2] == [r for i, r in enumerate(first) if i != 2]

@@ -7,6 +7,9 @@ and PostgreSQL through :meth:`andon.store.Store.execute`.
 from __future__ import annotations
 
 import json
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,43 +146,97 @@ def _to_row(record: DecisionRecord) -> dict[str, Any]:
     }
 
 
+def _body(row: dict[str, Any]) -> dict[str, Any]:
+    """Return the fields of a record that never change after it is written, parsed."""
+    return {
+        "id": row["id"],
+        "app": row["app"],
+        "kind": row["kind"],
+        "subject": row["subject"],
+        "site": row["site"],
+        "action": row["action"],
+        "options": tuple(Option(**o) for o in json.loads(row["options"])),
+        "expected_value": float(row["expected_value"]),
+        "value_low": row["value_low"],
+        "value_high": row["value_high"],
+        "confidence": float(row["confidence"]),
+        "explanation": row["explanation"],
+        "factors": tuple(Factor(**f) for f in json.loads(row["factors"])),
+        "evidence": loads_object(row["evidence"]),
+        "snapshot": row["snapshot"],
+        "model_version": row["model_version"],
+        "created_at": int(row["created_at"]),
+        "expires_at": int(row["expires_at"]),
+        "shadow": bool(row["shadow"]),
+        "required_role": Role(row["required_role"]),
+        "escalation": row["escalation"],
+    }
+
+
+def _head(row: dict[str, Any]) -> dict[str, Any]:
+    """Return the fields of a record that its workflow changes."""
+    return {
+        "status": Status(row["status"]),
+        "superseded_by": row["superseded_by"],
+        "decided_by": row["decided_by"],
+        "decided_at": row["decided_at"],
+        "reason": row["reason"],
+        "executed_by": row["executed_by"],
+        "executed_at": row["executed_at"],
+        "outcome_at": row["outcome_at"],
+        "realised_value": row["realised_value"],
+        "outcome_success": row["outcome_success"],
+        "outcome_detail": loads_object(row["outcome_detail"]),
+        "updated_at": int(row["updated_at"]),
+        "version": int(row["version"]),
+    }
+
+
 def _from_row(row: dict[str, Any]) -> DecisionRecord:
-    return DecisionRecord(
-        id=row["id"],
-        app=row["app"],
-        kind=row["kind"],
-        subject=row["subject"],
-        site=row["site"],
-        action=row["action"],
-        options=tuple(Option(**o) for o in json.loads(row["options"])),
-        expected_value=float(row["expected_value"]),
-        value_low=row["value_low"],
-        value_high=row["value_high"],
-        confidence=float(row["confidence"]),
-        explanation=row["explanation"],
-        factors=tuple(Factor(**f) for f in json.loads(row["factors"])),
-        evidence=loads_object(row["evidence"]),
-        snapshot=row["snapshot"],
-        model_version=row["model_version"],
-        created_at=int(row["created_at"]),
-        expires_at=int(row["expires_at"]),
-        status=Status(row["status"]),
-        shadow=bool(row["shadow"]),
-        required_role=Role(row["required_role"]),
-        escalation=row["escalation"],
-        superseded_by=row["superseded_by"],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-        reason=row["reason"],
-        executed_by=row["executed_by"],
-        executed_at=row["executed_at"],
-        outcome_at=row["outcome_at"],
-        realised_value=row["realised_value"],
-        outcome_success=row["outcome_success"],
-        outcome_detail=loads_object(row["outcome_detail"]),
-        updated_at=int(row["updated_at"]),
-        version=int(row["version"]),
-    )
+    return DecisionRecord(**_body(row), **_head(row))
+
+
+_BODY_COLUMNS = ", ".join(c for c in _DECISION_COLUMNS if c not in _MUTABLE)
+_HEAD_COLUMNS = ", ".join(("id", *_MUTABLE))
+_BODIES_KEPT = 10_000
+
+
+class _Bodies:
+    """The unchanging part of recently listed decisions, parsed, newest use last.
+
+    A decision's body (subject, action, options, evidence, ...) is written once and never
+    updated, so it cannot go stale; only the head (status, who decided, outcome, version) is
+    read again for every page.
+    """
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            found = {i: self._kept[i] for i in ids if i in self._kept}
+            for i in found:
+                self._kept.move_to_end(i)
+        return found
+
+    def put(self, bodies: dict[str, dict[str, Any]]) -> None:
+        with self._lock:
+            self._kept.update(bodies)
+            while len(self._kept) > _BODIES_KEPT:
+                self._kept.popitem(last=False)
+
+
+_ALL_BODIES: weakref.WeakKeyDictionary[Store, _Bodies] = weakref.WeakKeyDictionary()
+_ALL_BODIES_LOCK = threading.Lock()
+
+
+def _bodies_of(store: Store) -> _Bodies:
+    with _ALL_BODIES_LOCK:
+        bodies = _ALL_BODIES.get(store)
+        if bodies is None:
+            bodies = _ALL_BODIES[store] = _Bodies()
+        return bodies
 
 
 def _user(row: dict[str, Any]) -> UserRow:
@@ -213,6 +270,7 @@ class Repository:
 
     def __init__(self, *, store: Store) -> None:
         self.store = store
+        self._bodies = _bodies_of(store)
 
     # decisions -----------------------------------------------------------------------------
 
@@ -302,9 +360,11 @@ class Repository:
     ) -> list[DecisionRecord]:
         """Return a page of decisions, newest first, after a ``(created_at, id)`` cursor.
 
-        One top-N query: PostgreSQL walks its ``(created_at, id)`` index; DuckDB pushes the
-        running top-N bound into its scan, so row groups older than the page are skipped by
-        their zone maps (a page of a million rows costs a few milliseconds either way).
+        One top-N query of the changing columns only: PostgreSQL walks its
+        ``(created_at, id)`` index; DuckDB pushes the running top-N bound into its scan, so
+        row groups older than the page are skipped by their zone maps. The unchanging rest of
+        each record (evidence, options, explanation: most of its bytes) comes from memory,
+        and from one lookup by id for those not seen lately.
         """
         where, params = self._where(filters)
         if after is not None:
@@ -312,12 +372,26 @@ class Repository:
                 "(created_at < ? OR (created_at = ? AND id < ?))"
             )
             params.extend([after[0], after[0], after[1]])
-        rows = self.store.rows(
-            f"SELECT {_SELECT} FROM decisions{where} "
+        heads = self.store.rows(
+            f"SELECT {_HEAD_COLUMNS} FROM decisions{where} "
             f"ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
             params,
         )
-        return [_from_row(r) for r in rows]
+        ids = [h["id"] for h in heads]
+        bodies = self._bodies.get(ids)
+        missing = [i for i in ids if i not in bodies]
+        if missing:
+            fetched = {
+                r["id"]: _body(r)
+                for r in self.store.rows(
+                    f"SELECT {_BODY_COLUMNS} FROM decisions "
+                    f"WHERE id IN ({', '.join('?' * len(missing))})",
+                    missing,
+                )
+            }
+            self._bodies.put(fetched)
+            bodies.update(fetched)
+        return [DecisionRecord(**bodies[h["id"]], **_head(h)) for h in heads if h["id"] in bodies]
 
     def awaiting_outcome(self, *, apps: tuple[str, ...], limit: int) -> list[DecisionRecord]:
         """Return decisions of ``apps`` whose outcome is due to be measured, oldest first.
