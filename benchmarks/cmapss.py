@@ -154,6 +154,10 @@ def run_subset(
         "features": len(model.features),
         "train_seconds": round(train_seconds, 2),
         "train_cpu_seconds": round(train_cpu_seconds, 2),
+        "band_scale": model.band_scale,
+        "band_coverage_raw_heldout_train_units": round(
+            float(model.metrics.get("band_coverage_raw_heldout", float("nan"))), 3
+        ),
         "model_version": model.version,
     }
     truth_file = data / f"RUL_{subset}.txt.gz"

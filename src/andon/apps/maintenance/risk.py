@@ -241,7 +241,12 @@ class RiskModel:
         fold = np.array([fold_of_unit[u] for u in units])
         # Quantile boosters are over-confident on assets they saw; widen the band until it
         # covers 80 % of the observed RUL of assets held out (fold 0), then refit on all.
+        # Rows at the cap are left out when there are enough others: early in a life the
+        # band reaches the cap anyway, and counting those rows would hide a band too narrow
+        # where it matters.
         held = observed & (fold == 0)
+        if (held & (target < cap)).sum() >= 20:
+            held = held & (target < cap)
         band_scale = 1.0
         band_coverage_raw = float("nan")
         if held.sum() >= 20 and (reg_mask & (fold != 0)).sum() >= 20:
