@@ -40,9 +40,18 @@ from andon.store.base import Store
 
 __all__ = ["store_elements"]
 
-_TIME_OF_DAY_SUMS: Final = tuple(STATE_SELECTIONS)
-_COUNT_INT: Final = ("gq", "sq", "rq", "pq", "out_gq", "out_pq", "pq_outside", "pq_no_state")
-_COUNT_INT_MORE: Final = ("pq_no_pri",)
+_STATE_SUMS: Final = tuple(STATE_SELECTIONS)
+_COUNT_INT: Final = (
+    "gq",
+    "sq",
+    "rq",
+    "pq",
+    "out_gq",
+    "out_pq",
+    "pq_outside",
+    "pq_no_state",
+    "pq_no_pri",
+)
 _COUNT_FLOAT: Final = ("pri_pq_s", "pri_gq_s", "pri_sq_s", "pri_rq_s", "scrap_cost")
 
 
@@ -133,11 +142,11 @@ def _scatter(
         summed = np.bincount(flat, weights=weights, minlength=size)
         return np.asarray(summed, dtype=np.float64)
 
-    sums: dict[str, npt.NDArray[Any]] = {name: total(name) / 1e6 for name in _TIME_OF_DAY_SUMS}
+    sums: dict[str, npt.NDArray[Any]] = {name: total(name) / 1e6 for name in _STATE_SUMS}
     sums["fe"] = np.rint(total("fe")).astype(np.int64)
     has_counts = bool(rows["counts"].fill_null(0.0).sum() > 0)
     if has_counts:
-        for name in (*_COUNT_INT, *_COUNT_INT_MORE):
+        for name in _COUNT_INT:
             sums[name] = np.rint(total(name)).astype(np.int64)
         for name in _COUNT_FLOAT:
             sums[name] = total(name)
