@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from andon import records
 from andon.api import ApiSettings, create_app
 from andon.decisions import DecisionService, Policy, Role, SettingsService, ShadowScope, Status
+from andon.decisions._json import now_us
 from andon.decisions.drift import DRIFT_APP, DriftInputs
 from andon.decisions.upkeep import Upkeep, UpkeepReport, sample_drift_inputs
+from andon.kpi import stored_elements
 from andon.model import Model
 from andon.proposals import FitReport, Outcome, Proposal
 from andon.records import RecordKind
@@ -170,3 +172,25 @@ def test_a_server_asked_to_runs_the_upkeep_on_the_wall_clock(
         assert done.wait(120)  # the first round runs at start-up, not after an hour
     assert rounds[0].expired == 1
     assert DecisionService(store=dstore).get(stale.id).status is Status.EXPIRED
+
+
+def test_a_served_store_keeps_its_day_kpis_current(dstore: Store, example_model: Model) -> None:
+    path = sorted(example_model.equipment)[0]
+    now = now_us()
+    change = [now - (6 - i) * HOUR for i in range(6)]  # the last six hours of the wall clock
+    dstore.write(
+        RecordKind.STATE,
+        records.states(ts=change, path=path, state=["running", "idle"] * 3, source="test"),
+    )
+    app = create_app(
+        store=dstore,
+        model=example_model,
+        settings=ApiSettings(password_memory_kib=1024, upkeep_every_s=3600.0),
+    )
+    done = threading.Event()
+    app.state.on_upkeep = lambda _report: done.set()
+    with TestClient(app):
+        assert done.wait(120)
+    days = stored_elements(dstore)
+    assert days.height > 0
+    assert path in set(days["path"].to_list())

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from andon.apps import app_names
 from andon.cli import app
+from andon.cli.serve import _api_settings
 from andon.decisions import PasswordPolicy, UserService, ensure_schema
 from andon.store import DuckDBStore
 
@@ -80,6 +81,22 @@ def test_serve_without_a_store_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2
     assert "no store at" in result.output
+
+
+def test_serve_refuses_a_negative_upkeep_period(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve", "--upkeep-every", "-5"])
+    assert result.exit_code == 2
+    assert "--upkeep-every must be 0 or more, got -5\n" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_serve_runs_the_upkeep_every_five_minutes_unless_told(monkeypatch) -> None:
+    monkeypatch.delenv("ANDON_API_UPKEEP_EVERY_S", raising=False)
+    assert _api_settings(None).upkeep_every_s == 300.0
+    assert _api_settings(0).upkeep_every_s is None
+    assert _api_settings(12.5).upkeep_every_s == 12.5
+    monkeypatch.setenv("ANDON_API_UPKEEP_EVERY_S", "60")
+    assert _api_settings(None).upkeep_every_s == 60.0
 
 
 def _free_port() -> int:

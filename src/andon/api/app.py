@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,12 +37,16 @@ from andon.decisions import (
     UserService,
     ensure_schema,
 )
-from andon.decisions.upkeep import PeriodicUpkeep, Upkeep
+from andon.decisions._json import now_us
+from andon.decisions.upkeep import PeriodicUpkeep, Upkeep, UpkeepReport
 from andon.errors import AndonError
+from andon.kpi import StateRefresher
 from andon.model import Model
 from andon.store.base import Store
 
 __all__ = ["OPENAPI_PATH", "create_app", "missing_rules", "openapi_document"]
+
+_log = logging.getLogger("andon.api")
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 
@@ -110,9 +115,21 @@ async def _upkeep_lifespan(app: FastAPI) -> AsyncIterator[None]:
         decisions=ctx.decisions,
         apps={name: get_app(name) for name in app_names()},
     )
-    periodic = PeriodicUpkeep(
-        upkeep=upkeep, every_s=every, on_round=getattr(app.state, "on_upkeep", None)
-    )
+    kpi_state = StateRefresher()
+    listener = getattr(app.state, "on_upkeep", None)
+
+    def after_round(report: UpkeepReport) -> None:
+        # The stored day KPIs follow the records: the last 48 hours, once an hour.
+        now = now_us()
+        if kpi_state.due(now=now):
+            try:
+                kpi_state.run(ctx.store, ctx.model, now=now)
+            except AndonError as exc:
+                _log.warning("KPI refresh failed, retried within the hour: %s", exc)
+        if listener is not None:
+            listener(report)
+
+    periodic = PeriodicUpkeep(upkeep=upkeep, every_s=every, on_round=after_round)
     periodic.start()
     try:
         yield
