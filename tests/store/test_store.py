@@ -477,6 +477,28 @@ def test_auxiliary_tables_append_and_read_back(store: Store) -> None:
     assert back.column("failed").to_pylist() == [True, False, True]
 
 
+def test_auxiliary_tables_read_back_typed_and_exact(store: Store) -> None:
+    awkward = ['a,b', 'say "hi"', "two\nlines", "", None, "naïve ✓"]
+    table = pa.table(
+        {
+            "text": pa.array(awkward, pa.string()),
+            "at": pa.array([T0 + i for i in range(6)], pa.timestamp("us", tz="UTC")),
+            "n": pa.array([0, -1, 2**53 + 1, None, 5, 6], pa.int64()),
+            "x": pa.array([0.1, float("inf"), None, -2.5e-300, 1e300, 3.0], pa.float64()),
+            "flag": pa.array([True, None, False, True, False, True], pa.bool_()),
+        }
+    )
+    store.write_table("awkward", table)
+    back = store.read_table("awkward")
+    assert back.schema.equals(table.schema)
+    assert back.to_pylist() == table.to_pylist()
+
+
+def test_reading_a_missing_auxiliary_table_says_which(store: Store) -> None:
+    with pytest.raises(StoreError, match="never_written"):
+        store.read_table("never_written")
+
+
 @pytest.mark.parametrize("name", ["Bad-Name", "x; DROP TABLE rec_sample", "", "1abc"])
 def test_auxiliary_table_names_are_checked(store: Store, name: str) -> None:
     with pytest.raises(StoreError, match="lower-case"):

@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 
 from andon.records import TS_TYPE
 
-__all__ = ["arrow_from_rows", "from_csv", "plain", "qmark_to_pyformat", "to_csv"]
+__all__ = ["OID_TYPES", "arrow_from_rows", "from_csv", "plain", "qmark_to_pyformat", "to_csv"]
 
 _WRITE_OPTIONS = pacsv.WriteOptions(include_header=False)
 
@@ -101,7 +101,7 @@ def qmark_to_pyformat(query: str) -> str:
 
 # PostgreSQL type oids -> the Arrow types DuckDB gives the same SQL types, so that one
 # statement of andon's own repositories returns the same table on both stores.
-_OID_TYPES: dict[int, pa.DataType] = {
+OID_TYPES: dict[int, pa.DataType] = {
     16: pa.bool_(),
     17: pa.binary(),
     18: pa.string(),
@@ -138,7 +138,7 @@ def arrow_from_rows(names: Sequence[str], oids: Sequence[int], rows: Sequence[An
     arrays: list[pa.Array] = []
     for index, oid in enumerate(oids):
         values = [plain(row[index]) for row in rows]
-        arrow_type = _OID_TYPES.get(oid)
+        arrow_type = OID_TYPES.get(oid)
         if arrow_type is None:
             arrays.append(pa.array(values) if values else pa.nulls(0))
         else:
