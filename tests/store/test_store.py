@@ -478,7 +478,7 @@ def test_auxiliary_tables_append_and_read_back(store: Store) -> None:
 
 
 def test_auxiliary_tables_read_back_typed_and_exact(store: Store) -> None:
-    awkward = ['a,b', 'say "hi"', "two\nlines", "", None, "naïve ✓"]
+    awkward = ["a,b", 'say "hi"', "two\nlines", "", None, "naïve ✓"]
     table = pa.table(
         {
             "text": pa.array(awkward, pa.string()),
