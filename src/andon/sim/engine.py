@@ -254,6 +254,8 @@ class _Eq:
         self.pm: list[tuple[float, tuple[int, ...]]] = []
         self.wake: simpy.Event | None = None
         self.down = False
+        self.open_work: tuple[float, bool] | None = None
+        """(opened at, preventive) of the work order in progress, until it closes."""
         self.cold = True
         self.last_product: str | None = None
         self.cell: _Cell | None = None
@@ -883,6 +885,7 @@ class Plant:
         if preventive:
             self.set_state(eq, S_PM)
         self.work_orders += 1
+        eq.open_work = (t_open, preventive)
         wo = f"WO-{site.id}-{self.work_orders:06d}"
         kind = "preventive" if preventive else "failure"
         names = ",".join(eq.modes[i].id for i in modes)
@@ -966,6 +969,7 @@ class Plant:
                 )
             )
         eq.down = False
+        eq.open_work = None
         if eq.line is not None:
             self.set_state(eq, S_IDLE)
             eq.cold = True
@@ -1042,6 +1046,30 @@ class Plant:
                 site.on_order[part_id],
             )
         )
+
+    def charge_open_work(self, end: float) -> None:
+        """Charge the downtime of work orders still open at ``end`` (the end of the run).
+
+        A failure still waiting for its parts or crew when the run ends has cost production
+        all along: its downtime so far is charged and the failure counted, as a repair that
+        closed would have been, so that a policy which leaves a machine down to the end
+        does not look cheaper than one that brings it back. Labour, repair and parts of the
+        unfinished work are not charged (they are not spent yet).
+        """
+        for eq in self.equipment:
+            if eq.open_work is None:
+                continue
+            t_open, preventive = eq.open_work
+            downtime_h = eq.site.cal.producing_seconds(t_open, end) / 3600.0
+            cost_h = eq.info.equipment.downtime_cost_per_hour
+            if preventive:
+                self.costs["planned_downtime_h"] += downtime_h
+                self.costs["planned_downtime_cost"] += downtime_h * cost_h
+            else:
+                self.costs["failures"] += 1
+                self.costs["unplanned_downtime_h"] += downtime_h
+                self.costs["unplanned_downtime_cost"] += downtime_h * cost_h
+            eq.open_work = None
 
     def schedule_pm(self, path: str, modes: tuple[str, ...], start: float) -> None:
         """Plan preventive work on an equipment from ``start`` (simulated seconds).

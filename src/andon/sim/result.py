@@ -17,6 +17,8 @@ class MaintenanceCosts:
     ``unplanned_downtime_cost`` prices the hours from failure to end of repair that fell in
     planned production time at each equipment's ``downtime_cost_per_hour``;
     ``planned_downtime_cost`` does the same for preventive work done in production time.
+    Work still open when the run ends is charged its downtime up to the end (and a failure
+    counted), not its labour and parts.
     """
 
     failures: int = 0

@@ -149,6 +149,7 @@ def simulate(
         if progress is not None:
             progress(t1, horizon)
     sink.close()
+    plant.charge_open_work(horizon)
     c = plant.costs
     costs = MaintenanceCosts(
         failures=int(c["failures"]),
