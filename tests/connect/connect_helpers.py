@@ -1,8 +1,13 @@
-"""Helpers of the connector tests: publish to Mosquitto, wait for a condition."""
+"""Helpers of the connector tests: publish to Mosquitto, wait for a condition, run an edge."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import paho.mqtt.client as paho
 
@@ -32,3 +37,40 @@ def wait_for(predicate: object, timeout_s: float = 20.0) -> bool:
             return True
         time.sleep(0.05)
     return bool(predicate())  # type: ignore[operator]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_edge(
+    *,
+    buffer: Path,
+    mqtt_url: str,
+    prefix: str,
+    name: str,
+    forward_to: list[str],
+    stdout: int = subprocess.PIPE,
+) -> subprocess.Popen[bytes]:
+    """Start ``andon edge run`` on the discrete example as its own process.
+
+    ``forward_to`` names where it forwards: ``["--store", url]`` or
+    ``["--nats", url, "--site", site]``.
+    """
+    command = [sys.executable, "-m", "andon", "edge", "run"]
+    command += ["--model", str(ROOT / "examples" / "discrete"), "--buffer", str(buffer)]
+    command += [*forward_to, "--mqtt", mqtt_url, "--prefix", prefix, "--name", name]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.Popen(command, env=env, stdout=stdout, stderr=subprocess.PIPE)
+
+
+def uns_messages(
+    prefix: str, equipment: str, *, messages: int, samples: int
+) -> list[tuple[str, bytes]]:
+    """UNS JSON sample batches of one tag, an hour old, each timestamp distinct."""
+    start_ms = int(time.time() * 1000) - 3_600_000
+    out = []
+    for i in range(messages):
+        ts = [start_ms + i * samples + j for j in range(samples)]
+        payload = json.dumps({"ts": ts, "value": [40.0 + (j % 5) for j in range(samples)]})
+        out.append((f"{prefix}{equipment}/sample/spindle_temperature", payload.encode()))
+    return out

@@ -9,12 +9,10 @@ test's own on a free port; the machine's broker is never touched.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
-from connect_helpers import wait_for
+from connect_helpers import start_edge, uns_messages, wait_for
 from paho.mqtt.enums import CallbackAPIVersion
 
 from andon.records import RecordKind
@@ -30,7 +28,6 @@ from andon.store.postgres import PostgresStore
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 EQ = "acme/lyon/machining/m1/milling/mill1"
 MESSAGES = 240
 SAMPLES = 25
@@ -40,46 +37,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _agent(
-    buffer: Path, store_url: str, mqtt_url: str, prefix: str, name: str
-) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "andon",
-            "edge",
-            "run",
-            "--model",
-            str(ROOT / "examples" / "discrete"),
-            "--buffer",
-            str(buffer),
-            "--store",
-            store_url,
-            "--mqtt",
-            mqtt_url,
-            "--prefix",
-            prefix,
-            "--name",
-            name,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _messages(prefix: str) -> list[tuple[str, bytes]]:
-    start_ms = int(time.time() * 1000) - 3_600_000
-    out = []
-    for i in range(MESSAGES):
-        ts = [start_ms + i * SAMPLES + j for j in range(SAMPLES)]
-        payload = json.dumps({"ts": ts, "value": [40.0 + (j % 5) for j in range(SAMPLES)]}).encode()
-        out.append((f"{prefix}{EQ}/sample/spindle_temperature", payload))
-    return out
 
 
 class Publisher:
@@ -153,19 +110,33 @@ def test_sigkill_of_the_edge_agent_loses_and_duplicates_nothing(
     prefix = f"kill/{run_id}/"
     name = f"edge-{run_id}"
     buffer = tmp_path / "buffer.db"
-    agent = _agent(buffer, store_url, mqtt_url, prefix, name)
+    agent = start_edge(
+        buffer=buffer,
+        mqtt_url=mqtt_url,
+        prefix=prefix,
+        name=name,
+        forward_to=["--store", store_url],
+    )
     publisher = Publisher(mqtt_url, f"pub-{run_id}")
     try:
         assert wait_for((tmp_path / "buffer.db.status.json").exists, 60)
         time.sleep(1.0)  # subscribed: the persistent session exists at the broker
-        thread = publisher.run(_messages(prefix), rate=80)
+        thread = publisher.run(
+            uns_messages(prefix, EQ, messages=MESSAGES, samples=SAMPLES), rate=80
+        )
         assert wait_for(lambda: len(publisher.mids) >= MESSAGES // 3, 60)
         agent.send_signal(signal.SIGKILL)  # in the middle of the stream
         agent.wait(10)
         published_at_kill = len(publisher.mids)
         killed_at = store.count_rows(RecordKind.SAMPLE)
         time.sleep(0.5)
-        agent = _agent(buffer, store_url, mqtt_url, prefix, name)
+        agent = start_edge(
+            buffer=buffer,
+            mqtt_url=mqtt_url,
+            prefix=prefix,
+            name=name,
+            forward_to=["--store", store_url],
+        )
         thread.join(60)
         assert wait_for(publisher.all_acked, 60)
         expected = MESSAGES * SAMPLES
@@ -216,13 +187,21 @@ def test_a_broker_stopped_midstream_loses_and_duplicates_nothing(
 
     mosquitto = broker()
     prefix = f"stop/{run_id}/"
-    agent = _agent(tmp_path / "buffer.db", store_url, url, prefix, f"edge-{run_id}")
+    agent = start_edge(
+        buffer=tmp_path / "buffer.db",
+        mqtt_url=url,
+        prefix=prefix,
+        name=f"edge-{run_id}",
+        forward_to=["--store", store_url],
+    )
     publisher = None
     try:
         assert wait_for((tmp_path / "buffer.db.status.json").exists, 60)
         time.sleep(1.0)
         publisher = Publisher(url, f"pub-{run_id}")
-        thread = publisher.run(_messages(prefix), rate=80)
+        thread = publisher.run(
+            uns_messages(prefix, EQ, messages=MESSAGES, samples=SAMPLES), rate=80
+        )
         assert wait_for(lambda: len(publisher.mids) >= MESSAGES // 3, 60)
         mosquitto.send_signal(signal.SIGTERM)  # the broker goes away mid-stream
         mosquitto.wait(10)

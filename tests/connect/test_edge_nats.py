@@ -9,17 +9,14 @@ sent is stored exactly once.
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from connect_helpers import publish, wait_for
+from connect_helpers import publish, start_edge, uns_messages, wait_for
 
 from andon.connect.bus import NatsConsumer
 from andon.connect.decoded import Batch
@@ -30,52 +27,9 @@ from andon.store import Store
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 EQ = "acme/lyon/machining/m1/milling/mill1"
 MESSAGES = 200
 SAMPLES = 20
-
-
-def _edge(
-    buffer: Path, mqtt_url: str, nats_url: str, site: str, prefix: str, name: str
-) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "andon",
-            "edge",
-            "run",
-            "--model",
-            str(ROOT / "examples" / "discrete"),
-            "--buffer",
-            str(buffer),
-            "--nats",
-            nats_url,
-            "--site",
-            site,
-            "--mqtt",
-            mqtt_url,
-            "--prefix",
-            prefix,
-            "--name",
-            name,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _messages(prefix: str) -> list[tuple[str, bytes]]:
-    start_ms = int(time.time() * 1000) - 3_600_000
-    out = []
-    for i in range(MESSAGES):
-        ts = [start_ms + i * SAMPLES + j for j in range(SAMPLES)]
-        payload = {"ts": ts, "value": [40.0 + (j % 5) for j in range(SAMPLES)]}
-        out.append((f"{prefix}{EQ}/sample/spindle_temperature", json.dumps(payload).encode()))
-    return out
 
 
 def test_edge_to_jetstream_to_central_store_exactly_once_through_a_sigkill(
@@ -97,8 +51,15 @@ def test_edge_to_jetstream_to_central_store_exactly_once_through_a_sigkill(
         pipeline.write(batch, batch_id=batch_id)
 
     consumer.consume(central)
-    edge = _edge(buffer, mqtt_url, nats_url, site, prefix, name)
-    messages = _messages(prefix)
+    edge = start_edge(
+        buffer=buffer,
+        mqtt_url=mqtt_url,
+        prefix=prefix,
+        name=name,
+        forward_to=["--nats", nats_url, "--site", site],
+        stdout=subprocess.DEVNULL,
+    )
+    messages = uns_messages(prefix, EQ, messages=MESSAGES, samples=SAMPLES)
     sent = {"n": 0}
 
     def paced() -> None:
@@ -117,7 +78,14 @@ def test_edge_to_jetstream_to_central_store_exactly_once_through_a_sigkill(
         edge.wait(10)
         stored_at_kill = store.count_rows(RecordKind.SAMPLE)
         sent_at_kill = sent["n"]
-        edge = _edge(buffer, mqtt_url, nats_url, site, prefix, name)
+        edge = start_edge(
+            buffer=buffer,
+            mqtt_url=mqtt_url,
+            prefix=prefix,
+            name=name,
+            forward_to=["--nats", nats_url, "--site", site],
+            stdout=subprocess.DEVNULL,
+        )
         publisher.join(120)
         expected = MESSAGES * SAMPLES
         reached = wait_for(lambda: store.count_rows(RecordKind.SAMPLE) >= expected, 120)
