@@ -50,6 +50,9 @@ _DUCKDB_INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS decisions_id ON decisions 
 
 _POSTGRES_INDEXES = (
     "CREATE INDEX IF NOT EXISTS decisions_site_created ON decisions (site, created_at, id)",
+    # A site's inbox (one status, optionally one app), newest first: the page query's
+    # equalities lead, so the scan reads only matching rows, already in page order.
+    "CREATE INDEX IF NOT EXISTS decisions_inbox ON decisions (site, status, app, created_at, id)",
     "CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS decisions_open ON decisions (app, subject, status)",
     "CREATE INDEX IF NOT EXISTS decisions_expiry ON decisions (status, expires_at)",

@@ -355,28 +355,45 @@ class Repository:
             clauses.append("escalation <> ''" if filters.escalated else "escalation = ''")
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
+    def page_query(
+        self, filters: DecisionFilter, *, limit: int, after: tuple[int, str] | None = None
+    ) -> tuple[str, list[Any]]:
+        """Return the SQL and parameters of a page's top-N query of the changing columns.
+
+        One site and one status are equalities (``IN`` of one value is ``=`` to PostgreSQL),
+        so its ``(site, status, app, created_at, id)`` index hands the newest rows of a
+        site's inbox, of one app or of all, in order; the path prefix is checked on those.
+        """
+        where, params = self._where(filters)
+        if after is not None:
+            # ``created_at <= ?`` alone, then the tie: PostgreSQL starts its index scan at
+            # the cursor and DuckDB skips newer row groups, where ``a < ? OR (a = ? AND
+            # b < ?)`` is a filter on every newer row (PostgreSQL, halfway down a million
+            # rows: 86 ms against 1.7 ms; DuckDB 21 against 7 ms; a row comparison
+            # ``(a, b) < (?, ?)`` is as quick on PostgreSQL but takes DuckDB 40 ms).
+            where += (" AND " if where else " WHERE ") + (
+                "created_at <= ? AND (created_at < ? OR id < ?)"
+            )
+            params.extend([after[0], after[0], after[1]])
+        sql = (
+            f"SELECT {_HEAD_COLUMNS} FROM decisions{where} "
+            f"ORDER BY created_at DESC, id DESC LIMIT {int(limit)}"
+        )
+        return sql, params
+
     def list_decisions(
         self, filters: DecisionFilter, *, limit: int, after: tuple[int, str] | None = None
     ) -> list[DecisionRecord]:
         """Return a page of decisions, newest first, after a ``(created_at, id)`` cursor.
 
-        One top-N query of the changing columns only: PostgreSQL walks its
-        ``(created_at, id)`` index; DuckDB pushes the running top-N bound into its scan, so
-        row groups older than the page are skipped by their zone maps. The unchanging rest of
-        each record (evidence, options, explanation: most of its bytes) comes from memory,
-        and from one lookup by id for those not seen lately.
+        One top-N query of the changing columns only (:meth:`page_query`): PostgreSQL walks
+        one of its ``(..., created_at, id)`` indexes backwards from the cursor; DuckDB pushes
+        the running top-N bound into its scan, so row groups older than the page are skipped
+        by their zone maps. The unchanging rest of each record (evidence, options,
+        explanation: most of its bytes) comes from memory, and from one lookup by id for
+        those not seen lately.
         """
-        where, params = self._where(filters)
-        if after is not None:
-            where += (" AND " if where else " WHERE ") + (
-                "(created_at < ? OR (created_at = ? AND id < ?))"
-            )
-            params.extend([after[0], after[0], after[1]])
-        heads = self.store.rows(
-            f"SELECT {_HEAD_COLUMNS} FROM decisions{where} "
-            f"ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
-            params,
-        )
+        heads = self.store.rows(*self.page_query(filters, limit=limit, after=after))
         ids = [h["id"] for h in heads]
         bodies = self._bodies.get(ids)
         missing = [i for i in ids if i not in bodies]
