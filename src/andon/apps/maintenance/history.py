@@ -15,6 +15,7 @@ asks the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
@@ -214,39 +215,9 @@ def life_rows(
     rows = grid.sort(["equipment", "t"])
     if "__running" not in rows.columns:
         rows = rows.with_columns(pl.lit(1.0).alias("__running"))
-    restored = restorations.rename({"ts": "__restored"}).with_columns(
-        pl.col("__restored").alias("__rkey")
-    )
-    rows = rows.join_asof(
-        restored.sort(["equipment", "__rkey"]),
-        left_on="t",
-        right_on="__rkey",
-        by="equipment",
-        strategy="backward",
-        check_sortedness=False,
-    )
-    failed_before = failures.rename({"ts": "__failed_before"}).with_columns(
-        pl.col("__failed_before").alias("__fkey")
-    )
-    rows = rows.join_asof(
-        failed_before.sort(["equipment", "__fkey"]),
-        left_on="t",
-        right_on="__fkey",
-        by="equipment",
-        strategy="backward",
-        check_sortedness=False,
-    )
-    failed_next = failures.rename({"ts": "__failed_next"}).with_columns(
-        pl.col("__failed_next").alias("__nkey")
-    )
-    rows = rows.join_asof(
-        failed_next.sort(["equipment", "__nkey"]),
-        left_on="t",
-        right_on="__nkey",
-        by="equipment",
-        strategy="forward",
-        check_sortedness=False,
-    )
+    rows = _nearest_event(rows, restorations, name="__restored", strategy="backward")
+    rows = _nearest_event(rows, failures, name="__failed_before", strategy="backward")
+    rows = _nearest_event(rows, failures, name="__failed_next", strategy="forward")
     origin = installed_at if installed_at is not None else None
     in_repair = pl.col("__failed_before").is_not_null() & (
         pl.col("__restored").is_null() | (pl.col("__failed_before") > pl.col("__restored"))
@@ -270,6 +241,22 @@ def life_rows(
         .alias("rul_h"),
         pl.col("__failed_next").is_not_null().alias("observed"),
     )
-    return rows.drop(
-        ["__restored", "__rkey", "__failed_before", "__fkey", "__failed_next", "__nkey"]
+    return rows.drop(["__restored", "__failed_before", "__failed_next"])
+
+
+def _nearest_event(
+    rows: pl.DataFrame, events: pl.DataFrame, *, name: str, strategy: Literal["backward", "forward"]
+) -> pl.DataFrame:
+    """Add ``name``: the time of each row's equipment's event at or before (``backward``) or
+    at or after (``forward``) the row's ``t``; null where there is none."""
+    key = f"{name}_key"
+    right = events.rename({"ts": name}).with_columns(pl.col(name).alias(key))
+    joined = rows.join_asof(
+        right.sort(["equipment", key]),
+        left_on="t",
+        right_on=key,
+        by="equipment",
+        strategy=strategy,
+        check_sortedness=False,
     )
+    return joined.drop(key, strict=False)
