@@ -6,7 +6,12 @@ its own seeds), then every policy runs the same evaluation seeds:
 * ``run_to_failure``: repair what breaks;
 * ``fixed_interval``: preventive work after a share of the MTBF (share tuned on tuning seeds);
 * ``condition_threshold``: work when a tag drifts past a threshold (threshold tuned likewise);
-* ``oracle``: perfect foresight from the simulator's true health (a bound, not deployable);
+* ``oracle``: perfect foresight from the simulator's truth: every future failure, shocks
+  included, with parts ordered ahead and expedited when a stop would cost more (a bound, not
+  deployable);
+* ``true_health``: the true health now and the true law of wear, but not the future (what a
+  perfect condition monitor could know; its cost weight tuned on the tuning seeds), the bound
+  of any policy that, like the app, judges from condition;
 * ``andon_maintenance``: this app through :class:`andon.apps.maintenance.policy.AppPolicy`,
   its one knob (the weight on the life an early renewal gives up) tuned on the same tuning
   seeds as the baselines.
@@ -53,6 +58,7 @@ from andon.sim import (
     Oracle,
     RunToFailure,
     StoreSink,
+    TrueHealth,
     simulate,
 )
 from andon.store import DuckDBStore
@@ -68,6 +74,7 @@ POLICIES = (
     "fixed_interval",
     "condition_threshold",
     "oracle",
+    "true_health",
     "andon_maintenance",
 )
 
@@ -279,6 +286,20 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
             lambda: ConditionThreshold(threshold=threshold),
             f"{base_key}|condition_threshold={threshold:g}",
         )
+    true_weight = math.nan
+    true_scores: dict[str, float] = {}
+    if "true_health" in wanted:
+        true_weight, true_scores = tune(
+            lambda v: TrueHealth(weight=v),
+            [0.5, 1.0, 2.0],
+            model,
+            key=f"{base_key}|true_health",
+            **common,  # type: ignore[arg-type]
+        )
+        makers["true_health"] = (
+            lambda: TrueHealth(weight=true_weight),
+            f"{base_key}|true_health={true_weight:g}",
+        )
     fit_report: dict[str, Any] = {}
     if "andon_maintenance" in wanted:
         history = DuckDBStore(None)
@@ -383,6 +404,8 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
             "fixed_interval_scores": fixed_scores,
             "condition_threshold": threshold,
             "condition_threshold_scores": threshold_scores,
+            "true_health_weight": true_weight,
+            "true_health_weight_scores": true_scores,
             "andon_life_value_factor": life_factor,
             "andon_life_value_factor_scores": app_scores,
             "tuning_seeds": tuning_seeds,

@@ -17,6 +17,7 @@ from andon.sim.baselines import (
     Oracle,
     ReleaseAll,
     RunToFailure,
+    TrueHealth,
     next_window_start,
 )
 from andon.sim.policy import (
@@ -68,6 +69,7 @@ __all__ = [
     "Sink",
     "SitePractice",
     "StoreSink",
+    "TrueHealth",
     "TruthView",
     "UnitView",
     "find_scenario",

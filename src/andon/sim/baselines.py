@@ -8,6 +8,7 @@ Schedule: each line's daily capacity split by the products' demand mix.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,12 +18,15 @@ import pyarrow.compute as pc
 
 from andon.sim.policy import (
     MaintenancePlan,
+    PartOrder,
     PlantView,
     PreventiveOrder,
     ProductionOrder,
     ScheduleView,
+    TruthView,
     UnitView,
 )
+from andon.sim.wear import failure_probability
 
 __all__ = [
     "ConditionThreshold",
@@ -32,6 +36,7 @@ __all__ = [
     "Oracle",
     "ReleaseAll",
     "RunToFailure",
+    "TrueHealth",
     "next_window_start",
 ]
 
@@ -161,14 +166,19 @@ def _p90_by_tag(samples: pa.Table) -> dict[str, float]:
 class Oracle:
     """Perfect foresight: service each mode just before its true failure, in a window if it can.
 
-    Reads :attr:`PlantView.truth`; it avoids the failures it sees coming (a bound on
-    unplanned downtime, not on total cost: it services whatever would fail), never deployable.
+    Reads :attr:`PlantView.truth`, including when every future failure will come (shocks too),
+    so it is a bound, never a deployable policy. It also does what money allows with that
+    knowledge: the parts of a failure it sees coming within the part's lead time (plus a
+    week) are ordered at once, expedited when a normal delivery would come too late, and the
+    parts an unforeseen failure waits for are expedited when the stop costs more than the fee.
     """
 
     margin: float = 1.25
     window_h: float = 168.0
     name: str = "oracle"
     uses_truth: bool = True
+    _open_failures: dict[str, tuple[str, tuple[str, ...], int]] = field(default_factory=dict)
+    _expedited: set[tuple[str, str]] = field(default_factory=set)
 
     def decide(self, view: PlantView) -> MaintenancePlan:
         """Order work on each mode whose true remaining life ends before it can wait."""
@@ -196,7 +206,176 @@ class Oracle:
                         equipment=eq, failure_modes=tuple(sorted(soon)), start_us=window
                     )
                 )
+        parts = self._parts_ahead(view, truth) + self._expedite_waiting(view)
+        return MaintenancePlan(preventive=tuple(orders), part_orders=tuple(parts))
+
+    def _parts_ahead(self, view: PlantView, truth: TruthView) -> list[PartOrder]:
+        """Order the parts of failures due within their lead time, fast where it must be."""
+        model = view.model
+        wanted: dict[tuple[str, str], tuple[int, bool]] = {}
+        for eq, remaining in sorted(truth.failure_at_wear.items()):
+            info = model.equipment.get(eq)
+            if info is None or eq in view.down:
+                continue
+            site = info.site_path
+            # The earliest the mode can fail: as if the equipment ran every hour from now.
+            rate = max(truth.wear_rate.get(eq, 1.0), 1e-6)
+            for mode in info.equipment_class.failure_modes:
+                hours_left = remaining.get(mode.id, math.inf) / rate
+                for part_id, qty in mode.parts.items():
+                    part = model.parts.get(part_id)
+                    if part is None:
+                        continue
+                    lead_h = part.lead_time_days * 24.0
+                    if hours_left > lead_h + self.window_h:
+                        continue
+                    fast_h = (part.expedite_lead_time_days or part.lead_time_days) * 24.0
+                    fast = hours_left < lead_h + view.epoch_h and fast_h < lead_h
+                    count, was_fast = wanted.get((site, part_id), (0, False))
+                    wanted[(site, part_id)] = (count + qty, was_fast or fast)
+        out: list[PartOrder] = []
+        for (site, part_id), (qty, fast) in sorted(wanted.items()):
+            stock = view.inventory.get((site, part_id))
+            position = 0 if stock is None else stock.on_hand + stock.on_order
+            if qty > position:
+                out.append(
+                    PartOrder(part=part_id, site=site, quantity=qty - position, expedite=fast)
+                )
+        return out
+
+    def _expedite_waiting(self, view: PlantView) -> list[PartOrder]:
+        """Expedite what a failed machine waits for, when the stop costs more than the fee."""
+        events = view.maintenance
+        if events.num_rows:
+            columns = ("ts", "work_order", "path", "kind", "event", "failure_mode")
+            for ts, wo, path, kind, event, modes in zip(
+                *(events.column(c).to_pylist() for c in columns), strict=True
+            ):
+                if event == "closed":
+                    self._open_failures.pop(wo, None)
+                elif kind == "failure" and event == "opened":
+                    opened = ts if isinstance(ts, int) else int(ts.timestamp() * 1e6)
+                    self._open_failures[wo] = (path, tuple((modes or "").split(",")), opened)
+        model = view.model
+        out: list[PartOrder] = []
+        for wo, (path, mode_ids, opened) in sorted(self._open_failures.items()):
+            info = model.equipment.get(path)
+            if info is None or path not in view.down:
+                continue
+            cost_h = info.equipment.downtime_cost_per_hour
+            for mode in info.equipment_class.failure_modes:
+                if mode.id not in mode_ids:
+                    continue
+                for part_id, qty in mode.parts.items():
+                    part = model.parts.get(part_id)
+                    stock = view.inventory.get((info.site_path, part_id))
+                    if part is None or stock is None or stock.on_hand >= qty:
+                        continue
+                    fast_days = part.expedite_lead_time_days
+                    if fast_days is None or (wo, part_id) in self._expedited:
+                        continue
+                    waited_h = (view.now_us - opened) / 3.6e9
+                    normal_h = part.lead_time_days * 24.0 - waited_h
+                    # About a third of the hours saved are production hours.
+                    saved_h = (normal_h - fast_days * 24.0) / 3.0
+                    if saved_h * cost_h <= part.expedite_cost:
+                        continue
+                    self._expedited.add((wo, part_id))
+                    out.append(
+                        PartOrder(
+                            part=part_id,
+                            site=info.site_path,
+                            quantity=qty - stock.on_hand,
+                            expedite=True,
+                        )
+                    )
+        return out
+
+
+@dataclass
+class TrueHealth:
+    """Knows the true health now and the law of wear, but not the future: a condition bound.
+
+    What the best condition monitoring could tell, with no sensor noise and the true model
+    of degradation: for each mode that tags show, the probability that it fails before the
+    next maintenance window and in the week after. Work goes into the window when the
+    expected failure cost of that week exceeds ``weight`` times the cost of the work, and
+    starts at once when the failure cost expected before the window does. A mode that
+    fails by shocks is left alone: its true health says nothing. Reads
+    :attr:`PlantView.truth`; an evaluation's reference, never deployable.
+    """
+
+    weight: float = 1.0
+    window_h: float = 168.0
+    overtime_factor: float = 1.5
+    name: str = "true_health"
+    uses_truth: bool = True
+    _running: dict[str, float] = field(default_factory=dict)
+    _last_hours: dict[str, float] = field(default_factory=dict)
+
+    def decide(self, view: PlantView) -> MaintenancePlan:
+        """Order the work whose expected failure cost outweighs it."""
+        truth = view.truth
+        if truth is None:
+            return MaintenancePlan()
+        model = view.model
+        orders: list[PreventiveOrder] = []
+        for eq, health in sorted(truth.health.items()):
+            share = self._running_share(view, eq)
+            if eq in view.down:
+                continue
+            info = model.equipment[eq]
+            crews = model.site_of(eq).crews
+            hourly = float(np.mean([c.hourly_cost for c in crews])) if crews else 0.0
+            cost_h = info.equipment.downtime_cost_per_hour
+            wear_h = max(truth.wear_rate.get(eq, 1.0), 0.0) * share
+            window = next_window_start(view, eq, within_h=self.window_h)
+            until_h = (window - view.now_us) / 3.6e9 if window is not None else self.window_h
+            now_modes: list[str] = []
+            window_modes: list[str] = []
+            for mode in info.equipment_class.failure_modes:
+                if not mode.signals or mode.id not in health:
+                    continue
+                parts = sum(model.parts[p].unit_cost * q for p, q in mode.parts.items())
+                work_h = mode.preventive_h or mode.repair_h / 2
+                fail = mode.repair_h * (cost_h + hourly) + mode.repair_cost + parts
+                in_window = work_h * hourly * self.overtime_factor + mode.repair_cost / 2 + parts
+                at_once = work_h * (hourly + cost_h) + mode.repair_cost / 2 + parts
+                before, by_week_end = (
+                    failure_probability(
+                        health[mode.id],
+                        mtbf_h=mode.mtbf_h,
+                        shape=truth.wear_shape,
+                        wear_h=wear_h * hours,
+                    )
+                    for hours in (until_h, until_h + self.window_h)
+                )
+                week = by_week_end - before
+                if before * fail > self.weight * at_once:
+                    now_modes.append(mode.id)
+                elif week * fail > self.weight * in_window:
+                    window_modes.append(mode.id)
+            if now_modes:
+                modes = tuple(sorted(now_modes + window_modes))
+                orders.append(PreventiveOrder(equipment=eq, failure_modes=modes))
+            elif window_modes and window is not None and eq not in view.pending:
+                orders.append(
+                    PreventiveOrder(
+                        equipment=eq, failure_modes=tuple(sorted(window_modes)), start_us=window
+                    )
+                )
         return MaintenancePlan(preventive=tuple(orders))
+
+    def _running_share(self, view: PlantView, eq: str) -> float:
+        """Share of wall hours the equipment runs, learnt from its operating-hour counter."""
+        hours = view.operating_hours.get(eq, 0.0)
+        last = self._last_hours.get(eq)
+        self._last_hours[eq] = hours
+        share = self._running.get(eq, 0.5)
+        if last is not None and hours >= last and view.epoch_h > 0:
+            share = 0.8 * share + 0.2 * min((hours - last) / view.epoch_h, 1.0)
+            self._running[eq] = share
+        return share
 
 
 @dataclass

@@ -61,6 +61,8 @@ class TruthView:
     """Remaining load-weighted operating hours before each mode fails (the true RUL)."""
     wear_rate: Mapping[str, float]
     """Load-weighted operating hours accrued per running hour now, per equipment."""
+    wear_shape: float = 6.0
+    """Shape of the gamma wear process (the law of the degradation, see :mod:`andon.sim.wear`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -335,6 +335,7 @@ def _maintain(
                 for eq in plant.equipment
             },
             wear_rate={eq.path: eq.rate for eq in plant.equipment},
+            wear_shape=plant.scenario.wear_shape,
         )
     view = PlantView(
         now_us=plant.us(t1),

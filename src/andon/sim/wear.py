@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import gammainc
+from scipy.special import gammainc, gammaincc
 
-__all__ = ["HealthPath", "draw_path", "initial_path"]
+__all__ = ["HealthPath", "draw_path", "failure_probability", "initial_path"]
 
 _STEPS = 120
 
@@ -96,3 +96,14 @@ def initial_path(
             break
     elapsed = float(rng.uniform(0.0, life)) * age_share
     return HealthPath(-elapsed, path.w, path.x, life - elapsed, signal=signal)
+
+
+def failure_probability(health: float, *, mtbf_h: float, shape: float, wear_h: float) -> float:
+    """Return P(a mode at ``health`` fails within ``wear_h`` more wear hours), by the true law.
+
+    The gamma process's increment over ``wear_h`` must cover the health still left to 1.
+    """
+    if wear_h <= 0.0:
+        return 0.0
+    rate = _mean_scale(shape) / mtbf_h
+    return float(gammaincc(rate * wear_h, shape * max(1.0 - health, 0.0)))
