@@ -895,8 +895,15 @@ class Plant:
             parts.update(eq.modes[i].parts)
         criticality = eq.info.equipment.criticality.value
         expedite = (not preventive) and criticality in site.practice.expedite_criticality
-        for part_id, qty in sorted(parts.items()):
-            yield from self._take(site, part_id, qty, expedite=expedite)
+        # Every part of the job is claimed at once, before the first wait: two jobs opened
+        # in the same instant must not each see the last part on the shelf and both start.
+        claims = [
+            (part_id, self._claim(site, part_id, qty, expedite=expedite))
+            for part_id, qty in sorted(parts.items())
+        ]
+        for part_id, claim in claims:
+            yield claim
+            self._taken(site, part_id)
         crews = [
             c for c in site.crews if not c.skills or eq.info.equipment_class.id in c.skills
         ] or site.crews
@@ -997,13 +1004,18 @@ class Plant:
             eq.pm = [(self.env.now + 3600.0, modes), *eq.pm]
         return ready
 
-    def _take(self, site: _Site, part_id: str, qty: int, *, expedite: bool) -> Gen:
+    def _claim(self, site: _Site, part_id: str, qty: int, *, expedite: bool) -> simpy.events.Event:
+        """Order what the shelf and open orders lack, and claim ``qty`` from the shelf."""
         stock = site.stock[part_id]
-        part = self.model.parts[part_id]
         short = qty - int(stock.level) - site.on_order[part_id]
         if short > 0:
             self.order_part(site, part_id, short, expedite=expedite)
-        yield stock.get(qty)
+        return stock.get(qty)
+
+    def _taken(self, site: _Site, part_id: str) -> None:
+        """Record the stock after a claim was served and reorder below the reorder point."""
+        stock = site.stock[part_id]
+        part = self.model.parts[part_id]
         self.rec.inventory(
             (self.env.now, part_id, site.path, int(stock.level), site.on_order[part_id])
         )
