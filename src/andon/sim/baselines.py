@@ -100,9 +100,14 @@ class ConditionThreshold:
 
     The norm of each tag is its 90th percentile in the first epoch after the equipment's
     last maintenance (before that: the median over the class's fleet in the first epoch).
+    As planners do with a condition alarm, the work goes into the site's next maintenance
+    window when one comes within ``window_h``, else it starts at once; a drift past
+    ``urgent`` times the threshold starts it at once.
     """
 
     threshold: float = 0.15
+    window_h: float = 168.0
+    urgent: float = 2.0
     name: str = "condition_threshold"
     _reference: dict[str, float] = field(default_factory=dict)
     _fleet: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -125,6 +130,7 @@ class ConditionThreshold:
             self._fleet = {key: float(np.median(v)) for key, v in groups.items()}
         orders: list[PreventiveOrder] = []
         flagged: dict[str, set[str]] = {}
+        urgent: set[str] = set()
         for tag, value in level.items():
             info = view.model.tags.get(tag)
             if info is None:
@@ -138,17 +144,23 @@ class ConditionThreshold:
             lo, hi = info.definition.min, info.definition.max
             if ref is None or lo is None or hi is None or hi <= lo:
                 continue
-            if abs(value - ref) / (hi - lo) > self.threshold:
+            drift = abs(value - ref) / (hi - lo)
+            if drift > self.threshold:
                 for mode in eq_class.failure_modes:
                     if info.definition.name in mode.signals:
                         flagged.setdefault(eq, set()).add(mode.id)
+                if drift > self.urgent * self.threshold:
+                    urgent.add(eq)
         self._reset -= {
             tag_eq for tag_eq in self._reset if any(t.startswith(tag_eq) for t in level)
         }
         for eq, modes in sorted(flagged.items()):
-            if eq in view.pending or eq in view.down:
+            if eq in view.down or (eq in view.pending and eq not in urgent):
                 continue
-            orders.append(PreventiveOrder(equipment=eq, failure_modes=tuple(sorted(modes))))
+            start = None if eq in urgent else next_window_start(view, eq, within_h=self.window_h)
+            orders.append(
+                PreventiveOrder(equipment=eq, failure_modes=tuple(sorted(modes)), start_us=start)
+            )
         return MaintenancePlan(preventive=tuple(orders))
 
 
