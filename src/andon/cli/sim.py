@@ -18,6 +18,7 @@ from andon.sim import (
     Oracle,
     RunToFailure,
     SimResult,
+    TrueHealth,
     simulate,
 )
 from andon.sim.outputs import open_sink
@@ -29,6 +30,7 @@ POLICIES: dict[str, type[MaintenancePolicy]] = {
     "fixed_interval": FixedInterval,
     "condition_threshold": ConditionThreshold,
     "oracle": Oracle,
+    "true_health": TrueHealth,
 }
 
 
