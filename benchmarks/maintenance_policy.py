@@ -10,8 +10,9 @@ its own seeds), then every policy runs the same evaluation seeds:
   included, with parts ordered ahead and expedited when a stop would cost more (a bound, not
   deployable);
 * ``true_health``: the true health now and the true law of wear, but not the future (what a
-  perfect condition monitor could know; its cost weight tuned on the tuning seeds), the bound
-  of any policy that, like the app, judges from condition;
+  perfect condition monitor could know; its cost weight tuned on the tuning seeds), with
+  parts ordered ahead and failures' parts expedited: the reference for any policy that, like
+  the app, judges from condition;
 * ``andon_maintenance``: this app through :class:`andon.apps.maintenance.policy.AppPolicy`,
   its one knob (the weight on the life an early renewal gives up) tuned on the same tuning
   seeds as the baselines.

@@ -29,6 +29,7 @@ def _view(
     on_hand: int = 0,
     maintenance: pa.Table | None = None,
     down: frozenset[str] = frozenset(),
+    health: float = 0.5,
 ) -> PlantView:
     return PlantView(
         now_us=NOW_US,
@@ -44,7 +45,7 @@ def _view(
         pending=frozenset(),
         windows={},
         truth=TruthView(
-            health={PRESS: {"wear": 0.5, "jam": 0.0}},
+            health={PRESS: {"wear": health, "jam": 0.0}},
             failure_at_wear={PRESS: {"wear": wear_left, "jam": 1e9}},
             wear_rate={PRESS: 1.0},
         ),
@@ -113,3 +114,27 @@ def test_true_health_avoids_failures_it_can_see_and_leaves_shocks_alone(tmp_path
     blind = simulate(shocks, days=4, seed=2, policy=TrueHealth(), epoch_h=6).maintenance
     assert blind.preventive_count == 0
     assert blind.failures > 0
+
+
+def test_true_health_orders_parts_ahead_and_expedites_a_waiting_failure(tmp_path: Path) -> None:
+    model = tiny_model(tmp_path, mtbf_wear=400.0, mtbf_shock=1e6)
+    worn = TrueHealth().decide(_view(model, wear_left=1e9, health=0.97)).part_orders
+    assert [(o.part, o.quantity, o.expedite) for o in worn] == [("P1", 1, False)]
+    fresh = TrueHealth().decide(_view(model, wear_left=1e9, health=0.0)).part_orders
+    assert fresh == ()
+    opened = records.maintenance(
+        ts=[NOW - dt.timedelta(hours=1)],
+        work_order="WO-2",
+        path=PRESS,
+        kind="failure",
+        event="opened",
+        failure_mode="wear",
+    )
+    waiting = (
+        TrueHealth()
+        .decide(
+            _view(model, wear_left=1e9, maintenance=opened, down=frozenset({PRESS}), health=0.0)
+        )
+        .part_orders
+    )
+    assert [(o.part, o.quantity, o.expedite) for o in waiting] == [("P1", 1, True)]
