@@ -47,6 +47,7 @@ def test_closed_loop_quick_runs_every_policy(tmp_path: Path) -> None:
         "fixed_interval",
         "condition_threshold",
         "oracle",
+        "true_health",
         "andon_maintenance",
     }
     assert policies["run_to_failure"]["preventive"]["mean"] == 0
