@@ -36,6 +36,7 @@ source of the simulator and the app (``--cache``), so a re-run re-simulates only
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import math
@@ -255,52 +256,37 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
     )
     seeds = list(range(first, last + 1))
     partial = wanted != set(POLICIES) or seeds != list(range(1, args.seeds + 1))
-    fraction = threshold = life_factor = math.nan
-    fixed_scores: dict[str, float] = {}
-    threshold_scores: dict[str, float] = {}
+    life_factor = math.nan
     app_scores: dict[str, float] = {}
     makers: dict[str, tuple[Callable[[], MaintenancePolicy], str]] = {
         "run_to_failure": (RunToFailure, f"{base_key}|run_to_failure"),
         "oracle": (Oracle, f"{base_key}|oracle"),
     }
-    if "fixed_interval" in wanted:
-        fraction, fixed_scores = tune(
-            lambda v: FixedInterval(fraction=v),
-            [0.3, 0.5, 0.8],
+    # Each tuned policy: its maker from the knob's value, and the grid tried on tuning seeds.
+    knobs: dict[str, tuple[Callable[[float], MaintenancePolicy], list[float]]] = {
+        "fixed_interval": (lambda v: FixedInterval(fraction=v), [0.3, 0.5, 0.8]),
+        "condition_threshold": (lambda v: ConditionThreshold(threshold=v), [0.1, 0.15, 0.25]),
+        "true_health": (lambda v: TrueHealth(weight=v), [0.5, 1.0, 2.0]),
+    }
+    tuned: dict[str, tuple[float, dict[str, float]]] = {}
+    for knob_policy, (knob_maker, knob_grid) in knobs.items():
+        if knob_policy not in wanted:
+            continue
+        knob_best, knob_scores = tune(
+            knob_maker,
+            knob_grid,
             model,
-            key=f"{base_key}|fixed_interval",
+            key=f"{base_key}|{knob_policy}",
             **common,  # type: ignore[arg-type]
         )
-        makers["fixed_interval"] = (
-            lambda: FixedInterval(fraction=fraction),
-            f"{base_key}|fixed_interval={fraction:g}",
+        tuned[knob_policy] = (knob_best, knob_scores)
+        makers[knob_policy] = (
+            functools.partial(knob_maker, knob_best),
+            f"{base_key}|{knob_policy}={knob_best:g}",
         )
-    if "condition_threshold" in wanted:
-        threshold, threshold_scores = tune(
-            lambda v: ConditionThreshold(threshold=v),
-            [0.1, 0.15, 0.25],
-            model,
-            key=f"{base_key}|condition_threshold",
-            **common,  # type: ignore[arg-type]
-        )
-        makers["condition_threshold"] = (
-            lambda: ConditionThreshold(threshold=threshold),
-            f"{base_key}|condition_threshold={threshold:g}",
-        )
-    true_weight = math.nan
-    true_scores: dict[str, float] = {}
-    if "true_health" in wanted:
-        true_weight, true_scores = tune(
-            lambda v: TrueHealth(weight=v),
-            [0.5, 1.0, 2.0],
-            model,
-            key=f"{base_key}|true_health",
-            **common,  # type: ignore[arg-type]
-        )
-        makers["true_health"] = (
-            lambda: TrueHealth(weight=true_weight),
-            f"{base_key}|true_health={true_weight:g}",
-        )
+    fraction, fixed_scores = tuned.get("fixed_interval", (math.nan, {}))
+    threshold, threshold_scores = tuned.get("condition_threshold", (math.nan, {}))
+    true_weight, true_scores = tuned.get("true_health", (math.nan, {}))
     fit_report: dict[str, Any] = {}
     if "andon_maintenance" in wanted:
         history = DuckDBStore(None)

@@ -52,6 +52,18 @@ def _view(
     )
 
 
+def _failure_opened(work_order: str, *, hours_ago: float) -> pa.Table:
+    """A failure work order of the press's wear mode, opened and waiting."""
+    return records.maintenance(
+        ts=[NOW - dt.timedelta(hours=hours_ago)],
+        work_order=work_order,
+        path=PRESS,
+        kind="failure",
+        event="opened",
+        failure_mode="wear",
+    )
+
+
 def test_failure_probability_follows_the_simulated_wear_paths() -> None:
     rng = np.random.default_rng(3)
     lives = np.array(
@@ -86,14 +98,7 @@ def test_the_oracle_orders_the_part_of_a_failure_it_sees_coming(tmp_path: Path) 
 
 def test_the_oracle_expedites_what_a_failed_machine_waits_for_once(tmp_path: Path) -> None:
     model = tiny_model(tmp_path, mtbf_wear=400.0, mtbf_shock=1e6)
-    opened = records.maintenance(
-        ts=[NOW - dt.timedelta(hours=2)],
-        work_order="WO-1",
-        path=PRESS,
-        kind="failure",
-        event="opened",
-        failure_mode="wear",
-    )
+    opened = _failure_opened("WO-1", hours_ago=2)
     oracle = Oracle()
     first = oracle.decide(
         _view(model, wear_left=1e9, maintenance=opened, down=frozenset({PRESS}))
@@ -122,14 +127,7 @@ def test_true_health_orders_parts_ahead_and_expedites_a_waiting_failure(tmp_path
     assert [(o.part, o.quantity, o.expedite) for o in worn] == [("P1", 1, False)]
     fresh = TrueHealth().decide(_view(model, wear_left=1e9, health=0.0)).part_orders
     assert fresh == ()
-    opened = records.maintenance(
-        ts=[NOW - dt.timedelta(hours=1)],
-        work_order="WO-2",
-        path=PRESS,
-        kind="failure",
-        event="opened",
-        failure_mode="wear",
-    )
+    opened = _failure_opened("WO-2", hours_ago=1)
     waiting = (
         TrueHealth()
         .decide(
