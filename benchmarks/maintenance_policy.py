@@ -326,25 +326,6 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
             f"{app_key}|andon_maintenance={life_factor:g}",
         )
     makers = {name: makers[name] for name in POLICIES if name in wanted}
-    if partial:
-        # Fill the cache with this share of the runs; a full run then assembles the table.
-        for seed in seeds:
-            for make, key in makers.values():
-                run(
-                    model,
-                    make(),
-                    days=args.days,
-                    seed=seed,
-                    rate_s=args.rate_s,
-                    cache=cache,
-                    key=key,
-                )
-        return {
-            "template": template,
-            "partial": {"policies": sorted(wanted), "seeds": seeds},
-            "cached_runs_reused": cache.hits,
-            "cpu_seconds": round(time.process_time() - cpu_started, 1),
-        }
     per: dict[str, list[dict[str, float]]] = {name: [] for name in makers}
     for seed in seeds:
         for name, (make, key) in makers.items():
@@ -359,6 +340,14 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
                     key=key,
                 )
             )
+    if partial:
+        # This share of the runs is in the cache; a full run then assembles the table.
+        return {
+            "template": template,
+            "partial": {"policies": sorted(wanted), "seeds": seeds},
+            "cached_runs_reused": cache.hits,
+            "cpu_seconds": round(time.process_time() - cpu_started, 1),
+        }
     rng = np.random.default_rng(0)
     totals = {name: [r["total_cost"] for r in rows] for name, rows in per.items()}
     table: dict[str, Any] = {}

@@ -191,14 +191,15 @@ class WaitingFailures:
         """Expedite what a failed machine waits for, when the stop costs more than the fee."""
         events = view.maintenance
         if events.num_rows:
-            columns = ("ts", "work_order", "path", "kind", "event", "failure_mode")
-            for ts, wo, path, kind, event, modes in zip(
-                *(events.column(c).to_pylist() for c in columns), strict=True
+            columns = ("work_order", "path", "kind", "event", "failure_mode")
+            for opened, wo, path, kind, event, modes in zip(
+                events.column("ts").cast(pa.int64()).to_pylist(),
+                *(events.column(c).to_pylist() for c in columns),
+                strict=True,
             ):
                 if event == "closed":
                     self._open.pop(wo, None)
                 elif kind == "failure" and event == "opened":
-                    opened = ts if isinstance(ts, int) else int(ts.timestamp() * 1e6)
                     self._open[wo] = (path, tuple((modes or "").split(",")), opened)
         model = view.model
         out: list[PartOrder] = []
@@ -306,14 +307,7 @@ class Oracle:
                     fast = hours_left < lead_h + view.epoch_h and fast_h < lead_h
                     count, was_fast = wanted.get((site, part_id), (0, False))
                     wanted[(site, part_id)] = (count + qty, was_fast or fast)
-        out: list[PartOrder] = []
-        for (site, part_id), (qty, fast) in sorted(wanted.items()):
-            position = _position(view, site, part_id)
-            if qty > position:
-                out.append(
-                    PartOrder(part=part_id, site=site, quantity=qty - position, expedite=fast)
-                )
-        return out
+        return _top_up(view, wanted)
 
 
 @dataclass
@@ -348,7 +342,7 @@ class TrueHealth:
             return MaintenancePlan()
         model = view.model
         orders: list[PreventiveOrder] = []
-        wanted: dict[tuple[str, str], int] = {}
+        wanted: dict[tuple[str, str], tuple[int, bool]] = {}
         for eq, health in sorted(truth.health.items()):
             share = self._running_share(view, eq)
             if eq in view.down:
@@ -390,7 +384,7 @@ class TrueHealth:
                     )
                     if ahead >= self.order_ahead:
                         key = (info.site_path, part_id)
-                        wanted[key] = wanted.get(key, 0) + qty
+                        wanted[key] = (wanted.get(key, (0, False))[0] + qty, False)
                 if before * fail > self.weight * at_once:
                     now_modes.append(mode.id)
                 elif week * fail > self.weight * in_window:
@@ -404,12 +398,7 @@ class TrueHealth:
                         equipment=eq, failure_modes=tuple(sorted(window_modes)), start_us=window
                     )
                 )
-        part_orders = [
-            PartOrder(part=part_id, site=site, quantity=qty - position)
-            for (site, part_id), qty in sorted(wanted.items())
-            if qty > (position := _position(view, site, part_id))
-        ]
-        part_orders += self._waiting.expedite(view)
+        part_orders = _top_up(view, wanted) + self._waiting.expedite(view)
         return MaintenancePlan(preventive=tuple(orders), part_orders=tuple(part_orders))
 
     def _running_share(self, view: PlantView, eq: str) -> float:
@@ -424,9 +413,16 @@ class TrueHealth:
         return share
 
 
-def _position(view: PlantView, site: str, part_id: str) -> int:
-    stock = view.inventory.get((site, part_id))
-    return 0 if stock is None else stock.on_hand + stock.on_order
+def _top_up(view: PlantView, wanted: dict[tuple[str, str], tuple[int, bool]]) -> list[PartOrder]:
+    """Order what each wanted ``(site, part): (quantity, expedite)`` lacks beyond stock on hand
+    and on order."""
+    out: list[PartOrder] = []
+    for (site, part_id), (qty, fast) in sorted(wanted.items()):
+        stock = view.inventory.get((site, part_id))
+        position = 0 if stock is None else stock.on_hand + stock.on_order
+        if qty > position:
+            out.append(PartOrder(part=part_id, site=site, quantity=qty - position, expedite=fast))
+    return out
 
 
 @dataclass
