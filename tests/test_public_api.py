@@ -24,14 +24,21 @@ PUBLIC = ["AndonError", "Model", "ModelError", "Problem", "__version__", "load_m
 
 ERRORS = {
     "AndonError": None,
-    "ModelError": AndonError,
-    "ContractError": AndonError,
+    "UsageError": AndonError,
+    "InputError": AndonError,
+    "ModelError": errors.InputError,
+    "ContractError": errors.InputError,
+    "SimulationError": errors.InputError,
+    "KpiError": errors.InputError,
     "StoreError": AndonError,
     "ConnectError": AndonError,
-    "SimulationError": AndonError,
-    "KpiError": AndonError,
     "DecisionError": AndonError,
     "AuthError": AndonError,
+    "AppError": AndonError,
+    "InsufficientHistoryError": errors.AppError,
+    "UnknownAppError": errors.AppError,
+    "ActionError": errors.AppError,
+    "ExecutionError": errors.AppError,
 }
 
 
