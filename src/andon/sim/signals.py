@@ -4,10 +4,18 @@ Each tag has three levels (off, idle, running) derived from its name and range, 
 term driven by the health of the failure modes that list it as a signal (convex, so that it
 shows late as real condition indicators do), phase profiles for recipe-driven tags, and
 sensor noise. Values are produced in the class's unit and reported in the equipment's own.
+
+A sensor reports only what its measuring range holds: a reading saturates at the tag's valid
+range (``min``/``max`` of the tag definition) instead of leaving it, as a 4-20 mA transmitter
+clamps at its span. Only the report saturates; the hidden health and the failure times are
+not touched. The bounds are taken in the equipment's unit so that a reading at a bound
+converts back to the class's unit inside the range (the contract check converts it with the
+same scale and offset), never a rounding step outside.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +38,8 @@ class TagSignal:
     modes: tuple[int, ...]
     """Indexes of the equipment's failure modes this tag shows."""
     profile: tuple[np.ndarray, np.ndarray] | None
+    bounds: tuple[float, float] = (-math.inf, math.inf)
+    """Where the sensor saturates, in the equipment's (source) unit."""
 
     def values(
         self,
@@ -43,7 +53,8 @@ class TagSignal:
         """Return tag values in the source unit for one grid of times.
 
         ``level`` holds 0 (off), 1 (idle) or 2 (running) per time; ``health`` the summed
-        squared health of the tag's modes; ``noise`` standard normal draws.
+        squared health of the tag's modes; ``noise`` standard normal draws. Values saturate
+        at :attr:`bounds`.
         """
         lv = np.asarray(self.levels)[level]
         if self.profile is not None and cycle_fraction is not None:
@@ -53,7 +64,7 @@ class TagSignal:
         on = np.where(level == OFF, 0.0, np.where(level == IDLE, 0.5, 1.0))
         value = lv + self.direction * gain * self.span * health * on + noise
         scale, offset = self.info.scale, self.info.offset
-        result: np.ndarray = (value - offset) / scale
+        result: np.ndarray = np.clip((value - offset) / scale, *self.bounds)
         return result
 
 
@@ -83,4 +94,30 @@ def signal_for(
     else:
         levels = (lo + 0.1 * span, lo + 0.3 * span, lo + 0.5 * span)
     modes = tuple(i for i, signals in enumerate(mode_signals) if d.name in signals)
-    return TagSignal(info, levels, direction, span, modes, profile)
+    return TagSignal(info, levels, direction, span, modes, profile, source_bounds(info))
+
+
+def source_bounds(info: TagInfo) -> tuple[float, float]:
+    """Return the tag's valid range in its source unit, each end nudged inside if need be.
+
+    ``class = source * scale + offset`` rounds, so the source value of a bound may convert
+    back a hair outside the range; such an end moves inward one ulp at a time until it does
+    not (a step or two).
+    """
+    d = info.definition
+    low = -math.inf if d.min is None else d.min
+    high = math.inf if d.max is None else d.max
+    lo, hi = sorted(((low - info.offset) / info.scale, (high - info.offset) / info.scale))
+
+    def inside(source: float) -> bool:
+        return bool(low <= source * info.scale + info.offset <= high)
+
+    for _ in range(64):
+        if not math.isfinite(lo) or inside(lo):
+            break
+        lo = math.nextafter(lo, math.inf)
+    for _ in range(64):
+        if not math.isfinite(hi) or inside(hi):
+            break
+        hi = math.nextafter(hi, -math.inf)
+    return lo, hi
