@@ -37,7 +37,7 @@ and never escape.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +102,11 @@ class Problem:
             "line": self.line,
             "path": self.path,
         }
+
+    @staticmethod
+    def ordered(problems: Iterable[Problem]) -> list[Problem]:
+        """Return the problems by file, line and code, the order an editor lists them in."""
+        return sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.code))
 
     def __str__(self) -> str:
         where = self.location()

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from andon.api.problems import problem_response
+from andon.errors import Problem
 
 __all__ = ["SingleValuedQuery"]
 
@@ -35,8 +36,12 @@ class SingleValuedQuery:
                     422,
                     "request.invalid",
                     f"query parameter(s) {', '.join(repeated)} take one value each",
-                    errors=[
-                        {"loc": ["query", k], "msg": "given more than once", "type": "repeated"}
+                    problems=[
+                        Problem(
+                            code="request.repeated",
+                            message="given more than once",
+                            path=f"query.{k}",
+                        )
                         for k in repeated
                     ],
                 )

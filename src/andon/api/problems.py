@@ -2,12 +2,15 @@
 
 Library errors are translated here: FastAPI's validation (malformed JSON, wrong types,
 unknown fields, out-of-range values) becomes 422 with every error and where it was; andon's
-own errors map by class; anything unexpected becomes a 500 problem without internals.
+own errors map to a status by family (:data:`STATUS_BY_FAMILY`) with their ``code`` in the
+body; anything unexpected becomes a 500 problem without internals. The ``errors`` of a 422
+are :meth:`andon.errors.Problem.to_json` items, the same problems the CLI prints.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,18 +19,33 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from andon.decisions.errors import (
-    DecisionConflictError,
-    DecisionExpiredError,
-    DecisionNotFoundError,
-    ForbiddenError,
-    IllegalTransitionError,
-    InvalidInputError,
-    NotAuthenticatedError,
+from andon import errors
+from andon.decisions.errors import DecisionNotFoundError, InvalidInputError, NotAuthenticatedError
+from andon.errors import (
+    ActionError,
+    AndonError,
+    AppError,
+    AuthError,
+    ConnectError,
+    DecisionError,
+    ExecutionError,
+    InputError,
+    InsufficientHistoryError,
+    StoreError,
+    UnknownAppError,
+    UsageError,
 )
-from andon.errors import AndonError, AuthError, DecisionError, KpiError, ModelError, StoreError
 
-__all__ = ["PROBLEM_RESPONSES", "ApiProblem", "Problem", "ProblemItem", "install"]
+__all__ = [
+    "PROBLEM_RESPONSES",
+    "STATUS_BY_FAMILY",
+    "ApiProblem",
+    "Problem",
+    "ProblemItem",
+    "andon_status",
+    "install",
+    "problem_response",
+]
 
 _log = logging.getLogger("andon.api")
 
@@ -35,13 +53,21 @@ MEDIA_TYPE = "application/problem+json"
 
 
 class ProblemItem(BaseModel):
-    """One thing wrong with a request and where: ``loc`` is the path into it."""
+    """One thing wrong with a request and where: :meth:`andon.errors.Problem.to_json`.
+
+    ``loc`` is where, as the CLI prints it (``file:line`` and the element path, or the path
+    into the request such as ``body.reason``); ``code`` is stable, ``message`` for people.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    loc: list[str | int]
-    msg: str
-    type: str
+    code: str
+    loc: str
+    message: str
+    expected: str | None = None
+    file: str | None = None
+    line: int | None = None
+    path: str | None = None
 
 
 class Problem(BaseModel):
@@ -83,6 +109,7 @@ _TITLES = {
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal error",
+    502: "Bad gateway",
     503: "Service unavailable",
 }
 
@@ -97,16 +124,58 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 """The problem responses every operation documents."""
 
 
+STATUS_BY_FAMILY: dict[type[AndonError], int] = {
+    # bad data a person gave: the request cannot be processed as it is
+    InputError: 422,
+    InvalidInputError: 422,
+    ActionError: 422,
+    # a workflow or a resource in a state that refuses the request
+    DecisionError: 409,
+    InsufficientHistoryError: 409,
+    AppError: 409,
+    DecisionNotFoundError: 404,
+    UnknownAppError: 404,
+    NotAuthenticatedError: 401,
+    AuthError: 403,
+    # something andon depends on failed, not the request
+    ExecutionError: 502,
+    ConnectError: 502,
+    StoreError: 503,
+    # andon called wrongly by andon: a bug on the server, not the client's fault
+    UsageError: 500,
+    AndonError: 500,
+}
+"""The HTTP status of each family of :class:`~andon.errors.AndonError`; an error takes the
+status of the nearest class in its method resolution order, and its own ``code``."""
+
+_HIDDEN_DETAIL = {
+    500: "an unexpected error; it was logged",
+    502: "a system andon relies on failed; it was logged",
+    503: "the store is not available; it was logged",
+}
+"""What a 5xx answer says instead of the error's message, which tells internals (addresses,
+queries, the server's own code) and goes to the log; the ``code`` still says which error."""
+
+
+def andon_status(exc: AndonError) -> int:
+    """Return the HTTP status of an andon error: that of its nearest class in the table."""
+    for cls in type(exc).__mro__:
+        status = STATUS_BY_FAMILY.get(cls)
+        if status is not None:
+            return status
+    return 500
+
+
 def problem_response(
     request: Request,
     status: int,
     code: str,
     detail: str,
     *,
-    errors: list[dict[str, Any]] | None = None,
+    problems: Sequence[errors.Problem] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """Return a problem+json response."""
+    """Return a problem+json response; ``problems`` become its ``errors``, in the CLI's order."""
     body: dict[str, Any] = {
         "type": f"https://andon.dev/problems/{code}",
         "title": _TITLES.get(status, "Error"),
@@ -115,38 +184,25 @@ def problem_response(
         "code": code,
         "instance": request.url.path,
     }
-    if errors is not None:
-        body["errors"] = errors
+    if problems is not None:
+        body["errors"] = [problem.to_json() for problem in errors.Problem.ordered(problems)]
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
-    items = []
-    for error in exc.errors():
-        loc = [p if isinstance(p, int) else str(p) for p in error.get("loc", ())]
-        items.append({"loc": loc, "msg": str(error.get("msg", "")), "type": str(error["type"])})
-    return items
-
-
-def _andon_status(exc: AndonError) -> tuple[int, str]:
-    mapping: list[tuple[type[AndonError], int, str]] = [
-        (DecisionNotFoundError, 404, DecisionNotFoundError.code),
-        (DecisionExpiredError, 409, DecisionExpiredError.code),
-        (DecisionConflictError, 409, DecisionConflictError.code),
-        (IllegalTransitionError, 409, IllegalTransitionError.code),
-        (InvalidInputError, 422, InvalidInputError.code),
-        (NotAuthenticatedError, 401, NotAuthenticatedError.code),
-        (ForbiddenError, 403, ForbiddenError.code),
-        (AuthError, 403, "auth.forbidden"),
-        (DecisionError, 409, "decision.error"),
-        (KpiError, 422, "kpi.error"),
-        (ModelError, 422, "model.error"),
-        (StoreError, 503, "store.unavailable"),
+def _validation_problems(exc: RequestValidationError) -> list[errors.Problem]:
+    """FastAPI's validation errors as problems: ``request.<pydantic type>`` at ``body.field``."""
+    return [
+        errors.Problem(
+            code=f"request.{error['type']}",
+            message=str(error.get("msg", "")),
+            path=".".join(str(part) for part in error.get("loc", ())),
+        )
+        for error in exc.errors()
     ]
-    for cls, status, code in mapping:
-        if isinstance(exc, cls):
-            return status, code
-    return 400, "andon.error"
+
+
+def _summary(problems: Iterable[errors.Problem], limit: int = 5) -> str:
+    return "; ".join(f"{p.location() or 'request'}: {p.message}" for p in list(problems)[:limit])
 
 
 def install(app: FastAPI) -> None:
@@ -158,11 +214,9 @@ def install(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        items = _validation_items(exc)
-        where = "; ".join(f"{'.'.join(str(p) for p in i['loc'])}: {i['msg']}" for i in items[:5])
-        return problem_response(
-            request, 422, "request.invalid", f"the request is not valid: {where}", errors=items
-        )
+        problems = _validation_problems(exc)
+        detail = f"the request is not valid: {_summary(problems)}"
+        return problem_response(request, 422, "request.invalid", detail, problems=problems)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -177,11 +231,14 @@ def install(app: FastAPI) -> None:
 
     async def on_andon(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AndonError)
-        status, code = _andon_status(exc)
-        if status == 503:
-            _log.error("store error on %s: %s", request.url.path, exc)
-            return problem_response(request, status, code, "the store is not available")
-        return problem_response(request, status, code, str(exc))
+        status = andon_status(exc)
+        if status >= 500:
+            _log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc, exc_info=exc)
+            detail = _HIDDEN_DETAIL.get(status, _HIDDEN_DETAIL[500])
+            return problem_response(request, status, exc.code, detail)
+        detail = getattr(exc, "summary", None) or str(exc)
+        problems = exc.problems or None
+        return problem_response(request, status, exc.code, detail, problems=problems)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log.exception("unexpected error on %s", request.url.path, exc_info=exc)

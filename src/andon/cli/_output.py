@@ -18,14 +18,13 @@ err_console = Console(stderr=True)
 def print_problems(problems: Sequence[Problem], *, console: Console | None = None) -> None:
     """Print each problem on one line, ordered by file and line, so an editor can jump to it."""
     console = console or err_console
-    ordered = sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.code))
-    for problem in ordered:
+    for problem in Problem.ordered(problems):
         console.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
 
 
 def fail(exc: AndonError) -> None:
     """Print an andon error on stderr: one line, or a summary and one line per problem."""
-    problems: Sequence[Problem] = getattr(exc, "problems", ())
+    problems = exc.problems
     summary = getattr(exc, "summary", None) or str(exc)
     if len(problems) == 1:
         err_console.print(
