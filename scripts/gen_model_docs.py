@@ -11,6 +11,7 @@ Usage: python scripts/gen_model_docs.py [--check]
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import enum
 import re
 import sys
@@ -177,6 +178,8 @@ def type_text(annotation: Any) -> str:
         return "text"
     if annotation is bool:
         return "true/false"
+    if annotation is dt.date:
+        return "date YYYY-MM-DD"
     return str(annotation)
 
 

@@ -10,6 +10,7 @@ Field docstrings are the reference: ``docs/model.md`` is generated from them.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -329,6 +330,11 @@ class Site(_Frozen):
     """Maintenance crews."""
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()
     """Recurring windows for planned maintenance."""
+    holidays: tuple[dt.date, ...] = ()
+    """Local dates (``YYYY-MM-DD``) on which no shift starts: public holidays, shutdown days.
+
+    A night shift that starts the evening before still runs to its end; maintenance windows
+    are kept (a closed day is a good day to maintain)."""
     tariff: Tariff | None = None
     """Electricity tariff and grid carbon by hour."""
     areas: tuple[Area, ...] = ()
