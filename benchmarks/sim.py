@@ -2,6 +2,8 @@
 
 Target (issue "plant simulator"): 30 simulated days of examples/discrete, every tag at its
 modelled rate, into the DuckDB store in at most 60 s; memory flat with the simulated period.
+The records pass the contracts on the way (``PipelineSink``: check, quarantine, idempotent
+write), as a connector's do; the share of the time spent in ``contracts.check`` is reported.
 Also the figure with every tag at 1 Hz (no target), over a shorter period and scaled.
 Baseline, same run: a raw DuckDB insert of as many sample rows as the simulation wrote.
 
@@ -18,14 +20,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import psutil
 import pyarrow as pa
 
+import andon.connect.pipeline as pipeline_module
 from andon.model import load_model
-from andon.sim import StoreSink, simulate
+from andon.sim import PipelineSink, simulate
 from andon.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,17 +47,33 @@ def run_sim(days: float, *, rate_s: float | None, folder: Path, name: str) -> di
         rss_by_day.append(process.memory_info().rss / 2**20)
         del t_s
 
+    checked = {"wall_s": 0.0, "cpu_s": 0.0}
+    check = pipeline_module.check
+
+    def timed_check(*args: Any, **kwargs: Any) -> Any:
+        wall0, cpu_start = time.perf_counter(), time.process_time()
+        try:
+            return check(*args, **kwargs)
+        finally:
+            checked["wall_s"] += time.perf_counter() - wall0
+            checked["cpu_s"] += time.process_time() - cpu_start
+
+    pipeline_module.check = timed_check  # type: ignore[assignment]
+    sink = PipelineSink.into(store, model=model)
     start = time.perf_counter()
     cpu0 = time.process_time()
-    result = simulate(
-        model,
-        days=days,
-        seed=1,
-        sink=StoreSink(store),
-        sample_rate_s=rate_s,
-        epoch_h=1.0 if rate_s is not None else (24.0 if days >= 1 else 0.25),
-        progress=progress,
-    )
+    try:
+        result = simulate(
+            model,
+            days=days,
+            seed=1,
+            sink=sink,
+            sample_rate_s=rate_s,
+            epoch_h=1.0 if rate_s is not None else (24.0 if days >= 1 else 0.25),
+            progress=progress,
+        )
+    finally:
+        pipeline_module.check = check
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     stored = store.count_rows("sample")  # type: ignore[arg-type]
@@ -68,6 +88,10 @@ def run_sim(days: float, *, rate_s: float | None, folder: Path, name: str) -> di
         "records": result.total_records,
         "samples": result.records["sample"],
         "samples_stored": stored,
+        "quarantined": sink.quarantined,
+        "contract_check_wall_s": round(checked["wall_s"], 2),
+        "contract_check_cpu_s": round(checked["cpu_s"], 2),
+        "contract_check_share_of_wall": round(checked["wall_s"] / wall, 3),
         "records_per_s": round(result.total_records / wall),
         "rss_mb_mid": round(half, 1),
         "rss_mb_end": round(rss_by_day[-1], 1) if n else 0.0,

@@ -26,6 +26,8 @@ def test_sim_benchmark_quick_mode() -> None:
     assert modelled["days"] == 1.0
     assert modelled["samples"] > 100_000
     assert modelled["samples_stored"] == modelled["samples"]
+    assert modelled["quarantined"] == {}  # through the contracts, and every row passes
+    assert 0 < modelled["contract_check_share_of_wall"] < 1
     assert modelled["records"] > modelled["samples"]
     assert report["one_hz"]["samples"] > modelled["samples"] / 48 * 50
     assert report["baseline_raw_duckdb_insert"]["rows"] == modelled["samples"]

@@ -58,13 +58,18 @@ class Pipeline:
         self.metrics: Final = metrics if metrics is not None else Metrics()
         self.future_bound_s: Final = future_bound_s
 
-    def write(self, batch: Batch, *, batch_id: str | None = None) -> PipelineResult:
+    def write(
+        self, batch: Batch, *, batch_id: str | None = None, now_us: int | None = None
+    ) -> PipelineResult:
         """Check and write one decoded group; raises :class:`StoreError` if the store refuses.
 
-        On a :class:`~andon.errors.StoreError` nothing of the batch is quarantined yet, and
+        ``now_us`` is the clock the future bound is measured from (default: the wall
+        clock; a simulated source passes its simulated time). On a
+        :class:`~andon.errors.StoreError` nothing of the batch is quarantined yet, and
         writing the same batch again (same ``batch_id``) stores every row once.
         """
-        now_us = time.time_ns() // 1000
+        if now_us is None:
+            now_us = time.time_ns() // 1000
         received = batch.received_at_us
         quarantine: list[pa.Table] = []
         if batch.quarantine.num_rows:

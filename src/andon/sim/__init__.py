@@ -37,7 +37,7 @@ from andon.sim.policy import (
 from andon.sim.result import EnergyOutcome, MaintenanceCosts, QualityOutcome, SimResult
 from andon.sim.run import TRUTH_TABLES, simulate
 from andon.sim.scenario import Scenario, SitePractice, find_scenario, load_scenario
-from andon.sim.sinks import BusSink, InProcessBus, MemorySink, Sink, StoreSink
+from andon.sim.sinks import BusSink, InProcessBus, MemorySink, PipelineSink, Sink, StoreSink
 
 __all__ = [
     "TRUTH_TABLES",
@@ -55,6 +55,7 @@ __all__ = [
     "Oracle",
     "PartOrder",
     "PartStock",
+    "PipelineSink",
     "PlantView",
     "PreventiveOrder",
     "ProductionOrder",

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from andon.errors import SimulationError
 from andon.model import Model
-from andon.sim.sinks import Sink, StoreSink
+from andon.sim.sinks import PipelineSink, Sink
 from andon.store import open_store
 
 __all__ = ["open_sink"]
 
 
 def open_sink(target: str, *, store_url: str, model: Model) -> Sink:
-    """Return a sink for ``store``, ``mqtt://``, ``sparkplug://`` or ``opc.tcp://`` targets."""
+    """Return a sink for ``store``, ``mqtt://``, ``sparkplug://`` or ``opc.tcp://`` targets.
+
+    ``store`` goes through the contracts (:class:`~andon.sim.sinks.PipelineSink`), as a
+    connector's data does.
+    """
     scheme = target.split("://", 1)[0] if "://" in target else target
     if scheme == "store":
-        return StoreSink(open_store(store_url))
+        return PipelineSink.into(open_store(store_url), model=model)
     if scheme == "mqtt":
         from andon.sim.mqtt import MqttSink  # noqa: PLC0415 - paho loads only when asked
 

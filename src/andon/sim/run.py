@@ -121,6 +121,9 @@ def simulate(
         )
         for kind, table in batches.items():
             records[kind.value] += table.num_rows
+        advance = getattr(sink, "advance", None)
+        if advance is not None:
+            advance(plant.us(t1))  # the future bound of a checked sink runs on simulated time
         if speed is None:
             for kind, table in batches.items():
                 if table.num_rows:
