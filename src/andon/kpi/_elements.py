@@ -18,9 +18,10 @@ import numpy.typing as npt
 import polars as pl
 
 from andon.errors import KpiError
-from andon.kpi._calendar import Period, Timeline, Zone, build_timeline
+from andon.kpi._calendar import Period, Timeline, build_timeline
 from andon.kpi._sql import Selection
 from andon.model import Model
+from andon.model.calendar import Zone
 from andon.records import EquipmentState, MaintenanceKind, OrderEvent
 
 __all__ = [
