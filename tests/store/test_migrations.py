@@ -71,7 +71,7 @@ def test_a_new_migration_is_applied_once_on_open(
     extra = Migration(
         MIGRATIONS[-1].version + 1,
         "a table added later",
-        lambda _dialect: ["CREATE TABLE added_later (id INTEGER)"],
+        lambda _dialect, _tables: ["CREATE TABLE added_later (id INTEGER)"],
     )
     for module in (duckdb_module, postgres_module):
         monkeypatch.setattr(module, "MIGRATIONS", (*MIGRATIONS, extra))

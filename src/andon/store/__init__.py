@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from andon.store._aux import AuxTable
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, Store, TimeArg, WriteResult
 from andon.store.duckdb import DuckDBStore
 from andon.store.open import open_store
@@ -16,6 +17,7 @@ from andon.store.postgres import PostgresStore
 __all__ = [
     "QUARANTINE_SCHEMA",
     "STATE_INTERVAL_SCHEMA",
+    "AuxTable",
     "DuckDBStore",
     "PostgresStore",
     "Store",

@@ -13,11 +13,14 @@ import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
 from andon.records import TS_TYPE, RecordKind
+
+if TYPE_CHECKING:
+    from andon.store._aux import AuxTable
 
 __all__ = [
     "QUARANTINE_SCHEMA",
@@ -140,8 +143,19 @@ class Store(Protocol):
         """Return how many records of a kind are stored."""
         ...
 
+    def declare_table(self, table: AuxTable) -> None:
+        """Bring an auxiliary table to a declared schema version, recording the step.
+
+        Idempotent: declaring the version the store holds changes nothing. See
+        :class:`andon.store.AuxTable` for what a new version does.
+        """
+        ...
+
     def write_table(self, name: str, table: pa.Table) -> None:
-        """Append an auxiliary table (ground truth, fitted artifacts); created on first use."""
+        """Append rows to an auxiliary table (ground truth, fitted artifacts, KPI state).
+
+        The first write into a name nobody declared records version 1 of the batch's columns.
+        """
         ...
 
     def read_table(self, name: str) -> pa.Table:

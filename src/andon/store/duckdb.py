@@ -22,14 +22,21 @@ import pyarrow.compute as pc
 
 from andon.errors import StoreError
 from andon.records import NATURAL_KEYS, PATH_COLUMNS, RecordKind, schema_of, to_micros
+from andon.store import _aux
+from andon.store._aux import AuxColumn, AuxTable
 from andon.store._conform import conform
 from andon.store._keys import may_repeat_keys
-from andon.store._sql import MIGRATIONS, column_sql, table_name
+from andon.store._sql import (
+    LIST_TABLES,
+    MIGRATIONS,
+    SCHEMA_MIGRATIONS_TABLE,
+    quarantine_where,
+    table_name,
+)
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
 
 __all__ = ["DuckDBStore"]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _READ = re.compile(r"^\s*SELECT\b", re.IGNORECASE)
 _DML = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
@@ -62,7 +69,7 @@ class DuckDBStore:
 
     >>> store = DuckDBStore(None)
     >>> store.schema_version()
-    1
+    3
     """
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
@@ -121,17 +128,15 @@ class DuckDBStore:
 
     def _migrate(self) -> None:
         with self._lock:
-            self._con.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                "description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-            )
+            self._con.execute(SCHEMA_MIGRATIONS_TABLE)
             current = self.schema_version()
             for migration in MIGRATIONS:
                 if migration.version <= current:
                     continue
                 self._con.begin()
                 try:
-                    for statement in migration.statements("duckdb"):
+                    tables = frozenset(str(r[0]) for r in self._con.execute(LIST_TABLES).fetchall())
+                    for statement in migration.statements("duckdb", tables):
                         self._con.execute(statement)
                     self._con.execute(
                         "INSERT INTO schema_migrations VALUES (?, ?, now())",
@@ -353,18 +358,9 @@ class DuckDBStore:
         self, *, start: TimeArg = None, end: TimeArg = None, reason: str | None = None
     ) -> pa.Table:
         """Return quarantined rows received in ``[start, end)``."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if start is not None:
-            clauses.append("received_at >= make_timestamptz(?)")
-            params.append(_micros(start))
-        if end is not None:
-            clauses.append("received_at < make_timestamptz(?)")
-            params.append(_micros(end))
-        if reason is not None:
-            clauses.append("reason = ?")
-            params.append(reason)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = quarantine_where(
+            _micros(start), _micros(end), reason, param="?", time_param="make_timestamptz(?)"
+        )
         return self._query(f"SELECT * FROM quarantine{where} ORDER BY received_at", params).cast(
             QUARANTINE_SCHEMA
         )
@@ -381,18 +377,64 @@ class DuckDBStore:
         table = self._query(f"SELECT count(*) AS n FROM {table_name(RecordKind(kind))}")
         return int(table.column("n")[0].as_py())
 
+    def declare_table(self, table: AuxTable) -> None:
+        """Bring auxiliary table ``aux_<name>`` to a declared version (see :class:`AuxTable`)."""
+        try:
+            with self._atomic():
+                self._declare(table)
+        except duckdb.Error as exc:
+            msg = f"declaring auxiliary table {table.name!r} version {table.version} failed: {exc}"
+            raise StoreError(msg) from exc
+
+    def _recorded(self, name: str) -> tuple[int, tuple[AuxColumn, ...]] | None:
+        rows = self._con.execute(_aux.LEDGER_ROW, [name]).fetchall()
+        return (int(rows[0][0]), _aux.decode(str(rows[0][1]))) if rows else None
+
+    def _existing(self, name: str) -> tuple[AuxColumn, ...] | None:
+        """Return the columns of ``aux_<name>`` as found, ``None`` when there is no table."""
+        target = _aux.sql_name(name)
+        described = self._con.execute(_aux.DESCRIBE_COLUMNS, [target]).fetchall()
+        if not described:
+            return None
+        arrow = _arrow(self._con, f"SELECT * FROM {target} LIMIT 0", ())
+        return _aux.existing_columns(arrow.schema, {str(n): v == "YES" for n, v in described})
+
+    def _declare(self, table: AuxTable) -> None:
+        recorded = self._recorded(table.name)
+        existing = None if recorded is not None else self._existing(table.name)
+        plan = _aux.plan("duckdb", table, recorded=recorded, existing=existing)
+        for statement in plan.statements:
+            self._con.execute(statement)
+        if plan.record:
+            self._con.execute(
+                _aux.RECORD,
+                [table.name, table.version, table.description, _aux.encode(plan.columns)],
+            )
+
     def write_table(self, name: str, table: pa.Table) -> None:
-        """Append an auxiliary table (``aux_<name>``), created from the first batch's schema."""
-        if not _NAME.match(name):
-            msg = f"auxiliary table name {name!r} must be lower-case letters, digits and _"
-            raise StoreError(msg)
+        """Append rows to an auxiliary table (``aux_<name>``), declared or declared by this write.
+
+        See :class:`andon.store.AuxTable`: the first write into an undeclared name records
+        version 1 with that batch's columns; a batch with columns its recorded version lacks
+        is refused.
+        """
+        target = _aux.sql_name(name)
         try:
             with self._atomic():
                 con = self._con
-                con.execute(f"CREATE TABLE IF NOT EXISTS aux_{name} ({column_sql(table.schema)})")
+                recorded = self._recorded(name)
+                if recorded is None:
+                    plan, declared = _aux.first_write(name, table.schema, self._existing(name))
+                    for statement in plan.statements:
+                        con.execute(statement)
+                    con.execute(
+                        _aux.RECORD, [name, 1, declared.description, _aux.encode(plan.columns)]
+                    )
+                    recorded = (1, plan.columns)
+                _aux.check_batch(name, recorded[0], recorded[1], table.schema)
                 con.register("_andon_aux", table)
                 try:
-                    con.execute(f"INSERT INTO aux_{name} BY NAME SELECT * FROM _andon_aux")
+                    con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _andon_aux")
                 finally:
                     con.unregister("_andon_aux")
         except duckdb.Error as exc:
@@ -401,10 +443,7 @@ class DuckDBStore:
 
     def read_table(self, name: str) -> pa.Table:
         """Return an auxiliary table written with :meth:`write_table`."""
-        if not _NAME.match(name):
-            msg = f"auxiliary table name {name!r} must be lower-case letters, digits and _"
-            raise StoreError(msg)
-        return self._query(f"SELECT * FROM aux_{name}")
+        return self._query(f"SELECT * FROM {_aux.sql_name(name)}")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """Run one statement with ``?`` placeholders; return its rows (a count for DML).

@@ -33,6 +33,8 @@ from psycopg.types.string import TextLoader
 
 from andon.errors import StoreError
 from andon.records import KIND_SCHEMAS, PATH_COLUMNS, TS_TYPE, RecordKind, schema_of, to_micros
+from andon.store import _aux
+from andon.store._aux import AuxColumn, AuxTable
 from andon.store._conform import conform
 from andon.store._keys import may_repeat_keys
 from andon.store._pgio import (
@@ -43,7 +45,14 @@ from andon.store._pgio import (
     qmark_to_pyformat,
     to_csv,
 )
-from andon.store._sql import MIGRATIONS, column_sql, lead_column, table_name
+from andon.store._sql import (
+    LIST_TABLES,
+    MIGRATIONS,
+    SCHEMA_MIGRATIONS_TABLE,
+    lead_column,
+    quarantine_where,
+    table_name,
+)
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
 
 __all__ = ["PostgresStore"]
@@ -218,16 +227,14 @@ class PostgresStore:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"andon:{schema}"])
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             conn.execute(f'SET search_path TO "{schema}"')
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                "description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-            )
+            conn.execute(SCHEMA_MIGRATIONS_TABLE)
             current = self.schema_version()
             for migration in MIGRATIONS:
                 if migration.version <= current:
                     continue
                 try:
-                    for statement in migration.statements("postgres"):
+                    tables = frozenset(str(r[0]) for r in conn.execute(LIST_TABLES).fetchall())
+                    for statement in migration.statements("postgres", tables):
                         conn.execute(statement)
                 except psycopg.Error as exc:
                     msg = f"migration {migration.version} failed: {exc}"
@@ -475,18 +482,9 @@ class PostgresStore:
         self, *, start: TimeArg = None, end: TimeArg = None, reason: str | None = None
     ) -> pa.Table:
         """Return quarantined rows received in ``[start, end)``."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if start is not None:
-            clauses.append("received_at >= %s")
-            params.append(_when(start))
-        if end is not None:
-            clauses.append("received_at < %s")
-            params.append(_when(end))
-        if reason is not None:
-            clauses.append("reason = %s")
-            params.append(reason)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = quarantine_where(
+            _when(start), _when(end), reason, param="%s", time_param="%s"
+        )
         return self._copy_out(
             f"SELECT {_select_list(QUARANTINE_SCHEMA)} FROM quarantine{where} ORDER BY received_at",
             params,
@@ -509,20 +507,72 @@ class PostgresStore:
 
     # -- auxiliary tables and andon's own repositories ------------------------------------
 
+    def declare_table(self, table: AuxTable) -> None:
+        """Bring auxiliary table ``aux_<name>`` to a declared version (see :class:`AuxTable`)."""
+        with self._lock:
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    self._lock_aux(cur, table.name)
+                    recorded = _recorded(cur, table.name)
+                    existing = None if recorded is not None else _existing(cur, table.name)
+                    plan = _aux.plan("postgres", table, recorded=recorded, existing=existing)
+                    for statement in plan.statements:
+                        cur.execute(statement)
+                    if plan.record:
+                        cur.execute(
+                            qmark_to_pyformat(_aux.RECORD),
+                            [
+                                table.name,
+                                table.version,
+                                table.description,
+                                _aux.encode(plan.columns),
+                            ],
+                        )
+            except psycopg.Error as exc:
+                msg = (
+                    f"declaring auxiliary table {table.name!r} version {table.version} "
+                    f"failed: {exc}"
+                )
+                raise StoreError(msg) from exc
+
+    def _lock_aux(self, cur: psycopg.Cursor[Any], name: str) -> None:
+        """Take the transaction lock of one auxiliary table: one declarer at a time."""
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"andon:{self.schema}:{name}"])
+
     def write_table(self, name: str, table: pa.Table) -> None:
-        """Append an auxiliary table (``aux_<name>``), created from the first batch's schema."""
-        _check_name("auxiliary table name", name)
+        """Append rows to an auxiliary table (``aux_<name>``), declared or declared by this write.
+
+        See :class:`andon.store.AuxTable`: the first write into an undeclared name records
+        version 1 with that batch's columns; a batch with columns its recorded version lacks
+        is refused.
+        """
+        target = _aux.sql_name(name)
         columns = ", ".join(f'"{n}"' for n in table.column_names)
         with self._lock:
             try:
                 with self._conn.transaction(), self._conn.cursor() as cur:
-                    cur.execute(
-                        f"CREATE TABLE IF NOT EXISTS aux_{name} ({column_sql(table.schema)})"
-                    )
-                    _copy_in(cur, f"aux_{name} ({columns})", table)
+                    recorded = _recorded(cur, name)
+                    if recorded is None:
+                        self._lock_aux(cur, name)
+                        recorded = _recorded(cur, name) or self._first_write(cur, name, table)
+                    _aux.check_batch(name, recorded[0], recorded[1], table.schema)
+                    _copy_in(cur, f"{target} ({columns})", table)
             except psycopg.Error as exc:
                 msg = f"writing auxiliary table {name!r} failed: {exc}"
                 raise StoreError(msg) from exc
+
+    @staticmethod
+    def _first_write(
+        cur: psycopg.Cursor[Any], name: str, table: pa.Table
+    ) -> tuple[int, tuple[AuxColumn, ...]]:
+        plan, declared = _aux.first_write(name, table.schema, _existing(cur, name))
+        for statement in plan.statements:
+            cur.execute(statement)
+        cur.execute(
+            qmark_to_pyformat(_aux.RECORD),
+            [name, 1, declared.description, _aux.encode(plan.columns)],
+        )
+        return 1, plan.columns
 
     def read_table(self, name: str) -> pa.Table:
         """Return an auxiliary table written with :meth:`write_table`.
@@ -531,8 +581,7 @@ class PostgresStore:
         oids, as the records do: a Python tuple per row would cost seconds at 100k rows.
         A column of a type without an Arrow mapping takes the row-by-row path instead.
         """
-        _check_name("auxiliary table name", name)
-        table = f"aux_{name}"
+        table = _aux.sql_name(name)
         try:
             with self._reader() as conn, conn.cursor() as cur:
                 cur.execute(f"SELECT * FROM {table} LIMIT 0")
@@ -628,6 +677,24 @@ def _run(conn: psycopg.Connection[Any], query: str, params: Sequence[Any]) -> pa
         names = [column.name for column in cur.description]
         oids = [column.type_code for column in cur.description]
         return arrow_from_rows(names, oids, cur.fetchall())
+
+
+def _recorded(cur: psycopg.Cursor[Any], name: str) -> tuple[int, tuple[AuxColumn, ...]] | None:
+    row = cur.execute(qmark_to_pyformat(_aux.LEDGER_ROW), [name]).fetchone()
+    return None if row is None else (int(row[0]), _aux.decode(str(row[1])))
+
+
+def _existing(cur: psycopg.Cursor[Any], name: str) -> tuple[AuxColumn, ...] | None:
+    """Return the columns of ``aux_<name>`` as found, ``None`` when there is no table."""
+    target = _aux.sql_name(name)
+    described = cur.execute(qmark_to_pyformat(_aux.DESCRIBE_COLUMNS), [target]).fetchall()
+    if not described:
+        return None
+    cur.execute(f"SELECT * FROM {target} LIMIT 0")
+    schema = pa.schema(
+        [pa.field(c.name, OID_TYPES.get(c.type_code, pa.string())) for c in cur.description or ()]
+    )
+    return _aux.existing_columns(schema, {str(n): v == "YES" for n, v in described})
 
 
 def _copy_in(cur: psycopg.Cursor[Any], target: str, table: pa.Table) -> None:
