@@ -5,6 +5,10 @@ months are unions of local days, so they are sums of day rows, and so are lines,
 sites. The state lives in the store as an append-only table: each (equipment, day) row
 carries a ``revision`` and ``computed_at``; a recomputation that changes a day appends a new
 revision, so a KPI reported yesterday and corrected today shows that it was corrected.
+
+The table is declared to the store with its schema and a version (:data:`STATE_SCHEMA`):
+adding an element is a new version, and as the state is derived from the records, a new
+version empties the table (``rebuild``) and the next refresh computes the days again.
 """
 
 from __future__ import annotations
@@ -20,15 +24,37 @@ from andon.kpi._calendar import Period
 from andon.kpi._elements import COUNT_ELEMENTS, ELEMENT_COLUMNS, TIME_ELEMENTS, KpiSettings
 from andon.kpi._report import compute
 from andon.model import Model
-from andon.records import PATH_COLUMNS, RecordKind, to_micros
+from andon.records import PATH_COLUMNS, TS_TYPE, RecordKind, to_micros
+from andon.store import AuxTable
 from andon.store.base import Store, TimeArg
 
-__all__ = ["STATE_TABLE", "late_range", "refresh", "rollup", "stored_elements"]
+__all__ = ["STATE_SCHEMA", "STATE_TABLE", "late_range", "refresh", "rollup", "stored_elements"]
 
-STATE_TABLE: Final = "kpi_day_elements_v2"
-"""Auxiliary store table of day elements with ``revision`` and ``computed_at``. The ``_v2``
-layout added the inspection elements (``iq``, ``fpq``); days stored in the earlier table
-are computed again by the next refresh."""
+STATE_TABLE: Final = "kpi_day_elements"
+"""Auxiliary store table of day elements with ``revision`` and ``computed_at``."""
+
+STATE_SCHEMA: Final = AuxTable(
+    name=STATE_TABLE,
+    version=1,
+    schema=pa.schema(
+        [
+            pa.field("path", pa.string()),
+            pa.field("site", pa.string()),
+            pa.field("period", pa.string()),
+            pa.field("period_start", TS_TYPE),
+            pa.field("period_end", TS_TYPE),
+            *(pa.field(name, pa.float64()) for name in TIME_ELEMENTS),
+            *(pa.field(name, pa.int64()) for name in COUNT_ELEMENTS),
+            pa.field("revision", pa.int64()),
+            pa.field("computed_at", TS_TYPE),
+        ]
+    ),
+    rebuild=True,
+    description="day elements with the inspection elements iq and fpq",
+)
+"""The stored day state's schema. Version 1 is the layout that first held ``iq`` and
+``fpq`` (a store's earlier ``kpi_day_elements`` without them is emptied and computed again
+by the next refresh). A new element is a new version here."""
 
 _DAY_US: Final = 86_400_000_000
 _KEY: Final = ("path", "period_start")
@@ -40,7 +66,7 @@ def stored_elements(
     """Return the stored day elements (the latest revision of each day unless asked for all)."""
     try:
         table = store.read_table(STATE_TABLE)
-    except StoreError:
+    except StoreError:  # never refreshed: the table is declared by the first refresh
         return pl.DataFrame()
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
@@ -80,6 +106,7 @@ def refresh(
         msg = "give both start and end of the range to refresh"
         raise KpiError(msg)
     lo, hi = to_micros(start), to_micros(end)
+    store.declare_table(STATE_SCHEMA)
     now = computed_at or dt.datetime.now(dt.UTC)
     widened = lo - 2 * _DAY_US
     # Whole days on both sides, but never past now: the last state is not extrapolated
@@ -122,15 +149,9 @@ def refresh(
 
 
 def _arrow(frame: pl.DataFrame) -> pa.Table:
-    table = frame.to_arrow()
-    return table.cast(
-        pa.schema(
-            [
-                pa.field(f.name, pa.large_string() if pa.types.is_string_view(f.type) else f.type)
-                for f in table.schema
-            ]
-        )
-    )
+    """Return the changed days in the declared schema's columns and types."""
+    schema = STATE_SCHEMA.schema
+    return frame.select(schema.names).to_arrow().cast(schema)
 
 
 def late_range(store: Store, kind: RecordKind | str, batch: pa.Table) -> tuple[int, int] | None:
