@@ -30,7 +30,7 @@ from andon.sim import (
     StoreSink,
     simulate,
 )
-from andon.sim.calendar import SiteCalendar
+from andon.sim.calendar import SimCalendar
 from andon.sim.scenario import DefectMechanism
 from andon.store import open_store
 
@@ -104,7 +104,7 @@ def test_oee_in_the_band_the_model_implies(tiny: Model) -> None:
     scrap = pc.sum(counts["scrap"]).as_py()
     running_h = _operating_hours(sink, press, result.end_us)
     site = tiny.sites["tiny/s1"]
-    calendar = SiteCalendar(site, start=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), days=10)
+    calendar = SimCalendar(site, start=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), days=10)
     planned_h = calendar.producing_seconds(0, 10 * 86_400) / 3600
     availability = running_h / planned_h
     performance = (good + scrap) * 300 / 3600 / running_h

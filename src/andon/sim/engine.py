@@ -20,7 +20,7 @@ import simpy
 
 from andon.model import EquipmentInfo, Model
 from andon.model.schema import FailureMode, Product, RoutingStep, SpecLimit
-from andon.sim.calendar import CLOSED, PRODUCING, SiteCalendar
+from andon.sim.calendar import CLOSED, PRODUCING, SimCalendar
 from andon.sim.policy import ProductionOrder, ScheduleView
 from andon.sim.scenario import Scenario, SitePractice
 from andon.sim.wear import HealthPath, draw_path, initial_path
@@ -125,7 +125,7 @@ class _Crew:
 class _Site:
     path: str
     id: str
-    cal: SiteCalendar
+    cal: SimCalendar
     practice: SitePractice
     crews: list[_Crew]
     stock: dict[str, simpy.Container]
@@ -306,7 +306,7 @@ class Plant:
         ref_year = start.year
         self.sites: dict[str, _Site] = {}
         for site_path, site in model.sites.items():
-            cal = SiteCalendar(site, start=start, days=math.ceil(days) + 1)
+            cal = SimCalendar(site, start=start, days=math.ceil(days) + 1)
             crews = []
             for crew in site.crews:
                 s, e = cal.crew_spans(crew.shifts)
