@@ -141,6 +141,38 @@ class MemoryBuffer:
         """Nothing to release."""
 
 
+_BUFFER_MIGRATIONS: Final = (
+    # Adoption: buffers made before this list had the table and user_version 0, so the first
+    # step alone keeps IF NOT EXISTS. Later steps are plain statements, appended here.
+    (
+        "CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "received_at INTEGER NOT NULL, rows INTEGER NOT NULL, size INTEGER NOT NULL, "
+        "body BLOB NOT NULL)"
+    ),
+)
+"""The buffer file's schema versions, in order; SQLite's ``user_version`` records the last.
+
+The buffer is the edge's own file, not the store: it has its own short list of steps, kept
+beside the only code that reads it."""
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Apply the buffer's schema steps above the file's ``user_version``, each atomically."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if int(version) > len(_BUFFER_MIGRATIONS):
+        msg = f"buffer schema version {version} is newer than this andon knows"
+        raise sqlite3.DatabaseError(msg)
+    for number, statement in enumerate(_BUFFER_MIGRATIONS[int(version) :], int(version) + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
 class DiskBuffer:
     """A durable, bounded buffer in one SQLite file (WAL): survives a killed process."""
 
@@ -163,11 +195,7 @@ class DiskBuffer:
             # NORMAL in WAL mode survives a killed process; only a power cut may lose the
             # last commits, which the broker then still holds unacknowledged.
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-                "received_at INTEGER NOT NULL, rows INTEGER NOT NULL, size INTEGER NOT NULL, "
-                "body BLOB NOT NULL)"
-            )
+            _migrate(self._db)
             row = self._db.execute("SELECT count(*), coalesce(sum(size), 0) FROM batches")
             count, size = row.fetchone()
         except sqlite3.Error as exc:
