@@ -11,24 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from andon.apps.maintenance import MaintenanceApp, MaintenanceSettings
 from andon.cli._output import err_console, out_console
-from andon.decisions import DecisionService, ensure_schema
 from andon.errors import AndonError, ModelError
 from andon.model import Model, load_model
-from andon.proposals import Proposal
-from andon.records import to_micros
-from andon.store import Store, open_store
+
+if TYPE_CHECKING:
+    from andon.proposals import Proposal
+    from andon.store import Store
 
 app = typer.Typer(help="Run a decision app and show what it proposes.", no_args_is_help=True)
 
 
 def _parse_now(text: str | None) -> int:
+    from andon.records import to_micros
+
     if text is None or text == "now":
         return to_micros(dt.datetime.now(tz=dt.UTC))
     try:
@@ -99,6 +100,10 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
     horizon_h: Annotated[float, typer.Option(help="Planning horizon, hours.")] = 168.0,
 ) -> None:
     """Assess every asset, solve the maintenance plan and print it as a table."""
+    from andon.apps.maintenance import MaintenanceApp, MaintenanceSettings
+    from andon.decisions import DecisionService, ensure_schema
+    from andon.store import open_store
+
     model = _load(model_path)
     at = _parse_now(now)
     store: Store

@@ -12,17 +12,16 @@ import json
 import time
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from andon.cli._output import err_console, out_console
 from andon.errors import AndonError
-from andon.runtime import Runtime, RuntimeSettings
-from andon.web import ConsoleSettings
-from andon.web._server import build_app
+
+if TYPE_CHECKING:
+    from andon.runtime import Runtime
 
 __all__ = ["demo"]
 
@@ -58,6 +57,8 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="With --headless: print JSON.")] = False,
 ) -> None:
     """Simulate the example enterprise, fit the apps, propose decisions and serve the console."""
+    from andon.runtime import Runtime, RuntimeSettings
+
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
     if days <= 0:
         raise _usage(f"--days must be positive, got {days}")
@@ -137,6 +138,11 @@ def _print_summary(report: dict[str, object]) -> None:
 def _serve(
     runtime: Runtime, users: list[tuple[str, str, tuple[str, ...]]], *, port: int, started: float
 ) -> None:
+    import uvicorn
+
+    from andon.web import ConsoleSettings
+    from andon.web._server import build_app
+
     password = runtime.settings.demo_password
     hint = "Demo users: " + ", ".join(f"{name} ({role})" for name, role, _ in users)
     hint += f"; password {password}"

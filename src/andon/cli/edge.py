@@ -23,7 +23,6 @@ from andon.cli.ingest import (
     run_until_stopped,
     setup_logging,
 )
-from andon.connect.agent import AgentSettings
 
 __all__ = ["app"]
 
@@ -62,6 +61,8 @@ def run(  # noqa: PLR0917 - typer passes each option by keyword
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log connections.")] = False,
 ) -> None:
     """Run the edge agent until Ctrl-C or SIGTERM; a restart resumes from the buffer."""
+    from andon.connect.agent import AgentSettings
+
     setup_logging(verbose=verbose)
     if (store is None) == (nats is None):
         err_console.print("[red]error:[/] give exactly one of --store and --nats")

@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.logging import RichHandler
@@ -23,17 +23,14 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from andon.cli._output import err_console, fail, out_console
-from andon.connect.agent import AgentSettings, run_agent, status_path_for
-from andon.connect.buffer import FullPolicy
-from andon.connect.files import HistorianFile, read_historian
-from andon.connect.metrics import Metrics
-from andon.connect.mqtt import MqttSettings
-from andon.connect.opcua import OpcUaSettings, browse
-from andon.connect.pipeline import Pipeline
 from andon.errors import AndonError
 from andon.model import Model, load_model
-from andon.records import RecordKind
-from andon.store import open_store
+
+if TYPE_CHECKING:
+    from andon.connect.agent import AgentSettings
+    from andon.connect.buffer import FullPolicy
+    from andon.connect.mqtt import MqttSettings
+    from andon.connect.opcua import OpcUaSettings
 
 __all__ = [
     "app",
@@ -100,6 +97,8 @@ def mqtt_settings(
     tls_insecure: bool,
 ) -> MqttSettings:
     """Return MQTT settings; the password comes from the environment, never the command line."""
+    from andon.connect.mqtt import MqttSettings
+
     password = None
     if password_env is not None:
         password = os.environ.get(password_env)
@@ -126,6 +125,9 @@ def mqtt_settings(
 
 def run_until_stopped(settings: AgentSettings, model: Model) -> None:
     """Run an agent until Ctrl-C or SIGTERM, with a live line of counts."""
+    from andon.connect.agent import run_agent
+    from andon.connect.metrics import Metrics
+
     stop = threading.Event()
 
     def request_stop(*_: object) -> None:
@@ -171,6 +173,8 @@ def mqtt(  # noqa: PLR0917 - typer passes each option by keyword
     verbose: VerboseOpt = False,
 ) -> None:
     """Subscribe to a Unified Namespace (UNS JSON, see docs/uns.md) and write to the store."""
+    from andon.connect.agent import AgentSettings
+
     setup_logging(verbose=verbose)
     settings = AgentSettings(
         name=name,
@@ -206,6 +210,8 @@ def sparkplug(  # noqa: PLR0917 - typer passes each option by keyword
     verbose: VerboseOpt = False,
 ) -> None:
     """Be a Sparkplug B 3.0 host application and write device metrics to the store."""
+    from andon.connect.agent import AgentSettings
+
     setup_logging(verbose=verbose)
     settings = AgentSettings(
         name=name,
@@ -235,6 +241,8 @@ def opcua_settings(
     server_certificate: Path | None,
 ) -> OpcUaSettings:
     """Return OPC UA settings from command-line values."""
+    from andon.connect.opcua import OpcUaSettings
+
     if security not in {"basic256sha256", "none"}:
         err_console.print(f"[red]error:[/] --security {security!r}: use basic256sha256 or none")
         raise typer.Exit(code=2)
@@ -265,6 +273,8 @@ def opcua(  # noqa: PLR0917 - typer passes each option by keyword
     verbose: VerboseOpt = False,
 ) -> None:
     """Subscribe to the OPC UA nodes the model maps to tags and write their samples."""
+    from andon.connect.agent import AgentSettings
+
     setup_logging(verbose=verbose)
     extra: dict[str, str] = {}
     for item in node or []:
@@ -292,6 +302,8 @@ def browse_command(
     server_certificate: Annotated[Path | None, typer.Option(help="Server certificate.")] = None,
 ) -> None:
     """List the variables of an OPC UA server, to map them to tags (TagOverride.node_id)."""
+    from andon.connect.opcua import browse
+
     setup_logging(verbose=False)
     settings = opcua_settings(endpoint, security, certificate, private_key, server_certificate)
     try:
@@ -320,6 +332,11 @@ def file(  # noqa: PLR0917 - typer passes each option by keyword
     chunk_rows: Annotated[int, typer.Option(help="Rows per chunk.")] = 100_000,
 ) -> None:
     """Import a historian export in chunks (flat memory); importing twice stores once."""
+    from andon.connect.files import HistorianFile, read_historian
+    from andon.connect.metrics import Metrics
+    from andon.connect.pipeline import Pipeline
+    from andon.store import open_store
+
     setup_logging(verbose=False)
     if layout not in {"long", "wide"}:
         err_console.print(f"[red]error:[/] --layout {layout!r}: use long or wide")
@@ -373,7 +390,10 @@ def bus(  # noqa: PLR0917 - typer passes each option by keyword
     verbose: VerboseOpt = False,
 ) -> None:
     """Central side: read a site's NATS JetStream stream and write its batches to the store."""
-    from andon.connect.bus import NatsConsumer  # noqa: PLC0415 - nats only when used
+    from andon.connect.bus import NatsConsumer
+    from andon.connect.metrics import Metrics
+    from andon.connect.pipeline import Pipeline
+    from andon.store import open_store
 
     setup_logging(verbose=verbose)
     if not site:
@@ -414,6 +434,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Say what was received, written, quarantined (by reason), buffered, and the lag."""
+    from andon.records import RecordKind
+    from andon.store import open_store
+
     if store is None and buffer is None:
         err_console.print("[red]error:[/] give --store, --buffer, or both")
         raise typer.Exit(code=2)
@@ -437,6 +460,8 @@ def status(
 
 def read_status(buffer: Path) -> dict[str, Any]:
     """Return an agent's last status, with its age, or exit 2 when there is none."""
+    from andon.connect.agent import status_path_for
+
     path = status_path_for(buffer)
     if not path.exists():
         err_console.print(f"[red]error:[/] no agent status at {path} (has an agent run there?)")
@@ -484,6 +509,8 @@ def print_status(report: dict[str, Any]) -> None:
 
 def buffer_policy(value: str) -> FullPolicy:
     """Return the full policy a user named, or exit 2."""
+    from andon.connect.buffer import FullPolicy
+
     try:
         return FullPolicy(value)
     except ValueError:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
-from andon.api.settings import ApiSettings
 from andon.cli._output import err_console, out_console
-from andon.decisions import ensure_schema
 from andon.errors import AndonError
 from andon.model import load_model
-from andon.store import open_store
-from andon.web._server import build_app
+
+if TYPE_CHECKING:
+    from andon.api.settings import ApiSettings
 
 __all__ = ["serve"]
 
@@ -41,6 +39,12 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the console and the REST API over a store that already holds plant data."""
+    import uvicorn
+
+    from andon.decisions import ensure_schema
+    from andon.store import open_store
+    from andon.web._server import build_app
+
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
     if not 1 <= port <= 65535:
         err_console.print(f"[bold red]error:[/] --port must be between 1 and 65535, got {port}")
@@ -79,6 +83,8 @@ DEFAULT_UPKEEP_EVERY_S = 300.0
 
 def _api_settings(upkeep_every: float | None) -> ApiSettings:
     """The API's settings with the upkeep period: the option, else the environment, else 5 min."""
+    from andon.api.settings import ApiSettings
+
     settings = ApiSettings()
     if upkeep_every is None:
         upkeep_every = settings.upkeep_every_s or DEFAULT_UPKEEP_EVERY_S

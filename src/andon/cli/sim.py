@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -11,27 +11,24 @@ from rich.table import Table
 
 from andon.cli._output import out_console
 from andon.model import load_model
-from andon.sim import (
-    ConditionThreshold,
-    FixedInterval,
-    MaintenancePolicy,
-    Oracle,
-    RunToFailure,
-    SimResult,
-    TrueHealth,
-    simulate,
-)
-from andon.sim.outputs import open_sink
+
+if TYPE_CHECKING:
+    from andon.sim import MaintenancePolicy, SimResult
 
 app = typer.Typer(help="Simulate a plant from its model.", no_args_is_help=True)
 
-POLICIES: dict[str, type[MaintenancePolicy]] = {
-    "run_to_failure": RunToFailure,
-    "fixed_interval": FixedInterval,
-    "condition_threshold": ConditionThreshold,
-    "oracle": Oracle,
-    "true_health": TrueHealth,
-}
+
+def policies() -> dict[str, type[MaintenancePolicy]]:
+    """Return the baseline maintenance policies by the name ``--policy`` takes."""
+    from andon.sim import ConditionThreshold, FixedInterval, Oracle, RunToFailure, TrueHealth
+
+    return {
+        "run_to_failure": RunToFailure,
+        "fixed_interval": FixedInterval,
+        "condition_threshold": ConditionThreshold,
+        "oracle": Oracle,
+        "true_health": TrueHealth,
+    }
 
 
 def _positive(value: float) -> float:
@@ -42,8 +39,9 @@ def _positive(value: float) -> float:
 
 
 def _policy(value: str) -> str:
-    if value not in POLICIES:
-        msg = f"unknown policy {value!r}; choose one of {', '.join(POLICIES)}"
+    known = policies()
+    if value not in known:
+        msg = f"unknown policy {value!r}; choose one of {', '.join(known)}"
         raise typer.BadParameter(msg)
     return value
 
@@ -92,6 +90,9 @@ def run(  # noqa: PLR0917 - typer passes options by keyword, one per parameter
     ] = None,
 ) -> None:
     """Simulate DAYS of the plant and send its records to the target, with a progress bar."""
+    from andon.sim import simulate
+    from andon.sim.outputs import open_sink
+
     if speed is not None:
         _positive(speed)
     if rate_s is not None:
@@ -116,7 +117,7 @@ def run(  # noqa: PLR0917 - typer passes options by keyword, one per parameter
             model,
             days=days,
             seed=seed,
-            policy=POLICIES[policy](),
+            policy=policies()[policy](),
             sink=sink,
             scenario=scenario,
             epoch_h=epoch_h,
