@@ -309,10 +309,18 @@ class SiteCalendar:
     with the same calendar. Every interval is half-open, ``[start, end)``.
     """
 
-    __slots__ = ("_holidays", "_lock", "_spans", "_tz", "shift_ids", "shifts_of_site", "windows")
+    __slots__ = (
+        "_holidays",
+        "_lock",
+        "_spans",
+        "shift_ids",
+        "shifts_of_site",
+        "timezone",
+        "windows",
+    )
 
     def __init__(self, site: Site) -> None:
-        self._tz = ZoneInfo(site.timezone)
+        self.timezone: ZoneInfo = ZoneInfo(site.timezone)
         self.shifts_of_site: tuple[Shift, ...] = site.shifts
         self.shift_ids: tuple[str, ...] = tuple(s.id for s in site.shifts)
         self.windows: tuple[MaintenanceWindow, ...] = site.maintenance_windows
@@ -345,17 +353,17 @@ class SiteCalendar:
     def _build(self, lo: int, hi: int) -> _Span:
         # Local dates whose shifts (up to a day and their breaks) or windows (up to a week)
         # can reach into [lo, hi).
-        first = to_datetime(lo).astimezone(self._tz).date() - dt.timedelta(8)
-        last = to_datetime(hi).astimezone(self._tz).date() + dt.timedelta(1)
+        first = to_datetime(lo).astimezone(self.timezone).date() - dt.timedelta(8)
+        last = to_datetime(hi).astimezone(self.timezone).date() + dt.timedelta(1)
         days = [first + dt.timedelta(n) for n in range((last - first).days + 1)]
         shift_days = days[6:]
         occurrences, breaks = _shift_occurrences(
-            self.shifts_of_site, self._holidays, self._tz, shift_days
+            self.shifts_of_site, self._holidays, self.timezone, shift_days
         )
         s_start, s_end, s_index, s_day = _columns(occurrences, 4)
         b_start, b_end, b_shift = _columns(breaks, 3)
         w_start, w_end, w_index, w_day = _columns(
-            _window_occurrences(self.windows, self._tz, days), 4
+            _window_occurrences(self.windows, self.timezone, days), 4
         )
         segments = _segments(s_start, s_end, s_index.astype(np.int16), b_start, b_end)
         work = segments.zone == Zone.WORK

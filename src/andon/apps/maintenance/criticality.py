@@ -7,38 +7,31 @@ the cell. The buffer in front of the cell absorbs the first hours of a stop (uni
 keep the downstream stations fed), so those hours cost nothing. When another line can make
 the same products, production can move there for the stop, at the price of a changeover.
 
-Times here are hours from ``now`` on an hourly grid; the calendar is computed once per site.
+Times here are hours from ``now``. Planned production comes from the site's one calendar
+(:class:`andon.model.SiteCalendar`: shifts less planned breaks, holidays, daylight saving);
+:class:`PlanningCalendar` only puts it on that hour scale beside the maintenance slots.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
 
 from andon.model import EquipmentInfo, Model
-from andon.model.schema import Site, Weekday
+from andon.model import SiteCalendar as ModelCalendar
+from andon.model.schema import Site
+from andon.time import HOUR_US, Micros, to_datetime
 
 __all__ = [
     "Criticality",
     "MaintenanceSlot",
+    "PlanningCalendar",
     "SiteCalendar",
     "criticality_of",
     "site_calendar",
 ]
-
-_DAYS = (
-    Weekday.MON,
-    Weekday.TUE,
-    Weekday.WED,
-    Weekday.THU,
-    Weekday.FRI,
-    Weekday.SAT,
-    Weekday.SUN,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +45,17 @@ class MaintenanceSlot:
 
 
 @dataclass(frozen=True, slots=True)
-class SiteCalendar:
-    """A site's planned production by hour from now, and its maintenance slots."""
+class PlanningCalendar:
+    """A site's planned production in hours from ``now``, and its maintenance slots.
 
-    production: NDArray[np.float64]
-    cumulative: NDArray[np.float64]
+    With no shifts in the model, production is taken as planned around the clock (the
+    costly assumption, so that a missing calendar never hides a downtime cost).
+    """
+
+    calendar: ModelCalendar
+    now: Micros
     slots: tuple[MaintenanceSlot, ...]
+    around_the_clock: bool
 
     def planned_hours(self, start_h: float, duration_h: float) -> float:
         """Return the production hours planned in ``[start_h, start_h + duration_h)``."""
@@ -66,57 +64,25 @@ class SiteCalendar:
     def planned_hours_many(
         self, start_h: NDArray[np.float64], duration_h: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """Vectorised :meth:`planned_hours`; beyond the grid, the last day repeats."""
-        return _integral(self.cumulative, start_h + duration_h) - _integral(
-            self.cumulative, start_h
+        """Vectorised :meth:`planned_hours`; time before ``now`` counts nothing."""
+        lo = np.clip(np.asarray(start_h, dtype=np.float64), 0.0, None)
+        hi = np.maximum(np.asarray(start_h + duration_h, dtype=np.float64), lo)
+        if self.around_the_clock:
+            return np.asarray(hi - lo, dtype=np.float64)
+        seconds = self.calendar.planned_seconds_many(
+            self.now + np.round(lo * HOUR_US).astype(np.int64),
+            self.now + np.round(hi * HOUR_US).astype(np.int64),
         )
+        return np.asarray(seconds / 3600.0, dtype=np.float64)
 
 
-def _integral(cumulative: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
-    n = len(cumulative) - 1
-    t = np.clip(t, 0.0, None)
-    inside = np.minimum(t, n)
-    base = np.interp(inside, np.arange(n + 1, dtype=np.float64), cumulative)
-    beyond = np.maximum(t - n, 0.0)
-    per_hour = (cumulative[-1] - cumulative[max(0, n - 24)]) / min(24, n) if n else 1.0
-    return np.asarray(base + beyond * per_hour, dtype=np.float64)
+SiteCalendar = PlanningCalendar
+"""The name the maintenance app and its policy import; the calendar is the model's."""
 
 
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def site_calendar(site: Site, *, now: int, horizon_h: float, tail_h: float = 72.0) -> SiteCalendar:
-    """Return the hourly production plan of a site and its maintenance slots in the horizon.
-
-    With no shifts in the model, production is taken as planned around the clock (the
-    costly assumption, so that a missing calendar never hides a downtime cost).
-    """
-    zone = ZoneInfo(site.timezone)
-    hours = int(np.ceil(horizon_h + tail_h))
-    start = dt.datetime.fromtimestamp(now / 1e6, tz=dt.UTC)
-    production = np.zeros(hours, dtype=np.float64)
-    if not site.shifts:
-        production[:] = 1.0
-    else:
-        for h in range(hours):
-            local = (start + dt.timedelta(hours=h, minutes=30)).astimezone(zone)
-            minute = local.hour * 60 + local.minute
-            today = _DAYS[local.weekday()]
-            yesterday = _DAYS[(local.weekday() - 1) % 7]
-            for shift in site.shifts:
-                begin, end = _minutes(shift.start), _minutes(shift.end)
-                if begin < end:
-                    on = today in shift.days and begin <= minute < end
-                else:
-                    on = (today in shift.days and minute >= begin) or (
-                        yesterday in shift.days and minute < end
-                    )
-                if on:
-                    production[h] = 1.0
-                    break
-    cumulative = np.concatenate([[0.0], np.cumsum(production)])
+def site_calendar(site: Site, *, now: int, horizon_h: float) -> PlanningCalendar:
+    """Return the planned production of a site from ``now`` and its maintenance slots."""
+    calendar = ModelCalendar.of(site)
     technicians = sum(crew.size for crew in site.crews) or 1
     slots = [MaintenanceSlot("now", 0.0, 8.0, technicians * min(8.0, horizon_h))]
     # Later days, in production time: what a part ordered or expedited today arrives for.
@@ -125,26 +91,23 @@ def site_calendar(site: Site, *, now: int, horizon_h: float, tail_h: float = 72.
         for d in (1, 2, 3)
         if 24.0 * d < horizon_h
     )
-    local_now = start.astimezone(zone)
-    for window in site.maintenance_windows:
-        for days_ahead in range(int(horizon_h // 24) + 8):
-            day = local_now.date() + dt.timedelta(days=days_ahead)
-            if _DAYS[day.weekday()] != window.day:
-                continue
-            begin = _minutes(window.start)
-            local = dt.datetime(day.year, day.month, day.day, begin // 60, begin % 60, tzinfo=zone)
-            start_h = (local - start).total_seconds() / 3600.0
-            if 0.0 < start_h < horizon_h:
-                slots.append(
-                    MaintenanceSlot(
-                        f"{window.id}@{local.strftime('%a %d %b %H:%M')}",
-                        start_h,
-                        window.duration_h,
-                        technicians * window.duration_h,
-                    )
+    end = now + round(horizon_h * HOUR_US)
+    zone = calendar.timezone
+    for window in calendar.maintenance_windows(now, end):
+        start_h = (window.start - now) / HOUR_US
+        if 0.0 < start_h < horizon_h:
+            duration_h = (window.end - window.start) / HOUR_US
+            local = to_datetime(window.start).astimezone(zone)
+            slots.append(
+                MaintenanceSlot(
+                    f"{window.window_id}@{local.strftime('%a %d %b %H:%M')}",
+                    start_h,
+                    duration_h,
+                    technicians * duration_h,
                 )
+            )
     slots.sort(key=lambda slot: slot.start_h)
-    return SiteCalendar(production, cumulative, tuple(slots))
+    return PlanningCalendar(calendar, now, tuple(slots), around_the_clock=not site.shifts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +122,10 @@ class Criticality:
     changeover_h: float
 
     def downtime_cost(
-        self, calendar: SiteCalendar, start_h: NDArray[np.float64], duration_h: NDArray[np.float64]
+        self,
+        calendar: PlanningCalendar,
+        start_h: NDArray[np.float64],
+        duration_h: NDArray[np.float64],
     ) -> NDArray[np.float64]:
         """Expected cost of stops beginning at ``start_h`` lasting ``duration_h`` (vectorised)."""
         lost = calendar.planned_hours_many(start_h, duration_h)
