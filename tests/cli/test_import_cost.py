@@ -91,6 +91,7 @@ def test_importing_the_cli_imports_no_heavy_stack() -> None:
     assert "andon.cli" in modules
     assert _heavy_imported(modules) == []
     assert not [m for m in modules if m.startswith("andon.cli.") and m != "andon.cli._output"]
+    assert "andon.model" not in modules  # andon.load_model is imported on first use
 
 
 @pytest.mark.parametrize(
