@@ -2,51 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
+from tests.store.conftest import Opener
 
 from andon import records
 from andon.records import RecordKind
-from andon.store import DuckDBStore, PostgresStore, Store
+from andon.store import Store
 from andon.store import duckdb as duckdb_module
 from andon.store import postgres as postgres_module
 from andon.store._sql import MIGRATIONS, Migration
-
-Opener = Callable[[], Store]
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
-    """A function that opens the same store again (same file, same schema)."""
-    opened: list[Store] = []
-    if request.param == "duckdb":
-        path = tmp_path / "andon.duckdb"
-
-        def open_duckdb() -> Store:
-            for store in opened:
-                store.close()  # one writer per DuckDB file
-            opened.append(DuckDBStore(path))
-            return opened[-1]
-
-        yield open_duckdb
-        opened[-1].close()
-        return
-    url = request.getfixturevalue("postgres_url")
-    schema = f"t_{uuid.uuid4().hex}"
-
-    def open_postgres() -> Store:
-        opened.append(PostgresStore(url, schema=schema))
-        return opened[-1]
-
-    yield open_postgres
-    for store in opened[:-1]:
-        store.close()
-    last = opened[-1]
-    assert isinstance(last, PostgresStore)
-    last.drop_schema()
 
 
 def _applied(store: Store) -> list[int]:
