@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from andon.connect.sparkplug import SparkplugHost
-from andon.connect.uns import UnsDecoder
+from andon.connect.sparkplug import SparkplugHost, encode_payload
+from andon.connect.spb_wire import DataType, Metric
+from andon.connect.uns import UnsDecoder, encode_batch
 from andon.model import Model
 from andon.records import RecordKind, samples, states
-from andon.sim.sparkplug import DOUBLE, STRING, Metric, encode_payload
-from andon.sim.uns import uns_messages
 
 EQ = "acme/lyon/machining/m1/milling/mill1"
 
@@ -22,7 +21,7 @@ def test_simulator_uns_messages_decode_to_the_same_records(example_model: Model)
         source="sim",
     )
     state_table = states(ts=[1_767_600_000_000_000], path=EQ, state="running", source="sim")
-    messages = uns_messages(RecordKind.SAMPLE, sample_table, root="acme") + uns_messages(
+    messages = encode_batch(RecordKind.SAMPLE, sample_table, root="acme") + encode_batch(
         RecordKind.STATE, state_table, root="acme"
     )
     decoded = UnsDecoder(source="other").decode(messages)
@@ -41,19 +40,24 @@ def test_simulator_uns_messages_decode_to_the_same_records(example_model: Model)
 def test_simulator_sparkplug_payloads_decode(example_model: Model) -> None:
     device = EQ.replace("/", ":")
     host = SparkplugHost(model=example_model, group="acme")
-    birth = encode_payload(timestamp_ms=1, seq=0, metrics=[Metric("bdSeq", None, None, 4, 0)])
+    birth = encode_payload(
+        timestamp_ms=1, seq=0, metrics=[Metric("bdSeq", None, None, DataType.INT64, 0)]
+    )
     dbirth = encode_payload(
         timestamp_ms=1,
         seq=1,
         metrics=[
-            Metric("spindle_temperature", 0, 1, DOUBLE, None),
-            Metric("state", 1, 1, STRING, None),
+            Metric("spindle_temperature", 0, 1, DataType.DOUBLE, None),
+            Metric("state", 1, 1, DataType.STRING, None),
         ],
     )
     ddata = encode_payload(
         timestamp_ms=2000,
         seq=2,
-        metrics=[Metric(None, 0, 2000, DOUBLE, 43.5), Metric(None, 1, 2000, STRING, "setup")],
+        metrics=[
+            Metric(None, 0, 2000, DataType.DOUBLE, 43.5),
+            Metric(None, 1, 2000, DataType.STRING, "setup"),
+        ],
     )
     decoded = host.decode(
         [

@@ -16,25 +16,14 @@ import pyarrow.compute as pc
 from asyncua import Client
 from paho.mqtt.enums import CallbackAPIVersion
 
-from andon.connect.sparkplug import decode_payload
-from andon.connect.uns import UnsDecoder
+from andon.connect.sparkplug import decode_payload, rebirth_payload
+from andon.connect.uns import UnsDecoder, encode_batch
 from andon.model import Model
 from andon.records import RecordKind
 from andon.sim import BusSink, InProcessBus, MemorySink, simulate
 from andon.sim.mqtt import MqttSink
 from andon.sim.opcua import OpcUaSink
-from andon.sim.sparkplug import DOUBLE, STRING, Metric, SparkplugSink, encode_payload
-from andon.sim.uns import topic_for, uns_messages
-
-
-def test_uns_topics_follow_the_convention() -> None:
-    tag = "acme/lyon/machining/m1/milling/mill1/spindle_vibration"
-    assert topic_for(RecordKind.SAMPLE, tag, "acme") == (
-        "acme/lyon/machining/m1/milling/mill1/sample/spindle_vibration"
-    )
-    assert topic_for(RecordKind.STATE, "acme/lyon/a/l/c/e", "acme") == "acme/lyon/a/l/c/e/state"
-    assert topic_for(RecordKind.TARIFF, "acme/lyon", "acme") == "acme/lyon/tariff"
-    assert topic_for(RecordKind.GENEALOGY, "", "acme") == "acme/genealogy"
+from andon.sim.sparkplug import SparkplugSink
 
 
 def test_uns_messages_decode_back_to_the_same_records(tiny: Model) -> None:
@@ -43,7 +32,7 @@ def test_uns_messages_decode_back_to_the_same_records(tiny: Model) -> None:
     decoder = UnsDecoder(source="other")
     for kind in (RecordKind.SAMPLE, RecordKind.STATE, RecordKind.ENERGY, RecordKind.UNIT):
         table = sink.table(kind)
-        messages = uns_messages(kind, table, root="tiny", max_records=700)
+        messages = encode_batch(kind, table, root="tiny", max_records=700)
         assert len(messages) > 1
         decoded = decoder.decode(messages)
         assert not decoded.rejected, decoded.rejected[:2]
@@ -127,31 +116,6 @@ def test_mqtt_sink_publishes_uns_json(tiny: Model, mqtt_url: str) -> None:
     assert set(one) == {"records"}
 
 
-def test_sparkplug_payload_is_valid_protobuf() -> None:
-    data = encode_payload(
-        timestamp_ms=1_767_571_200_000,
-        seq=255,
-        metrics=[
-            Metric("vibration", 0, 1_767_571_200_000, DOUBLE, 3.25),
-            Metric(None, 1, 1_767_571_201_000, DOUBLE, None),
-            Metric("state", 2, 1_767_571_202_000, STRING, "running"),
-        ],
-    )
-    payload = decode_payload(data)
-    assert payload.seq == 255
-    assert payload.timestamp == 1_767_571_200_000
-    first, second, third = payload.metrics
-    assert (first.name, first.alias, first.datatype, first.double_value) == (
-        "vibration",
-        0,
-        10,
-        3.25,
-    )
-    assert second.is_null
-    assert second.alias == 1
-    assert third.string_value == "running"
-
-
 def test_sparkplug_sink_births_then_data(tiny: Model, mqtt_url: str) -> None:
     group = f"test{uuid.uuid4().hex[:8]}"
     client, got, _ = _collect(mqtt_url, f"spBv1.0/{group}/#")
@@ -233,12 +197,7 @@ def test_sparkplug_node_answers_a_rebirth_request(tiny: Model, mqtt_url: str) ->
         _settle(got)
         births = sum(1 for m in got if m.topic.split("/")[2] == "NBIRTH")
         assert births == 1
-        command = encode_payload(
-            timestamp_ms=int(time.time() * 1000),
-            seq=None,
-            metrics=[Metric("Node Control/Rebirth", None, None, 11, value=True)],
-        )
-        client.publish(f"spBv1.0/{group}/NCMD/s1", command, qos=1)
+        client.publish(f"spBv1.0/{group}/NCMD/s1", rebirth_payload(), qos=1)
         assert sink.nodes["s1"].rebirth.wait(10)
         sink.write(RecordKind.COUNT, MemorySink().table("count"), batch_id="x")
         _settle(got)

@@ -3,7 +3,9 @@
 Two layers, kept apart:
 
 * :func:`decode_payload` / :func:`encode_payload`: pure functions over protobuf bytes
-  (the ``Payload`` message of the Sparkplug B 3.0 specification, section 6.4);
+  (the ``Payload`` message of the Sparkplug B 3.0 specification, section 6.4); the encoder
+  writes the wire format directly (:mod:`andon.connect.spb_wire`, beside the columnar
+  reader of data payloads) and is the one the simulator's edge nodes use;
 * :class:`SparkplugHost`: a sans-I/O state machine over (topic, payload) pairs. It learns
   metric names, aliases and data types from NBIRTH/DBIRTH, maps each metric to a model tag
   path, turns NDATA/DDATA into ``sample`` batches, follows each edge node's ``seq`` (0-255)
@@ -38,6 +40,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from google.protobuf.message import DecodeError
 
 from andon.connect import spb_wire
@@ -50,9 +53,11 @@ from andon.records import TS_TYPE, Quality, RecordKind
 __all__ = [
     "DATATYPE_FIELDS",
     "NAMESPACE",
+    "MetricTuple",
     "NodeState",
     "SparkplugHost",
     "SparkplugTopic",
+    "asks_rebirth",
     "decode_payload",
     "encode_payload",
     "parse_topic",
@@ -128,38 +133,42 @@ def decode_payload(data: bytes) -> Any:
     return payload
 
 
+MetricTuple = tuple[str | None, int | None, int | None, float | bool | None]
+"""(name, alias, timestamp ms, value): a Double metric, a Boolean for a ``bool``, null for
+``None``."""
+
+
 def encode_payload(
     *,
-    timestamp_ms: int,
+    timestamp_ms: int | None,
     seq: int | None,
-    metrics: Iterable[tuple[str | None, int | None, int | None, float | bool | None]],
+    metrics: Iterable[spb_wire.Metric | MetricTuple],
 ) -> bytes:
-    """Return payload bytes; each metric is (name, alias, timestamp ms, value) as a Double.
+    """Return payload bytes, the encoder beside :func:`decode_payload` and the host's reader.
 
-    A ``bool`` value is written as a Boolean metric and ``None`` as a null metric. Used by
-    tests, benchmarks and the simulator.
+    Each metric is a :class:`~andon.connect.spb_wire.Metric` (any scalar data type) or a
+    ``(name, alias, timestamp ms, value)`` tuple: a Double, a Boolean when the value is a
+    ``bool``, a null metric when it is ``None``. Written by
+    :func:`~andon.connect.spb_wire.write_payload`; the simulator's edge nodes, the tests and
+    the benchmarks use it.
     """
-    payload = Payload(timestamp=timestamp_ms)
-    if seq is not None:
-        payload.seq = seq
-    for name, alias, ts, value in metrics:
-        metric = payload.metrics.add()
-        if name is not None:
-            metric.name = name
-        if alias is not None:
-            metric.alias = alias
-        if ts is not None:
-            metric.timestamp = ts
-        if isinstance(value, bool):
-            metric.datatype = 11
-            metric.boolean_value = value
-        elif value is None:
-            metric.datatype = 10
-            metric.is_null = True
-        else:
-            metric.datatype = 10
-            metric.double_value = float(value)
-    return bytes(payload.SerializeToString())
+    return spb_wire.write_payload(
+        timestamp_ms=timestamp_ms, seq=seq, metrics=[_metric_of(m) for m in metrics]
+    )
+
+
+def _metric_of(metric: spb_wire.Metric | MetricTuple) -> spb_wire.Metric:
+    if isinstance(metric, spb_wire.Metric):
+        return metric
+    name, alias, ts, value = metric
+    datatype = spb_wire.DataType.BOOLEAN if isinstance(value, bool) else spb_wire.DataType.DOUBLE
+    return spb_wire.Metric(
+        name=name,
+        alias=alias,
+        timestamp_ms=ts,
+        datatype=datatype,
+        value=value if value is None or isinstance(value, bool) else float(value),
+    )
 
 
 def state_payload(*, online: bool, timestamp_ms: int | None = None) -> bytes:
@@ -174,6 +183,18 @@ def rebirth_payload() -> bytes:
         timestamp_ms=time.time_ns() // 1_000_000,
         seq=None,
         metrics=[("Node Control/Rebirth", None, None, True)],
+    )
+
+
+def asks_rebirth(payload: bytes) -> bool:
+    """Whether an NCMD payload sets ``Node Control/Rebirth`` to true (the inverse of
+    :func:`rebirth_payload`; what an edge node honours)."""
+    metrics = spb_wire.read_metrics([payload])
+    return any(
+        metrics.name(row) == "Node Control/Rebirth"
+        and metrics.member[row] == spb_wire.BOOLEAN
+        and bool(metrics.varint[row])
+        for row in range(len(metrics))
     )
 
 
@@ -627,14 +648,17 @@ class _Rows:
         if self.samples:
             ts_parts, seq_parts, paths, values = zip(*self.samples, strict=True)
             n = sum(len(p) for p in ts_parts)
+            value = pa.concat_arrays(list(values))
+            # a null metric (is_null) carries no value: a bad sample, as the simulator sends one
+            quality = pc.if_else(pc.is_null(value), Quality.BAD.value, Quality.GOOD.value)
             tables[RecordKind.SAMPLE] = pa.Table.from_arrays(
                 [
                     pa.array(np.concatenate(ts_parts), type=pa.int64()).cast(TS_TYPE),
                     pa.repeat(source, n),
                     pa.array(np.concatenate(seq_parts), type=pa.int64()),
                     pa.concat_arrays(list(paths)),
-                    pa.concat_arrays(list(values)),
-                    pa.repeat(Quality.GOOD.value, n),
+                    value,
+                    quality,
                 ],
                 names=["ts", "source", "seq", "path", "value", "quality"],
             )

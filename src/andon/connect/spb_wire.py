@@ -1,6 +1,13 @@
-"""Sparkplug B data payloads read straight into columns, without a message object per metric.
+"""Sparkplug B payloads written and read at the wire level, without a message object per metric.
 
-A pure function over bytes: :func:`read_metrics` takes the payloads of a group of NDATA and
+The encoder and the decoder of the ``Payload`` message live side by side here and share
+their test vectors (``tests/connect/codec_vectors.py``).
+
+:func:`write_payload` writes a payload from :class:`Metric` values: the fields a metric
+carries, in field-number order, as the protobuf runtime would write them (the tests check
+the bytes against it), without building a message object.
+
+Pure functions over bytes: :func:`read_metrics` takes the payloads of a group of NDATA and
 DDATA messages and returns one :class:`MetricColumns` with a row per metric, in payload
 order then metric order. It reads the protobuf wire format of the ``Payload`` message of
 the Sparkplug B 3.0 specification (section 6.4) directly:
@@ -31,8 +38,10 @@ group are read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any, Final
 
 import numpy as np
@@ -45,9 +54,12 @@ __all__ = [
     "INT",
     "LONG",
     "STRING",
+    "DataType",
+    "Metric",
     "MetricColumns",
     "PayloadHeader",
     "read_metrics",
+    "write_payload",
 ]
 
 INT: Final = 10
@@ -69,6 +81,122 @@ _PAD: Final = b"\x00" * 16  # lets fixed-width gathers run past the last byte sa
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
+
+
+class DataType(IntEnum):
+    """Sparkplug B 3.0 metric data types (section 6.4.16) of scalar metrics."""
+
+    INT8 = 1
+    INT16 = 2
+    INT32 = 3
+    INT64 = 4
+    UINT8 = 5
+    UINT16 = 6
+    UINT32 = 7
+    UINT64 = 8
+    FLOAT = 9
+    DOUBLE = 10
+    BOOLEAN = 11
+    STRING = 12
+    DATETIME = 13
+    TEXT = 14
+
+
+_VALUE_FIELD: Final[dict[DataType, int]] = {
+    **dict.fromkeys(
+        (DataType.INT8, DataType.INT16, DataType.INT32, DataType.UINT8, DataType.UINT16),
+        INT,
+    ),
+    DataType.UINT32: INT,
+    **dict.fromkeys((DataType.INT64, DataType.UINT64, DataType.DATETIME), LONG),
+    DataType.FLOAT: FLOAT,
+    DataType.DOUBLE: DOUBLE,
+    DataType.BOOLEAN: BOOLEAN,
+    DataType.STRING: STRING,
+    DataType.TEXT: STRING,
+}
+"""The ``value`` oneof member that carries each data type (integers as two's complement)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One scalar metric: by name (births) or alias (data), a data type and a value.
+
+    ``value`` ``None`` writes a null metric (``is_null``) of the data type.
+
+    >>> payload = write_payload(timestamp_ms=5, seq=0, metrics=[Metric(alias=3, value=1.5)])
+    >>> read_metrics([payload]).real.tolist()
+    [1.5]
+    """
+
+    name: str | None = None
+    alias: int | None = None
+    timestamp_ms: int | None = None
+    datatype: DataType = DataType.DOUBLE
+    value: float | int | str | bool | None = None
+
+
+def _write_varint(out: bytearray, value: int) -> None:
+    value &= _MASK64
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def _write_metric(out: bytearray, metric: Metric) -> None:
+    if metric.name is not None:
+        name = metric.name.encode()
+        out.append(0x0A)  # field 1, length-delimited
+        _write_varint(out, len(name))
+        out += name
+    if metric.alias is not None:
+        out.append(0x10)  # field 2, varint
+        _write_varint(out, metric.alias)
+    if metric.timestamp_ms is not None:
+        out.append(0x18)  # field 3, varint
+        _write_varint(out, metric.timestamp_ms)
+    out.append(0x20)  # field 4, varint
+    _write_varint(out, int(metric.datatype))
+    value = metric.value
+    if value is None:
+        out += b"\x38\x01"  # field 7 (is_null) = true
+        return
+    field = _VALUE_FIELD[DataType(metric.datatype)]
+    if field == DOUBLE:
+        out.append(0x69)  # field 13, 64-bit
+        out += struct.pack("<d", float(value))
+    elif field == FLOAT:
+        out.append(0x65)  # field 12, 32-bit
+        out += struct.pack("<f", float(value))
+    elif field == STRING:
+        text = str(value).encode()
+        out.append(0x7A)  # field 15, length-delimited
+        _write_varint(out, len(text))
+        out += text
+    else:
+        out.append(field << 3)  # int (10), long (11), boolean (14): varints
+        number = int(value)
+        _write_varint(out, number & 0xFFFFFFFF if field == INT else number)
+
+
+def write_payload(*, timestamp_ms: int | None, seq: int | None, metrics: Iterable[Metric]) -> bytes:
+    """Return a Sparkplug B ``Payload`` message: timestamp, metrics, seq (section 6.4)."""
+    out = bytearray()
+    if timestamp_ms is not None:
+        out.append(0x08)  # field 1, varint
+        _write_varint(out, timestamp_ms)
+    body = bytearray()
+    for metric in metrics:
+        body.clear()
+        _write_metric(body, metric)
+        out.append(0x12)  # field 2, length-delimited
+        _write_varint(out, len(body))
+        out += body
+    if seq is not None:
+        out.append(0x18)  # field 3, varint
+        _write_varint(out, seq)
+    return bytes(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,8 @@
-"""Decode the MQTT Unified Namespace JSON convention into record batches (pure, no I/O).
+"""The MQTT Unified Namespace JSON convention: encode record batches, decode them (pure, no I/O).
+
+:func:`topic_for` and :func:`encode_batch` write what :func:`parse_topic` and
+:class:`UnsDecoder` read; the simulator's MQTT publisher uses them, and one set of test
+vectors (``tests/connect/codec_vectors.py``) checks both directions.
 
 The convention is written out in ``docs/uns.md``. In short: the topic is the element path,
 then the record kind, then (for samples) the tag name::
@@ -44,7 +48,15 @@ import pyarrow.json as pj
 from andon.connect.decoded import Decoded, Rejected
 from andon.records import PATH_COLUMNS, TS_TYPE, Quality, RecordKind, schema_of
 
-__all__ = ["DEFAULT_MAX_PAYLOAD_BYTES", "TS_UNITS", "UnsDecoder", "UnsTopic", "parse_topic"]
+__all__ = [
+    "DEFAULT_MAX_PAYLOAD_BYTES",
+    "TS_UNITS",
+    "UnsDecoder",
+    "UnsTopic",
+    "encode_batch",
+    "parse_topic",
+    "topic_for",
+]
 
 DEFAULT_MAX_PAYLOAD_BYTES: Final = 64 << 20
 """Payloads above 64 MiB are quarantined unread: one message must not stall a plant's feed."""
@@ -98,6 +110,84 @@ def parse_topic(topic: str, *, prefix: str = "") -> UnsTopic | None:
     if len(parts) >= 2 and parts[-1] in _KINDS and parts[-1] != RecordKind.SAMPLE.value:
         return UnsTopic(RecordKind(parts[-1]), "/".join(parts[:-1]))
     return None
+
+
+def topic_for(kind: RecordKind, element: str, root: str) -> str:
+    """Return the topic of a record of ``kind`` whose path column holds ``element``.
+
+    The inverse of :func:`parse_topic`: a sample's element is its tag path, published under
+    its equipment; a genealogy record, or a record without an element, under ``root``.
+
+    >>> topic_for(RecordKind.SAMPLE, "acme/lyon/a/l1/c1/press1/temp", "acme")
+    'acme/lyon/a/l1/c1/press1/sample/temp'
+    >>> parse_topic(_).path
+    'acme/lyon/a/l1/c1/press1/temp'
+    """
+    kind = RecordKind(kind)
+    if kind is RecordKind.SAMPLE:
+        equipment, tag = element.rsplit("/", 1)
+        return f"{equipment}/sample/{tag}"
+    if kind is RecordKind.GENEALOGY or not element:
+        return f"{root}/{kind.value}"
+    return f"{element}/{kind.value}"
+
+
+def _json_columns(table: pa.Table) -> dict[str, list[Any]]:
+    values: dict[str, list[Any]] = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if pa.types.is_timestamp(column.type):
+            column = pc.strftime(column.cast(TS_TYPE), format="%Y-%m-%dT%H:%M:%SZ")
+        values[name] = column.to_pylist()
+    return values
+
+
+def encode_batch(
+    kind: RecordKind, table: pa.Table, *, root: str, max_records: int = 5000
+) -> list[tuple[str, bytes]]:
+    """Return ``(topic, payload)`` pairs for a batch: one message per topic (split when long).
+
+    Each payload is ``{"records": [...]}`` with every column of the table, ``ts`` as ISO 8601
+    UTC with microseconds; :class:`UnsDecoder` reads it back to the same records.
+
+    >>> from andon.records import samples
+    >>> tag = "acme/lyon/a/l1/c1/press1/temp"
+    >>> [(topic, payload)] = encode_batch(
+    ...     RecordKind.SAMPLE, samples(ts=[0], path=[tag], value=[41.5]), root="acme"
+    ... )
+    >>> topic, json.loads(payload)["records"][0]["ts"]
+    ('acme/lyon/a/l1/c1/press1/sample/temp', '1970-01-01T00:00:00.000000Z')
+    >>> UnsDecoder().decode([(topic, payload)]).tables[RecordKind.SAMPLE]["value"].to_pylist()
+    [41.5]
+    """
+    kind = RecordKind(kind)
+    if table.num_rows == 0:
+        return []
+    path_column = PATH_COLUMNS.get(kind)
+    groups: dict[str, npt.NDArray[np.intp]]
+    if path_column is None:
+        groups = {f"{root}/{kind.value}": np.arange(table.num_rows)}
+    else:
+        encoded = pc.dictionary_encode(table.column(path_column).combine_chunks())
+        indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        dictionary = encoded.dictionary.to_pylist()
+        order = np.argsort(indices, kind="stable")
+        cuts = np.flatnonzero(np.diff(indices[order])) + 1
+        groups = {}
+        for rows in np.split(order, cuts):
+            code = int(indices[rows[0]])
+            element = dictionary[code] if code >= 0 else ""
+            groups[topic_for(kind, element or "", root)] = rows
+    values = _json_columns(table)
+    names = list(values)
+    messages: list[tuple[str, bytes]] = []
+    for topic, rows in groups.items():
+        for start in range(0, rows.size, max_records):
+            part = rows[start : start + max_records]
+            records = [{name: values[name][i] for name in names} for i in part.tolist()]
+            payload = json.dumps({"records": records}, separators=(",", ":"), allow_nan=False)
+            messages.append((topic, payload.encode()))
+    return messages
 
 
 class _Reject(Exception):  # noqa: N818 - internal control flow, never escapes the decoder

@@ -9,9 +9,9 @@ import paho.mqtt.client as mqtt
 import pyarrow as pa
 from paho.mqtt.enums import CallbackAPIVersion
 
+from andon.connect.uns import encode_batch
 from andon.errors import ConnectError
 from andon.records import RecordKind
-from andon.sim.uns import uns_messages
 
 __all__ = ["MqttSink"]
 
@@ -46,7 +46,7 @@ class MqttSink:
     def write(self, kind: RecordKind, table: pa.Table, *, batch_id: str) -> None:
         """Publish one message per topic of the batch."""
         del batch_id
-        for topic, payload in uns_messages(kind, table, root=self.root):
+        for topic, payload in encode_batch(kind, table, root=self.root):
             info = self._client.publish(self.prefix + topic, payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 msg = f"MQTT publish to {topic} failed: {mqtt.error_string(info.rc)}"

@@ -7,98 +7,32 @@ DBIRTH. The node sends NBIRTH with ``bdSeq`` and ``Node Control/Rebirth``, regis
 its will, answers a rebirth command (NCMD ``Node Control/Rebirth`` = true) with new births,
 and numbers every message with ``seq`` modulo 256 (Sparkplug B 3.0, sections 6.4 and 7).
 
-The payload encoder is a pure function over the Sparkplug B protobuf schema's wire format.
+Payloads are written by ``andon.connect``'s encoder
+(:func:`andon.connect.sparkplug.encode_payload` over :mod:`andon.connect.spb_wire`), the one
+beside the host's decoder, and commands are read with its decoder: one codec, both ways.
 """
 
 from __future__ import annotations
 
-import math
-import struct
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from typing import Final
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 import pyarrow as pa
 from paho.mqtt.enums import CallbackAPIVersion
 
+from andon.connect.sparkplug import asks_rebirth, encode_payload
+from andon.connect.spb_wire import DataType, Metric
 from andon.errors import ConnectError
 from andon.model import Model
 from andon.records import RecordKind
 
-__all__ = ["BOOLEAN", "DOUBLE", "INT64", "STRING", "Metric", "SparkplugSink", "encode_payload"]
+__all__ = ["SparkplugSink"]
 
-INT64 = 4
-DOUBLE = 10
-BOOLEAN = 11
-STRING = 12
-
-
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """One Sparkplug B metric: by name (births) or alias (data), with a typed value."""
-
-    name: str | None
-    alias: int | None
-    timestamp_ms: int | None
-    datatype: int
-    value: float | int | str | bool | None
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    value &= (1 << 64) - 1
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _key(field: int, wire: int) -> bytes:
-    return _varint((field << 3) | wire)
-
-
-def _bytes_field(field: int, data: bytes) -> bytes:
-    return _key(field, 2) + _varint(len(data)) + data
-
-
-def _metric(metric: Metric) -> bytes:
-    out = bytearray()
-    if metric.name is not None:
-        out += _bytes_field(1, metric.name.encode())
-    if metric.alias is not None:
-        out += _key(2, 0) + _varint(metric.alias)
-    if metric.timestamp_ms is not None:
-        out += _key(3, 0) + _varint(metric.timestamp_ms)
-    out += _key(4, 0) + _varint(metric.datatype)
-    value = metric.value
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        out += _key(7, 0) + _varint(1)
-    elif metric.datatype == DOUBLE:
-        out += _key(13, 1) + struct.pack("<d", float(value))
-    elif metric.datatype == INT64:
-        out += _key(11, 0) + _varint(int(value))
-    elif metric.datatype == BOOLEAN:
-        out += _key(14, 0) + _varint(int(bool(value)))
-    else:
-        out += _bytes_field(15, str(value).encode())
-    return bytes(out)
-
-
-def encode_payload(*, timestamp_ms: int, seq: int | None, metrics: list[Metric]) -> bytes:
-    """Return a Sparkplug B ``Payload`` protobuf message."""
-    out = bytearray(_key(1, 0) + _varint(timestamp_ms))
-    for metric in metrics:
-        out += _bytes_field(2, _metric(metric))
-    if seq is not None:
-        out += _key(3, 0) + _varint(seq)
-    return bytes(out)
+_REBIRTH: Final = "Node Control/Rebirth"
 
 
 class _EdgeNode:
@@ -129,13 +63,13 @@ class _EdgeNode:
         return encode_payload(
             timestamp_ms=int(time.time() * 1000),
             seq=None,
-            metrics=[Metric("bdSeq", None, None, INT64, self.bd_seq)],
+            metrics=[Metric("bdSeq", None, None, DataType.INT64, self.bd_seq)],
         )
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         del client, userdata
-        # The only command a simulated node honours is a rebirth; its metric name suffices.
-        if b"Node Control/Rebirth" in message.payload:
+        # The only command a simulated node honours is a rebirth.
+        if asks_rebirth(bytes(message.payload)):
             self.rebirth.set()
 
     def next_seq(self) -> int:
@@ -159,14 +93,14 @@ class _EdgeNode:
                 timestamp_ms=now,
                 seq=self.next_seq(),
                 metrics=[
-                    Metric("bdSeq", None, now, INT64, self.bd_seq),
-                    Metric("Node Control/Rebirth", None, now, BOOLEAN, value=False),
+                    Metric("bdSeq", None, now, DataType.INT64, self.bd_seq),
+                    Metric(_REBIRTH, None, now, DataType.BOOLEAN, value=False),
                 ],
             ),
         )
         for device, tags in self.devices.items():
-            metrics = [Metric(tag, i, now, DOUBLE, None) for i, tag in enumerate(tags)]
-            metrics.append(Metric("state", len(tags), now, STRING, None))
+            metrics = [Metric(tag, i, now, DataType.DOUBLE, None) for i, tag in enumerate(tags)]
+            metrics.append(Metric("state", len(tags), now, DataType.STRING, None))
             self.publish(
                 self.topic("DBIRTH", device),
                 encode_payload(timestamp_ms=now, seq=self.next_seq(), metrics=metrics),
@@ -212,9 +146,9 @@ class SparkplugSink:
                 node.birth()
         kind = RecordKind(kind)
         if kind is RecordKind.SAMPLE:
-            lookup, datatype, column = self.alias, DOUBLE, "value"
+            lookup, datatype, column = self.alias, DataType.DOUBLE, "value"
         elif kind is RecordKind.STATE:
-            lookup, datatype, column = self.state_alias, STRING, "state"
+            lookup, datatype, column = self.state_alias, DataType.STRING, "state"
         else:
             return
         paths = table.column("path").to_pylist()
