@@ -8,9 +8,11 @@ Tables are made by ``andon.store._sql.MIGRATIONS`` and auxiliary tables by a dec
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 import andon
+from andon.connect.buffer import DiskBuffer
 
 SRC = Path(andon.__file__).resolve().parent
 
@@ -54,3 +56,21 @@ def test_every_allowed_file_still_needs_its_place() -> None:
     for relative in ALLOWED:
         text = (SRC / relative).read_text(encoding="utf-8")
         assert _DDL.search(text), f"{relative} makes no table any more: drop it from ALLOWED"
+
+
+def test_the_edge_buffer_adopts_a_file_from_before_its_steps(tmp_path: Path) -> None:
+    path = tmp_path / "buffer.db"
+    with sqlite3.connect(path) as db:  # as the buffer made it before it counted versions
+        db.execute(
+            "CREATE TABLE batches (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "received_at INTEGER NOT NULL, rows INTEGER NOT NULL, size INTEGER NOT NULL, "
+            "body BLOB NOT NULL)"
+        )
+        db.execute("INSERT INTO batches VALUES (NULL, 1, 2, 3, x'00')")
+    db.close()
+    buffer = DiskBuffer(path)
+    assert buffer.depth() == 1
+    buffer.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    db.close()

@@ -9,6 +9,7 @@ tables created by ``write_table`` from a batch's schema, the KPI state under a h
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -277,3 +278,12 @@ def test_the_first_write_declares_version_one(store: Store) -> None:
     assert store.read_table("truth_units").num_rows == 2
     with pytest.raises(StoreError, match="letters, digits"):
         store.write_table("Truth-Units", pa.table({"a": [1]}))
+
+
+def test_the_example_in_the_store_docs_runs() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "store.md").read_text("utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    examples = [block for block in blocks if "AuxTable" in block]
+    assert examples, "docs/store.md lost its auxiliary table example"
+    for block in examples:
+        exec(compile(block, "docs/store.md", "exec"), {})
