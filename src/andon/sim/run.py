@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from andon.records import KIND_SCHEMAS, RecordKind
 from andon.sim.baselines import MixSchedule, ReleaseAll, RunToFailure
 from andon.sim.chunk import ChunkBuilder
 from andon.sim.engine import Plant
+from andon.sim.pacer import Pacer
 from andon.sim.policy import (
     MaintenancePolicy,
     PartStock,
@@ -103,7 +103,7 @@ def simulate(
     if speed is not None and speed <= 0:
         msg = f"speed must be positive, got {speed}"
         raise SimulationError(msg)
-    pace = _Pacer(plant.start_us, speed or 1.0)
+    pace = _Slicer(plant.start_us, Pacer(speed=speed or 1.0))
     for chunk in range(chunks):
         t0 = chunk * epoch_s
         t1 = min(horizon, t0 + epoch_s)
@@ -374,22 +374,19 @@ def _maintain(
         plant.order_part(site, part_order.part, part_order.quantity, expedite=part_order.expedite)
 
 
-class _Pacer:
-    """Hands a chunk's records to a sink slice by slice, at ``speed`` times real time."""
+class _Slicer:
+    """Hands a chunk's records to a sink slice by slice, each when the pacer says it is due."""
 
-    def __init__(self, start_us: int, speed: float) -> None:
+    def __init__(self, start_us: int, pacer: Pacer) -> None:
         self.start_us = start_us
-        self.speed = speed
-        self.wall0: float | None = None
-        self.sim0 = 0.0
+        self.pacer = pacer
 
     def write(
         self, sink: Sink, batches: dict[RecordKind, pa.Table], t0: float, t1: float, batch: str
     ) -> None:
-        if self.wall0 is None:
-            self.wall0 = time.monotonic()
-            self.sim0 = t0
-        tick = max(1.0, self.speed)
+        if not self.pacer.started:
+            self.pacer.start(t0)
+        tick = max(1.0, self.pacer.speed)
         edges = np.arange(t0, t1, tick)
         ordered: dict[RecordKind, tuple[pa.Table, np.ndarray]] = {}
         for kind, table in batches.items():
@@ -398,10 +395,7 @@ class _Pacer:
             ordered[kind] = (table.take(pa.array(order)), ts[order])
         for i, lo in enumerate(edges):
             hi = min(t1, lo + tick)
-            due = self.wall0 + (hi - self.sim0) / self.speed
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+            self.pacer.wait_until(hi)
             lo_us = self.start_us + round(lo * 1e6)
             hi_us = self.start_us + round(hi * 1e6)
             for kind, (table, ts) in ordered.items():
