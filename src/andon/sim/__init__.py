@@ -20,6 +20,7 @@ from andon.sim.baselines import (
     TrueHealth,
     next_window_start,
 )
+from andon.sim.pacer import Pacer
 from andon.sim.policy import (
     MaintenancePlan,
     MaintenancePolicy,
@@ -53,6 +54,7 @@ __all__ = [
     "MemorySink",
     "MixSchedule",
     "Oracle",
+    "Pacer",
     "PartOrder",
     "PartStock",
     "PipelineSink",
