@@ -175,7 +175,7 @@ def test_main_turns_any_andon_error_into_one_line(
         main(["model", "show", str(EXAMPLE)])
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert err.strip() == "error: the store at plant.duckdb is locked by another process"
+    assert err.strip() == "error: the store at plant.duckdb is locked by another process [store]"
 
 
 def test_main_exits_2_on_usage_mistakes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ message. The families, each for one kind of failure::
         └── ExecutionError            app.execution_failed      an executor failed
 
 ``docs/errors.md`` lists every class with its code and HTTP status, generated from the
-classes (``scripts/errors_page.py``) and kept in step by a test.
+classes (``scripts/gen_error_docs.py``) and kept in step by a test.
 
 Misuse and bad data are two families, as pydantic keeps ``PydanticUserError`` apart from
 ``ValidationError``: a :class:`UsageError` means the calling code is wrong (an argument

@@ -132,7 +132,7 @@ STATUS_BY_FAMILY: dict[type[AndonError], int] = {
     # a workflow or a resource in a state that refuses the request
     DecisionError: 409,
     InsufficientHistoryError: 409,
-    AppError: 409,
+    AppError: 500,
     DecisionNotFoundError: 404,
     UnknownAppError: 404,
     NotAuthenticatedError: 401,
@@ -157,10 +157,11 @@ _HIDDEN_DETAIL = {
 queries, the server's own code) and goes to the log; the ``code`` still says which error."""
 
 
-def andon_status(exc: AndonError) -> int:
-    """Return the HTTP status of an andon error: that of its nearest class in the table."""
-    for cls in type(exc).__mro__:
-        status = STATUS_BY_FAMILY.get(cls)
+def andon_status(error: AndonError | type[AndonError]) -> int:
+    """Return the HTTP status of an andon error or error class: its nearest family's."""
+    cls = error if isinstance(error, type) else type(error)
+    for family in cls.__mro__:
+        status = STATUS_BY_FAMILY.get(family)
         if status is not None:
             return status
     return 500

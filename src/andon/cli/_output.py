@@ -23,20 +23,21 @@ def print_problems(problems: Sequence[Problem], *, console: Console | None = Non
 
 
 def fail(exc: AndonError) -> None:
-    """Print an andon error on stderr: one line, or a summary and one line per problem."""
+    """Print an andon error on stderr: one line, or a summary and one line per problem.
+
+    Each line ends with a stable code in brackets, the same code the REST API answers with:
+    the problem's, or the error's when it carries none.
+    """
     problems = exc.problems
     summary = getattr(exc, "summary", None) or str(exc)
     if len(problems) == 1:
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(problems[0]))}", highlight=False, soft_wrap=True
-        )
-        return
-    if not problems:
-        err_console.print(f"[bold red]error:[/] {escape(summary)}", highlight=False, soft_wrap=True)
-        return
-    err_console.print(
-        f"[bold red]error:[/] {escape(summary)} ({len(problems)} problems)",
-        highlight=False,
-        soft_wrap=True,
-    )
-    print_problems(problems)
+        _error_line(str(problems[0]))
+    elif not problems:
+        _error_line(f"{summary} [{exc.code}]")
+    else:
+        _error_line(f"{summary} ({len(problems)} problems) [{exc.code}]")
+        print_problems(problems)
+
+
+def _error_line(text: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)

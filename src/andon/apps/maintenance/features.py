@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from andon.errors import AndonError
+from andon.errors import InsufficientHistoryError
 
 __all__ = ["FeatureSpec", "RegimeNormaliser", "build_features", "feature_names"]
 
@@ -182,7 +182,7 @@ def _check_columns(frame: pl.DataFrame, spec: FeatureSpec) -> None:
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         msg = f"feature input lacks column(s) {', '.join(missing)}; has {', '.join(frame.columns)}"
-        raise AndonError(msg)
+        raise InsufficientHistoryError(msg, app="maintenance")
 
 
 def feature_names(spec: FeatureSpec) -> list[str]:

@@ -32,7 +32,7 @@ from andon.apps.maintenance.features import (
     build_features,
     feature_names,
 )
-from andon.errors import AndonError
+from andon.errors import AppError, InsufficientHistoryError, UsageError
 
 __all__ = ["ReliabilityBin", "RiskModel", "RiskPrediction", "reliability_curve"]
 
@@ -153,8 +153,9 @@ class RiskModel:
         """Fit on rows labelled with time to the next failure (``rul_column``).
 
         ``observed_column`` (bool) says whether that failure was seen; when false, the RUL is
-        only a lower bound (the history ended first). Raises :class:`AndonError` when the rows
-        hold fewer than three failures: a model from that little says nothing.
+        only a lower bound (the history ended first). Raises
+        :class:`~andon.errors.InsufficientHistoryError` when the rows hold fewer than three
+        failures: a model from that little says nothing.
 
         ``horizons`` (several) makes the classifier learn P(failure within t) for each t at
         once: the rows are stacked with t as a feature under a monotone constraint, so the
@@ -177,7 +178,7 @@ class RiskModel:
                 f"too little history to learn failure: {failed_units} asset(s) with an observed "
                 f"failure, at least {max(min_failures, _MIN_FAILURES)} needed"
             )
-            raise AndonError(msg)
+            raise InsufficientHistoryError(msg, app="maintenance")
         if row_stride > 1:
             data = data.gather_every(row_stride)
             rul = data[rul_column].cast(pl.Float64).to_numpy()
@@ -353,7 +354,7 @@ class RiskModel:
         missing = [name for name in self.features if name not in data.columns]
         if missing:
             msg = f"rows lack feature column(s) {', '.join(missing[:5])}"
-            raise AndonError(msg)
+            raise UsageError(msg)
         x = data.select(list(self.features)).to_numpy().astype(np.float64)
         rul = np.clip(self._booster("rul").predict(x), 0.0, self.cap)
         low = np.clip(self._booster("rul_low").predict(x), 0.0, self.cap)
@@ -446,7 +447,7 @@ class RiskModel:
             data: dict[str, Any] = json.loads(text)
             if data.get("format") != "andon.maintenance.risk/1":
                 msg = f"not a risk model artifact (format {data.get('format')!r})"
-                raise AndonError(msg)
+                raise AppError(msg, app="maintenance", code="app.artifact_invalid")
             return cls(
                 spec=FeatureSpec.from_dict(data["spec"]),
                 features=tuple(data["features"]),
@@ -471,7 +472,7 @@ class RiskModel:
             )
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"risk model artifact is damaged: {exc}"
-            raise AndonError(msg) from exc
+            raise AppError(msg, app="maintenance", code="app.artifact_invalid") from exc
 
 
 def _usable_features(data: pl.DataFrame, names: list[str]) -> list[str]:
@@ -486,7 +487,7 @@ def _usable_features(data: pl.DataFrame, names: list[str]) -> list[str]:
             usable.append(name)
     if not usable:
         msg = "no feature varies in the training rows: the signals are flat or missing"
-        raise AndonError(msg)
+        raise InsufficientHistoryError(msg, app="maintenance")
     return usable
 
 
