@@ -22,6 +22,7 @@ __all__ = [
     "GENESIS",
     "LIST_TABLES",
     "MIGRATIONS",
+    "QUARANTINE_SUMMARY",
     "SCHEMA_MIGRATIONS_TABLE",
     "Migration",
     "column_sql",
@@ -29,6 +30,7 @@ __all__ = [
     "lead_column",
     "quarantine_where",
     "sql_type",
+    "state_intervals_sql",
     "table_name",
 ]
 
@@ -271,3 +273,35 @@ def quarantine_where(
         clauses.append(f"reason = {param}")
         params.append(reason)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def state_intervals_sql(
+    path_where: str, *, start: str | None, end: str | None, select: str = "*"
+) -> str:
+    """Return the query of state intervals clipped to ``[start, end)``, in either dialect.
+
+    Each state lasts until the next record of its equipment (``lead`` over ts, seq); the
+    last one until ``end`` (zero length when the range is open). ``start`` and ``end`` are
+    SQL expressions of the bounds (a placeholder or a literal), ``None`` for open; ``end``
+    appears twice in the query. ``select`` is the output list (PostgreSQL sends timestamps
+    as integer microseconds).
+    """
+    lo = "s" if start is None else f"greatest(s, {start})"
+    finish = "coalesce(e, s)" if end is None else f"least(coalesce(e, {end}), {end})"
+    return f"""
+        WITH ordered AS (
+            SELECT path, state, reason, ts AS s,
+                   lead(ts) OVER (PARTITION BY path ORDER BY ts, seq) AS e
+            FROM rec_state{path_where}
+        ), clipped AS (
+            SELECT path, state, reason, {lo} AS start, {finish} AS "end" FROM ordered
+        )
+        SELECT {select} FROM clipped WHERE "end" > start ORDER BY path, start
+    """
+
+
+QUARANTINE_SUMMARY = (
+    "SELECT kind, source, reason, count(*) AS rows FROM quarantine "
+    "GROUP BY kind, source, reason ORDER BY rows DESC, kind, reason"
+)
+"""Quarantined row counts by kind, source and reason, most first."""

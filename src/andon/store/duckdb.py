@@ -29,8 +29,10 @@ from andon.store._keys import may_repeat_keys
 from andon.store._sql import (
     LIST_TABLES,
     MIGRATIONS,
+    QUARANTINE_SUMMARY,
     SCHEMA_MIGRATIONS_TABLE,
     quarantine_where,
+    state_intervals_sql,
     table_name,
 )
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
@@ -339,20 +341,11 @@ class DuckDBStore:
         """Return state intervals clipped to ``[start, end)``; see :class:`andon.store.Store`."""
         path_where, params = self._where("path", path_prefix, None, None)
         start_us, end_us = _micros(start), _micros(end)
-        lo = "s" if start_us is None else f"make_timestamptz({int(start_us)})"
-        hi = "coalesce(e, s)" if end_us is None else f"make_timestamptz({int(end_us)})"
-        finish = "coalesce(e, s)" if end_us is None else f"least(coalesce(e, {hi}), {hi})"
-        sql = f"""
-            WITH ordered AS (
-                SELECT path, state, reason, ts AS s,
-                       lead(ts) OVER (PARTITION BY path ORDER BY ts, seq) AS e
-                FROM rec_state{path_where}
-            ), clipped AS (
-                SELECT path, state, reason, greatest(s, {lo}) AS start, {finish} AS "end"
-                FROM ordered
-            )
-            SELECT * FROM clipped WHERE "end" > start ORDER BY path, start
-        """
+        sql = state_intervals_sql(
+            path_where,
+            start=None if start_us is None else f"make_timestamptz({int(start_us)})",
+            end=None if end_us is None else f"make_timestamptz({int(end_us)})",
+        )
         return self._query(sql, params).cast(STATE_INTERVAL_SCHEMA)
 
     def quarantined(
@@ -368,10 +361,7 @@ class DuckDBStore:
 
     def quarantine_summary(self) -> pa.Table:
         """Return quarantined row counts by kind, source and reason."""
-        return self._query(
-            "SELECT kind, source, reason, count(*) AS rows FROM quarantine "
-            "GROUP BY ALL ORDER BY rows DESC, kind, reason"
-        )
+        return self._query(QUARANTINE_SUMMARY)
 
     def count_rows(self, kind: RecordKind) -> int:
         """Return how many records of a kind are stored."""

@@ -48,9 +48,11 @@ from andon.store._pgio import (
 from andon.store._sql import (
     LIST_TABLES,
     MIGRATIONS,
+    QUARANTINE_SUMMARY,
     SCHEMA_MIGRATIONS_TABLE,
     lead_column,
     quarantine_where,
+    state_intervals_sql,
     table_name,
 )
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
@@ -458,24 +460,16 @@ class PostgresStore:
         """Return state intervals clipped to ``[start, end)``; see :class:`andon.store.Store`."""
         path_where, params = self._where("path", path_prefix, None, None)
         low, high = _when(start), _when(end)
-        lo = "s" if low is None else "greatest(s, %s::timestamptz)"
-        finish = "coalesce(e, s)" if high is None else "least(coalesce(e, %s), %s::timestamptz)"
-        tail: list[Any] = []
-        if low is not None:
-            tail.append(low)
+        bound = "%s::timestamptz"
+        sql = state_intervals_sql(
+            path_where,
+            start=None if low is None else bound,
+            end=None if high is None else bound,
+            select=_select_list(STATE_INTERVAL_SCHEMA),
+        )
+        tail: list[Any] = [] if low is None else [low]
         if high is not None:
-            tail.extend([high, high])
-        sql = f"""
-            WITH ordered AS (
-                SELECT path, state, reason, ts AS s,
-                       lead(ts) OVER (PARTITION BY path ORDER BY ts, seq) AS e
-                FROM rec_state{path_where}
-            ), clipped AS (
-                SELECT path, state, reason, {lo} AS start, {finish} AS "end" FROM ordered
-            )
-            SELECT {_select_list(STATE_INTERVAL_SCHEMA)} FROM clipped
-            WHERE "end" > start ORDER BY path, start
-        """
+            tail.extend([high, high])  # the end bound appears twice
         return self._copy_out(sql, [*params, *tail], STATE_INTERVAL_SCHEMA)
 
     def quarantined(
@@ -493,12 +487,7 @@ class PostgresStore:
 
     def quarantine_summary(self) -> pa.Table:
         """Return quarantined row counts by kind, source and reason."""
-        return self._copy_out(
-            "SELECT kind, source, reason, count(*) AS rows FROM quarantine "
-            "GROUP BY kind, source, reason ORDER BY rows DESC, kind, reason",
-            [],
-            _SUMMARY_VIEW,
-        )
+        return self._copy_out(QUARANTINE_SUMMARY, [], _SUMMARY_VIEW)
 
     def count_rows(self, kind: RecordKind) -> int:
         """Return how many records of a kind are stored."""
