@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 
 import andon
+from andon import errors as errors_module
 from andon.api.problems import STATUS_BY_FAMILY, andon_status
 from andon.errors import (
     ActionError,
@@ -163,6 +164,13 @@ def test_problems_are_ordered_by_file_then_line() -> None:
     early = Problem(code="a.c", message="m", file="a.yaml", line=2)
     other = Problem(code="a.a", message="m", file="b.yaml", line=1)
     assert Problem.ordered([other, late, early]) == [early, late, other]
+
+
+def test_the_module_docstring_draws_the_tree_of_errors_py() -> None:
+    tree = errors_module.__doc__ or ""
+    for cls in ERRORS:
+        if cls.__module__ == "andon.errors":
+            assert re.search(rf"\b{cls.__name__}\s+{re.escape(cls.code)}\s", tree), cls.__name__
 
 
 def test_docs_errors_md_is_up_to_date(generator: ModuleType) -> None:
