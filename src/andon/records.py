@@ -32,6 +32,8 @@ from typing import Any, Final
 
 import pyarrow as pa
 
+from andon.time import from_datetime
+
 __all__ = [
     "KIND_SCHEMAS",
     "NATURAL_KEYS",
@@ -288,8 +290,7 @@ def to_micros(value: TimeLike) -> int:
         if value.tzinfo is None:
             msg = f"naive datetime {value.isoformat()} has no time zone; give it tzinfo"
             raise ValueError(msg)
-        delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        return from_datetime(value)
     return int(value)
 
 

@@ -18,10 +18,9 @@ from andon.kpi._elements import KpiSettings
 from andon.kpi._state import refresh
 from andon.model import Model
 from andon.store.base import Store
+from andon.time import HOUR_US as _HOUR_US
 
 __all__ = ["StateRefresher"]
-
-_HOUR_US = 3_600_000_000
 
 
 @dataclass(slots=True, kw_only=True)

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from andon.time import HOUR_US
+
 __all__ = [
     "BUCKET_US",
     "SESSION",
@@ -34,7 +36,7 @@ __all__ = [
     "probe_sql",
 ]
 
-BUCKET_US: Final = 3_600_000_000
+BUCKET_US: Final = HOUR_US
 """Width of the hour buckets that turn the segment lookup into an equality join."""
 
 

@@ -27,6 +27,7 @@ from andon.model import Model
 from andon.records import PATH_COLUMNS, TS_TYPE, RecordKind, to_micros
 from andon.store import AuxTable
 from andon.store.base import Store, TimeArg
+from andon.time import DAY_US as _DAY_US
 
 __all__ = ["STATE_SCHEMA", "STATE_TABLE", "late_range", "refresh", "rollup", "stored_elements"]
 
@@ -56,7 +57,6 @@ STATE_SCHEMA: Final = AuxTable(
 ``fpq`` (a store's earlier ``kpi_day_elements`` without them is emptied and computed again
 by the next refresh). A new element is a new version here."""
 
-_DAY_US: Final = 86_400_000_000
 _KEY: Final = ("path", "period_start")
 
 

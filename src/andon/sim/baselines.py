@@ -27,6 +27,7 @@ from andon.sim.policy import (
     UnitView,
 )
 from andon.sim.wear import failure_probability
+from andon.time import DAY_US, HOUR_US
 
 __all__ = [
     "ConditionThreshold",
@@ -45,7 +46,7 @@ __all__ = [
 def next_window_start(view: PlantView, equipment: str, *, within_h: float) -> int | None:
     """Return the start of the site's next maintenance window within ``within_h``, if any."""
     site = "/".join(equipment.split("/")[:2])
-    limit = view.now_us + int(within_h * 3.6e9)
+    limit = view.now_us + int(within_h * HOUR_US)
     for start, _end in view.windows.get(site, ()):
         if view.now_us <= start <= limit:
             return start
@@ -219,7 +220,7 @@ class WaitingFailures:
                     fast_days = part.expedite_lead_time_days
                     if fast_days is None or (wo, part_id) in self._expedited:
                         continue
-                    waited_h = (view.now_us - opened) / 3.6e9
+                    waited_h = (view.now_us - opened) / HOUR_US
                     normal_h = part.lead_time_days * 24.0 - waited_h
                     # About a third of the hours saved are production hours.
                     saved_h = (normal_h - fast_days * 24.0) / 3.0
@@ -265,7 +266,9 @@ class Oracle:
                 continue
             rate = max(truth.wear_rate.get(eq, 1.0), 1e-6)
             window = next_window_start(view, eq, within_h=self.window_h)
-            until_window_h = (window - view.now_us) / 3.6e9 if window is not None else self.window_h
+            until_window_h = (
+                (window - view.now_us) / HOUR_US if window is not None else self.window_h
+            )
             urgent = [m for m, w in remaining.items() if w < self.margin * rate * view.epoch_h]
             soon = [
                 m
@@ -353,7 +356,7 @@ class TrueHealth:
             cost_h = info.equipment.downtime_cost_per_hour
             wear_h = max(truth.wear_rate.get(eq, 1.0), 0.0) * share
             window = next_window_start(view, eq, within_h=self.window_h)
-            until_h = (window - view.now_us) / 3.6e9 if window is not None else self.window_h
+            until_h = (window - view.now_us) / HOUR_US if window is not None else self.window_h
             now_modes: list[str] = []
             window_modes: list[str] = []
             for mode in info.equipment_class.failure_modes:
@@ -464,7 +467,7 @@ class MixSchedule:
         """Return one order per product, largest share first, due a day later."""
         total = max(0, int(view.capacity_units * self.load) - view.backlog_units)
         share = sum(view.mix.values()) or 1.0
-        due = view.now_us + 2 * 86_400_000_000
+        due = view.now_us + 2 * DAY_US
         result: list[ProductionOrder] = []
         for product in sorted(view.products, key=lambda p: (-view.mix[p], p)):
             qty = round(total * view.mix[product] / share)

@@ -29,6 +29,7 @@ from andon.sim.policy import (
 from andon.sim.result import EnergyOutcome, MaintenanceCosts, QualityOutcome, SimResult
 from andon.sim.scenario import Scenario, find_scenario, load_scenario
 from andon.sim.sinks import MemorySink, Sink
+from andon.time import HOUR_US
 
 __all__ = ["TRUTH_TABLES", "simulate"]
 
@@ -218,7 +219,7 @@ def _energy_money(
         acc["kwh"] += float(kwh.sum())
         if site_t.num_rows == 0:
             continue
-        t_hour = (site_t["ts"].cast(pa.int64()).to_numpy() - start_us) // 3_600_000_000
+        t_hour = (site_t["ts"].cast(pa.int64()).to_numpy() - start_us) // HOUR_US
         price = site_t["price_per_kwh"].to_numpy()
         carbon = site_t["gco2e_per_kwh"].to_numpy()
         idx = np.clip(np.searchsorted(t_hour, hour_of, side="right") - 1, 0, t_hour.size - 1)

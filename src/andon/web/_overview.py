@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from andon.kpi import Grain, aggregate, compare_sites, compute, kpis, loss_tree
 from andon.model import Model
 from andon.store.base import Store
+from andon.time import DAY_US
 from andon.web._app import Console
 from andon.web._charts import PALETTE, Bar, LineSeries, bars, line_chart
 from andon.web._render import format_time
@@ -34,7 +35,6 @@ __all__ = [
     "build_overview",
 ]
 
-DAY_US = 86_400_000_000
 
 OVERVIEW_KPIS: tuple[tuple[str, str, str], ...] = (
     ("oee", "OEE", "pct"),

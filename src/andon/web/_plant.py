@@ -18,6 +18,7 @@ from markupsafe import Markup
 from andon.model import EquipmentInfo, Model
 from andon.records import RecordKind
 from andon.store.base import Store
+from andon.time import DAY_US
 from andon.web._charts import LineSeries, line_chart, state_timeline
 
 __all__ = [
@@ -29,9 +30,6 @@ __all__ = [
     "plant_tree",
     "state_shares",
 ]
-
-HOUR_US = 3_600_000_000
-DAY_US = 24 * HOUR_US
 
 
 def latest_time(store: Store) -> int | None:

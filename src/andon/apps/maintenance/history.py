@@ -22,6 +22,7 @@ import polars as pl
 from andon.model import Model
 from andon.records import MaintenanceEvent, MaintenanceKind, RecordKind
 from andon.store.base import Store
+from andon.time import HOUR_US
 
 __all__ = [
     "HOUR_US",
@@ -31,8 +32,6 @@ __all__ = [
     "load_history",
     "restorations_and_failures",
 ]
-
-HOUR_US = 3_600_000_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,10 @@ import hashlib
 import polars as pl
 
 from andon.apps.maintenance.features import FeatureSpec
-from andon.apps.maintenance.history import HOUR_US, life_rows
+from andon.apps.maintenance.history import life_rows
 from andon.model import Model
 from andon.model.schema import FailureMode
+from andon.time import HOUR_US
 
 __all__ = [
     "SIGNAL_SLOTS",

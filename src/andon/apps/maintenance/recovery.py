@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from andon.apps.maintenance.history import HOUR_US
 from andon.model import Model
 from andon.records import MaintenanceEvent, MaintenanceKind
+from andon.time import HOUR_US
 
 __all__ = ["Expedite", "expedite_for_failures"]
 
