@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from andon.api import ApiSettings, create_app
+from andon.apps.maintenance.actions import INTERVENE
 from andon.decisions import (
     DecisionRecord,
     DecisionService,
@@ -18,7 +19,7 @@ from andon.decisions import (
 )
 from andon.decisions._json import now_us
 from andon.model import Model
-from andon.proposals import Factor, Option, Proposal
+from andon.proposals import Action, Factor, Option, Proposal
 from andon.store.base import Store
 
 HOUR = 3_600_000_000
@@ -33,9 +34,15 @@ def proposal(
     now = now_us()
     return Proposal(
         app=app,
-        kind="intervention",
+        supersede_key="intervention",
         subject=subject,
-        action="replace the bearing",
+        action=Action(
+            kind=INTERVENE.name,
+            subject=subject,
+            failure_modes=("bearing",),
+            slot_start=now + HOUR,
+            label="replace the bearing",
+        ),
         options=(Option(action="defer", expected_cost=2000.0),),
         expected_value=value,
         value_low=value / 2,

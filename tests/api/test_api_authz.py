@@ -67,6 +67,13 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/decisions/{decision_id}/outcome"): lambda e, w: (
         f"/api/v1/decisions/{_decision(e, w)}/outcome", {"realised_value": 10.0}
     ),
+    ("GET", "/api/v1/decisions/{decision_id}/execution"): lambda e, w: (
+        f"/api/v1/decisions/{_decision(e, w)}/execution", None
+    ),
+    ("POST", "/api/v1/decisions/{decision_id}/retry"): lambda e, w: (
+        f"/api/v1/decisions/{_decision(e, w)}/retry", None
+    ),
+    ("GET", "/api/v1/apps"): lambda e, w: ("/api/v1/apps", None),
     ("GET", "/api/v1/policy"): lambda e, w: ("/api/v1/policy", None),
     ("PUT", "/api/v1/policy"): lambda e, w: ("/api/v1/policy", {"rules": [], "shadow": []}),
     ("GET", "/api/v1/audit"): lambda e, w: ("/api/v1/audit", None),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from andon.apps.maintenance.actions import INTERVENE
 from andon.decisions import PasswordPolicy
 from andon.decisions.access import Principal, Role
-from andon.proposals import Factor, Option, Proposal
+from andon.proposals import Action, Factor, Option, Proposal
 
 HOUR = 3_600_000_000
 FAST_PASSWORDS = PasswordPolicy(memory_kib=1024, time_cost=1, parallelism=1)
@@ -30,12 +31,18 @@ def make_proposal(
     ttl: int = 24 * HOUR,
     kind: str = "intervention",
 ) -> Proposal:
-    """Return a proposal like an app would make."""
+    """Return a proposal like an app would make (``kind`` is its supersede key)."""
     return Proposal(
         app=app,
-        kind=kind,
+        supersede_key=kind,
         subject=subject,
-        action="replace spindle bearing in window sat-morning",
+        action=Action(
+            kind=INTERVENE.name,
+            subject=subject,
+            failure_modes=("spindle_bearing",),
+            slot_start=created_at + 3 * HOUR,
+            label="replace spindle bearing in window sat-morning",
+        ),
         options=(
             Option(action="defer", expected_cost=5200.0),
             Option(action="replace", expected_cost=1900.0),

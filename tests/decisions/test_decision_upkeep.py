@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from andon import records
@@ -13,11 +15,12 @@ from andon.api import ApiSettings, create_app
 from andon.decisions import DecisionService, Policy, Role, SettingsService, ShadowScope, Status
 from andon.decisions._json import now_us
 from andon.decisions.drift import DRIFT_APP, DriftInputs
-from andon.decisions.upkeep import Upkeep, UpkeepReport, sample_drift_inputs
+from andon.decisions.upkeep import Upkeep, sample_drift_inputs
 from andon.kpi import stored_elements
 from andon.model import Model
-from andon.proposals import FitReport, Outcome, Proposal
+from andon.proposals import Action, FitReport, Outcome, Proposal
 from andon.records import RecordKind
+from andon.runtime import Runtime, TickReport, WallClock
 from andon.store.base import Store
 from decisions.decision_helpers import HOUR, Clock, make_proposal, person
 
@@ -40,11 +43,11 @@ class _App:
         return []
 
     def outcome(
-        self, store: Store, model: Model, *, subject: str, action: str, decided_at: int, now: int
+        self, store: Store, model: Model, *, action: Action, decided_at: int, now: int
     ) -> Outcome | None:
         if now - decided_at < HOUR:
             return None
-        self.measured.append(subject)
+        self.measured.append(action.subject)
         return Outcome(measured_at=now, realised_value=100.0, success=True, detail={})
 
 
@@ -123,7 +126,8 @@ def test_drift_of_a_fitted_model_raises_one_escalation_per_interval(
     assert escalation.app == DRIFT_APP
     assert escalation.subject == "acme/lyon"
     assert escalation.required_role is Role.ENGINEER
-    assert "vibration_rms" in escalation.action
+    assert escalation.action.kind == "review_model"
+    assert "vibration_rms" in escalation.title
     assert service.get(escalation.id).status is Status.PROPOSED
 
 
@@ -155,22 +159,30 @@ def test_drift_inputs_come_from_the_site_samples_before_and_after_first_use(
     assert (list(baseline), list(recent)) == ([], [])
 
 
+def _served(store: Store, model: Model, on_tick: Callable[[TickReport], object]) -> FastAPI:
+    """Return the API over a store with the decision loop ticking on the wall clock."""
+    runtime = Runtime(store=store, model=model, apps={}, clock=now_us)
+    return create_app(
+        store=store,
+        model=model,
+        settings=ApiSettings(password_memory_kib=1024),
+        runtime=runtime,
+        wall_clock=WallClock(runtime=runtime, every_s=3600.0, on_tick=on_tick),
+    )
+
+
 def test_a_server_asked_to_runs_the_upkeep_on_the_wall_clock(
     dstore: Store, example_model: Model, service: DecisionService, clock: Clock
 ) -> None:
     past = clock.now  # the decision expired long before the wall clock's now
     [stale] = service.propose([make_proposal(created_at=past, ttl=HOUR)], now=past)
-    app = create_app(
-        store=dstore,
-        model=example_model,
-        settings=ApiSettings(password_memory_kib=1024, upkeep_every_s=3600.0),
-    )
-    rounds: list[UpkeepReport] = []
+    rounds: list[TickReport] = []
     done = threading.Event()
-    app.state.on_upkeep = lambda report: (rounds.append(report), done.set())
+    app = _served(dstore, example_model, lambda report: (rounds.append(report), done.set()))
     with TestClient(app):
         assert done.wait(120)  # the first round runs at start-up, not after an hour
-    assert rounds[0].expired == 1
+    assert rounds[0].upkeep is not None
+    assert rounds[0].upkeep.expired == 1
     assert DecisionService(store=dstore).get(stale.id).status is Status.EXPIRED
 
 
@@ -182,13 +194,8 @@ def test_a_served_store_keeps_its_day_kpis_current(dstore: Store, example_model:
         RecordKind.STATE,
         records.states(ts=change, path=path, state=["running", "idle"] * 3, source="test"),
     )
-    app = create_app(
-        store=dstore,
-        model=example_model,
-        settings=ApiSettings(password_memory_kib=1024, upkeep_every_s=3600.0),
-    )
     done = threading.Event()
-    app.state.on_upkeep = lambda _report: done.set()
+    app = _served(dstore, example_model, lambda _report: done.set())
     with TestClient(app):
         assert done.wait(120)
     days = stored_elements(dstore)

@@ -11,7 +11,7 @@ from kpi_helpers import at, build_model
 from andon import records
 from andon.kpi import StateRefresher, stored_elements
 from andon.records import RecordKind, to_micros
-from andon.runtime import Runtime, RuntimeSettings
+from andon.runtime import SimulatedRun, SimulatedRunSettings
 from andon.store import DuckDBStore, Store
 
 M0 = "e/s1/a/l/c0/m"
@@ -54,7 +54,7 @@ def test_first_run_covers_the_history_then_only_the_trailing_days(store: Store) 
 
 
 def test_the_runtime_keeps_the_day_state(tmp_path: Path) -> None:
-    settings = RuntimeSettings(
+    settings = SimulatedRunSettings(
         workdir=tmp_path,
         history_days=2,
         stream_days=0.5,
@@ -63,7 +63,7 @@ def test_the_runtime_keeps_the_day_state(tmp_path: Path) -> None:
         password_memory_kib=1024,
     )
     store = DuckDBStore(tmp_path / "andon.duckdb")
-    runtime = Runtime(settings=settings, store=store)
+    runtime = SimulatedRun(settings=settings, store=store)
     runtime.run_history()
     runtime.wait_done()
     assert not [n for n in runtime.summary.notes if "KPI state" in n]

@@ -9,8 +9,9 @@ import pytest
 from andon import records
 from andon.apps import get_app
 from andon.apps.maintenance import ARTIFACT_TABLE, MaintenanceApp, MaintenanceSettings
+from andon.errors import InsufficientHistoryError
 from andon.model import Model, load_model
-from andon.proposals import DecisionApp, Proposal
+from andon.proposals import Action, DecisionApp, Proposal
 from conftest import HOUR, PLANT, Synthetic, synthesise
 
 SETTINGS = MaintenanceSettings(rounds=40)
@@ -58,12 +59,12 @@ def test_proposals_weigh_options_and_price_the_saving(
 ) -> None:
     _, proposals = fitted
     assert proposals
-    acted = [p for p in proposals if p.evidence["action_kind"] != "watch"]
+    acted = [p for p in proposals if p.action.kind != "watch"]
     assert acted, "with wear this advanced, some asset must be worth an intervention"
     for p in proposals:
         costs = {o.action: o.expected_cost for o in p.options}
         nothing = next(c for a, c in costs.items() if a.startswith("defer and watch"))
-        assert p.expected_value == pytest.approx(nothing - costs[p.action], abs=0.05)
+        assert p.expected_value == pytest.approx(nothing - costs[p.title], abs=0.05)
         assert p.value_low is not None
         assert p.value_high is not None
         assert p.value_low <= p.expected_value <= p.value_high
@@ -103,8 +104,9 @@ def test_outcome_sees_a_later_failure(
     outcome = app.outcome(
         synthetic.store,
         synthetic.model,
-        subject=PRESS3,
-        action="intervene on wear now",
+        action=Action(
+            kind="intervene", subject=PRESS3, failure_modes=("wear",), slot_start=synthetic.until
+        ),
         decided_at=synthetic.until,
         now=later + HOUR,
     )
@@ -115,8 +117,7 @@ def test_outcome_sees_a_later_failure(
         app.outcome(
             synthetic.store,
             synthetic.model,
-            subject=PRESS3,
-            action="x",
+            action=Action(kind="watch", subject=PRESS3, failure_modes=("wear",)),
             decided_at=synthetic.until,
             now=synthetic.until + 10,
         )
@@ -144,9 +145,9 @@ def test_asset_without_tags_and_asset_with_silent_tags_say_so(tiny_model: Model)
 def test_too_little_history_falls_back_to_the_prior_with_low_confidence(tiny_model: Model) -> None:
     syn = synthesise(tiny_model, days=6, seed=3)
     app = MaintenanceApp(settings=SETTINGS)
-    report = app.fit(syn.store, tiny_model, until=syn.until)
-    assert report.metrics["models_fitted"] == 0
-    assert any("too little history" in note for note in report.notes)
+    with pytest.raises(InsufficientHistoryError, match="too little history") as raised:
+        app.fit(syn.store, tiny_model, until=syn.until)
+    assert raised.value.app == "maintenance"
     proposals = app.propose(syn.store, tiny_model, now=syn.until)
     assert proposals  # every asset is in doubt, so each is reported
     for p in proposals:

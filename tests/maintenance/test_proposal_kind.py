@@ -47,8 +47,8 @@ def test_two_modes_with_the_same_action_are_two_open_decisions(example_model: Mo
     first = _proposals(app, example_model, 0.95, NOW)
     modes = {m.id for m in example_model.equipment[LATHE].equipment_class.failure_modes}
     assert len(modes) == 2
-    assert {p.evidence["action_kind"] for p in first} == {"intervene"}
-    assert {p.kind for p in first} == {proposal_kind(m) for m in modes}
+    assert {p.action.kind for p in first} == {"intervene"}
+    assert {p.supersede_key for p in first} == {proposal_kind(m) for m in modes}
     store = DuckDBStore(None)
     ensure_schema(store)
     service = DecisionService(store=store)
@@ -58,7 +58,7 @@ def test_two_modes_with_the_same_action_are_two_open_decisions(example_model: Mo
     # A new plan for the same asset replaces each mode's open decision, whatever its action.
     later = NOW + 3_600_000_000
     again = _proposals(app, example_model, 0.06, later)
-    assert {p.kind for p in again} == {proposal_kind(m) for m in modes}
+    assert {p.supersede_key for p in again} == {proposal_kind(m) for m in modes}
     service.propose(again, now=later)
     records = service.list(DecisionFilter(app="maintenance"), limit=10)
     statuses = sorted(r.status.value for r in records)

@@ -24,10 +24,11 @@ import pytest
 import uvicorn
 from playwright.sync_api import sync_playwright
 
+from andon.apps.maintenance.actions import INTERVENE
 from andon.decisions import AuditLog
 from andon.decisions.access import split_token
-from andon.proposals import Factor, Option, Proposal
-from andon.runtime import Runtime, RuntimeSettings
+from andon.proposals import Action, Factor, Option, Proposal
+from andon.runtime import SimulatedRun, SimulatedRunSettings
 from andon.series import MAX_POINTS
 from andon.web import ConsoleSettings
 from andon.web._server import build_app
@@ -82,9 +83,15 @@ class Live:
 def _proposal(subject: str, action: str, now: int, value: float) -> Any:
     return Proposal(
         app="maintenance",
-        kind="test",
+        supersede_key="test",
         subject=subject,
-        action=action,
+        action=Action(
+            kind=INTERVENE.name,
+            subject=subject,
+            failure_modes=("bearing",),
+            slot_start=now,
+            label=action,
+        ),
         options=(
             Option(action="defer", expected_cost=value * 2),
             Option(action=action, expected_cost=value),
@@ -105,7 +112,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     require_chromium()
 
     workdir = tmp_path_factory.mktemp("demo")
-    settings = RuntimeSettings(
+    settings = SimulatedRunSettings(
         model=ROOT / "examples" / "discrete",
         workdir=workdir,
         history_days=2,
@@ -113,7 +120,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         speed=0,
         password_memory_kib=1024,
     )
-    runtime = Runtime(settings=settings)
+    runtime = SimulatedRun(settings=settings)
     runtime.ensure_demo_users()
     runtime.run_history()
     runtime.wait_done()

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from andon.apps import app_names
 from andon.cli import app
-from andon.cli.serve import _api_settings
+from andon.cli.serve import _serve_settings
 from andon.decisions import PasswordPolicy, UserService, ensure_schema
+from andon.runtime.serve import ServeSettings
 from andon.store import DuckDBStore
 
 from .conftest import write_history
@@ -90,13 +91,38 @@ def test_serve_refuses_a_negative_upkeep_period(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_serve_runs_the_upkeep_every_five_minutes_unless_told(monkeypatch) -> None:
-    monkeypatch.delenv("ANDON_API_UPKEEP_EVERY_S", raising=False)
-    assert _api_settings(None).upkeep_every_s == 300.0
-    assert _api_settings(0).upkeep_every_s is None
-    assert _api_settings(12.5).upkeep_every_s == 12.5
-    monkeypatch.setenv("ANDON_API_UPKEEP_EVERY_S", "60")
-    assert _api_settings(None).upkeep_every_s == 60.0
+def test_serve_runs_the_loop_on_its_defaults_unless_told(monkeypatch) -> None:
+    monkeypatch.delenv("ANDON_SERVE_UPKEEP_EVERY_S", raising=False)
+
+    def settings(**given: object) -> ServeSettings:
+        options: dict[str, object] = {
+            "apps": None,
+            "executor": "none",
+            "mqtt": None,
+            "propose_every": None,
+            "fit_every": None,
+            "upkeep_every": None,
+        }
+        return _serve_settings(**{**options, **given})  # type: ignore[arg-type]
+
+    assert settings().schedule().upkeep_every_s == 300.0
+    assert settings().schedule().propose_every_s == 3600.0
+    assert settings().schedule().fit_every_s == 86_400.0
+    assert settings(upkeep_every=0).schedule().upkeep_every_s == 0.0
+    assert settings(propose_every=12.5).schedule().propose_every_s == 12.5
+    monkeypatch.setenv("ANDON_SERVE_UPKEEP_EVERY_S", "60")
+    assert settings().schedule().upkeep_every_s == 60.0
+    assert settings().apps is None
+    assert settings(apps=()).apps == ()
+
+
+def test_serve_refuses_an_unknown_app_or_executor() -> None:
+    result = CliRunner().invoke(app, ["serve", "--apps", "maintenance,nosuch"])
+    assert result.exit_code == 2
+    assert "--apps: unknown app(s) nosuch" in result.output
+    result = CliRunner().invoke(app, ["serve", "--executor", "robot"])
+    assert result.exit_code == 2
+    assert "--executor must be 'none' or 'plant', got 'robot'" in result.output
 
 
 def _free_port() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +16,7 @@ from andon.api.context import ApiContext
 from andon.api.problems import PROBLEM_RESPONSES, install
 from andon.api.ratelimit import RateLimiter
 from andon.api.routes import (
+    apps,
     audit,
     auth,
     decisions,
@@ -37,23 +37,19 @@ from andon.decisions import (
     UserService,
     ensure_schema,
 )
-from andon.decisions._json import now_us
-from andon.decisions.upkeep import PeriodicUpkeep, Upkeep, UpkeepReport
-from andon.errors import AndonError
-from andon.kpi import StateRefresher
+from andon.errors import UsageError
 from andon.model import Model
+from andon.runtime import Runtime, WallClock
 from andon.store.base import Store
 
 __all__ = ["OPENAPI_PATH", "create_app", "missing_rules", "openapi_document"]
-
-_log = logging.getLogger("andon.api")
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 
 _LIST_PARAMETERS = frozenset({"status"})
 """Query parameters that may be given more than once."""
 
-_MODULES = (health, auth, decisions, policy, audit, users, model, records, kpis)
+_MODULES = (health, auth, decisions, apps, policy, audit, users, model, records, kpis)
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -96,49 +92,31 @@ def missing_rules(app: FastAPI) -> list[tuple[str, str]]:
 
 
 @asynccontextmanager
-async def _upkeep_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While serving, run the decision upkeep on the wall clock when the settings ask for it.
-
-    The context is read at start-up, so a caller that replaced the decision service (the
-    console on the demo's simulated clock) is the one the upkeep uses.
-    """
-    ctx: ApiContext = app.state.andon
-    every = ctx.settings.upkeep_every_s
-    if every is None:
+async def _runtime_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While serving, tick the decision loop on the wall clock when one was given."""
+    wall_clock: WallClock | None = getattr(app.state, "wall_clock", None)
+    if wall_clock is None:
         yield
         return
-    from andon.apps import app_names, get_app  # noqa: PLC0415 - the apps only when asked for
-
-    upkeep = Upkeep(
-        store=ctx.store,
-        model=ctx.model,
-        decisions=ctx.decisions,
-        apps={name: get_app(name) for name in app_names()},
-    )
-    kpi_state = StateRefresher()
-    listener = getattr(app.state, "on_upkeep", None)
-
-    def after_round(report: UpkeepReport) -> None:
-        # The stored day KPIs follow the records: the last 48 hours, once an hour.
-        now = now_us()
-        if kpi_state.due(now=now):
-            try:
-                kpi_state.run(ctx.store, ctx.model, now=now)
-            except AndonError as exc:
-                _log.warning("KPI refresh failed, retried within the hour: %s", exc)
-        if listener is not None:
-            listener(report)
-
-    periodic = PeriodicUpkeep(upkeep=upkeep, every_s=every, on_round=after_round)
-    periodic.start()
+    wall_clock.start()
     try:
         yield
     finally:
-        periodic.stop()
+        wall_clock.stop()
 
 
-def create_app(*, store: Store, model: Model, settings: ApiSettings | None = None) -> FastAPI:
+def create_app(
+    *,
+    store: Store,
+    model: Model,
+    settings: ApiSettings | None = None,
+    runtime: Runtime | None = None,
+    wall_clock: WallClock | None = None,
+) -> FastAPI:
     """Return the andon API on a store and a plant model.
+
+    ``runtime`` is the decision loop whose apps' status the API reports; ``wall_clock``,
+    when given, ticks it while the server runs (``andon serve``).
 
     The decision tables are created if missing and the plant model is noted in the audit
     chain when it changed. Pages added later to the returned app reuse its authentication
@@ -159,19 +137,21 @@ def create_app(*, store: Store, model: Model, settings: ApiSettings | None = Non
         docs_url=None,
         redoc_url=None,
         responses=PROBLEM_RESPONSES,
-        lifespan=_upkeep_lifespan,
+        lifespan=_runtime_lifespan,
     )
     app.state.andon = ApiContext(
         store=store,
         model=model,
         settings=settings,
-        decisions=DecisionService(store=store),
+        decisions=runtime.decisions if runtime is not None else DecisionService(store=store),
         users=users_service,
         governance=governance,
         audit=AuditLog(store=store),
         login_limiter=RateLimiter(window_s=settings.login_window_s),
     )
     app.state.route_rules = {}
+    app.state.runtime = runtime
+    app.state.wall_clock = wall_clock
     install(app)
 
     app.add_middleware(SingleValuedQuery, many=_LIST_PARAMETERS)
@@ -190,5 +170,5 @@ def create_app(*, store: Store, model: Model, settings: ApiSettings | None = Non
     missing = missing_rules(app)
     if missing:
         msg = f"routes without an access rule: {missing}"
-        raise AndonError(msg)
+        raise UsageError(msg)
     return app

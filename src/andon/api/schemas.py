@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import math
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -12,8 +13,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from andon.api.problems import ApiProblem
 from andon.decisions import DecisionRecord, Role
 from andon.decisions.audit import AuditEntry
+from andon.decisions.executions import ExecutionRow
 from andon.decisions.outcomes import AppRecord
 from andon.decisions.repository import TokenRow, UserRow
+from andon.proposals import Action
+from andon.runtime.loop import AppStatus
 
 __all__ = [
     "AuditEntryOut",
@@ -103,15 +107,143 @@ class OutcomeOut(_Out):
     detail: dict[str, Any]
 
 
+class PartQuantityOut(_Out):
+    """A spare part and how many of it."""
+
+    part: str
+    quantity: int
+
+
+class ActionOut(_Out):
+    """A decision's typed action: a kind from its app's vocabulary, the subject and the
+    parameters the kind uses (the others are empty); ``label`` is for people."""
+
+    kind: str
+    subject: str
+    label: str
+    failure_modes: list[str]
+    slot_start: AwareDatetime | None
+    slot_end: AwareDatetime | None
+    window: str | None
+    parts: list[PartQuantityOut]
+    order: list[PartQuantityOut]
+    expedite: bool
+    target: str | None
+    units: list[str]
+    lots: list[str]
+    job: str | None
+
+    @classmethod
+    def of(cls, action: Action) -> ActionOut:
+        """Return the API view of an action."""
+        return cls(
+            kind=action.kind,
+            subject=action.subject,
+            label=action.label,
+            failure_modes=list(action.failure_modes),
+            slot_start=None if action.slot_start is None else from_micros(action.slot_start),
+            slot_end=None if action.slot_end is None else from_micros(action.slot_end),
+            window=action.window,
+            parts=[PartQuantityOut(part=p.part, quantity=p.quantity) for p in action.parts],
+            order=[PartQuantityOut(part=p.part, quantity=p.quantity) for p in action.order],
+            expedite=action.expedite,
+            target=action.target,
+            units=list(action.units),
+            lots=list(action.lots),
+            job=action.job,
+        )
+
+
+class ExecutionOut(_Out):
+    """What became of an approved decision's action: the executor, how far it got, why."""
+
+    decision_id: str
+    executor: str
+    state: str
+    detail: str
+    reference: str | None
+    attempts: int
+    next_attempt_at: AwareDatetime | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    waits_for_person: bool
+
+    @classmethod
+    def of(cls, row: ExecutionRow) -> ExecutionOut:
+        """Return the API view of an execution."""
+        return cls(
+            decision_id=row.decision_id,
+            executor=row.executor,
+            state=row.state.value,
+            detail=row.detail,
+            reference=row.reference,
+            attempts=row.attempts,
+            next_attempt_at=(
+                None if row.next_attempt_at is None else from_micros(row.next_attempt_at)
+            ),
+            created_at=from_micros(row.created_at),
+            updated_at=from_micros(row.updated_at),
+            waits_for_person=row.state.waits_for_person,
+        )
+
+
+class AppStatusOut(_Out):
+    """A decision app as the loop sees it: its last fit, its rounds, its last failure."""
+
+    name: str
+    fitted_at: AwareDatetime | None
+    fit_version: str | None
+    fit_rows: int
+    fit_metrics: dict[str, float]
+    fit_notes: list[str]
+    next_fit_at: AwareDatetime | None
+    last_round_at: AwareDatetime | None
+    next_round_at: AwareDatetime | None
+    last_proposals: int
+    proposals_total: int
+    fit_failed_at: AwareDatetime | None
+    fit_failure: str | None
+    failed_at: AwareDatetime | None
+    failed_stage: str | None
+    failure: str | None
+
+    @classmethod
+    def of(cls, status: AppStatus) -> AppStatusOut:
+        """Return the API view of an app's status."""
+
+        def when(value: int | None) -> dt.datetime | None:
+            return None if value is None else from_micros(value)
+
+        return cls(
+            name=status.name,
+            fitted_at=when(status.fitted_at),
+            fit_version=status.fit_version,
+            fit_rows=status.fit_rows,
+            fit_metrics={k: v for k, v in status.fit_metrics.items() if math.isfinite(v)},
+            fit_notes=list(status.fit_notes),
+            next_fit_at=when(status.next_fit_at),
+            last_round_at=when(status.last_round_at),
+            next_round_at=when(status.next_round_at),
+            last_proposals=status.last_proposals,
+            proposals_total=status.proposals_total,
+            fit_failed_at=when(status.fit_failed_at),
+            fit_failure=status.fit_failure,
+            failed_at=when(status.failed_at),
+            failed_stage=status.failed_stage,
+            failure=status.failure,
+        )
+
+
 class DecisionOut(_Out):
     """A decision record (DESIGN.md "Decisions and trust")."""
 
     id: str
     app: str
-    kind: str
+    supersede_key: str
     subject: str
     site: str
-    action: str
+    title: str
+    action: ActionOut
     options: list[OptionOut]
     expected_value: float
     value_low: float | None
@@ -152,10 +284,11 @@ class DecisionOut(_Out):
         return cls(
             id=record.id,
             app=record.app,
-            kind=record.kind,
+            supersede_key=record.supersede_key,
             subject=record.subject,
             site=record.site,
-            action=record.action,
+            title=record.title,
+            action=ActionOut.of(record.action),
             options=[
                 OptionOut(action=o.action, expected_cost=o.expected_cost, description=o.description)
                 for o in record.options

@@ -42,8 +42,3 @@ class ApiSettings(BaseSettings):
 
     password_memory_kib: int = Field(default=65_536, ge=8)
     """Argon2id memory cost per password hash (RFC 9106 recommends 64 MiB)."""
-
-    upkeep_every_s: float | None = Field(default=None, gt=0)
-    """Run the decision upkeep (expiry, outcomes of executed decisions, drift checks of
-    fitted models) every this many seconds while serving; ``None`` leaves it to a runtime
-    (``andon demo`` runs it on its simulated schedule)."""

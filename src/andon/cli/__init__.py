@@ -90,7 +90,7 @@ _COMMANDS: dict[str, _CommandEntry] = {
     "serve": _CommandEntry(
         module="andon.cli.serve",
         attribute="serve",
-        help="Serve the console and the REST API over a store that already holds plant data.",
+        help="Serve the console and the REST API, and run the decision loop over a plant's store.",
     ),
     "decide": _CommandEntry(
         module="andon.cli.decide",

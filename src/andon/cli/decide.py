@@ -1,9 +1,10 @@
-"""``andon decide``: run a decision app now and show its plan.
+"""``andon decide``: one round of the decision loop for an app, now, and its plan.
 
-``andon decide maintenance MODEL`` assesses every asset, solves the maintenance plan and
-prints it as a table; the proposals become decision records (status ``proposed``) through
-:class:`andon.decisions.DecisionService`, which supersedes the open decision of the same
-asset and failure mode and audits every change.
+``andon decide maintenance MODEL`` runs one round of the same :class:`andon.runtime.Runtime`
+that ``andon serve`` runs on a schedule: it fits the app when asked (``--fit``), assesses
+every asset, solves the maintenance plan and prints it as a table; with ``--keep`` the
+proposals become decision records (status ``proposed``), superseding the open decision of
+the same asset and failure mode, every change audited.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def render_plan(proposals: list[Proposal], *, currency: str, limit: int) -> Tabl
         p_fail = p.evidence.get("p_fail")
         table.add_row(
             "/".join(p.subject.split("/")[-3:]),
-            p.action,
+            p.title,
             f"{p_fail:.0%}" if isinstance(p_fail, float) else "",
             f"{p.expected_value:,.0f} ({p.value_low or 0:,.0f}..{p.value_high or 0:,.0f})",
             f"{p.confidence:.2f}",
@@ -101,7 +102,7 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
 ) -> None:
     """Assess every asset, solve the maintenance plan and print it as a table."""
     from andon.apps.maintenance import MaintenanceApp, MaintenanceSettings
-    from andon.decisions import DecisionService, ensure_schema
+    from andon.runtime import Runtime, Schedule
     from andon.store import open_store
 
     model = _load(model_path)
@@ -114,23 +115,35 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
         raise typer.Exit(code=2) from None
     decision_app = MaintenanceApp(settings=MaintenanceSettings(horizon_h=horizon_h))
     try:
+        # One round of the loop that ``andon serve`` runs on a schedule.
+        runtime = Runtime(
+            store=store,
+            model=model,
+            apps={"maintenance": decision_app},
+            clock=lambda: at,
+            schedule=Schedule(fit_every_s=0, propose_every_s=0, upkeep_every_s=0, kpi_every_s=0),
+        )
         if fit:
             with out_console.status("fitting failure-risk models on history ..."):
-                report = decision_app.fit(store, model, until=at)
-            out_console.print(
-                f"fitted {report.metrics.get('models_fitted', 0):.0f} model(s), "
-                f"{report.metrics.get('models_insufficient', 0):.0f} without enough history "
-                f"(version {report.version})"
-            )
-            for note in report.notes:
+                fitted = runtime.fit("maintenance", now=at)
+            [status] = runtime.status()
+            if fitted:
+                out_console.print(
+                    f"fitted {status.fit_metrics.get('models_fitted', 0):.0f} model(s) on "
+                    f"{status.fit_rows:,} rows (version {status.fit_version})"
+                )
+            else:
+                out_console.print(f"[yellow]not fitted: {status.failure}[/]", highlight=False)
+            for note in status.fit_notes:
                 out_console.print(f"  [yellow]{note}[/]", highlight=False)
         started = time.perf_counter()
         with out_console.status("assessing assets and solving the plan ..."):
-            proposals = decision_app.propose(store, model, now=at)
+            proposals = runtime.propose(now=at, record=keep)["maintenance"]
         seconds = time.perf_counter() - started
-        if keep and proposals:
-            ensure_schema(store)
-            DecisionService(store=store).propose(proposals, now=at)
+        [status] = runtime.status()
+        if status.failure is not None and status.failed_stage == "propose":
+            err_console.print(f"[bold red]error:[/] {status.failure}", highlight=False)
+            raise typer.Exit(code=1)
     finally:
         store.close()
     out_console.print(render_plan(proposals, currency=model.currency, limit=limit))

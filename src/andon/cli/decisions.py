@@ -67,7 +67,7 @@ def _when(micros: int | None) -> str:
 
 def _show(record: DecisionRecord) -> None:
     out_console.print(
-        f"{record.id} {record.status.value}: {record.action} on {record.subject} "
+        f"{record.id} {record.status.value}: {record.title} on {record.subject} "
         f"(value {record.expected_value:,.0f}, confidence {record.confidence:.2f})",
         highlight=False,
     )
@@ -93,7 +93,7 @@ def list_decisions(
             r.id[:12],
             r.app,
             r.subject,
-            r.action,
+            r.title,
             f"{r.expected_value:,.0f}",
             f"{r.confidence:.2f}",
             r.status.value

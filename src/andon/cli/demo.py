@@ -21,7 +21,7 @@ from andon.cli._output import err_console, out_console
 from andon.errors import AndonError
 
 if TYPE_CHECKING:
-    from andon.runtime import Runtime
+    from andon.runtime import SimulatedRun
 
 __all__ = ["demo"]
 
@@ -57,7 +57,7 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="With --headless: print JSON.")] = False,
 ) -> None:
     """Simulate the example enterprise, fit the apps, propose decisions and serve the console."""
-    from andon.runtime import Runtime, RuntimeSettings
+    from andon.runtime import SimulatedRun, SimulatedRunSettings
 
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
     if days <= 0:
@@ -76,7 +76,7 @@ def demo(
             leftover.unlink(missing_ok=True)
     elif workdir.exists() and not workdir.is_dir():
         raise _usage(f"--workdir {workdir} is a file, not a folder")
-    settings = RuntimeSettings(
+    settings = SimulatedRunSettings(
         model=model,
         workdir=workdir,
         history_days=days,
@@ -103,7 +103,7 @@ def demo(
                 bar.update(task, description="fitting apps, proposing decisions")
 
         try:
-            runtime = Runtime(settings=settings, on_history=on_history)
+            runtime = SimulatedRun(settings=settings, on_history=on_history)
         except AndonError as exc:
             raise _usage(str(exc)) from None
         users = runtime.ensure_demo_users()
@@ -136,7 +136,11 @@ def _print_summary(report: dict[str, object]) -> None:
 
 
 def _serve(
-    runtime: Runtime, users: list[tuple[str, str, tuple[str, ...]]], *, port: int, started: float
+    runtime: SimulatedRun,
+    users: list[tuple[str, str, tuple[str, ...]]],
+    *,
+    port: int,
+    started: float,
 ) -> None:
     import uvicorn
 
@@ -153,6 +157,7 @@ def _serve(
         users=runtime.users,
         clock=runtime.now,
         settings=ConsoleSettings(demo_hint=hint),
+        runtime=runtime.runtime,
     )
     server.overview.warm()
     config = uvicorn.Config(

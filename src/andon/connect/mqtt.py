@@ -31,7 +31,7 @@ from andon.connect.decoded import Batch, Decoded
 from andon.connect.metrics import Metrics
 from andon.errors import ConnectError
 
-__all__ = ["Message", "MqttSettings", "MqttSource"]
+__all__ = ["Message", "MqttSettings", "MqttSource", "paho_client"]
 
 _log: Final = logging.getLogger(__name__)
 
@@ -81,6 +81,50 @@ class MqttSettings:
         user = self.username or (unquote(parsed.username) if parsed.username else None)
         password = self.password or (unquote(parsed.password) if parsed.password else None)
         return user, password
+
+
+def paho_client(
+    settings: MqttSettings,
+    *,
+    manual_ack: bool = False,
+    will: tuple[str, bytes] | None = None,
+) -> paho.Client:
+    """Return a paho client configured from the settings (TLS verified unless told not to).
+
+    Its user data is ``(host, port)``; callbacks are the caller's to set.
+    """
+    host, port, tls = settings.endpoint()
+    client = paho.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=settings.client_id,
+        clean_session=not settings.persistent_session,
+        protocol=paho.MQTTv311,
+        manual_ack=manual_ack,
+    )
+    user, password = settings.credentials()
+    if user is not None:
+        client.username_pw_set(user, password)
+    if tls:
+        try:
+            client.tls_set(
+                ca_certs=settings.ca_file,
+                certfile=settings.cert_file,
+                keyfile=settings.key_file,
+                cert_reqs=ssl.CERT_NONE if settings.tls_insecure else ssl.CERT_REQUIRED,
+            )
+        except (OSError, ValueError, ssl.SSLError) as exc:
+            msg = f"cannot set up TLS for {settings.url}: {exc}"
+            raise ConnectError(msg) from exc
+        if settings.tls_insecure:
+            _log.warning("TLS certificate verification is OFF for %s (tls_insecure)", host)
+            client.tls_insecure_set(True)  # noqa: FBT003 - paho's API
+    if will is not None:
+        client.will_set(will[0], will[1], qos=1, retain=True)
+    client.reconnect_delay_set(settings.reconnect_min_s, settings.reconnect_max_s)
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.user_data_set((host, port))
+    return client
 
 
 class MqttSource:
@@ -133,41 +177,10 @@ class MqttSource:
         return self._client
 
     def _make_client(self) -> paho.Client:
-        settings = self.settings
-        host, port, tls = settings.endpoint()
-        client = paho.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=settings.client_id,
-            clean_session=not settings.persistent_session,
-            protocol=paho.MQTTv311,
-            manual_ack=self._manual,
-        )
-        user, password = settings.credentials()
-        if user is not None:
-            client.username_pw_set(user, password)
-        if tls:
-            try:
-                client.tls_set(
-                    ca_certs=settings.ca_file,
-                    certfile=settings.cert_file,
-                    keyfile=settings.key_file,
-                    cert_reqs=ssl.CERT_NONE if settings.tls_insecure else ssl.CERT_REQUIRED,
-                )
-            except (OSError, ValueError, ssl.SSLError) as exc:
-                msg = f"cannot set up TLS for {settings.url}: {exc}"
-                raise ConnectError(msg) from exc
-            if settings.tls_insecure:
-                _log.warning("TLS certificate verification is OFF for %s (tls_insecure)", host)
-                client.tls_insecure_set(True)  # noqa: FBT003 - paho's API
-        if self._will is not None:
-            client.will_set(self._will[0], self._will[1], qos=1, retain=True)
-        client.reconnect_delay_set(settings.reconnect_min_s, settings.reconnect_max_s)
-        client.max_inflight_messages_set(1000)
-        client.max_queued_messages_set(0)
+        client = paho_client(self.settings, manual_ack=self._manual, will=self._will)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        client.user_data_set((host, port))
         return client
 
     # --- paho callbacks (network thread) -------------------------------------------------------

@@ -24,7 +24,7 @@ from andon.decisions.access import Role
 from andon.decisions.errors import InvalidInputError
 from andon.decisions.record import DecisionRecord
 from andon.decisions.service import DecisionService
-from andon.proposals import Factor, Proposal
+from andon.proposals import Action, ActionKind, Factor, Proposal, register_action_kinds
 
 __all__ = [
     "DRIFT_APP",
@@ -39,6 +39,15 @@ __all__ = [
 ]
 
 DRIFT_APP = "drift"
+
+REVIEW_MODEL = ActionKind(
+    name="review_model",
+    app=DRIFT_APP,
+    description="check or refit a fitted model whose inputs or outcomes drifted",
+    executable=False,
+)
+"""The drift monitor's one action: a person checks the model; nothing runs in the plant."""
+register_action_kinds(REVIEW_MODEL)
 """The app name of escalation decisions raised by drift."""
 
 _EPS = 1e-4
@@ -300,9 +309,13 @@ class DriftMonitor:
         what = ", ".join(f.feature for f in moved) or "outcomes"
         proposal = Proposal(
             app=DRIFT_APP,
-            kind=f"model:{app}",
+            supersede_key=f"model:{app}",
             subject=scope,
-            action=f"review model {app}@{model_version}: drift in {what}",
+            action=Action(
+                kind=REVIEW_MODEL.name,
+                subject=scope,
+                label=f"review model {app}@{model_version}: drift in {what}",
+            ),
             expected_value=0.0,
             confidence=1.0,
             explanation=(

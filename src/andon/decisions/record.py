@@ -14,7 +14,7 @@ from typing import Any
 
 from andon.decisions._json import digest
 from andon.decisions.access import Role
-from andon.proposals import Factor, Option, Proposal
+from andon.proposals import Action, Factor, Option, Proposal
 
 __all__ = ["DecisionRecord", "Status", "from_proposal", "new_id"]
 
@@ -37,15 +37,17 @@ class DecisionRecord:
     ``snapshot`` is the SHA-256 of the evidence's canonical JSON, so the inputs a decision was
     taken on can be proven later. ``required_role`` is the least role that may approve it
     (raised by escalation rules); ``shadow`` decisions are recorded and scored, never executed.
-    ``version`` counts changes and guards against two people deciding at once.
+    ``version`` counts changes and guards against two people deciding at once. ``action`` is
+    the proposal's typed action; ``supersede_key`` groups an app's decisions on a subject, of
+    which one at a time is open.
     """
 
     id: str
     app: str
-    kind: str
+    supersede_key: str
     subject: str
     site: str
-    action: str
+    action: Action
     options: tuple[Option, ...]
     expected_value: float
     value_low: float | None
@@ -76,6 +78,11 @@ class DecisionRecord:
     version: int = 1
 
     @property
+    def title(self) -> str:
+        """The action in plain words (its label, else its kind)."""
+        return self.action.label or self.action.kind
+
+    @property
     def has_outcome(self) -> bool:
         """Whether an outcome has been recorded."""
         return self.outcome_at is not None
@@ -93,7 +100,7 @@ class DecisionRecord:
         return {
             "app": self.app,
             "subject": self.subject,
-            "action": self.action,
+            "action": self.action.to_json(),
             "status": self.status.value,
             "expected_value": self.expected_value,
             "confidence": self.confidence,
@@ -127,7 +134,7 @@ def from_proposal(
     return DecisionRecord(
         id=decision_id or new_id(now),
         app=proposal.app,
-        kind=proposal.kind,
+        supersede_key=proposal.supersede_key,
         subject=proposal.subject,
         site=proposal.site,
         action=proposal.action,

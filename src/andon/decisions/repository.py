@@ -18,7 +18,7 @@ import pyarrow as pa
 from andon.decisions._json import canonical, loads_object
 from andon.decisions.access import Role
 from andon.decisions.record import DecisionRecord, Status
-from andon.proposals import Factor, Option
+from andon.proposals import Action, Factor, Option
 from andon.store.base import Store
 
 __all__ = ["DecisionFilter", "Repository", "TokenRow", "UserRow"]
@@ -61,7 +61,7 @@ class DecisionFilter:
     sites: tuple[str, ...] | None = None
     statuses: tuple[Status, ...] = ()
     app: str | None = None
-    kind: str | None = None
+    supersede_key: str | None = None
     subject_prefix: str | None = None
     created_from: int | None = None
     created_to: int | None = None
@@ -101,10 +101,10 @@ def _to_row(record: DecisionRecord) -> dict[str, Any]:
     return {
         "id": record.id,
         "app": record.app,
-        "kind": record.kind,
+        "kind": record.supersede_key,
         "subject": record.subject,
         "site": record.site,
-        "action": record.action,
+        "action": canonical(record.action.to_json()),
         "options": canonical(
             [
                 {"action": o.action, "expected_cost": o.expected_cost, "description": o.description}
@@ -151,10 +151,10 @@ def _body(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "app": row["app"],
-        "kind": row["kind"],
+        "supersede_key": row["kind"],
         "subject": row["subject"],
         "site": row["site"],
-        "action": row["action"],
+        "action": _action(row["action"], row["subject"]),
         "options": tuple(Option(**o) for o in json.loads(row["options"])),
         "expected_value": float(row["expected_value"]),
         "value_low": row["value_low"],
@@ -171,6 +171,19 @@ def _body(row: dict[str, Any]) -> dict[str, Any]:
         "required_role": Role(row["required_role"]),
         "escalation": row["escalation"],
     }
+
+
+def _action(text: str, subject: str) -> Action:
+    """Return a stored action: its JSON document (the ``action`` column)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        # Written before actions were typed: the text was a label; its kind is unknown,
+        # so no executor will act on it.
+        return Action(kind="unknown", subject=subject, label=text)
+    return Action.from_json(data)
 
 
 def _head(row: dict[str, Any]) -> dict[str, Any]:
@@ -302,12 +315,14 @@ class Repository:
         rows = self.store.rows(f"SELECT {_SELECT} FROM decisions WHERE id = ?", [decision_id])
         return _from_row(rows[0]) if rows else None
 
-    def open_for_subject(self, *, app: str, kind: str, subject: str) -> list[DecisionRecord]:
+    def open_for_subject(
+        self, *, app: str, supersede_key: str, subject: str
+    ) -> list[DecisionRecord]:
         """Return undecided decisions of an app for a subject (to supersede)."""
         rows = self.store.rows(
             f"SELECT {_SELECT} FROM decisions WHERE app = ? AND subject = ? AND kind = ? "
             "AND status = ?",
-            [app, subject, kind, Status.PROPOSED.value],
+            [app, subject, supersede_key, Status.PROPOSED.value],
         )
         return [_from_row(r) for r in rows]
 
@@ -335,9 +350,9 @@ class Repository:
         if filters.app is not None:
             clauses.append("app = ?")
             params.append(filters.app)
-        if filters.kind is not None:
+        if filters.supersede_key is not None:
             clauses.append("kind = ?")
-            params.append(filters.kind)
+            params.append(filters.supersede_key)
         if filters.subject_prefix:
             prefix = filters.subject_prefix.rstrip("/")
             clauses.append("(subject = ? OR subject LIKE ? ESCAPE '\\')")

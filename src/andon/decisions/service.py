@@ -17,6 +17,7 @@ from andon.decisions._json import now_us
 from andon.decisions.access import Principal, Role
 from andon.decisions.audit import AuditLog
 from andon.decisions.errors import DecisionConflictError, DecisionNotFoundError
+from andon.decisions.executions import ExecutionLedger
 from andon.decisions.policy import Policy
 from andon.decisions.record import DecisionRecord, from_proposal
 from andon.decisions.repository import DecisionFilter, Repository
@@ -34,14 +35,18 @@ class DecisionService:
 
     >>> from andon.store import open_store
     >>> from andon.decisions import ensure_schema
-    >>> from andon.proposals import Proposal
+    >>> from andon.proposals import Action, ActionKind, Proposal, register_action_kinds
+    >>> register_action_kinds(ActionKind(name="example_shift_job", app="example",
+    ...     description="move a job to other hours", requires=frozenset({"slot_start"})))
     >>> store = open_store("duckdb://:memory:"); ensure_schema(store)
     >>> service = DecisionService(store=store)
-    >>> [record] = service.propose([Proposal(app="energy", subject="acme/lyon/a/l1",
-    ...     action="shift oven warm-up to 05:00", expected_value=120.0, confidence=0.7,
+    >>> action = Action(kind="example_shift_job", subject="acme/lyon/a/l1", slot_start=5,
+    ...     label="shift oven warm-up to 05:00")
+    >>> [record] = service.propose([Proposal(app="example", subject="acme/lyon/a/l1",
+    ...     action=action, expected_value=120.0, confidence=0.7,
     ...     explanation="cheaper hours", created_at=0, expires_at=10**15)], now=1)
-    >>> record.status.value
-    'proposed'
+    >>> record.status.value, record.title
+    ('proposed', 'shift oven warm-up to 05:00')
     """
 
     def __init__(self, *, store: Store, clock: Callable[[], int] = now_us) -> None:
@@ -50,6 +55,8 @@ class DecisionService:
         self._audit = AuditLog(store=store)
         self._settings = SettingsService(store=store, clock=clock)
         self._clock = clock
+        self.executions = ExecutionLedger(store=store, audit=self._audit)
+        """What became of each approved decision's action (the outbox of work requests)."""
 
     @property
     def repository(self) -> Repository:
@@ -103,7 +110,9 @@ class DecisionService:
                     escalation=rules,
                 )
                 for old in self._repo.open_for_subject(
-                    app=proposal.app, kind=proposal.kind, subject=proposal.subject
+                    app=proposal.app,
+                    supersede_key=proposal.supersede_key,
+                    subject=proposal.subject,
                 ):
                     replaced = workflow.supersede(old, by=record.id, now=when)
                     self._write(replaced, old.version)

@@ -195,7 +195,6 @@ class Upkeep:
                 outcome = app.outcome(
                     self._store,
                     self._model,
-                    subject=record.subject,
                     action=record.action,
                     decided_at=since,
                     now=now,

@@ -240,6 +240,25 @@ def _aux_ledger(dialect: str, tables: frozenset[str]) -> list[str]:
     return statements
 
 
+def _executions(dialect: str, tables: frozenset[str]) -> list[str]:
+    # One row per approved decision given to an executor: its typed action (the work
+    # request's body, so the table is the plant executor's outbox) and how far it got.
+    del tables
+    key = "PRIMARY KEY" if dialect == "postgres" else "NOT NULL"
+    statements = [
+        f"""CREATE TABLE executions (
+        decision_id TEXT {key}, executor TEXT NOT NULL, app TEXT NOT NULL,
+        subject TEXT NOT NULL, site TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL,
+        detail TEXT NOT NULL, reference TEXT, attempts INTEGER NOT NULL,
+        next_attempt_at BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)"""
+    ]
+    if dialect == "postgres":
+        statements.append("CREATE INDEX executions_state ON executions (state, updated_at)")
+    else:
+        statements.append("CREATE UNIQUE INDEX executions_id ON executions (decision_id)")
+    return statements
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "record tables, quarantine, batch ledger", _initial),
     Migration(
@@ -248,6 +267,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _decision_layer,
     ),
     Migration(3, "ledger of auxiliary table versions", _aux_ledger),
+    Migration(4, "execution ledger of approved decisions (the outbox)", _executions),
 )
 """Every schema version in order; a store applies those above its recorded version."""
 

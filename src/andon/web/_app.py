@@ -101,6 +101,8 @@ class Console:
         self._clock = clock or (lambda: latest_time(store))
         self.equipment_extra: Callable[[str, Principal], dict[str, Any]] | None = None
         """What other pages add to an equipment page (its decisions and risk)."""
+        self.app_status: Callable[[], list[Any]] | None = None
+        """The decision loop's status of each app, when the console runs beside one."""
 
     # helpers ---------------------------------------------------------------------------
 

@@ -120,7 +120,7 @@ class DecisionPages:
             if notes:
                 risk.append(("cannot fully judge", "; ".join(str(n) for n in notes)))
             risk.append(("confidence", f"{record.confidence:.0%}"))
-            risk.append(("proposal", record.action))
+            risk.append(("proposal", record.title))
             break
         return {"risk": risk or None, "decisions": records}
 
@@ -162,6 +162,10 @@ def add_decision_routes(
             records = sorted(records, key=lambda r: (-r.expected_value, -r.confidence))
         sites = None if principal.all_sites else tuple(principal.sites)
         track = summarise(decisions.repository.outcome_table(sites=sites, app=None))
+        executions = decisions.executions.of_decisions(
+            [r.id for r in records if r.status in {Status.APPROVED, Status.EXECUTED}]
+        )
+        status_of_apps = console.app_status() if console.app_status is not None else None
         return render.page(
             request,
             "inbox.html",
@@ -172,6 +176,8 @@ def add_decision_routes(
                 active="/inbox",
                 title="Decisions",
                 decisions=records,
+                executions=executions,
+                apps_status=status_of_apps,
                 track=track,
                 status=status,
                 app=app_name,
@@ -239,7 +245,7 @@ def add_decision_routes(
             return inbox_page(
                 request, status="all", flash=_explain(exc, latest), flash_kind="error", code=code
             )
-        message = f"{done.status.value.capitalize()}: {done.action} ({done.subject})."
+        message = f"{done.status.value.capitalize()}: {done.title} ({done.subject})."
         return RedirectResponse(f"/inbox?done={quote(message)}", status_code=303)
 
     @app.post("/inbox/{decision_id}/approve", include_in_schema=False)
@@ -249,6 +255,33 @@ def add_decision_routes(
     @app.post("/inbox/{decision_id}/reject", include_in_schema=False)
     async def reject(request: Request, decision_id: str) -> Response:
         return await decide(request, decision_id, "reject")
+
+    @app.post("/inbox/{decision_id}/retry", include_in_schema=False)
+    async def retry(request: Request, decision_id: str) -> Response:
+        who, secret = console.principal(request)
+        form = await request.form()
+        if not csrf_valid(secret, str(form.get("csrf", ""))):
+            return inbox_page(
+                request,
+                status="approved",
+                flash="This form is out of date; nothing was changed. Please try again.",
+                flash_kind="error",
+                code=403,
+            )
+        principal = _as_principal(who)
+        try:
+            record = decisions.get(decision_id, who=principal)
+            if not principal.at_least(record.required_role):
+                msg = f"retrying needs the {record.required_role.value} role"
+                raise ForbiddenError(msg)
+            decisions.executions.retry(decision_id, actor=principal.username, now=console.now())
+        except (DecisionError, AuthError) as exc:
+            code = 403 if isinstance(exc, AuthError) else 409
+            return inbox_page(
+                request, status="approved", flash=_explain(exc, None), flash_kind="error", code=code
+            )
+        message = f"Sent again at the next round: {record.title} ({record.subject})."
+        return RedirectResponse(f"/inbox?status=approved&done={quote(message)}", status_code=303)
 
     @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
     def audit_page(request: Request, before: str | None = None) -> HTMLResponse:

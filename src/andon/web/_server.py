@@ -12,6 +12,7 @@ from andon.api import PUBLIC, ApiSettings, add_rule, create_app, route_rules
 from andon.api.context import ApiContext
 from andon.decisions import DecisionService, Role, UserService
 from andon.model import Model
+from andon.runtime import Runtime, WallClock
 from andon.store.base import Store
 from andon.web._app import Console, ConsoleSettings, install_console
 from andon.web._decisions import add_decision_routes
@@ -40,14 +41,20 @@ def build_app(
     settings: ConsoleSettings | None = None,
     api_settings: ApiSettings | None = None,
     overview_days: int = 7,
+    runtime: Runtime | None = None,
+    wall_clock: WallClock | None = None,
 ) -> ConsoleServer:
     """Return the REST API (:func:`andon.api.create_app`) with the console installed on it.
 
     ``decisions`` replaces the API's decision service when given: the demo's runs on the
     simulated clock, so that the API and the console judge expiry by the same time.
+    ``runtime`` is the decision loop whose apps' status the console shows; ``wall_clock``
+    ticks it while the server runs.
     """
     api_settings = api_settings or ApiSettings()
-    app = create_app(store=store, model=model, settings=api_settings)
+    app = create_app(
+        store=store, model=model, settings=api_settings, runtime=runtime, wall_clock=wall_clock
+    )
     context: ApiContext = app.state.andon
     if decisions is not None:
         context = dataclasses.replace(context, decisions=decisions)
@@ -61,6 +68,8 @@ def build_app(
         settings=settings,
         clock=clock,
     )
+    if runtime is not None:
+        console.app_status = runtime.status
     add_decision_routes(app, console, decisions=context.decisions, audit=context.audit)
     overview = add_overview_routes(app, console, days=overview_days)
     _give_pages_their_rules(app)

@@ -16,6 +16,7 @@ from andon.api.schemas import (
     ApproveIn,
     DecisionOut,
     DecisionPage,
+    ExecutionOut,
     OutcomeIn,
     RejectIn,
     decode_cursor,
@@ -38,6 +39,8 @@ RULES = {
     ("POST", "/api/v1/decisions/{decision_id}/reject"): Role.OPERATOR,
     ("POST", "/api/v1/decisions/{decision_id}/execute"): Role.OPERATOR,
     ("POST", "/api/v1/decisions/{decision_id}/outcome"): Role.ENGINEER,
+    ("GET", "/api/v1/decisions/{decision_id}/execution"): Role.VIEWER,
+    ("POST", "/api/v1/decisions/{decision_id}/retry"): Role.OPERATOR,
 }
 
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -65,7 +68,7 @@ def list_decisions(
     limit: Limit,
     status: Annotated[list[Status] | None, Query(max_length=6)] = None,
     app: Name = None,
-    kind: Name = None,
+    supersede_key: Name = None,
     path: PathPrefix = None,
     since: Since = None,
     until: Until = None,
@@ -82,7 +85,7 @@ def list_decisions(
     filters = DecisionFilter(
         statuses=tuple(status or ()),
         app=app,
-        kind=kind,
+        supersede_key=supersede_key,
         subject_prefix=path,
         created_from=to_micros(since),
         created_to=to_micros(until),
@@ -150,3 +153,27 @@ def record_outcome(
         detail=body.detail,
     )
     return DecisionOut.of(ctx.decisions.record_outcome(decision_id, outcome=outcome, who=who))
+
+
+@router.get("/{decision_id}/execution")
+def execution(decision_id: DecisionId, who: Authorized, ctx: Ctx) -> ExecutionOut:
+    """Return what became of an approved decision's action (its executor, state, reason)."""
+    ctx.decisions.get(decision_id, who=who)  # not found outside the caller's sites
+    row = ctx.decisions.executions.get(decision_id)
+    if row is None:
+        raise ApiProblem(
+            404, "execution.not_found", f"decision {decision_id} was never given to an executor"
+        )
+    return ExecutionOut.of(row)
+
+
+@router.post("/{decision_id}/retry")
+def retry(decision_id: DecisionId, who: Authorized, ctx: Ctx) -> ExecutionOut:
+    """Send a failed, refused or unanswered execution again at the loop's next round."""
+    record = ctx.decisions.get(decision_id, who=who)
+    if not who.at_least(record.required_role):
+        raise ApiProblem(
+            403, "auth.forbidden", f"retrying this decision needs the {record.required_role} role"
+        )
+    row = ctx.decisions.executions.retry(decision_id, actor=who.username, now=now_us())
+    return ExecutionOut.of(row)

@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from andon.apps.maintenance.actions import WORK_KINDS, action_for
 from andon.apps.maintenance.assess import Assessment, blend, weibull_prior
 from andon.apps.maintenance.criticality import SiteCalendar, criticality_of, site_calendar
 from andon.apps.maintenance.history import (
@@ -49,10 +50,10 @@ from andon.apps.maintenance.pooled import (
     pooled_spec,
 )
 from andon.apps.maintenance.risk import RiskModel
-from andon.errors import AndonError, StoreError
+from andon.errors import AndonError, InsufficientHistoryError, StoreError
 from andon.model import Model
 from andon.model.schema import FailureMode
-from andon.proposals import Factor, FitReport, Option, Outcome, Proposal
+from andon.proposals import Action, Factor, FitReport, Option, Outcome, Proposal
 from andon.records import MaintenanceEvent, MaintenanceKind, RecordKind
 from andon.store.base import Store
 
@@ -143,6 +144,8 @@ class MaintenanceApp:
 
         One model learns from the failures of every mode (see :mod:`.pooled`); a mode with
         no failure of its own is judged from the others through its tags and descriptors.
+        Raises :class:`~andon.errors.InsufficientHistoryError` when the history cannot carry
+        a model (its reason is stored too: ``propose`` then falls back on the prior).
         """
         s = self.settings
         start = int(until - s.fit_lookback_h * HOUR_US)
@@ -211,13 +214,16 @@ class MaintenanceApp:
                     + ", ".join(quiet)
                 )
         else:
-            notes.append(f"every class and mode: {fitted.reason}")
+            # The reason is stored with the artifact row, so that ``propose`` falls back on
+            # the reliability prior with low confidence and says why.
+            raise InsufficientHistoryError(f"every class and mode: {fitted.reason}", app=self.name)
         return FitReport(
             app=self.name,
             version=fitted.version[:16],
             trained_until=until,
             metrics=metrics,
             notes=notes,
+            rows=frame.height,
         )
 
     def _grid(self, history: History, model: Model, *, start: int, end: int) -> pl.DataFrame:
@@ -547,11 +553,13 @@ class MaintenanceApp:
     # -------------------------------------------------------------- outcome
 
     def outcome(
-        self, store: Store, model: Model, *, subject: str, action: str, decided_at: int, now: int
+        self, store: Store, model: Model, *, action: Action, decided_at: int, now: int
     ) -> Outcome | None:
-        """Measure what happened to the subject after the decision: failures, planned work."""
+        """Measure what happened to the subject after the decision: its failures, and the
+        planned work the action's kind asked for."""
         if now - decided_at < HOUR_US:
             return None
+        subject = action.subject
         table = pl.from_arrow(
             store.records(RecordKind.MAINTENANCE, path_prefix=subject, start=decided_at, end=now)
         )
@@ -568,7 +576,7 @@ class MaintenanceApp:
         ).height
         info = model.equipment.get(subject)
         down_cost = info.equipment.downtime_cost_per_hour if info else 0.0
-        intervened = "intervene" in action or "move production" in action
+        intervened = action.kind in WORK_KINDS
         success = failures == 0 and (planned > 0 or not intervened)
         return Outcome(
             measured_at=now,
@@ -578,7 +586,7 @@ class MaintenanceApp:
                 "failures": failures,
                 "planned_interventions": planned,
                 "downtime_cost_per_hour": down_cost,
-                "action": action,
+                "action_kind": action.kind,
             },
         )
 
@@ -747,7 +755,7 @@ def _proposal(
     return Proposal(
         app="maintenance",
         subject=risk.subject,
-        action=choice.action,
+        action=action_for(choice, risk, now=now),
         expected_value=round(saving, 2),
         value_low=round(low, 2),
         value_high=round(high, 2),
@@ -759,21 +767,19 @@ def _proposal(
         factors=tuple(factors),
         evidence={
             "failure_mode": risk.mode.id,
-            "action_kind": choice.kind,
             "p_fail": round(risk.p_fail, 4),
             "horizon_h": risk.horizon_h,
             "rul_h": round(risk.rul_h, 1),
             "rul_low_h": round(risk.rul_low_h, 1),
             "rul_high_h": round(risk.rul_high_h, 1),
-            "slot": choice.slot,
             "data_quality": list(risk.notes),
         },
         model_version=found.version if found is not None else "prior",
-        # The decision service keeps one open decision per (app, kind, subject): the kind
-        # names the failure mode, so the modes of one asset never replace each other, and a
-        # new plan for a mode replaces that mode's open decision whatever its action. The
-        # action's kind travels in the evidence (``action_kind``).
-        kind=proposal_kind(risk.mode.id),
+        # The decision service keeps one open decision per (app, supersede key, subject):
+        # the key names the failure mode, so the modes of one asset never replace each
+        # other, and a new plan for a mode replaces that mode's open decision whatever its
+        # action.
+        supersede_key=proposal_kind(risk.mode.id),
     )
 
 

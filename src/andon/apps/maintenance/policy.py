@@ -2,27 +2,32 @@
 
 At each epoch the policy appends what the plant showed (samples, states, work orders,
 stock) to its own store, exactly as a deployed app would find them in andon's store, asks the
-app for its plan, and turns the plan into the simulator's orders. Only work whose slot starts
-before the next epoch is booked: a later slot is a plan, not a commitment, and the next epoch
-decides again with a day more of evidence. Parts are ordered when the chosen option needs
-them ordered now (normal or expedited), less what is already on order. It never reads the
-simulator's truth.
+app for its plan, and approves the typed action of each asset's choice as a planner would:
+only work whose slot starts before the next epoch is booked (a later slot is a plan, not a
+commitment, and the next epoch decides again with a day more of evidence), and parts are
+ordered when the chosen option needs them ordered now. The approved actions are carried out
+by :class:`~andon.sim.executor.SimulatorExecutor`, the same code that carries out the demo's
+approved decisions. It never reads the simulator's truth.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
+import polars as pl
 import pyarrow as pa
 
 from andon import records
+from andon.apps.maintenance.actions import EXPEDITE_PART, ORDER_PART, WORK_KINDS, action_for
 from andon.apps.maintenance.app import MaintenanceApp
 from andon.apps.maintenance.criticality import SiteCalendar, site_calendar
 from andon.apps.maintenance.history import HOUR_US
-from andon.apps.maintenance.plan import PlannedAsset
 from andon.apps.maintenance.recovery import expedite_for_failures
+from andon.proposals import Action, PartQuantity, action_kind
 from andon.records import RecordKind
-from andon.sim.policy import MaintenancePlan, PartOrder, PlantView, PreventiveOrder
+from andon.sim.executor import SimulatorExecutor
+from andon.sim.policy import MaintenancePlan, PlantView
 from andon.store.base import Store
 from andon.store.duckdb import DuckDBStore
 
@@ -31,13 +36,19 @@ __all__ = ["AppPolicy"]
 
 @dataclass
 class AppPolicy:
-    """Drive a simulated plant with a (fitted) :class:`MaintenanceApp`."""
+    """Drive a simulated plant with a (fitted) :class:`MaintenanceApp`.
+
+    It plays the planner who approves every plan the app makes for the coming epoch: each
+    asset's chosen action, as the app proposes it, is carried out by the same
+    :class:`~andon.sim.executor.SimulatorExecutor` as the demo's approved decisions.
+    """
 
     app: MaintenanceApp
     store: Store = field(default_factory=lambda: DuckDBStore(None))
     name: str = "andon_maintenance"
     expedite_failures: bool = True
     """Expedite the parts a failed asset waits for when the hours saved pay the fee."""
+    executor: SimulatorExecutor = field(default_factory=SimulatorExecutor)
     _epoch: int = 0
     _expedited: set[tuple[str, str]] = field(default_factory=set)
 
@@ -48,69 +59,53 @@ class AppPolicy:
         risks, stock, history = self.app.assess(self.store, model, now=view.now_us)
         risks = [r for r in risks if r.subject not in view.down]
         result = self.app.plan_risks(model, risks, stock, now=view.now_us)
-        starts: dict[str, int | None] = {}
-        modes: dict[str, set[str]] = {}
-        orders: dict[tuple[str, str, bool], int] = {}
         next_epoch = view.now_us + int(view.epoch_h * HOUR_US)
-        for asset in result.assets:
-            choice = asset.choice
-            subject = asset.risk.subject
-            if subject in view.pending:
-                continue  # work and its parts are already booked
-            for part in choice.ordered:
-                key = (part, asset.risk.site, False)
-                orders[key] = orders.get(key, 0) + asset.risk.mode.parts.get(part, 1)
-            for part in choice.expedited:
-                key = (part, asset.risk.site, True)
-                orders[key] = orders.get(key, 0) + asset.risk.mode.parts.get(part, 1)
-            if choice.slot is None:
-                continue
-            start = None if choice.slot == "now" else view.now_us + int(choice.eval_h * HOUR_US)
-            if start is not None and start >= next_epoch:
-                continue  # a later slot: the next epoch decides again
-            if choice.ordered or choice.expedited or not _parts_on_hand(asset, view):
-                # A simulated (and a real) work order waits with the machine stopped until
-                # its parts come: order them now, book the work once they are on the shelf.
-                continue
-            previous = starts.get(subject, start)
-            starts[subject] = None if previous is None or start is None else min(previous, start)
-            modes.setdefault(subject, set()).add(asset.risk.mode.id)
-        preventive = tuple(
-            PreventiveOrder(equipment=eq, failure_modes=tuple(sorted(modes[eq])), start_us=start)
-            for eq, start in sorted(starts.items())
-        )
-        part_orders = [
-            PartOrder(part=part, site=site, quantity=short, expedite=fast)
-            for (part, site, fast), qty in sorted(orders.items())
-            if (short := qty - _position(view, site, part)) > 0
-        ]
-        if self.expedite_failures:
-            calendars: dict[str, SiteCalendar] = {}
-
-            def production_hours(site: str, start_h: float, end_h: float) -> float:
-                calendar = calendars.get(site)
-                if calendar is None:
-                    calendar = calendars[site] = site_calendar(
-                        model.sites[site], now=view.now_us, horizon_h=24.0 * 60
-                    )
-                return calendar.planned_hours(start_h, max(end_h - start_h, 0.0))
-
-            for fast in expedite_for_failures(
-                model,
-                history.maintenance,
-                stock,
-                now=view.now_us,
-                production_hours=production_hours,
-            ):
-                done = (fast.work_order, fast.part)
-                if done in self._expedited:
-                    continue
-                self._expedited.add(done)
-                part_orders.append(
-                    PartOrder(part=fast.part, site=fast.site, quantity=fast.quantity, expedite=True)
+        for number, asset in enumerate(result.assets):
+            action = _commitment(
+                action_for(asset.choice, asset.risk, now=view.now_us), next_epoch=next_epoch
+            )
+            if action is not None:
+                self.executor.execute(
+                    decision_id=f"epoch-{self._epoch}:{number}", action=action, now=view.now_us
                 )
+        if self.expedite_failures:
+            self._expedite_for_failures(view, history.maintenance, stock)
         self._epoch += 1
-        return MaintenancePlan(preventive=preventive, part_orders=tuple(part_orders))
+        return self.executor.plan(view)
+
+    def _expedite_for_failures(
+        self, view: PlantView, maintenance: pl.DataFrame, stock: Mapping[tuple[str, str], int]
+    ) -> None:
+        model = view.model
+        calendars: dict[str, SiteCalendar] = {}
+
+        def production_hours(site: str, start_h: float, end_h: float) -> float:
+            calendar = calendars.get(site)
+            if calendar is None:
+                calendar = calendars[site] = site_calendar(
+                    model.sites[site], now=view.now_us, horizon_h=24.0 * 60
+                )
+            return calendar.planned_hours(start_h, max(end_h - start_h, 0.0))
+
+        for fast in expedite_for_failures(
+            model, maintenance, stock, now=view.now_us, production_hours=production_hours
+        ):
+            done = (fast.work_order, fast.part)
+            if done in self._expedited:
+                continue
+            self._expedited.add(done)
+            self.executor.execute(
+                decision_id=f"epoch-{self._epoch}:{fast.work_order}:{fast.part}",
+                action=Action(
+                    kind=EXPEDITE_PART.name,
+                    subject=fast.equipment,
+                    failure_modes=(fast.failure_mode,),
+                    order=(PartQuantity(fast.part, fast.quantity),),
+                    expedite=True,
+                    label=f"expedite {fast.part} x{fast.quantity} for {fast.work_order}",
+                ),
+                now=view.now_us,
+            )
 
     def _record(self, view: PlantView) -> None:
         batch = f"epoch-{self._epoch}"
@@ -135,15 +130,19 @@ class AppPolicy:
             self.store.write(RecordKind.INVENTORY, table, batch_id=f"{batch}:inventory")
 
 
-def _position(view: PlantView, site: str, part: str) -> int:
-    stock = view.inventory.get((site, part))
-    return 0 if stock is None else stock.on_hand + stock.on_order
+def _commitment(action: Action, *, next_epoch: int) -> Action | None:
+    """Return what a planner approves of a plan now: the work that starts before the next
+    epoch, and the parts that later work needs ordered now; ``None`` for nothing.
 
-
-def _parts_on_hand(asset: PlannedAsset, view: PlantView) -> bool:
-    site = asset.risk.site
-    for part, qty in asset.risk.mode.parts.items():
-        stock = view.inventory.get((site, part))
-        if stock is not None and stock.on_hand < qty:
-            return False
-    return True
+    A later slot is a plan, not a commitment: the next epoch decides again with a day more
+    of evidence.
+    """
+    if not action_kind(action.kind).executable:
+        return None
+    if action.kind not in WORK_KINDS:
+        return action
+    if action.slot_start is not None and action.slot_start >= next_epoch:
+        if not action.order:
+            return None
+        return replace(action, kind=ORDER_PART.name, slot_start=None, slot_end=None, window=None)
+    return action

@@ -1,17 +1,16 @@
-"""The runtime: sources -> store -> apps -> decisions, on a schedule.
+"""``andon demo``: the one loop with the simulator as source and executor, on simulated time.
 
-``andon demo``, ``andon serve`` and the edge agent are this one loop with different
-settings. For the demo, the source is the simulator: it generates the history of the example
-enterprise as fast as it can, the decision apps are fitted on it and propose, and then the
-simulation streams on at a chosen multiple of real time while the apps propose again on a
-schedule, decisions expire, outcomes are measured and fitted models are checked for drift
-(:class:`andon.decisions.upkeep.Upkeep`). Approved maintenance decisions go
-back into the simulated plant as preventive work, so the loop is closed: what a person
-approves in the console changes what the plant does next.
+The simulator generates the history of the example enterprise as fast as it can, its
+records passing the contracts like any connector's (:class:`andon.sim.sinks.PipelineSink`);
+the decision apps are fitted on it and propose; then the simulation streams on at a chosen
+multiple of real time while the same :class:`~andon.runtime.loop.Runtime` as ``andon serve``
+proposes on its schedule, expires decisions, measures outcomes and checks drift. Approved
+decisions are carried out by :class:`andon.sim.executor.SimulatorExecutor`, the code every
+closed-loop benchmark uses, so the loop is closed: what a person approves in the console
+changes what the simulated plant does next.
 
 The simulator runs in one background thread and calls back after every chunk of simulated
-time; everything the runtime does on a schedule happens in that callback, so the store sees
-one writer.
+time; everything the loop does happens in that callback, so the store sees one writer.
 """
 
 from __future__ import annotations
@@ -31,38 +30,20 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from andon.apps import app_names, get_app
-from andon.decisions import (
-    DecisionFilter,
-    DecisionService,
-    PasswordPolicy,
-    Principal,
-    Role,
-    Status,
-    UserService,
-    ensure_schema,
-)
-from andon.decisions.upkeep import Upkeep
-from andon.errors import AndonError
-from andon.kpi import Grain, StateRefresher, aggregate, compute, kpis
+from andon.decisions import DecisionFilter, DecisionService, PasswordPolicy, Status, UserService
+from andon.errors import AndonError, UsageError
+from andon.kpi import Grain, aggregate, compute, kpis
 from andon.model import Model, load_model
 from andon.proposals import DecisionApp
 from andon.records import TS_TYPE, RecordKind
-from andon.sim import (
-    MaintenancePlan,
-    PartOrder,
-    PlantView,
-    PreventiveOrder,
-    Scenario,
-    load_scenario,
-    simulate,
-)
+from andon.runtime.loop import RUNTIME_ACTOR, Runtime, Schedule, TickReport
+from andon.sim import MaintenancePlan, PlantView, Scenario, load_scenario, simulate
+from andon.sim.executor import SimulatorExecutor
+from andon.sim.sinks import PipelineSink
 from andon.store import Store, open_store
+from andon.time import DAY_US
 
-__all__ = ["DEMO_USERS", "Runtime", "RuntimeSettings", "Summary"]
-
-HOUR_US = 3_600_000_000
-DAY_US = 24 * HOUR_US
-RUNTIME = "runtime"
+__all__ = ["DEMO_USERS", "SimulatedRun", "SimulatedRunSettings", "Summary"]
 
 DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("admin", "admin", ("*",)),
@@ -73,8 +54,8 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 """The demo's users: name, role, sites; all share the demo password."""
 
 
-class RuntimeSettings(BaseSettings):
-    """What the runtime runs: which model and store, how much history, how fast, which apps."""
+class SimulatedRunSettings(BaseSettings):
+    """What the demo runs: which model and store, how much history, how fast, which apps."""
 
     model_config = SettingsConfigDict(env_prefix="ANDON_RUNTIME_", frozen=True, extra="forbid")
 
@@ -97,7 +78,9 @@ class RuntimeSettings(BaseSettings):
     slice_min: float = Field(default=15.0, gt=0)
     """While streaming, records reach the store in steps of this many simulated minutes."""
     propose_every_h: float = Field(default=24.0, gt=0)
-    """Simulated hours between two rounds of proposals."""
+    """Simulated hours between two rounds of proposals (and of the decision upkeep)."""
+    fit_every_h: float = Field(default=0.0, ge=0)
+    """Simulated hours between two fits of each app; 0 fits once, on the history."""
     apps: tuple[str, ...] = ("maintenance",)
     """Decision apps to fit and run."""
     demo_password: str = "andon-demo"  # noqa: S105 - printed for the loopback demo
@@ -115,6 +98,17 @@ class RuntimeSettings(BaseSettings):
         """Return the store URL, defaulting to the DuckDB file in the working folder."""
         return self.store_url or f"duckdb://{(self.workdir / 'andon.duckdb').as_posix()}"
 
+    def schedule(self) -> Schedule:
+        """Return the loop's schedule on simulated time."""
+        every_s = self.propose_every_h * 3600.0
+        return Schedule(
+            fit_every_s=self.fit_every_h * 3600.0,
+            propose_every_s=every_s,
+            upkeep_every_s=every_s,
+            execute_every_s=0.0,  # the simulator takes approved work at each epoch
+            kpi_every_s=3600.0,
+        )
+
 
 @dataclass(slots=True)
 class Summary:
@@ -123,6 +117,7 @@ class Summary:
     history_days: float = 0.0
     streamed_days: float = 0.0
     records: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
     proposals: int = 0
     decisions: dict[str, int] = field(default_factory=dict)
     executed: int = 0
@@ -133,12 +128,22 @@ class Summary:
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    def add(self, report: TickReport) -> None:
+        """Count what one tick of the loop did."""
+        self.proposals += report.proposals
+        self.executed += report.executed
+        if report.upkeep is not None:
+            self.outcomes += report.upkeep.outcomes
+            self.escalations += len(report.upkeep.escalations)
+        self.notes.extend(report.errors)
+
     def to_json(self) -> dict[str, Any]:
         """Return the summary as a JSON object."""
         return {
             "history_days": self.history_days,
             "streamed_days": round(self.streamed_days, 3),
             "records": self.records,
+            "quarantined": self.quarantined,
             "proposals": self.proposals,
             "decisions": self.decisions,
             "executed": self.executed,
@@ -161,21 +166,28 @@ def _quarter_hour_floor(micros: int) -> int:
 
 
 class _PacedSink:
-    """The simulator's sink: straight into the store for the history; while streaming, each
+    """The simulator's sink: through the contracts into the store; while streaming, each
     chunk is held and released slice by slice as the paced clock reaches it."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, run: SimulatedRun, inner: PipelineSink) -> None:
+        self.run = run
+        self.inner = inner
         self.pending: list[tuple[RecordKind, pa.Table, str]] = []
 
+    def advance(self, now_us: int) -> None:
+        self.inner.advance(now_us)
+
+    def end_chunk(self) -> None:
+        self.inner.end_chunk()
+
     def write(self, kind: RecordKind, table: pa.Table, *, batch_id: str) -> None:
-        if self.runtime.streaming and self.runtime.settings.speed > 0:
+        if self.run.streaming and self.run.settings.speed > 0:
             self.pending.append((kind, table, batch_id))
         else:
-            self.runtime.store.write(kind, table, batch_id=batch_id)
+            self.inner.write(kind, table, batch_id=batch_id)
 
     def write_truth(self, name: str, table: pa.Table) -> None:
-        self.runtime.store.write_table(name, table)
+        self.inner.write_truth(name, table)
 
     def release(self, start_us: int | None, end_us: int | None, slice_no: int) -> None:
         """Write the held rows with ``start_us <= ts < end_us`` (``None``: unbounded)."""
@@ -191,32 +203,57 @@ class _PacedSink:
                 mask = masks[0] if len(masks) == 1 else pc.and_(masks[0], masks[1])
                 part = table.filter(mask)
             if part.num_rows:
-                self.runtime.store.write(kind, part, batch_id=f"{batch_id}:{slice_no:04d}")
+                self.inner.write(kind, part, batch_id=f"{batch_id}:{slice_no:04d}")
 
     def close(self) -> None:
         self.pending.clear()
 
 
+class _Pacer:
+    """Hold simulated time to ``speed`` times the wall clock from ``start_us`` on."""
+
+    def __init__(self, *, speed: float, start_us: int, stop: threading.Event) -> None:
+        self.speed = speed
+        self.start_us = start_us
+        self.wall0 = time.monotonic()
+        self.stop = stop
+
+    def wait_until(self, sim_us: int) -> bool:
+        """Sleep until the wall clock reaches ``sim_us``; ``False`` if stopped first."""
+        target = self.wall0 + (sim_us - self.start_us) / 1e6 / self.speed
+        while not self.stop.is_set():
+            left = target - time.monotonic()
+            if left <= 0:
+                return True
+            time.sleep(min(left, 0.2))
+        return False
+
+
 class _ApprovedWork:
     """The simulated plant's maintenance policy: do what people approved.
 
-    At each chunk it turns approved maintenance decisions into preventive work orders (at the
-    window the decision named, when it named one) and marks them executed.
+    At each epoch the loop hands approved decisions to the simulator executor, which turns
+    them into this epoch's orders.
     """
 
     name = "approved-decisions"
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, run: SimulatedRun) -> None:
+        self.run = run
 
     def decide(self, view: PlantView) -> MaintenancePlan:
-        return self.runtime.approved_orders(view)
+        if not self.run.ready:
+            return MaintenancePlan()
+        report = TickReport(now=view.now_us)
+        self.run.runtime.execute_approved(now=view.now_us, report=report)
+        self.run.summary.add(report)
+        return self.run.executor.plan(view)
 
 
-class Runtime:
-    """One run of the loop over a store, a model, decision apps and the simulator.
+class SimulatedRun:
+    """The demo: the simulated enterprise, the one loop on its clock, the console's users.
 
-    >>> settings = RuntimeSettings(history_days=1, stream_days=0)
+    >>> settings = SimulatedRunSettings(history_days=1, stream_days=0)
     >>> settings.store_location()
     'duckdb://andon-demo/andon.duckdb'
     """
@@ -224,7 +261,7 @@ class Runtime:
     def __init__(
         self,
         *,
-        settings: RuntimeSettings,
+        settings: SimulatedRunSettings,
         store: Store | None = None,
         model: Model | None = None,
         on_history: Callable[[float, float], None] | None = None,
@@ -235,32 +272,13 @@ class Runtime:
             settings.workdir.mkdir(parents=True, exist_ok=True)
             store = open_store(settings.store_location())
         self.store = store
-        ensure_schema(self.store)
-        self.decisions = DecisionService(store=self.store, clock=self.now)
-        # Sessions and users live on the wall clock: a demo streaming at 60 times real time
-        # must not end a session eight times faster.
-        self.users = UserService(store=self.store)
         self.summary = Summary(history_days=settings.history_days)
-        self.apps: dict[str, DecisionApp] = {}
+        apps: dict[str, DecisionApp] = {}
         for name in settings.apps:
             if name in app_names():
-                self.apps[name] = get_app(name)
+                apps[name] = get_app(name)
             else:
                 self.summary.notes.append(f"decision app {name!r} is not installed; skipped")
-        self.upkeep = Upkeep(
-            store=self.store,
-            model=self.model,
-            decisions=self.decisions,
-            apps=self.apps,
-            drift_every_s=settings.drift_every_h * 3600.0,
-            drift_window_s=settings.drift_window_days * 86_400.0,
-        )
-        self._on_history = on_history
-        self._ready = threading.Event()
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
         wall = int(time.time() * 1_000_000)
         self.start_us = (
             _quarter_hour_floor(wall) - int(settings.history_days * DAY_US)
@@ -268,20 +286,50 @@ class Runtime:
             else 0
         )
         self._now_us = self.start_us
-        self._last_round = self.start_us
-        self.kpi_state = StateRefresher()
-        self._wall0 = 0.0
-        self._sim0 = 0.0
         self._lock = threading.RLock()
+        self.executor = SimulatorExecutor()
+        self.decisions = DecisionService(store=self.store, clock=self.now)
+        self.runtime = Runtime(
+            store=self.store,
+            model=self.model,
+            apps=apps,
+            executor=self.executor,
+            clock=self.now,
+            schedule=settings.schedule(),
+            decisions=self.decisions,
+            kpi_since=self.start_us,
+            drift_every_s=settings.drift_every_h * 3600.0,
+            drift_window_s=settings.drift_window_days * 86_400.0,
+        )
+        # Sessions and users live on the wall clock: a demo streaming at 60 times real time
+        # must not end a session eight times faster.
+        self.users = UserService(store=self.store)
+        self._on_history = on_history
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._pacer: _Pacer | None = None
         self.streaming = False
-        self._sink = _PacedSink(self)
+        self._sink = _PacedSink(self, PipelineSink.into(self.store, model=self.model))
         self._released_us = 0
+        self._t_history = 0.0
+
+    @property
+    def apps(self) -> dict[str, DecisionApp]:
+        """The decision apps the loop runs."""
+        return self.runtime.apps
 
     # time ------------------------------------------------------------------------------
 
     def now(self) -> int:
         """Return the simulated now (UTC micros): the end of the last chunk written."""
         return self._now_us
+
+    def _set_now(self, now: int) -> None:
+        with self._lock:
+            self._now_us = now
 
     # users -----------------------------------------------------------------------------
 
@@ -295,18 +343,18 @@ class Runtime:
                     role=role,
                     sites=list(sites),
                     password=self.settings.demo_password,
-                    actor=RUNTIME,
+                    actor=RUNTIME_ACTOR,
                 )
         return list(DEMO_USERS)
 
-    # the loop --------------------------------------------------------------------------
+    # the run ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the simulation thread: history first, then the stream."""
         if self._thread is not None:
-            msg = "the runtime is already running"
-            raise AndonError(msg)
-        self._thread = threading.Thread(target=self._run, name="andon-runtime", daemon=True)
+            msg = "the simulated run is already running"
+            raise UsageError(msg)
+        self._thread = threading.Thread(target=self._run, name="andon-demo", daemon=True)
         self._thread.start()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
@@ -341,6 +389,12 @@ class Runtime:
     def ready(self) -> bool:
         """Whether the history is there and the console may open."""
         return self._ready.is_set()
+
+    def run_history(self) -> None:
+        """Start the run and block until the history is there (fitted and proposed)."""
+        self._t_history = time.perf_counter()
+        self.start()
+        self.wait_ready()
 
     def _scenario(self) -> Scenario:
         """Return the model's scenario (the ``*.scenario`` file beside it, as the simulator
@@ -378,6 +432,7 @@ class Runtime:
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             self._error = exc
         finally:
+            self.summary.quarantined = dict(self._sink.inner.quarantined)
             if not self._ready.is_set() and self._error is None and not self._stop.is_set():
                 self._ready.set()
             self.summary.timings_s["total"] = time.perf_counter() - started
@@ -398,17 +453,21 @@ class Runtime:
                 self.streaming = True
                 self._released_us = self.now()
                 self._ready.set()
-                self._wall0, self._sim0 = time.monotonic(), t_s
+                if self.settings.speed > 0:
+                    self._pacer = _Pacer(
+                        speed=self.settings.speed, start_us=self.now(), stop=self._stop
+                    )
             return
         end_us = self.start_us + round(t_s * 1_000_000)
-        if self.settings.speed <= 0:
+        if self._pacer is None:
             self._advance(end_us)
             return
         step = int(self.settings.slice_min * 60 * 1_000_000)
         slice_no = 0
         while self._released_us < end_us:
             upto = min(self._released_us + step, end_us)
-            self._pace(self._sim0 + (upto - self._sim_start_us()) / 1e6)
+            if not self._pacer.wait_until(upto):
+                raise _StopError
             first, last = slice_no == 0, upto >= end_us
             self._sink.release(
                 None if first else self._released_us, None if last else upto, slice_no
@@ -418,142 +477,22 @@ class Runtime:
             self._advance(upto)
         self._sink.pending.clear()
 
-    def _sim_start_us(self) -> int:
-        return self.start_us + round(self._sim0 * 1_000_000)
-
-    def _set_now(self, now: int) -> None:
-        with self._lock:
-            self._now_us = now
-
     def _advance(self, now: int) -> None:
-        """Move the clock to ``now`` and run a round of proposals when one is due."""
+        """Move the clock to ``now`` and let the loop do what is due."""
         self._set_now(now)
         self.summary.streamed_days = (now - self.start_us) / DAY_US - self.settings.history_days
-        if now - self._last_round >= int(self.settings.propose_every_h * HOUR_US):
-            self.round()
-        self.refresh_kpi_state(now)
-
-    def _pace(self, sim_s: float) -> None:
-        """Sleep until the wall clock reaches simulated second ``sim_s`` at the set speed."""
-        target = self._wall0 + (sim_s - self._sim0) / self.settings.speed
-        while not self._stop.is_set():
-            left = target - time.monotonic()
-            if left <= 0:
-                return
-            time.sleep(min(left, 0.2))
-        raise _StopError
-
-    _t_history = 0.0
-
-    def run_history(self) -> None:
-        """Start the run and block until the history is there (fitted and proposed)."""
-        self._t_history = time.perf_counter()
-        self.start()
-        self.wait_ready()
+        self.summary.add(self.runtime.tick(now))
 
     def after_history(self) -> None:
-        """Fit every app on the history, then run the first round of proposals."""
+        """Fit every app on the history, then run the first round of the loop."""
         now = self.now()
         started = time.perf_counter()
-        for name, app in self.apps.items():
-            try:
-                report = app.fit(self.store, self.model, until=now)
-                self.summary.fitted[name] = report.version
-            except AndonError as exc:
-                self.summary.notes.append(f"{name}: fitting failed: {exc}")
-        self.summary.timings_s["fit"] = time.perf_counter() - started
-        self.round()
-        self.refresh_kpi_state(now)
-
-    def refresh_kpi_state(self, now: int) -> None:
-        """Keep the stored day KPIs current (late records included) when a refresh is due."""
-        if not self.kpi_state.due(now=now):
-            return
-        try:
-            self.kpi_state.run(self.store, self.model, now=now, since=self.start_us)
-        except AndonError as exc:
-            self.summary.notes.append(f"KPI state refresh failed at {now}: {exc}")
-
-    def round(self) -> None:
-        """Expire what is due, measure outcomes, check drift (the upkeep), and collect new
-        proposals from every app."""
-        now = self.now()
-        started = time.perf_counter()
-        self._last_round = now
-        upkeep = self.upkeep.run(now=now)
-        self.summary.outcomes += upkeep.outcomes
-        self.summary.escalations += len(upkeep.escalations)
-        self.summary.notes.extend(upkeep.errors)
-        for name, app in self.apps.items():
-            try:
-                proposals = app.propose(self.store, self.model, now=now)
-            except AndonError as exc:
-                self.summary.notes.append(f"{name}: proposing failed at {now}: {exc}")
-                continue
-            if proposals:
-                self.decisions.propose(proposals, now=now, actor=RUNTIME)
-                self.summary.proposals += len(proposals)
-        self.summary.timings_s["last_round"] = time.perf_counter() - started
-
-    def _system(self) -> Principal:
-        return Principal(username=RUNTIME, role=Role.ADMIN, sites=("*",))
-
-    def approved_orders(self, view: PlantView) -> MaintenancePlan:
-        """Turn approved maintenance decisions into work and part orders; mark them executed.
-
-        An intervention is done at the slot the decision named: ``now``, ``day+N`` days on,
-        or the site's next maintenance window; a part order orders the failure mode's parts
-        (expedited when the decision says so).
-        """
-        if not self._ready.is_set():
-            return MaintenancePlan()
-        approved = self.decisions.list(
-            DecisionFilter(statuses=(Status.APPROVED,), app="maintenance", shadow=False),
-            limit=500,
-        )
-        now = view.now_us
-        work: list[PreventiveOrder] = []
-        parts: list[PartOrder] = []
-        for record in approved:
-            info = self.model.equipment.get(record.subject)
-            if info is None:
-                continue
-            mode_id = str(record.evidence.get("failure_mode") or "")
-            modes = {m.id: m for m in info.equipment_class.failure_modes}
-            # The maintenance app's kind names the failure mode; its action is in the evidence.
-            kind = str(
-                record.evidence.get("action_kind")
-                or record.kind
-                or ("intervene" if _intervenes(record.action) else "watch")
-            )
-            if kind in {"intervene", "expedite", "move_production"}:
-                work.append(
-                    PreventiveOrder(
-                        equipment=record.subject,
-                        failure_modes=(mode_id,) if mode_id in modes else (),
-                        start_us=_slot_start(
-                            str(record.evidence.get("slot") or "now"),
-                            now=now,
-                            windows=view.windows.get(info.site_path, ()),
-                        ),
-                    )
-                )
-            if kind in {"order_part", "expedite"} and mode_id in modes:
-                parts.extend(
-                    PartOrder(
-                        part=part,
-                        site=info.site_path,
-                        quantity=quantity,
-                        expedite=kind == "expedite",
-                    )
-                    for part, quantity in modes[mode_id].parts.items()
-                )
-            try:
-                self.decisions.execute(record.id, who=self._system(), now=now)
-                self.summary.executed += 1
-            except AndonError as exc:
-                self.summary.notes.append(f"executing {record.id} failed: {exc}")
-        return MaintenancePlan(preventive=tuple(work), part_orders=tuple(parts))
+        report = self.runtime.tick(now)
+        self.summary.add(report)
+        for status in self.runtime.status():
+            if status.fit_version is not None:
+                self.summary.fitted[status.name] = status.fit_version
+        self.summary.timings_s["fit_and_first_round"] = time.perf_counter() - started
 
     # summary ---------------------------------------------------------------------------
 
@@ -582,8 +521,14 @@ class Runtime:
         self.summary.timings_s["kpi"] = time.perf_counter() - started
         if not self.summary.records:
             self.summary.records = {
-                kind: self.store.count_rows(kind)  # type: ignore[arg-type]
-                for kind in ("sample", "state", "count", "maintenance", "energy")
+                kind.value: self.store.count_rows(kind)
+                for kind in (
+                    RecordKind.SAMPLE,
+                    RecordKind.STATE,
+                    RecordKind.COUNT,
+                    RecordKind.MAINTENANCE,
+                    RecordKind.ENERGY,
+                )
             }
         return self.summary
 
@@ -591,18 +536,3 @@ class Runtime:
         """Stop the run and close the store."""
         self.stop()
         self.store.close()
-
-
-def _slot_start(slot: str, *, now: int, windows: tuple[tuple[int, int], ...]) -> int | None:
-    """Return when work in a named slot starts: ``None`` for now, else a time."""
-    if slot == "now":
-        return None
-    if slot.startswith("day+") and slot.removeprefix("day+").isdigit():
-        return now + int(slot.removeprefix("day+")) * DAY_US
-    upcoming = [start for start, _ in windows if start >= now]
-    return min(upcoming) if upcoming else None
-
-
-def _intervenes(action: str) -> bool:
-    text = action.lower()
-    return any(word in text for word in ("intervene", "replace", "service", "repair", "maintain"))
