@@ -52,6 +52,11 @@ class Pacer:
         """Whether the pacer has its anchor."""
         return self._wall0 is not None
 
+    @property
+    def anchor_s(self) -> float:
+        """The simulated second anchored at the wall clock (0 before the anchor)."""
+        return self._sim0
+
     def start(self, sim_s: float) -> None:
         """Anchor simulated second ``sim_s`` at the wall clock's now."""
         self._wall0 = self._clock()
