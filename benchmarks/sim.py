@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import duckdb
 import numpy as np
@@ -28,6 +29,7 @@ import psutil
 import pyarrow as pa
 
 import andon.connect.pipeline as pipeline_module
+from andon import contracts
 from andon.model import load_model
 from andon.sim import PipelineSink, simulate
 from andon.store import open_store
@@ -35,7 +37,7 @@ from andon.store import open_store
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_sim(days: float, *, rate_s: float | None, folder: Path, name: str) -> dict[str, float]:
+def run_sim(days: float, *, rate_s: float | None, folder: Path, name: str) -> dict[str, Any]:
     """Simulate into a fresh DuckDB file; return speed, records and memory by day."""
     model = load_model(ROOT / "examples" / "discrete")
     store = open_store(f"duckdb://{folder / name}.duckdb")
@@ -48,7 +50,7 @@ def run_sim(days: float, *, rate_s: float | None, folder: Path, name: str) -> di
         del t_s
 
     checked = {"wall_s": 0.0, "cpu_s": 0.0}
-    check = pipeline_module.check
+    check = contracts.check
 
     def timed_check(*args: Any, **kwargs: Any) -> Any:
         wall0, cpu_start = time.perf_counter(), time.process_time()
@@ -58,11 +60,10 @@ def run_sim(days: float, *, rate_s: float | None, folder: Path, name: str) -> di
             checked["wall_s"] += time.perf_counter() - wall0
             checked["cpu_s"] += time.process_time() - cpu_start
 
-    pipeline_module.check = timed_check  # type: ignore[assignment]
     sink = PipelineSink.into(store, model=model)
     start = time.perf_counter()
     cpu0 = time.process_time()
-    try:
+    with mock.patch.object(pipeline_module, "check", timed_check):
         result = simulate(
             model,
             days=days,
@@ -72,8 +73,6 @@ def run_sim(days: float, *, rate_s: float | None, folder: Path, name: str) -> di
             epoch_h=1.0 if rate_s is not None else (24.0 if days >= 1 else 0.25),
             progress=progress,
         )
-    finally:
-        pipeline_module.check = check
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     stored = store.count_rows("sample")  # type: ignore[arg-type]

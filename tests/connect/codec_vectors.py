@@ -137,6 +137,10 @@ BIRTH_METRICS: tuple[Metric, ...] = (
 )
 """The DBIRTH of ``DEVICE`` as the simulator's edge node writes it: tags, then ``state``."""
 
+ALIASES: dict[str, tuple[str, int]] = {TAG: (DEVICE, 0), VIBRATION: (DEVICE, 1)}
+"""Record path -> (device, alias) of :data:`BIRTH_METRICS`, as the encoder takes them."""
+STATE_ALIASES: dict[str, tuple[str, int]] = {EQUIPMENT: (DEVICE, 2)}
+
 SPARKPLUG_VECTORS: tuple[SparkplugVector, ...] = (
     SparkplugVector(
         "DDATA: a Double, a null Double (a bad sample) and a String state",

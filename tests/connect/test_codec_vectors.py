@@ -9,14 +9,18 @@ message, which andon did not write.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
 from codec_vectors import (
+    ALIASES,
     BIRTH_METRICS,
     DEVICE,
+    EQUIPMENT,
     SPARKPLUG_VECTORS,
+    STATE_ALIASES,
     T0_US,
     TAG,
     UNS_VECTORS,
@@ -31,14 +35,16 @@ from andon.connect._proto.sparkplug_b_pb2 import Payload
 from andon.connect.sparkplug import (
     SparkplugHost,
     asks_rebirth,
+    data_payload,
     decode_payload,
+    device_data,
     encode_payload,
     rebirth_payload,
 )
 from andon.connect.spb_wire import DataType, Metric, read_metrics, write_payload
 from andon.connect.uns import UnsDecoder, encode_batch, parse_topic, topic_for
 from andon.model import Model
-from andon.records import RecordKind, samples
+from andon.records import RecordKind, samples, states
 
 GROUP = "acme"
 _SAMPLE_COLUMNS = ["ts", "source", "seq", "path", "value", "quality"]
@@ -173,6 +179,47 @@ def test_sparkplug_host_reads_the_vector_samples(
     assert got.cast(want.schema).equals(want)
 
 
+@pytest.mark.parametrize(
+    "vector", [v for v in SPARKPLUG_VECTORS if v.samples is not None], ids=lambda v: v.name
+)
+def test_sparkplug_encoder_writes_the_vector_bytes_from_records(vector: SparkplugVector) -> None:
+    assert vector.samples is not None
+    assert vector.seq is not None
+    [(device, metrics)] = device_data(RecordKind.SAMPLE, vector.samples, aliases=ALIASES)
+    assert device == DEVICE
+    assert tuple(metrics) == vector.metrics
+    assert data_payload(metrics, seq=vector.seq) == vector.payload
+
+
+def test_device_data_splits_long_batches_and_skips_what_has_no_alias() -> None:
+    table = samples(
+        ts=[T0_US + i for i in range(5)],
+        path=[TAG, "acme/elsewhere/x", TAG, VIBRATION, TAG],
+        value=[1.0, 2.0, 3.0, 4.0, 5.0],
+    )
+    parts = device_data(RecordKind.SAMPLE, table, aliases=ALIASES, max_metrics=2)
+    assert [(d, [m.value for m in ms]) for d, ms in parts] == [
+        (DEVICE, [1.0, 3.0]),
+        (DEVICE, [4.0, 5.0]),
+    ]
+    count = samples(ts=[T0_US], path=[TAG], value=[1.0])
+    assert device_data(RecordKind.ENERGY, count, aliases=ALIASES) == []
+
+
+def test_states_round_trip_through_a_host(example_model: Model) -> None:
+    table = states(
+        ts=[T0_US, T0_US + 5_000], path=[EQUIPMENT, EQUIPMENT], state=["running", "setup"]
+    )
+    [(device, metrics)] = device_data(RecordKind.STATE, table, aliases=STATE_ALIASES)
+    decoded = _host(example_model).decode(
+        [(f"spBv1.0/{GROUP}/DDATA/lyon/{device}", data_payload(metrics, seq=2))]
+    )
+    back = decoded.tables[RecordKind.STATE]
+    assert back.column("state").to_pylist() == ["running", "setup"]
+    assert back.column("path").to_pylist() == [EQUIPMENT, EQUIPMENT]
+    assert back.column("ts").equals(table.column("ts").cast(back.column("ts").type))
+
+
 def test_a_rebirth_request_reads_back_as_one() -> None:
     assert asks_rebirth(rebirth_payload())
     assert not asks_rebirth(
@@ -219,7 +266,7 @@ def _reference(timestamp_ms: int | None, seq: int | None, metrics: list[Metric])
 
 
 _uint64 = st.integers(min_value=0, max_value=2**64 - 1)
-_values = {
+_values: dict[DataType, st.SearchStrategy[Any]] = {
     DataType.INT32: st.integers(min_value=-(2**31), max_value=2**31 - 1),
     DataType.UINT32: st.integers(min_value=0, max_value=2**32 - 1),
     DataType.INT64: st.integers(min_value=-(2**63), max_value=2**63 - 1),

@@ -28,10 +28,10 @@ class FakeClock:
 def test_wait_until_sleeps_the_simulated_span_divided_by_speed() -> None:
     clock = FakeClock()
     pacer = Pacer(speed=3600.0, clock=clock, sleep=clock.sleep)
-    assert not pacer.started
+    before = pacer.started
     assert pacer.wait_until(7200.0)  # the first call anchors: due at once
     assert clock.sleeps == []
-    assert pacer.started
+    assert (before, pacer.started) == (False, True)
     assert pacer.anchor_s == 7200.0
     assert pacer.wait_until(7200.0 + 3 * 3600.0)
     assert clock.now == pytest.approx(103.0)

@@ -14,7 +14,7 @@ from andon.contracts import check
 from andon.model import Model, load_model
 from andon.records import RecordKind
 from andon.sim import MemorySink, chunk, simulate
-from andon.sim.signals import TagSignal, source_bounds
+from andon.sim.signals import TagSignal, signal_for, source_bounds
 
 ROOT = Path(__file__).resolve().parents[2]
 DEGF_TAG = "acme/brno/machining/m1/milling/mill1/spindle_temperature"
@@ -74,7 +74,7 @@ def test_saturation_leaves_the_physics_and_the_truth_alone(
 ) -> None:
     clamped, raw = MemorySink(), MemorySink()
     a = simulate(discrete, days=1, seed=5, sink=clamped)
-    unclamped = chunk.signal_for
+    unclamped = signal_for
 
     def no_clamp(*args: Any) -> TagSignal:
         return dataclasses.replace(unclamped(*args), bounds=(-math.inf, math.inf))

@@ -33,7 +33,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -58,7 +58,9 @@ __all__ = [
     "SparkplugHost",
     "SparkplugTopic",
     "asks_rebirth",
+    "data_payload",
     "decode_payload",
+    "device_data",
     "encode_payload",
     "parse_topic",
     "state_payload",
@@ -169,6 +171,53 @@ def _metric_of(metric: spb_wire.Metric | MetricTuple) -> spb_wire.Metric:
         datatype=datatype,
         value=value if value is None or isinstance(value, bool) else float(value),
     )
+
+
+def device_data(
+    kind: RecordKind,
+    table: pa.Table,
+    *,
+    aliases: Mapping[str, tuple[str, int]],
+    max_metrics: int = 2000,
+) -> list[tuple[str, list[spb_wire.Metric]]]:
+    """Return the DDATA metrics of a batch by device, in the order devices first appear.
+
+    Samples become Double metrics (a bad sample, without a value, a null metric) and states
+    String metrics, each with its alias and its record's timestamp; ``aliases`` maps a
+    record's path (the tag path of a sample, the equipment path of a state) to its device id
+    and alias, as the device's DBIRTH declared them. Rows whose path has no alias, and other
+    record kinds, are not Sparkplug metrics and are left out. A device's metrics come in
+    lists of at most ``max_metrics``, one payload each (:func:`data_payload`).
+    """
+    kind = RecordKind(kind)
+    if kind is RecordKind.SAMPLE:
+        datatype, column = spb_wire.DataType.DOUBLE, "value"
+    elif kind is RecordKind.STATE:
+        datatype, column = spb_wire.DataType.STRING, "state"
+    else:
+        return []
+    paths = table.column("path").to_pylist()
+    ts_ms = (table.column("ts").cast(pa.int64()).to_numpy() // 1000).tolist()
+    values = table.column(column).to_pylist()
+    per_device: dict[str, list[spb_wire.Metric]] = {}
+    for path, ts, value in zip(paths, ts_ms, values, strict=True):
+        where = aliases.get(path)
+        if where is not None:
+            device, alias = where
+            per_device.setdefault(device, []).append(
+                spb_wire.Metric(None, alias, ts, datatype, value)
+            )
+    return [
+        (device, metrics[start : start + max_metrics])
+        for device, metrics in per_device.items()
+        for start in range(0, len(metrics), max_metrics)
+    ]
+
+
+def data_payload(metrics: Sequence[spb_wire.Metric], *, seq: int) -> bytes:
+    """Return an NDATA/DDATA payload stamped with its newest metric's timestamp."""
+    newest = max((m.timestamp_ms or 0 for m in metrics), default=0)
+    return encode_payload(timestamp_ms=newest, seq=seq, metrics=metrics)
 
 
 def state_payload(*, online: bool, timestamp_ms: int | None = None) -> bytes:

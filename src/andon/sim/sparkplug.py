@@ -24,7 +24,7 @@ import paho.mqtt.client as mqtt
 import pyarrow as pa
 from paho.mqtt.enums import CallbackAPIVersion
 
-from andon.connect.sparkplug import asks_rebirth, encode_payload
+from andon.connect.sparkplug import asks_rebirth, data_payload, device_data, encode_payload
 from andon.connect.spb_wire import DataType, Metric
 from andon.errors import ConnectError
 from andon.model import Model
@@ -121,17 +121,21 @@ class SparkplugSink:
         parsed = urlparse(url)
         host, port = parsed.hostname or "127.0.0.1", parsed.port or 1883
         self.model = model
-        self.alias: dict[str, tuple[str, str, int]] = {}
-        self.state_alias: dict[str, tuple[str, str, int]] = {}
+        self.alias: dict[str, tuple[str, int]] = {}
+        """Tag path -> (device id, alias)."""
+        self.state_alias: dict[str, tuple[str, int]] = {}
+        """Equipment path -> (device id, alias of ``state``)."""
+        self.site_of: dict[str, str] = {}
         per_site: dict[str, dict[str, list[str]]] = {}
         for path, info in model.equipment.items():
             site = path.split("/")[1]
             device = path.replace("/", ":")
             tags = [t.name for t in info.equipment_class.tags]
             per_site.setdefault(site, {})[device] = tags
+            self.site_of[device] = site
             for i, tag in enumerate(tags):
-                self.alias[f"{path}/{tag}"] = (site, device, i)
-            self.state_alias[path] = (site, device, len(tags))
+                self.alias[f"{path}/{tag}"] = (device, i)
+            self.state_alias[path] = (device, len(tags))
         self.nodes = {
             site: _EdgeNode(host, port, group or model.root, site, devices)
             for site, devices in per_site.items()
@@ -145,35 +149,11 @@ class SparkplugSink:
             if node.rebirth.is_set():
                 node.birth()
         kind = RecordKind(kind)
-        if kind is RecordKind.SAMPLE:
-            lookup, datatype, column = self.alias, DataType.DOUBLE, "value"
-        elif kind is RecordKind.STATE:
-            lookup, datatype, column = self.state_alias, DataType.STRING, "state"
-        else:
-            return
-        paths = table.column("path").to_pylist()
-        ts_ms = (table.column("ts").cast(pa.int64()).to_numpy() // 1000).tolist()
-        values = table.column(column).to_pylist()
-        per_device: dict[tuple[str, str], list[Metric]] = {}
-        for path, ts, value in zip(paths, ts_ms, values, strict=True):
-            where = lookup.get(path)
-            if where is None:
-                continue
-            site, device, alias = where
-            per_device.setdefault((site, device), []).append(
-                Metric(None, alias, ts, datatype, value)
-            )
-        for (site, device), metrics in per_device.items():
-            node = self.nodes[site]
-            for start in range(0, len(metrics), 2000):
-                part = metrics[start : start + 2000]
-                payload = encode_payload(
-                    timestamp_ms=max(int(m.timestamp_ms or 0) for m in part),
-                    seq=node.next_seq(),
-                    metrics=part,
-                )
-                node.publish(node.topic("DDATA", device), payload)
-                self.published += 1
+        aliases = self.alias if kind is RecordKind.SAMPLE else self.state_alias
+        for device, metrics in device_data(kind, table, aliases=aliases):
+            node = self.nodes[self.site_of[device]]
+            node.publish(node.topic("DDATA", device), data_payload(metrics, seq=node.next_seq()))
+            self.published += 1
 
     def write_truth(self, name: str, table: pa.Table) -> None:
         """Keep truth off the broker."""
