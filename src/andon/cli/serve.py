@@ -59,6 +59,9 @@ def serve(  # noqa: PLR0917 - typer maps parameters to options
     mqtt: Annotated[
         str | None, typer.Option(help="MQTT broker of the plant executor (mqtt://host:1883).")
     ] = None,
+    mqtt_prefix: Annotated[
+        str | None, typer.Option(help="Topic prefix of the plant's Unified Namespace.")
+    ] = None,
     propose_every: Annotated[
         float | None, typer.Option(help="Seconds between rounds of proposals (default 3600).")
     ] = None,
@@ -101,6 +104,7 @@ def serve(  # noqa: PLR0917 - typer maps parameters to options
         apps=chosen,
         executor=executor,
         mqtt=mqtt,
+        mqtt_prefix=mqtt_prefix,
         propose_every=propose_every,
         fit_every=fit_every,
         upkeep_every=upkeep_every,
@@ -152,6 +156,7 @@ def _serve_settings(
     executor: str,
     mqtt: str | None,
     propose_every: float | None,
+    mqtt_prefix: str | None = None,
     fit_every: float | None,
     upkeep_every: float | None,
 ) -> ServeSettings:
@@ -164,6 +169,7 @@ def _serve_settings(
         update["apps"] = apps
     given = {
         "mqtt_url": mqtt,
+        "mqtt_prefix": mqtt_prefix,
         "propose_every_s": propose_every,
         "fit_every_s": fit_every,
         "upkeep_every_s": upkeep_every,

@@ -138,7 +138,9 @@ class MqttWorkRequests:
     """Work requests over MQTT: publish QoS 1 and wait for the broker's PUBACK; receive
     acknowledgements on ``<subject>/<app>/request/ack`` for every subject under ``root``.
 
-    Subscriptions are renewed on every reconnect.
+    ``prefix`` goes before every topic, as the Unified Namespace's prefix does for the
+    plant's records (``andon ingest mqtt --prefix``). Subscriptions are renewed on every
+    reconnect.
     """
 
     def __init__(
@@ -147,6 +149,7 @@ class MqttWorkRequests:
         settings: MqttSettings,
         root: str,
         apps: tuple[str, ...],
+        prefix: str = "",
         publish_timeout_s: float = 10.0,
     ) -> None:
         if not apps:
@@ -154,8 +157,9 @@ class MqttWorkRequests:
             raise ConnectError(msg)
         self._settings = settings
         self._timeout_s = publish_timeout_s
+        self._prefix = prefix.rstrip("/") + "/" if prefix else ""
         self._topics = [
-            "/".join([root, *["+"] * depth, app, "request", "ack"])
+            self._prefix + "/".join([root, *["+"] * depth, app, "request", "ack"])
             for app in apps
             for depth in range(_MAX_DEPTH)
         ]
@@ -195,13 +199,15 @@ class MqttWorkRequests:
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         del client, userdata
-        self._inbox.append((str(message.topic), bytes(message.payload)))
+        topic = str(message.topic)
+        self._inbox.append((topic.removeprefix(self._prefix), bytes(message.payload)))
 
     def publish(self, topic: str, payload: bytes) -> None:
         """Publish one request (QoS 1, not retained) and wait for the broker's PUBACK."""
         if not self._connected.wait(self._timeout_s):
             msg = "not connected to the MQTT broker"
             raise ConnectError(msg)
+        topic = self._prefix + topic
         info = self._client.publish(topic, payload, qos=1, retain=False)
         try:
             info.wait_for_publish(self._timeout_s)

@@ -37,6 +37,8 @@ class ServeSettings(BaseSettings):
     and scored) or ``plant`` (work requests on the Unified Namespace, see docs/uns.md)."""
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     """Broker of the plant executor's work requests and acknowledgements."""
+    mqtt_prefix: str = ""
+    """Topic prefix before element paths, as the plant's Unified Namespace has it."""
     fit_every_s: float = Field(default=86_400.0, ge=0)
     """Seconds between two fits of each app (nightly); 0 fits once, at start."""
     propose_every_s: float = Field(default=3_600.0, ge=0)
@@ -81,6 +83,7 @@ def _executor(settings: ServeSettings, model: Model, apps: dict[str, DecisionApp
         settings=MqttSettings(url=settings.mqtt_url, client_id="andon-serve"),
         root=model.root,
         apps=carried,
+        prefix=settings.mqtt_prefix,
     )
     return PlantExecutor(transport=transport)
 
