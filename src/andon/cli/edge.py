@@ -1,8 +1,10 @@
-"""``andon edge``: the agent at a site: sources, a durable bounded buffer, forwarding.
+"""``andon edge``: the edge runtime of a site: sources, a durable bounded buffer, forwarding.
 
 The edge acknowledges MQTT messages only once they are in its buffer on disk, forwards in
 order to the central store or to NATS JetStream, retries forever, and loses nothing when
-it is killed, the broker vanishes or the store refuses writes.
+it is killed, the broker vanishes or the store refuses writes. The command only reads its
+options into :class:`andon.runtime.edge.EdgeSettings` (over ``ANDON_EDGE_*`` variables)
+and runs what :func:`andon.runtime.edge.edge_runtime` builds.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ import typer
 
 from andon.cli._output import err_console
 from andon.cli.ingest import (
-    buffer_policy,
+    edge_settings,
     load,
-    mqtt_settings,
-    opcua_settings,
+    password_from,
     print_status,
     read_status,
     run_until_stopped,
@@ -32,14 +33,18 @@ app = typer.Typer(help="Run the edge agent of a site and read its status.", no_a
 @app.command()
 def run(  # noqa: PLR0917 - typer passes each option by keyword
     model: Annotated[Path, typer.Option("--model", "-m", help="Plant model YAML file or folder.")],
-    buffer: Annotated[Path, typer.Option(help="Durable buffer file (SQLite, WAL).")],
+    buffer: Annotated[
+        Path | None, typer.Option(help="Durable buffer file (SQLite, WAL); required.")
+    ] = None,
     store: Annotated[str | None, typer.Option("--store", "-s", help="Central store URL.")] = None,
     nats: Annotated[str | None, typer.Option(help="NATS URL to forward to instead.")] = None,
     site: Annotated[str | None, typer.Option(help="Site id (names the NATS stream).")] = None,
     mqtt: Annotated[str | None, typer.Option(help="Broker URL to read from.")] = None,
-    protocol: Annotated[str, typer.Option(help="uns (JSON) or sparkplug.")] = "uns",
+    protocol: Annotated[
+        str | None, typer.Option(help="uns (JSON, the default) or sparkplug.")
+    ] = None,
     topic: Annotated[list[str] | None, typer.Option(help="Topic filter (repeatable).")] = None,
-    prefix: Annotated[str, typer.Option(help="Topic prefix before element paths.")] = "",
+    prefix: Annotated[str | None, typer.Option(help="Topic prefix before element paths.")] = None,
     group: Annotated[str | None, typer.Option(help="Sparkplug group id.")] = None,
     username: Annotated[str | None, typer.Option(help="Broker user name.")] = None,
     password_env: Annotated[
@@ -48,62 +53,65 @@ def run(  # noqa: PLR0917 - typer passes each option by keyword
     ca_file: Annotated[Path | None, typer.Option(help="CA certificate for TLS.")] = None,
     opcua: Annotated[str | None, typer.Option(help="OPC UA endpoint to read from.")] = None,
     security: Annotated[
-        str, typer.Option(help="OPC UA: basic256sha256 or none.")
-    ] = "basic256sha256",
+        str | None, typer.Option(help="OPC UA: basic256sha256 (the default) or none.")
+    ] = None,
     certificate: Annotated[Path | None, typer.Option(help="OPC UA client certificate.")] = None,
     private_key: Annotated[Path | None, typer.Option(help="OPC UA client key.")] = None,
     server_certificate: Annotated[Path | None, typer.Option(help="OPC UA server cert.")] = None,
-    max_buffer_mb: Annotated[int, typer.Option(help="Disk the buffer may use, MiB.")] = 1024,
-    when_full: Annotated[str, typer.Option(help="block (default) or drop_oldest.")] = "block",
+    max_buffer_mb: Annotated[
+        int | None, typer.Option(help="Disk the buffer may use, MiB (default 1024).")
+    ] = None,
+    when_full: Annotated[
+        str | None, typer.Option(help="block (the default) or drop_oldest.")
+    ] = None,
     name: Annotated[
-        str, typer.Option(help="Agent name: client id, source, batch ids.")
-    ] = "andon-edge",
+        str | None,
+        typer.Option(help="Edge name: client id, source, batch ids (default andon-edge)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log connections.")] = False,
 ) -> None:
-    """Run the edge agent until Ctrl-C or SIGTERM; a restart resumes from the buffer."""
-    from andon.connect.agent import AgentSettings
+    """Run the edge agent until Ctrl-C or SIGTERM; a restart resumes from the buffer.
 
+    An option not given is read from ANDON_EDGE_<SETTING> (e.g. ANDON_EDGE_SITE), else
+    takes its default.
+    """
     setup_logging(verbose=verbose)
-    if (store is None) == (nats is None):
+    if store is not None and nats is not None:
         err_console.print("[red]error:[/] give exactly one of --store and --nats")
         raise typer.Exit(code=2)
-    if protocol not in {"uns", "sparkplug"}:
-        err_console.print(f"[red]error:[/] --protocol {protocol!r}: use uns or sparkplug")
-        raise typer.Exit(code=2)
-    if mqtt is None and opcua is None:
-        err_console.print("[red]error:[/] give a source: --mqtt and/or --opcua")
-        raise typer.Exit(code=2)
-    if max_buffer_mb <= 0:
-        err_console.print("[red]error:[/] --max-buffer-mb must be positive")
-        raise typer.Exit(code=2)
-    settings = AgentSettings(
-        name=name,
-        buffer_path=buffer,
-        max_buffer_bytes=max_buffer_mb << 20,
-        when_full=buffer_policy(when_full),
-        store_url=store,
-        nats_url=nats,
-        site=site,
-        mqtt=None
-        if mqtt is None
-        else mqtt_settings(
-            mqtt,
-            client_id=name,
-            username=username,
-            password_env=password_env,
-            ca_file=ca_file,
-            cert_file=None,
-            key_file=None,
-            tls_insecure=False,
-        ),
-        protocol="sparkplug" if protocol == "sparkplug" else "uns",
-        topics=tuple(topic or [f"{prefix}#"]),
-        prefix=prefix,
-        sparkplug_group=group,
-        opcua=None
-        if opcua is None
-        else opcua_settings(opcua, security, certificate, private_key, server_certificate),
+    settings = edge_settings(
+        {
+            "name": name,
+            "site": site,
+            "buffer_path": buffer,
+            "max_buffer_mb": max_buffer_mb,
+            "when_full": when_full,
+            "store_url": store,
+            "bus": None if nats is None else "nats",
+            "nats_url": nats,
+            "mqtt_url": mqtt,
+            "protocol": protocol,
+            "mqtt_topics": tuple(topic) if topic else None,
+            "mqtt_prefix": prefix,
+            "sparkplug_group": group,
+            "mqtt_username": username,
+            "mqtt_password": password_from(password_env),
+            "mqtt_ca_file": ca_file,
+            "opcua_endpoint": opcua,
+            "opcua_security": security,
+            "opcua_certificate": certificate,
+            "opcua_private_key": private_key,
+            "opcua_server_certificate": server_certificate,
+        },
+        environ=True,
     )
+    if settings.buffer_path is None:
+        err_console.print(
+            "[red]error:[/] the edge keeps a durable buffer: give --buffer "
+            "(or ANDON_EDGE_BUFFER_PATH)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=2)
     run_until_stopped(settings, load(model))
 
 

@@ -27,17 +27,19 @@ from andon.errors import AndonError
 from andon.model import Model, load_model
 
 if TYPE_CHECKING:
-    from andon.connect.agent import AgentSettings
-    from andon.connect.buffer import FullPolicy
-    from andon.connect.mqtt import MqttSettings
+    from pydantic import SecretStr
+
     from andon.connect.opcua import OpcUaSettings
+    from andon.runtime.edge import EdgeSettings
 
 __all__ = [
+    "OPTION_LABELS",
     "app",
-    "buffer_policy",
+    "edge_settings",
     "load",
-    "mqtt_settings",
+    "node_mappings",
     "opcua_settings",
+    "password_from",
     "print_status",
     "read_status",
     "run_until_stopped",
@@ -66,6 +68,35 @@ BufferOpt = Annotated[
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every connection event.")]
 
+OPTION_LABELS: dict[str, str] = {
+    "site": "--site",
+    "name": "--name",
+    "mqtt_url": "--mqtt",
+    "protocol": "--protocol",
+    "mqtt_topics": "--topic",
+    "mqtt_prefix": "--prefix",
+    "sparkplug_group": "--group",
+    "mqtt_username": "--username",
+    "mqtt_password": "--password-env",
+    "mqtt_ca_file": "--ca-file",
+    "mqtt_cert_file": "--cert-file",
+    "mqtt_key_file": "--key-file",
+    "mqtt_tls_insecure": "--tls-insecure",
+    "opcua_endpoint": "--opcua",
+    "opcua_security": "--security",
+    "opcua_certificate": "--certificate",
+    "opcua_private_key": "--private-key",
+    "opcua_server_certificate": "--server-certificate",
+    "opcua_nodes": "--node",
+    "buffer_path": "--buffer",
+    "max_buffer_mb": "--max-buffer-mb",
+    "when_full": "--when-full",
+    "bus": "--nats",
+    "store_url": "--store",
+    "nats_url": "--nats",
+}
+"""The command-line option of each edge setting, to name it in an error."""
+
 
 def setup_logging(*, verbose: bool) -> None:
     """Send andon's log lines to stderr through Rich (the CLI decides what people see)."""
@@ -85,48 +116,35 @@ def load(path: Path) -> Model:
         raise typer.Exit(code=2) from None
 
 
-def mqtt_settings(
-    url: str,
-    *,
-    client_id: str,
-    username: str | None,
-    password_env: str | None,
-    ca_file: Path | None,
-    cert_file: Path | None,
-    key_file: Path | None,
-    tls_insecure: bool,
-) -> MqttSettings:
-    """Return MQTT settings; the password comes from the environment, never the command line."""
-    from andon.connect.mqtt import MqttSettings
+def password_from(password_env: str | None) -> SecretStr | None:
+    """Return the broker password from the variable named, never from the command line."""
+    if password_env is None:
+        return None
+    from pydantic import SecretStr
 
-    password = None
-    if password_env is not None:
-        password = os.environ.get(password_env)
-        if password is None:
-            err_console.print(f"[red]error:[/] environment variable {password_env} is not set")
-            raise typer.Exit(code=2)
-    settings = MqttSettings(
-        url=url,
-        client_id=client_id,
-        username=username,
-        password=password,
-        ca_file=str(ca_file) if ca_file else None,
-        cert_file=str(cert_file) if cert_file else None,
-        key_file=str(key_file) if key_file else None,
-        tls_insecure=tls_insecure,
-    )
+    password = os.environ.get(password_env)
+    if password is None:
+        err_console.print(f"[red]error:[/] environment variable {password_env} is not set")
+        raise typer.Exit(code=2)
+    return SecretStr(password)
+
+
+def edge_settings(values: dict[str, Any], *, environ: bool) -> EdgeSettings:
+    """Return the edge settings of a command's options (over ``ANDON_EDGE_*`` with
+    ``environ``), or exit 2 naming each bad option."""
+    from andon.runtime.edge import load_edge_settings
+
+    given = {key: value for key, value in values.items() if value is not None}
     try:
-        settings.endpoint()
+        return load_edge_settings(given, environ=environ, labels=OPTION_LABELS)
     except AndonError as exc:
         fail(exc)
         raise typer.Exit(code=2) from None
-    return settings
 
 
-def run_until_stopped(settings: AgentSettings, model: Model) -> None:
-    """Run an agent until Ctrl-C or SIGTERM, with a live line of counts."""
-    from andon.connect.agent import run_agent
-    from andon.connect.metrics import Metrics
+def run_until_stopped(settings: EdgeSettings, model: Model) -> None:
+    """Run the edge runtime until Ctrl-C or SIGTERM, with a live line of counts."""
+    from andon.runtime.edge import edge_runtime
 
     stop = threading.Event()
 
@@ -135,7 +153,6 @@ def run_until_stopped(settings: AgentSettings, model: Model) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    metrics = Metrics()
     with err_console.status("starting") as status:
 
         def show(snapshot: dict[str, Any]) -> None:
@@ -148,7 +165,8 @@ def run_until_stopped(settings: AgentSettings, model: Model) -> None:
             )
 
         try:
-            final = run_agent(settings, model, stop=stop, metrics=metrics, on_status=show)
+            runtime = edge_runtime(settings, model, on_status=show)
+            final = runtime.run(stop)
         except AndonError as exc:
             fail(exc)
             raise typer.Exit(code=2) from None
@@ -173,25 +191,23 @@ def mqtt(  # noqa: PLR0917 - typer passes each option by keyword
     verbose: VerboseOpt = False,
 ) -> None:
     """Subscribe to a Unified Namespace (UNS JSON, see docs/uns.md) and write to the store."""
-    from andon.connect.agent import AgentSettings
-
     setup_logging(verbose=verbose)
-    settings = AgentSettings(
-        name=name,
-        buffer_path=buffer,
-        store_url=store,
-        mqtt=mqtt_settings(
-            broker,
-            client_id=name,
-            username=username,
-            password_env=password_env,
-            ca_file=ca_file,
-            cert_file=cert_file,
-            key_file=key_file,
-            tls_insecure=tls_insecure,
-        ),
-        topics=tuple(topic or [f"{prefix}#"]),
-        prefix=prefix,
+    settings = edge_settings(
+        {
+            "name": name,
+            "buffer_path": buffer,
+            "store_url": store,
+            "mqtt_url": broker,
+            "mqtt_username": username,
+            "mqtt_password": password_from(password_env),
+            "mqtt_ca_file": ca_file,
+            "mqtt_cert_file": cert_file,
+            "mqtt_key_file": key_file,
+            "mqtt_tls_insecure": tls_insecure,
+            "mqtt_topics": tuple(topic) if topic else None,
+            "mqtt_prefix": prefix,
+        },
+        environ=False,
     )
     run_until_stopped(settings, load(model))
 
@@ -210,25 +226,20 @@ def sparkplug(  # noqa: PLR0917 - typer passes each option by keyword
     verbose: VerboseOpt = False,
 ) -> None:
     """Be a Sparkplug B 3.0 host application and write device metrics to the store."""
-    from andon.connect.agent import AgentSettings
-
     setup_logging(verbose=verbose)
-    settings = AgentSettings(
-        name=name,
-        buffer_path=buffer,
-        store_url=store,
-        mqtt=mqtt_settings(
-            broker,
-            client_id=name,
-            username=username,
-            password_env=password_env,
-            ca_file=ca_file,
-            cert_file=None,
-            key_file=None,
-            tls_insecure=False,
-        ),
-        protocol="sparkplug",
-        sparkplug_group=group,
+    settings = edge_settings(
+        {
+            "name": name,
+            "buffer_path": buffer,
+            "store_url": store,
+            "mqtt_url": broker,
+            "protocol": "sparkplug",
+            "sparkplug_group": group,
+            "mqtt_username": username,
+            "mqtt_password": password_from(password_env),
+            "mqtt_ca_file": ca_file,
+        },
+        environ=False,
     )
     run_until_stopped(settings, load(model))
 
@@ -240,7 +251,7 @@ def opcua_settings(
     private_key: Path | None,
     server_certificate: Path | None,
 ) -> OpcUaSettings:
-    """Return OPC UA settings from command-line values."""
+    """Return OPC UA settings from command-line values (``andon ingest browse``)."""
     from andon.connect.opcua import OpcUaSettings
 
     if security not in {"basic256sha256", "none"}:
@@ -254,6 +265,20 @@ def opcua_settings(
         private_key=private_key,
         server_certificate=server_certificate,
     )
+
+
+def node_mappings(nodes: list[str] | None) -> dict[str, str] | None:
+    """Return ``--node NODE_ID=TAG_PATH`` options as a mapping, or exit 2 on a bad one."""
+    if not nodes:
+        return None
+    extra: dict[str, str] = {}
+    for item in nodes:
+        node_id, sep, path = item.rpartition("=")
+        if not sep or not node_id or not path:
+            err_console.print(f"[red]error:[/] --node {item!r}: write NODE_ID=TAG_PATH")
+            raise typer.Exit(code=2)
+        extra[node_id] = path
+    return extra
 
 
 @app.command()
@@ -273,22 +298,20 @@ def opcua(  # noqa: PLR0917 - typer passes each option by keyword
     verbose: VerboseOpt = False,
 ) -> None:
     """Subscribe to the OPC UA nodes the model maps to tags and write their samples."""
-    from andon.connect.agent import AgentSettings
-
     setup_logging(verbose=verbose)
-    extra: dict[str, str] = {}
-    for item in node or []:
-        node_id, sep, path = item.rpartition("=")
-        if not sep or not node_id or not path:
-            err_console.print(f"[red]error:[/] --node {item!r}: write NODE_ID=TAG_PATH")
-            raise typer.Exit(code=2)
-        extra[node_id] = path
-    settings = AgentSettings(
-        name=name,
-        buffer_path=buffer,
-        store_url=store,
-        opcua=opcua_settings(endpoint, security, certificate, private_key, server_certificate),
-        extra_nodes=extra,
+    settings = edge_settings(
+        {
+            "name": name,
+            "buffer_path": buffer,
+            "store_url": store,
+            "opcua_endpoint": endpoint,
+            "opcua_security": security,
+            "opcua_certificate": certificate,
+            "opcua_private_key": private_key,
+            "opcua_server_certificate": server_certificate,
+            "opcua_nodes": node_mappings(node),
+        },
+        environ=False,
     )
     run_until_stopped(settings, load(model))
 
@@ -505,14 +528,3 @@ def print_status(report: dict[str, Any]) -> None:
         for row in report["quarantined_by_reason"]:
             quarantine.add_row(row["kind"], str(row["source"]), row["reason"], str(row["rows"]))
         out_console.print(quarantine)
-
-
-def buffer_policy(value: str) -> FullPolicy:
-    """Return the full policy a user named, or exit 2."""
-    from andon.connect.buffer import FullPolicy
-
-    try:
-        return FullPolicy(value)
-    except ValueError:
-        err_console.print(f"[red]error:[/] --when-full {value!r}: use block or drop_oldest")
-        raise typer.Exit(code=2) from None
