@@ -114,6 +114,15 @@ def test_model_validate_imports_only_its_own_command_module() -> None:
     }
 
 
+def test_model_validate_needs_no_unit_registry_for_common_units() -> None:
+    # The example names only units of andon.model._unit_table, and loading a model builds no
+    # site calendar: neither pint nor NumPy (which both would import) is needed.
+    modules = _modules_after("model", "validate", str(EXAMPLE))
+    assert "andon.model.loader" in modules
+    assert [m for m in modules if m.partition(".")[0] in {"pint", "numpy"}] == []
+    assert "andon.model.calendar" not in modules
+
+
 def test_the_probe_sees_a_heavy_import() -> None:
     # The checks above would pass on a broken probe that reports nothing.
     modules = _modules_after("ingest", "--help")

@@ -2,19 +2,29 @@
 
 >>> from andon.model import load_model  # doctest: +SKIP
 >>> model = load_model("examples/discrete")  # doctest: +SKIP
+
+The site calendar (:class:`SiteCalendar` and its spans) is imported on first use: it needs
+NumPy, which loading and validating a model does not.
 """
 
-from andon.model.calendar import (
-    BreakSpan,
-    Segments,
-    ShiftSpan,
-    SiteCalendar,
-    WindowSpan,
-    Zone,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from andon.model.loader import load_model, model_files
 from andon.model.plant import EquipmentInfo, MeterInfo, Model, TagInfo
 from andon.model.schema import PlantModel
+
+if TYPE_CHECKING:
+    from andon.model.calendar import (
+        BreakSpan,
+        Segments,
+        ShiftSpan,
+        SiteCalendar,
+        WindowSpan,
+        Zone,
+    )
 
 __all__ = [
     "BreakSpan",
@@ -31,3 +41,19 @@ __all__ = [
     "load_model",
     "model_files",
 ]
+
+_CALENDAR = frozenset({"BreakSpan", "Segments", "ShiftSpan", "SiteCalendar", "WindowSpan", "Zone"})
+
+
+def __getattr__(name: str) -> Any:
+    """Import the site calendar's names on first use (PEP 562)."""
+    if name in _CALENDAR:
+        value = getattr(importlib.import_module("andon.model.calendar"), name)
+        globals()[name] = value
+        return value
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
