@@ -39,6 +39,7 @@ from andon.records import TS_TYPE, RecordKind
 from andon.runtime.loop import RUNTIME_ACTOR, Runtime, Schedule, TickReport
 from andon.sim import MaintenancePlan, PlantView, Scenario, load_scenario, simulate
 from andon.sim.executor import SimulatorExecutor
+from andon.sim.pacer import Pacer
 from andon.sim.sinks import PipelineSink
 from andon.store import Store, open_store
 from andon.time import DAY_US
@@ -124,6 +125,7 @@ class Summary:
     outcomes: int = 0
     escalations: int = 0
     fitted: dict[str, str] = field(default_factory=dict)
+    apps: dict[str, dict[str, Any]] = field(default_factory=dict)
     oee: dict[str, float | None] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -150,6 +152,7 @@ class Summary:
             "outcomes": self.outcomes,
             "escalations": self.escalations,
             "fitted": self.fitted,
+            "apps": self.apps,
             "oee": self.oee,
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
             "notes": self.notes,
@@ -207,26 +210,6 @@ class _PacedSink:
 
     def close(self) -> None:
         self.pending.clear()
-
-
-class _Pacer:
-    """Hold simulated time to ``speed`` times the wall clock from ``start_us`` on."""
-
-    def __init__(self, *, speed: float, start_us: int, stop: threading.Event) -> None:
-        self.speed = speed
-        self.start_us = start_us
-        self.wall0 = time.monotonic()
-        self.stop = stop
-
-    def wait_until(self, sim_us: int) -> bool:
-        """Sleep until the wall clock reaches ``sim_us``; ``False`` if stopped first."""
-        target = self.wall0 + (sim_us - self.start_us) / 1e6 / self.speed
-        while not self.stop.is_set():
-            left = target - time.monotonic()
-            if left <= 0:
-                return True
-            time.sleep(min(left, 0.2))
-        return False
 
 
 class _ApprovedWork:
@@ -310,7 +293,8 @@ class SimulatedRun:
         self._done = threading.Event()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self._pacer: _Pacer | None = None
+        self._pacer: Pacer | None = None
+        self._stream_start_us = 0
         self.streaming = False
         self._sink = _PacedSink(self, PipelineSink.into(self.store, model=self.model))
         self._released_us = 0
@@ -454,9 +438,9 @@ class SimulatedRun:
                 self._released_us = self.now()
                 self._ready.set()
                 if self.settings.speed > 0:
-                    self._pacer = _Pacer(
-                        speed=self.settings.speed, start_us=self.now(), stop=self._stop
-                    )
+                    self._pacer = Pacer(speed=self.settings.speed, stop=self._stop)
+                    self._pacer.start(0.0)
+                    self._stream_start_us = self.now()
             return
         end_us = self.start_us + round(t_s * 1_000_000)
         if self._pacer is None:
@@ -466,7 +450,7 @@ class SimulatedRun:
         slice_no = 0
         while self._released_us < end_us:
             upto = min(self._released_us + step, end_us)
-            if not self._pacer.wait_until(upto):
+            if not self._pacer.wait_until((upto - self._stream_start_us) / 1e6):
                 raise _StopError
             first, last = slice_no == 0, upto >= end_us
             self._sink.release(
@@ -504,6 +488,7 @@ class SimulatedRun:
             if records:
                 counts[status.value] = len(records)
         self.summary.decisions = counts
+        self.summary.apps = {s.name: s.to_json() for s in self.runtime.status()}
         now = self.now()
         started = time.perf_counter()
         try:
