@@ -123,6 +123,16 @@ def test_model_validate_needs_no_unit_registry_for_common_units() -> None:
     assert "andon.model.calendar" not in modules
 
 
+@pytest.mark.parametrize("command", ["users", "decisions"])
+def test_decision_commands_help_imports_no_drift_monitor(command: str) -> None:
+    # andon.decisions imports each name on first use: the help needs Role and Status, not the
+    # drift monitor and its SciPy statistics.
+    modules = _modules_after(command, "--help")
+    assert "andon.decisions.access" in modules
+    assert "andon.decisions.drift" not in modules
+    assert [m for m in modules if m.startswith("scipy.") and not m.startswith("scipy._")] == []
+
+
 def test_the_probe_sees_a_heavy_import() -> None:
     # The checks above would pass on a broken probe that reports nothing.
     modules = _modules_after("ingest", "--help")
