@@ -29,12 +29,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from andon.connect.agent import status_path_for, write_status
 from andon.connect.buffer import Buffer, DiskBuffer, FullPolicy, MemoryBuffer
@@ -53,6 +54,11 @@ _log: Final = logging.getLogger(__name__)
 
 ENV_PREFIX: Final = "ANDON_EDGE_"
 """The prefix of the environment variables that :class:`EdgeSettings` reads."""
+
+
+_READ_ENVIRONMENT: ContextVar[bool] = ContextVar("andon_edge_read_environment", default=True)
+"""Whether :class:`EdgeSettings` being built reads ``ANDON_EDGE_*`` (see
+:func:`load_edge_settings`)."""
 
 
 class _SettingsConflictError(ValueError):
@@ -164,6 +170,22 @@ class EdgeSettings(BaseSettings):
     """Longest wait between two tries of a forward."""
     drain_s: float = Field(default=10.0, ge=0)
     """On stop, seconds spent forwarding what waits; the rest stays in the durable buffer."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read keywords, then ``ANDON_EDGE_*``; keywords only when told not to read the
+        environment (``andon ingest``, whose options are the whole configuration)."""
+        del settings_cls, dotenv_settings, file_secret_settings
+        if not _READ_ENVIRONMENT.get():
+            return (init_settings,)
+        return (init_settings, env_settings)
 
     @field_validator("mqtt_url")
     @classmethod
@@ -292,12 +314,13 @@ def load_edge_settings(
             for k in unknown
         ]
         raise InputError("the edge settings are not valid", problems)
+    reading = _READ_ENVIRONMENT.set(environ)
     try:
-        if environ:
-            return EdgeSettings(**given)
-        return EdgeSettings.model_validate(given)  # bypasses the environment
+        return EdgeSettings(**given)
     except ValidationError as exc:
         problems = [_problem(error, names) for error in exc.errors()]
+    finally:
+        _READ_ENVIRONMENT.reset(reading)
     raise InputError("the edge settings are not valid", problems)
 
 
@@ -358,7 +381,7 @@ class EdgeRuntime:
         self._stages = stages
         self._on_status = on_status
         self._started: list[_Stage] = []
-        self._state: Literal["built", "running", "stopped"] = "built"
+        self._state: Literal["built", "running", "stopping", "stopped"] = "built"
         self._ticker = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -405,6 +428,7 @@ class EdgeRuntime:
     def _stop_locked(self) -> None:
         if self._state == "stopped":
             return
+        self._state = "stopping"
         self._ticker.set()
         if self._thread is not None:
             self._thread.join(max(self.settings.status_every_s * 2, 5.0))
