@@ -142,6 +142,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         users=runtime.users,
         clock=runtime.now,
         settings=ConsoleSettings(live_every_s=1, demo_hint="Demo users: admin, planner, viewer"),
+        runtime=runtime.runtime,
     )
     server.overview.warm()
     port = _free_port()
@@ -285,6 +286,11 @@ def test_approve_a_decision_and_find_it_in_the_audit_trail(page_as: Any, live: L
     page = page_as("planner")
     page.goto(f"{live.base}/inbox")
     shot(page, "inbox")
+    # Each app's status in the loop: two days are too little history to fit on, and it says so.
+    status = page.locator('#apps tr[data-app="maintenance"]')
+    assert status.count() == 1
+    assert "not fitted" in status.inner_text()
+    assert "too little history" in status.locator(".failure").inner_text()
     card = page.locator(f"#d-{live.to_approve}")
     card.locator("form.approve input[name=reason]").fill("window fits the plan")
     card.locator("form.approve button").click()
