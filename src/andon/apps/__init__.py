@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-from andon.errors import AndonError
+from andon.errors import UnknownAppError
 from andon.proposals import DecisionApp
 
 __all__ = ["app_names", "get_app"]
@@ -31,8 +31,7 @@ def get_app(name: str) -> DecisionApp:
     """Return a new instance of the app registered under ``name``."""
     target = _REGISTRY.get(name)
     if target is None:
-        msg = f"unknown decision app {name!r}; known: {', '.join(app_names()) or 'none'}"
-        raise AndonError(msg)
+        raise UnknownAppError(app=name, known=app_names())
     module_name, attribute = target.split(":")
     factory = getattr(importlib.import_module(module_name), attribute)
     app: DecisionApp = factory()

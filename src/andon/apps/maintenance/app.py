@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from andon.apps.maintenance.actions import WORK_KINDS, action_for
 from andon.apps.maintenance.assess import Assessment, blend, weibull_prior
-from andon.apps.maintenance.criticality import SiteCalendar, criticality_of, site_calendar
+from andon.apps.maintenance.criticality import PlanningCalendar, criticality_of, site_calendar
 from andon.apps.maintenance.history import (
     HOUR_US,
     History,
@@ -164,7 +164,7 @@ class MaintenanceApp:
         try:
             if frame.is_empty():
                 msg = "no history to learn from"
-                raise AndonError(msg)
+                raise InsufficientHistoryError(msg, app=self.name)
             risk = RiskModel.fit(
                 frame,
                 pooled_spec(s.windows),
@@ -331,7 +331,7 @@ class MaintenanceApp:
             risk_model = pooled.model if pooled is not None else None
             if risk_model is not None:
                 predictions = _predict(risk_model, frame, s.horizon_h)
-        calendars: dict[str, SiteCalendar] = {}
+        calendars: dict[str, PlanningCalendar] = {}
         risks: list[AssetRisk] = []
         for cls_id, cls in model.classes.items():
             members = [
@@ -366,7 +366,7 @@ class MaintenanceApp:
         *,
         predictions: Mapping[tuple[str, str], Assessment],
         last_rows: Mapping[tuple[str, str], Mapping[str, object]],
-        calendars: dict[str, SiteCalendar],
+        calendars: dict[str, PlanningCalendar],
     ) -> list[AssetRisk]:
         s = self.settings
         has_history = (
@@ -507,7 +507,7 @@ class MaintenanceApp:
         now: int,
     ) -> PlanResult:
         """Price every option of the assessed assets and solve the plan."""
-        calendars: dict[str, SiteCalendar] = {}
+        calendars: dict[str, PlanningCalendar] = {}
         crew_capacity: dict[tuple[str, str], float] = {}
         entries: list[tuple[AssetRisk, list[PlanOption], int]] = []
         for risk in risks:
@@ -640,8 +640,8 @@ def _failures_seen(fitted: _Fitted | None, class_mode: str) -> float:
 
 
 def _calendar(
-    cache: dict[str, SiteCalendar], model: Model, site: str, now: int, horizon_h: float
-) -> SiteCalendar:
+    cache: dict[str, PlanningCalendar], model: Model, site: str, now: int, horizon_h: float
+) -> PlanningCalendar:
     found = cache.get(site)
     if found is None:
         found = cache[site] = site_calendar(model.sites[site], now=now, horizon_h=horizon_h)

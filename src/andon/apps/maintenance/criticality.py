@@ -28,7 +28,6 @@ __all__ = [
     "Criticality",
     "MaintenanceSlot",
     "PlanningCalendar",
-    "SiteCalendar",
     "criticality_of",
     "site_calendar",
 ]
@@ -74,10 +73,6 @@ class PlanningCalendar:
             self.now + np.round(hi * HOUR_US).astype(np.int64),
         )
         return np.asarray(seconds / 3600.0, dtype=np.float64)
-
-
-SiteCalendar = PlanningCalendar
-"""The name the maintenance app and its policy import; the calendar is the model's."""
 
 
 def site_calendar(site: Site, *, now: int, horizon_h: float) -> PlanningCalendar:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from andon.apps.maintenance.criticality import Criticality, MaintenanceSlot, SiteCalendar
+from andon.apps.maintenance.criticality import Criticality, MaintenanceSlot, PlanningCalendar
 from andon.model.schema import FailureMode, SparePart
 
 __all__ = [
@@ -208,7 +208,7 @@ def _part_hours(part: SparePart, *, expedite: bool) -> float:
 
 def options_for(
     risk: AssetRisk,
-    calendar: SiteCalendar,
+    calendar: PlanningCalendar,
     parts: Mapping[str, SparePart],
     on_hand: Mapping[str, int],
     *,

@@ -21,8 +21,7 @@ import pyarrow as pa
 from andon import records
 from andon.apps.maintenance.actions import EXPEDITE_PART, ORDER_PART, WORK_KINDS, action_for
 from andon.apps.maintenance.app import MaintenanceApp
-from andon.apps.maintenance.criticality import SiteCalendar, site_calendar
-from andon.apps.maintenance.history import HOUR_US
+from andon.apps.maintenance.criticality import PlanningCalendar, site_calendar
 from andon.apps.maintenance.recovery import expedite_for_failures
 from andon.proposals import Action, PartQuantity, action_kind
 from andon.records import RecordKind
@@ -30,6 +29,7 @@ from andon.sim.executor import SimulatorExecutor
 from andon.sim.policy import MaintenancePlan, PlantView
 from andon.store.base import Store
 from andon.store.duckdb import DuckDBStore
+from andon.time import HOUR_US
 
 __all__ = ["AppPolicy"]
 
@@ -77,7 +77,7 @@ class AppPolicy:
         self, view: PlantView, maintenance: pl.DataFrame, stock: Mapping[tuple[str, str], int]
     ) -> None:
         model = view.model
-        calendars: dict[str, SiteCalendar] = {}
+        calendars: dict[str, PlanningCalendar] = {}
 
         def production_hours(site: str, start_h: float, end_h: float) -> float:
             calendar = calendars.get(site)
