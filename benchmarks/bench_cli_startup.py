@@ -1,4 +1,7 @@
-"""Command-line start-up: wall and CPU seconds of ``andon --help`` and ``andon model validate``.
+"""Command-line start-up: wall and CPU seconds of ``andon --help``, ``andon model validate``.
+
+Also ``andon users --help`` and ``andon decisions --help``, whose commands need the decision
+types (``Role``, ``Status``) but not the drift monitor.
 
 Each command runs in a fresh interpreter, as a person runs it, beside a baseline measured in
 the same run: ``python -c pass``, the least any Python command costs on this machine. CPU
@@ -37,6 +40,8 @@ COMMANDS: dict[str, list[str]] = {
         "validate",
         str(ROOT / "examples" / "discrete"),
     ],
+    "andon_users_help": [sys.executable, "-m", "andon", "users", "--help"],
+    "andon_decisions_help": [sys.executable, "-m", "andon", "decisions", "--help"],
 }
 BASELINE = "python_pass"
 
