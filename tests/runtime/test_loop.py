@@ -250,6 +250,9 @@ def test_dispatched_work_waits_for_the_plant_and_a_refusal_is_shown(
     )
     runtime.tick(T0 + 5 * 60_000_000)
     assert runtime.decisions.get(decision).status is Status.EXECUTED
+    row = runtime.decisions.executions.get(decision)
+    assert row is not None
+    assert (row.state, row.attempts) == (ExecutionState.DONE, 2)  # sent twice, answered twice
 
 
 def test_work_the_plant_never_acknowledges_is_flagged_not_dropped(

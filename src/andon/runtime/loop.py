@@ -421,7 +421,7 @@ class Runtime:
                         "acknowledgement for %s, which awaits none; ignored", answer.decision_id
                     )
                     continue
-                done += self._apply(row, answer, now, report)
+                done += self._apply(row, answer, now, report, attempted=False)
         timeout = round(self.schedule.ack_timeout_s * SECOND_US)
         for row in ledger.in_state(ExecutionState.DISPATCHED):
             if timeout > 0 and now - row.updated_at >= timeout:
@@ -435,45 +435,49 @@ class Runtime:
         return done
 
     def _apply(
-        self, row: ExecutionRow, execution: Execution, now: int, report: TickReport | None
+        self,
+        row: ExecutionRow,
+        execution: Execution,
+        now: int,
+        report: TickReport | None,
+        *,
+        attempted: bool = True,
     ) -> int:
-        ledger = self.decisions.executions
-        status = execution.status
-        if status is ExecutionStatus.DONE:
-            ledger.change(
-                row,
-                state=ExecutionState.DONE,
-                now=now,
-                detail=execution.detail,
-                reference=execution.reference,
-                attempted=True,
-            )
-            try:
-                self.decisions.execute(row.decision_id, who=_SYSTEM, now=now)
-            except AndonError as exc:
-                if report is not None:
-                    report.errors.append(f"marking {row.decision_id} executed failed: {exc}")
-                return 0
-            if report is not None:
-                report.executed += 1
-            return 1
-        if status is ExecutionStatus.DISPATCHED:
-            ledger.change(
-                row,
-                state=ExecutionState.DISPATCHED,
-                now=now,
-                detail=execution.detail,
-                reference=execution.reference,
-                attempted=True,
-            )
+        """Record what an executor did (``attempted``) or the plant answered; return 1 when
+        the decision became executed."""
+        state = _STATES[execution.status]
+        self.decisions.executions.change(
+            row,
+            state=state,
+            now=now,
+            detail=execution.detail,
+            reference=execution.reference,
+            attempted=attempted,
+        )
+        if state is ExecutionState.DISPATCHED:
             if report is not None:
                 report.dispatched += 1
             return 0
-        state = (
-            ExecutionState.REJECTED if status is ExecutionStatus.REJECTED else ExecutionState.FAILED
-        )
-        ledger.change(row, state=state, now=now, detail=execution.detail, attempted=True)
+        if state is not ExecutionState.DONE:
+            if report is not None:
+                report.execution_failures += 1
+                report.errors.append(f"executing {row.decision_id}: {execution.detail}")
+            return 0
+        try:
+            self.decisions.execute(row.decision_id, who=_SYSTEM, now=now)
+        except AndonError as exc:
+            if report is not None:
+                report.errors.append(f"marking {row.decision_id} executed failed: {exc}")
+            return 0
         if report is not None:
-            report.execution_failures += 1
-            report.errors.append(f"executing {row.decision_id}: {execution.detail}")
-        return 0
+            report.executed += 1
+        return 1
+
+
+_STATES = {
+    ExecutionStatus.DONE: ExecutionState.DONE,
+    ExecutionStatus.DISPATCHED: ExecutionState.DISPATCHED,
+    ExecutionStatus.FAILED: ExecutionState.FAILED,
+    ExecutionStatus.REJECTED: ExecutionState.REJECTED,
+}
+"""The ledger's state for what an executor reports."""
