@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from andon.cli import app
@@ -72,3 +73,27 @@ def test_mistakes_exit_2_with_one_line(tmp_path: Path) -> None:
         assert result.exit_code == 2, (argv, result.output)
         assert "Traceback" not in result.output
         assert result.output.strip(), argv
+
+
+def test_edge_run_reads_what_its_options_leave_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANDON_EDGE_MAX_BUFFER_MB", "0")
+    argv = ["edge", "run", "--model", MODEL, "--buffer", str(tmp_path / "b.db")]
+    result = runner.invoke(app, [*argv, "--mqtt", "mqtt://h", "--store", "x"])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "--max-buffer-mb" in lines[0]
+    assert "[settings.greater_than]" in lines[0]
+
+
+def test_ingest_reads_its_options_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANDON_EDGE_MAX_BUFFER_MB", "0")  # an edge's setting, not ingest's
+    monkeypatch.setenv("ANDON_EDGE_BUS", "nats")
+    argv = ["ingest", "mqtt", "--model", MODEL, "--store", "x", "--mqtt", "http://broker"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: --mqtt: MQTT URL 'http://broker'")

@@ -34,7 +34,10 @@ app = typer.Typer(help="Run the edge agent of a site and read its status.", no_a
 def run(  # noqa: PLR0917 - typer passes each option by keyword
     model: Annotated[Path, typer.Option("--model", "-m", help="Plant model YAML file or folder.")],
     buffer: Annotated[
-        Path | None, typer.Option(help="Durable buffer file (SQLite, WAL); required.")
+        Path | None,
+        typer.Option(
+            help="Durable buffer file (SQLite, WAL); required, here or in ANDON_EDGE_BUFFER_PATH."
+        ),
     ] = None,
     store: Annotated[str | None, typer.Option("--store", "-s", help="Central store URL.")] = None,
     nats: Annotated[str | None, typer.Option(help="NATS URL to forward to instead.")] = None,
