@@ -23,6 +23,7 @@ import sys
 from collections import defaultdict
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from andon.model import units
 
@@ -90,7 +91,7 @@ def table() -> tuple[str, dict[str, int | None], dict[tuple[str, str], tuple[flo
         msg = "COMMON_UNITS names a unit twice"
         raise ValueError(msg)
     ureg = units.registry()
-    by_dimensionality: dict[tuple[tuple[str, float], ...], list[str]] = defaultdict(list)
+    by_dimensionality: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     groups: dict[str, int | None] = {}
     for unit in COMMON_UNITS:
         if unit in LOGARITHMIC:
