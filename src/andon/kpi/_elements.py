@@ -19,10 +19,10 @@ import polars as pl
 
 from andon.errors import KpiError
 from andon.kpi._calendar import Period, Timeline, build_timeline
-from andon.kpi._sql import Selection
 from andon.model import Model
 from andon.model.calendar import Zone
 from andon.records import EquipmentState, MaintenanceKind, OrderEvent
+from andon.store.kpi_queries import StateSelection
 
 __all__ = [
     "COUNT_ELEMENTS",
@@ -317,7 +317,7 @@ _C_CLS = (_CODE // 4) % 7
 _C_ZONE = _CODE // 28
 
 
-def _mask(selection: Selection) -> npt.NDArray[np.bool_]:
+def _mask(selection: StateSelection) -> npt.NDArray[np.bool_]:
     result = np.ones(_CODES, np.bool_)
     if selection.zone is not None:
         result &= selection.zone == _C_ZONE
@@ -331,29 +331,29 @@ def _mask(selection: Selection) -> npt.NDArray[np.bool_]:
 
 
 _W = Zone.WORK
-STATE_SELECTIONS: Final[dict[str, Selection]] = {
-    "apt_s": Selection(zone=_W, classes=(RUN,)),
-    "aust_s": Selection(zone=_W, classes=(SETUP,)),
-    "adet_s": Selection(zone=_W, classes=(DELAY,)),
-    "adot_s": Selection(zone=_W, classes=(DOWN,)),
-    "planned_down_s": Selection(zone=_W, classes=(PDOWN,)),
-    "offline_s": Selection(zone=_W, classes=(OFF,)),
-    "unknown_state_s": Selection(zone=_W, classes=(UNKNOWN,)),
-    "minor_down_s": Selection(zone=_W, classes=(DOWN,), minor=True),
-    "minor_delay_s": Selection(zone=_W, classes=(DELAY,), minor=True),
-    "break_s": Selection(zone=Zone.BREAK),
-    "outside_running_s": Selection(classes=(RUN,), not_zone=_W),
-    "work_covered_s": Selection(zone=_W),
-    "tbf_s": Selection(classes=(RUN,)),
-    "ttf_s": Selection(classes=(RUN, SETUP, DELAY)),
-    "ttr_s": Selection(classes=(DOWN,), minor=False),
+STATE_SELECTIONS: Final[dict[str, StateSelection]] = {
+    "apt_s": StateSelection(zone=_W, classes=(RUN,)),
+    "aust_s": StateSelection(zone=_W, classes=(SETUP,)),
+    "adet_s": StateSelection(zone=_W, classes=(DELAY,)),
+    "adot_s": StateSelection(zone=_W, classes=(DOWN,)),
+    "planned_down_s": StateSelection(zone=_W, classes=(PDOWN,)),
+    "offline_s": StateSelection(zone=_W, classes=(OFF,)),
+    "unknown_state_s": StateSelection(zone=_W, classes=(UNKNOWN,)),
+    "minor_down_s": StateSelection(zone=_W, classes=(DOWN,), minor=True),
+    "minor_delay_s": StateSelection(zone=_W, classes=(DELAY,), minor=True),
+    "break_s": StateSelection(zone=Zone.BREAK),
+    "outside_running_s": StateSelection(classes=(RUN,), not_zone=_W),
+    "work_covered_s": StateSelection(zone=_W),
+    "tbf_s": StateSelection(classes=(RUN,)),
+    "ttf_s": StateSelection(classes=(RUN, SETUP, DELAY)),
+    "ttr_s": StateSelection(classes=(DOWN,), minor=False),
 }
 """Which state time each state element sums; one definition for numpy and for SQL."""
 _STATE_ELEMENTS: Final[dict[str, npt.NDArray[np.bool_]]] = {
     name: _mask(selection) for name, selection in STATE_SELECTIONS.items()
 }
 _STATE_MATRIX: Final = np.stack(list(_STATE_ELEMENTS.values()), axis=1).astype(np.float64)
-_FE_MASK: Final = _mask(Selection(classes=(DOWN,), minor=False)) & (_C_FIRST == 1)
+_FE_MASK: Final = _mask(StateSelection(classes=(DOWN,), minor=False)) & (_C_FIRST == 1)
 
 
 def _site_elements(

@@ -1,11 +1,13 @@
-"""Elements summed inside the store: one statement, one row per (equipment, period) back.
+"""Elements summed inside the store: one query, one row per (equipment, period) back.
 
 Same results as :func:`andon.kpi._elements.compute_elements` on the store's intervals and
 records (a test checks it on random data for both stores), without moving millions of
 intervals into Python. The timeline, the cycle times and the labels stay in Python: they
-are small. Data-quality details (unknown paths and states, counts without a state or a
-cycle time) are rare, so a cheap probe finds them and only the records concerned are
-fetched to describe them.
+are small, and go to :meth:`andon.store.Store.element_sums` as the plain values of an
+:class:`~andon.store.kpi_queries.ElementQuery`; the store builds the SQL. Data-quality
+details (unknown paths and states, counts without a state or a cycle time) are rare, so a
+cheap probe (:meth:`~andon.store.Store.unknown_records`) finds them and only the records
+concerned are fetched to describe them.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ from andon.kpi._elements import (
     plan,
     site_frame,
 )
-from andon.kpi._sql import SESSION, ElementQuery, element_sql, flagged_counts_sql, probe_sql
 from andon.model import Model
+from andon.model.calendar import Zone
 from andon.records import RecordKind
 from andon.store.base import Store
+from andon.store.kpi_queries import ElementQuery
 
 __all__ = ["store_elements"]
 
@@ -61,21 +64,10 @@ def _frame(table: pa.Table) -> pl.DataFrame:
     return frame
 
 
-def _run(store: Store, sql: str, params: list[Any]) -> pl.DataFrame:
-    """Run a statement in a transaction of its own with the dialect's session settings."""
-    settings = SESSION.get(store.dialect, ())
-    if not settings:
-        return _frame(store.execute(sql, params))
-    with store.transaction():
-        for statement in settings:
-            store.execute(statement)
-        return _frame(store.execute(sql, params))
-
-
 def _query(
     the_plan: Plan, *, lo: int, hi: int, count_lo: int, count_hi: int, settings: KpiSettings
 ) -> ElementQuery:
-    """Return the statement's inputs: equipment, cycle times and every site's segments.
+    """Return the query's inputs: equipment, cycle times and every site's segments.
 
     Each site's timeline is padded with off-range segments (period -1) so that every
     instant of ``[lo, hi)`` lies in exactly one segment of its site.
@@ -115,6 +107,7 @@ def _query(
         seg_hi=seg["hi"],
         seg_zone=seg["zone"],
         seg_period=seg["period"],
+        work_zone=int(Zone.WORK),
         lo=lo,
         hi=hi,
         count_lo=count_lo,
@@ -189,8 +182,7 @@ def store_elements(
     margin = int(settings.minor_stop_s * 1_000_000) + 1
     lo, hi = start - margin, end + margin
     query = _query(the_plan, lo=lo, hi=hi, count_lo=start, count_hi=end + 1, settings=settings)
-    sql, params = element_sql(query, store.dialect)
-    result = _run(store, sql, params)
+    result = _frame(store.element_sums(query))
     _flag_strays(
         store, model, the_plan, prefix=prefix, query=query, settings=settings, issues=issues
     )
@@ -219,8 +211,7 @@ def store_elements(
 
 
 def _flag_count_rows(store: Store, the_plan: Plan, query: ElementQuery, issues: _Issues) -> None:
-    sql, params = flagged_counts_sql(query, store.dialect)
-    rows = _run(store, sql, params)
+    rows = _frame(store.flagged_counts(query))
     if not rows.height:
         return
     rows = rows.sort("pid", "ts").with_columns(
@@ -246,16 +237,16 @@ def _flag_strays(
     issues: _Issues,
 ) -> None:
     """Flag state and count records of paths the model lacks, and unknown state values."""
-    sql, params = probe_sql(
-        dialect=store.dialect,
-        prefix=prefix.rstrip("/"),
-        paths=the_plan.paths,
-        states=list(STATE_CLASS),
-        hi=query.hi,
-        count_lo=query.count_lo,
-        count_hi=query.count_hi,
+    found = _frame(
+        store.unknown_records(
+            path_prefix=prefix,
+            paths=the_plan.paths,
+            states=list(STATE_CLASS),
+            end=query.hi,
+            count_start=query.count_lo,
+            count_end=query.count_hi,
+        )
     )
-    found = _frame(store.execute(sql, params))
     if not found.height:
         return
     for path in found.filter(pl.col("kind") == "state")["path"].to_list():

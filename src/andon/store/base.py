@@ -21,6 +21,7 @@ from andon.records import TS_TYPE, RecordKind
 
 if TYPE_CHECKING:
     from andon.store._aux import AuxTable
+    from andon.store.kpi_queries import ElementQuery
 
 __all__ = [
     "QUARANTINE_SCHEMA",
@@ -142,6 +143,45 @@ class Store(Protocol):
     def count_rows(self, kind: RecordKind) -> int:
         """Return how many records of a kind are stored."""
         ...
+
+    # -- the KPI layer's queries (andon.store.kpi_queries): sums inside the engine --------
+
+    def element_sums(self, query: ElementQuery) -> pa.Table:
+        """Return state time and count sums per (equipment, period), summed in the engine.
+
+        One row per equipment and period with any state or count, in the columns of
+        :func:`andon.store.kpi_queries.element_sums_schema` for ``query.selections``.
+        """
+        ...
+
+    def flagged_counts(self, query: ElementQuery) -> pa.Table:
+        """Return the count records of the query's periods that a data-quality flag names.
+
+        Counts before any state of their equipment, or placed without a planned run time
+        (:data:`andon.store.kpi_queries.FLAGGED_COUNT_SCHEMA`).
+        """
+        ...
+
+    def unknown_records(
+        self,
+        *,
+        path_prefix: str,
+        paths: Sequence[str],
+        states: Sequence[str],
+        end: int,
+        count_start: int,
+        count_end: int,
+    ) -> pa.Table:
+        """Return, per kind and path, how many records below a prefix the caller does not know.
+
+        ``state``: state records before ``end`` of a path not in ``paths`` or a state not in
+        ``states``; ``count``: count records in ``[count_start, count_end)`` of a path not
+        in ``paths`` (:data:`andon.store.kpi_queries.UNKNOWN_RECORD_SCHEMA`). Times are UTC
+        microseconds.
+        """
+        ...
+
+    # -- end of the KPI layer's queries ---------------------------------------------------
 
     def declare_table(self, table: AuxTable) -> None:
         """Bring an auxiliary table to a declared schema version, recording the step.

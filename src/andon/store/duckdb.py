@@ -26,6 +26,7 @@ from andon.store import _aux
 from andon.store._aux import AuxColumn, AuxTable
 from andon.store._conform import conform
 from andon.store._keys import may_repeat_keys
+from andon.store._kpi_sql import element_sums_sql, flagged_counts_sql, unknown_records_sql
 from andon.store._sql import (
     LIST_TABLES,
     MIGRATIONS,
@@ -36,6 +37,12 @@ from andon.store._sql import (
     table_name,
 )
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
+from andon.store.kpi_queries import (
+    FLAGGED_COUNT_SCHEMA,
+    UNKNOWN_RECORD_SCHEMA,
+    ElementQuery,
+    element_sums_schema,
+)
 
 __all__ = ["DuckDBStore"]
 
@@ -367,6 +374,42 @@ class DuckDBStore:
         """Return how many records of a kind are stored."""
         table = self._query(f"SELECT count(*) AS n FROM {table_name(RecordKind(kind))}")
         return int(table.column("n")[0].as_py())
+
+    # -- the KPI layer's queries (andon.store.kpi_queries) --------------------------------
+
+    def element_sums(self, query: ElementQuery) -> pa.Table:
+        """Return state time and count sums per (equipment, period), summed in the engine."""
+        sql, params = element_sums_sql(query, "duckdb")
+        return self._query(sql, params).cast(element_sums_schema(list(query.selections)))
+
+    def flagged_counts(self, query: ElementQuery) -> pa.Table:
+        """Return the count records a data-quality flag names; see :class:`andon.store.Store`."""
+        sql, params = flagged_counts_sql(query, "duckdb")
+        return self._query(sql, params).cast(FLAGGED_COUNT_SCHEMA)
+
+    def unknown_records(
+        self,
+        *,
+        path_prefix: str,
+        paths: Sequence[str],
+        states: Sequence[str],
+        end: int,
+        count_start: int,
+        count_end: int,
+    ) -> pa.Table:
+        """Return how many records of unknown paths or states, per kind and path."""
+        sql, params = unknown_records_sql(
+            dialect="duckdb",
+            path_prefix=path_prefix,
+            paths=paths,
+            states=states,
+            end=end,
+            count_start=count_start,
+            count_end=count_end,
+        )
+        return self._query(sql, params).cast(UNKNOWN_RECORD_SCHEMA)
+
+    # -- end of the KPI layer's queries ---------------------------------------------------
 
     def declare_table(self, table: AuxTable) -> None:
         """Bring auxiliary table ``aux_<name>`` to a declared version (see :class:`AuxTable`)."""

@@ -37,6 +37,12 @@ from andon.store import _aux
 from andon.store._aux import AuxColumn, AuxTable
 from andon.store._conform import conform
 from andon.store._keys import may_repeat_keys
+from andon.store._kpi_sql import (
+    POSTGRES_SESSION,
+    element_sums_sql,
+    flagged_counts_sql,
+    unknown_records_sql,
+)
 from andon.store._pgio import (
     OID_TYPES,
     arrow_from_rows,
@@ -56,6 +62,12 @@ from andon.store._sql import (
     table_name,
 )
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
+from andon.store.kpi_queries import (
+    FLAGGED_COUNT_SCHEMA,
+    UNKNOWN_RECORD_SCHEMA,
+    ElementQuery,
+    element_sums_schema,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -493,6 +505,60 @@ class PostgresStore:
         """Return how many records of a kind are stored."""
         table = self.execute(f"SELECT count(*) AS n FROM {table_name(RecordKind(kind))}")
         return int(table.column("n")[0].as_py())
+
+    # -- the KPI layer's queries (andon.store.kpi_queries) --------------------------------
+
+    def element_sums(self, query: ElementQuery) -> pa.Table:
+        """Return state time and count sums per (equipment, period), summed in the engine."""
+        sql, params = element_sums_sql(query, "postgres")
+        return self._element_statement(sql, params).cast(
+            element_sums_schema(list(query.selections))
+        )
+
+    def flagged_counts(self, query: ElementQuery) -> pa.Table:
+        """Return the count records a data-quality flag names; see :class:`andon.store.Store`."""
+        sql, params = flagged_counts_sql(query, "postgres")
+        return self._element_statement(sql, params).cast(FLAGGED_COUNT_SCHEMA)
+
+    def _element_statement(self, sql: str, params: Sequence[Any]) -> pa.Table:
+        """Run an element statement in a transaction of its own, with its session settings.
+
+        It runs on the writing connection (a savepoint inside a caller's transaction), as
+        the KPI benchmark's server CPU figure expects, and ``SET LOCAL`` ends with it.
+        """
+        with self._lock:
+            try:
+                with self._conn.transaction():
+                    for setting in POSTGRES_SESSION:
+                        self._conn.execute(setting)
+                    return _run(self._conn, qmark_to_pyformat(sql), params)
+            except psycopg.Error as exc:
+                msg = f"KPI element statement failed: {exc}"
+                raise StoreError(msg) from exc
+
+    def unknown_records(
+        self,
+        *,
+        path_prefix: str,
+        paths: Sequence[str],
+        states: Sequence[str],
+        end: int,
+        count_start: int,
+        count_end: int,
+    ) -> pa.Table:
+        """Return how many records of unknown paths or states, per kind and path."""
+        sql, params = unknown_records_sql(
+            dialect="postgres",
+            path_prefix=path_prefix,
+            paths=paths,
+            states=states,
+            end=end,
+            count_start=count_start,
+            count_end=count_end,
+        )
+        return self.execute(sql, params).cast(UNKNOWN_RECORD_SCHEMA)
+
+    # -- end of the KPI layer's queries ---------------------------------------------------
 
     # -- auxiliary tables and andon's own repositories ------------------------------------
 
