@@ -306,9 +306,13 @@ def _opcua_encode(model: Model, kind: RecordKind, table: pa.Table) -> list[Messa
         if node is None:
             continue
         status = {"good": 0, "uncertain": 0x40000000}.get(quality, 0x80000000)
-        variant = ua.Variant(value, ua.VariantType.Double if value is not None else None)
+        variant = ua.Variant(value, ua.VariantType.Double) if value is not None else ua.Variant()
         stamp = _EPOCH + dt.timedelta(microseconds=ts)
-        data = ua.DataValue(variant, ua.StatusCode(status), SourceTimestamp=stamp)
+        data = ua.DataValue(
+            variant,
+            ua.StatusCode(ua.UInt32(status)),
+            SourceTimestamp=stamp,  # type: ignore[arg-type]  # asyncua encodes any datetime
+        )
         out.append((node, struct_to_binary(data)))
     return out
 
