@@ -523,8 +523,9 @@ class PostgresStore:
     def _element_statement(self, sql: str, params: Sequence[Any]) -> pa.Table:
         """Run an element statement in a transaction of its own, with its session settings.
 
-        It runs on the writing connection (a savepoint inside a caller's transaction), as
-        the KPI benchmark's server CPU figure expects, and ``SET LOCAL`` ends with it.
+        It runs on the writing connection, as it did when the KPI layer ran it through
+        :meth:`transaction` (the KPI benchmark reads that backend's CPU time); inside a
+        caller's transaction it is a savepoint and the settings last until the caller's end.
         """
         with self._lock:
             try:
