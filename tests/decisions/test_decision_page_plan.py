@@ -5,6 +5,7 @@ from __future__ import annotations
 from andon.decisions import DecisionFilter, Status, ensure_schema
 from andon.decisions.repository import Repository
 from andon.store import PostgresStore
+from andon.store._decision_sql import DecisionRowFilter, decision_page
 
 ROWS = 20_000
 
@@ -43,13 +44,12 @@ def test_an_inbox_page_reads_the_inbox_index_without_a_sort(
 ) -> None:
     ensure_schema(postgres_store)
     _fill(postgres_store)
-    repo = Repository(store=postgres_store)
-    filters = DecisionFilter(
-        sites=("acme/s1",), statuses=(Status.PROPOSED,), app="b", subject_prefix="acme/s1/area2"
+    filters = DecisionRowFilter(
+        sites=("acme/s1",), statuses=("proposed",), app="b", subject_prefix="acme/s1/area2"
     )
 
-    first = _plan(postgres_store, *repo.page_query(filters, limit=51))
-    later = _plan(postgres_store, *repo.page_query(filters, limit=51, after=(10_000, "x")))
+    first = _plan(postgres_store, *decision_page(filters, limit=51))
+    later = _plan(postgres_store, *decision_page(filters, limit=51, after=(10_000, "x")))
 
     for plan in (first, later):
         assert "decisions_inbox" in plan, plan

@@ -23,10 +23,9 @@ from andon.decisions._chain import first_break
 from andon.decisions._json import canonical, now_us
 from andon.decisions._schema import GENESIS
 from andon.store.base import Store
+from andon.store.decisions import AuditTable
 
 __all__ = ["AuditEntry", "AuditLog", "VerifyResult", "entry_hash"]
-
-_COLUMNS = "seq, ts, actor, action, entity, entity_id, site, data, prev_hash, hash"
 
 
 def entry_hash(
@@ -103,7 +102,7 @@ class AuditLog:
     """
 
     def __init__(self, *, store: Store) -> None:
-        self._store = store
+        self._table = AuditTable(store=store)
 
     def append(
         self,
@@ -117,17 +116,9 @@ class AuditLog:
         ts: int | None = None,
     ) -> AuditEntry:
         """Append one entry; call inside the store transaction that makes the change."""
-        store = self._store
-        if store.dialect == "postgres":
-            # The row lock taken here holds other appenders until this transaction ends.
-            head = store.execute(
-                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
-            ).to_pylist()[0]
-            seq, prev_hash = int(head["seq"]), str(head["hash"])
-        else:
-            # DuckDB has one writer per database, and the store serialises its transactions.
-            head = store.rows("SELECT seq, hash FROM audit_head WHERE id = 1")[0]
-            seq, prev_hash = int(head["seq"]) + 1, str(head["hash"])
+        # The store's statement locks the head on PostgreSQL until the transaction ends;
+        # DuckDB has one writer per database, and the store serialises its transactions.
+        seq, prev_hash = self._table.next_link()
         when = now_us() if ts is None else ts
         text = canonical(dict(data or {}))
         digest = entry_hash(
@@ -141,11 +132,20 @@ class AuditLog:
             site=site,
             data=text,
         )
-        store.execute(
-            f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [seq, when, actor, action, entity, entity_id, site, text, prev_hash, digest],
+        self._table.append(
+            {
+                "seq": seq,
+                "ts": when,
+                "actor": actor,
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "site": site,
+                "data": text,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
         )
-        store.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [seq, digest])
         return AuditEntry(
             seq=seq,
             ts=when,
@@ -161,10 +161,8 @@ class AuditLog:
 
     def head(self) -> tuple[int, str]:
         """Return the last sequence number and hash."""
-        row = self._store.rows("SELECT seq, hash FROM audit_head WHERE id = 1")
-        if not row:
-            return 0, GENESIS
-        return int(row[0]["seq"]), str(row[0]["hash"])
+        head = self._table.head()
+        return (0, GENESIS) if head is None else head
 
     def entries(
         self,
@@ -178,30 +176,14 @@ class AuditLog:
         limit: int = 100,
     ) -> list[AuditEntry]:
         """Return entries newest first, filtered; ``sites=None`` means every site."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if after_seq is not None:
-            clauses.append("seq > ?")
-            params.append(after_seq)
-        if before_seq is not None:
-            clauses.append("seq < ?")
-            params.append(before_seq)
-        if entity is not None:
-            clauses.append("entity = ?")
-            params.append(entity)
-        if entity_id is not None:
-            clauses.append("entity_id = ?")
-            params.append(entity_id)
-        if sites is not None:
-            scope = [f"site IN ({', '.join('?' * len(sites))})"] if sites else []
-            params.extend(sites)
-            if include_global:
-                scope.append("site IS NULL")
-            clauses.append("(" + (" OR ".join(scope) or "FALSE") + ")")
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._store.rows(
-            f"SELECT {_COLUMNS} FROM audit_log{where} ORDER BY seq DESC LIMIT {int(limit)}",
-            params,
+        rows = self._table.entries(
+            after_seq=after_seq,
+            before_seq=before_seq,
+            entity=entity,
+            entity_id=entity_id,
+            sites=sites,
+            include_global=include_global,
+            limit=limit,
         )
         return [
             AuditEntry(
@@ -230,16 +212,9 @@ class AuditLog:
         while True:
             table = None
             if last < head_seq:
-                table = self._store.execute(
-                    f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq",
-                    [last, last + batch_rows],
-                )
+                table = self._table.seq_range(after=last, upto=last + batch_rows)
             if table is None or table.num_rows == 0:
-                table = self._store.execute(
-                    f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq "
-                    f"LIMIT {int(batch_rows)}",
-                    [last],
-                )
+                table = self._table.following(after=last, limit=batch_rows)
             if table.num_rows == 0:
                 return
             yield table

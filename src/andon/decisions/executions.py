@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +25,7 @@ from andon.decisions.errors import IllegalTransitionError
 from andon.decisions.record import DecisionRecord
 from andon.proposals import Action
 from andon.store.base import Store
+from andon.store.decisions import ExecutionTable
 
 __all__ = ["ExecutionLedger", "ExecutionRow", "ExecutionState"]
 
@@ -75,13 +76,6 @@ class ExecutionRow:
         )
 
 
-_COLUMNS = (
-    "decision_id", "executor", "app", "subject", "site", "action", "state", "detail",
-    "reference", "attempts", "next_attempt_at", "created_at", "updated_at",
-)  # fmt: skip
-_SELECT = ", ".join(_COLUMNS)
-
-
 def _row(row: dict[str, Any]) -> ExecutionRow:
     return ExecutionRow(
         decision_id=row["decision_id"],
@@ -114,6 +108,7 @@ class ExecutionLedger:
 
     def __init__(self, *, store: Store, audit: AuditLog) -> None:
         self._store = store
+        self._table = ExecutionTable(store=store)
         self._audit = audit
 
     def open(self, record: DecisionRecord, *, executor: str, now: int) -> ExecutionRow:
@@ -134,48 +129,28 @@ class ExecutionLedger:
             updated_at=now,
         )
         values = {
-            **{name: getattr(row, name) for name in _COLUMNS},
+            **{f.name: getattr(row, f.name) for f in fields(row)},
             "action": canonical(row.action.to_json()),
             "state": row.state.value,
         }
         with self._store.transaction():
-            self._store.execute(
-                f"INSERT INTO executions ({_SELECT}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                [values[c] for c in _COLUMNS],
-            )
+            self._table.insert(values)
             self._log(row, "opened")
         return row
 
     def get(self, decision_id: str) -> ExecutionRow | None:
         """Return a decision's execution, or ``None`` if it was never given to an executor."""
-        rows = self._store.rows(
-            f"SELECT {_SELECT} FROM executions WHERE decision_id = ?", [decision_id]
-        )
-        return _row(rows[0]) if rows else None
+        row = self._table.get(decision_id)
+        return None if row is None else _row(row)
 
     def of_decisions(self, decision_ids: Sequence[str]) -> dict[str, ExecutionRow]:
         """Return the executions of the given decisions, by decision id."""
-        if not decision_ids:
-            return {}
-        found: dict[str, ExecutionRow] = {}
-        for start in range(0, len(decision_ids), 500):
-            chunk = list(decision_ids[start : start + 500])
-            marks = ", ".join("?" * len(chunk))
-            for row in self._store.rows(
-                f"SELECT {_SELECT} FROM executions WHERE decision_id IN ({marks})", chunk
-            ):
-                item = _row(row)
-                found[item.decision_id] = item
-        return found
+        items = (_row(r) for r in self._table.of_decisions(decision_ids))
+        return {item.decision_id: item for item in items}
 
     def in_state(self, state: ExecutionState, *, limit: int = 1_000) -> list[ExecutionRow]:
         """Return executions in one state, oldest change first."""
-        rows = self._store.rows(
-            f"SELECT {_SELECT} FROM executions WHERE state = ? "
-            "ORDER BY updated_at, decision_id LIMIT ?",
-            [state.value, limit],
-        )
-        return [_row(r) for r in rows]
+        return [_row(r) for r in self._table.in_state(state.value, limit=limit)]
 
     def change(
         self,
@@ -203,18 +178,14 @@ class ExecutionLedger:
             updated_at=now,
         )
         with self._store.transaction():
-            self._store.execute(
-                "UPDATE executions SET state = ?, detail = ?, reference = ?, attempts = ?, "
-                "next_attempt_at = ?, updated_at = ? WHERE decision_id = ?",
-                [
-                    changed.state.value,
-                    changed.detail,
-                    changed.reference,
-                    changed.attempts,
-                    changed.next_attempt_at,
-                    changed.updated_at,
-                    changed.decision_id,
-                ],
+            self._table.update(
+                changed.decision_id,
+                state=changed.state.value,
+                detail=changed.detail,
+                reference=changed.reference,
+                attempts=changed.attempts,
+                next_attempt_at=changed.next_attempt_at,
+                updated_at=changed.updated_at,
             )
             self._log(changed, changed.state.value)
         return changed
@@ -228,11 +199,7 @@ class ExecutionLedger:
             raise IllegalTransitionError(msg)
         changed = replace(row, state=ExecutionState.PENDING, next_attempt_at=None, updated_at=now)
         with self._store.transaction():
-            self._store.execute(
-                "UPDATE executions SET state = ?, next_attempt_at = NULL, updated_at = ? "
-                "WHERE decision_id = ?",
-                [changed.state.value, now, decision_id],
-            )
+            self._table.requeue(decision_id, state=changed.state.value, updated_at=now)
             self._log(changed, "retried", actor=actor)
         return changed
 

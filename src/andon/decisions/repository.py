@@ -1,7 +1,8 @@
-"""Every SQL statement of decisions, users, tokens and settings (the audit log has its own).
+"""Typed reads and writes of decisions, users, tokens and settings over one store.
 
-Statements use ``?`` placeholders and portable types so that they run unchanged on DuckDB
-and PostgreSQL through :meth:`andon.store.Store.execute`.
+The statements are the store's (:mod:`andon.store.decisions`); this module turns its rows
+into the decision layer's values (:class:`~andon.decisions.record.DecisionRecord`,
+:class:`UserRow`, :class:`TokenRow`) and back.
 """
 
 from __future__ import annotations
@@ -20,38 +21,15 @@ from andon.decisions.access import Role
 from andon.decisions.record import DecisionRecord, Status
 from andon.proposals import Action, Factor, Option
 from andon.store.base import Store
+from andon.store.decisions import (
+    DecisionRowFilter,
+    DecisionTable,
+    SettingTable,
+    TokenTable,
+    UserTable,
+)
 
 __all__ = ["DecisionFilter", "Repository", "TokenRow", "UserRow"]
-
-_DECISION_COLUMNS = (
-    "id", "app", "kind", "subject", "site", "action", "options", "expected_value", "value_low",
-    "value_high", "confidence", "explanation", "factors", "evidence", "snapshot",
-    "model_version", "created_at", "expires_at", "status", "shadow", "required_role",
-    "escalation", "superseded_by", "decided_by", "decided_at", "reason", "executed_by",
-    "executed_at", "outcome_at", "realised_value", "outcome_success", "outcome_detail",
-    "updated_at", "version",
-)  # fmt: skip
-_SELECT = ", ".join(_DECISION_COLUMNS)
-_MUTABLE = tuple(
-    c
-    for c in _DECISION_COLUMNS
-    if c
-    in {
-        "status", "superseded_by", "decided_by", "decided_at", "reason", "executed_by",
-        "executed_at", "outcome_at", "realised_value", "outcome_success", "outcome_detail",
-        "updated_at", "version",
-    }
-)  # fmt: skip
-
-
-def _count(result: pa.Table) -> int:
-    """Return the rows a DML statement changed (the ``Count`` both stores report)."""
-    return int(result.column("Count")[0].as_py()) if result.num_rows else 0
-
-
-def _like_prefix(prefix: str) -> str:
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "/%"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,8 +187,6 @@ def _from_row(row: dict[str, Any]) -> DecisionRecord:
     return DecisionRecord(**_body(row), **_head(row))
 
 
-_BODY_COLUMNS = ", ".join(c for c in _DECISION_COLUMNS if c not in _MUTABLE)
-_HEAD_COLUMNS = ", ".join(("id", *_MUTABLE))
 _BODIES_KEPT = 10_000
 
 
@@ -278,149 +254,93 @@ def _token(row: dict[str, Any]) -> TokenRow:
     )
 
 
+def _row_filter(filters: DecisionFilter) -> DecisionRowFilter:
+    """Return a decision filter in the table's values."""
+    return DecisionRowFilter(
+        sites=filters.sites,
+        statuses=tuple(s.value for s in filters.statuses),
+        app=filters.app,
+        kind=filters.supersede_key,
+        subject_prefix=filters.subject_prefix,
+        created_from=filters.created_from,
+        created_to=filters.created_to,
+        shadow=filters.shadow,
+        escalated=filters.escalated,
+    )
+
+
+def _user_row(user: UserRow) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "role": user.role.value,
+        "sites": json.dumps(list(user.sites)),
+        "password_hash": user.password_hash,
+        "active": user.active,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
+
+
+_SHADOW_SCORED = (Status.APPROVED.value, Status.REJECTED.value, Status.EXPIRED.value)
+"""The statuses in which a shadow decision's outcome is measured (it is never executed)."""
+
+
 class Repository:
     """Typed reads and writes of the decision layer's tables over one store."""
 
     def __init__(self, *, store: Store) -> None:
         self.store = store
+        self._decisions = DecisionTable(store=store)
+        self._users = UserTable(store=store)
+        self._tokens = TokenTable(store=store)
+        self._settings = SettingTable(store=store)
         self._bodies = _bodies_of(store)
 
     # decisions -----------------------------------------------------------------------------
 
     def insert_decision(self, record: DecisionRecord) -> None:
         """Insert a new decision record."""
-        row = _to_row(record)
-        marks = ", ".join("?" * len(_DECISION_COLUMNS))
-        self.store.execute(
-            f"INSERT INTO decisions ({_SELECT}) VALUES ({marks})",
-            [row[c] for c in _DECISION_COLUMNS],
-        )
+        self._decisions.insert(_to_row(record))
 
     def update_decision(self, record: DecisionRecord, *, expected_version: int) -> bool:
-        """Write a changed record if nobody changed it since ``expected_version``.
-
-        No ``RETURNING``: on DuckDB it turns a one-row update of a million-row table from
-        about 1.5 ms into more than 10 ms; the statement's row count says the same.
-        """
-        row = _to_row(record)
-        sets = ", ".join(f"{c} = ?" for c in _MUTABLE)
-        result = self.store.execute(
-            f"UPDATE decisions SET {sets} WHERE id = ? AND version = ?",
-            [*(row[c] for c in _MUTABLE), record.id, expected_version],
-        )
-        return _count(result) == 1
+        """Write a changed record if nobody changed it since ``expected_version``."""
+        return self._decisions.update(_to_row(record), expected_version=expected_version)
 
     def get_decision(self, decision_id: str) -> DecisionRecord | None:
         """Return a decision by id, or ``None``."""
-        rows = self.store.rows(f"SELECT {_SELECT} FROM decisions WHERE id = ?", [decision_id])
-        return _from_row(rows[0]) if rows else None
+        row = self._decisions.get(decision_id)
+        return None if row is None else _from_row(row)
 
     def open_for_subject(
         self, *, app: str, supersede_key: str, subject: str
     ) -> list[DecisionRecord]:
         """Return undecided decisions of an app for a subject (to supersede)."""
-        rows = self.store.rows(
-            f"SELECT {_SELECT} FROM decisions WHERE app = ? AND subject = ? AND kind = ? "
-            "AND status = ?",
-            [app, subject, supersede_key, Status.PROPOSED.value],
+        rows = self._decisions.open_for_subject(
+            app=app, kind=supersede_key, subject=subject, status=Status.PROPOSED.value
         )
         return [_from_row(r) for r in rows]
 
     def due_to_expire(self, *, now: int, limit: int = 10_000) -> list[DecisionRecord]:
         """Return undecided decisions whose expiry is at or before ``now``."""
-        rows = self.store.rows(
-            f"SELECT {_SELECT} FROM decisions WHERE status = ? AND expires_at <= ? "
-            f"ORDER BY expires_at LIMIT {int(limit)}",
-            [Status.PROPOSED.value, now],
-        )
+        rows = self._decisions.due_to_expire(status=Status.PROPOSED.value, now=now, limit=limit)
         return [_from_row(r) for r in rows]
-
-    @staticmethod
-    def _where(filters: DecisionFilter) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if filters.sites is not None:
-            if not filters.sites:
-                return " WHERE FALSE", []
-            clauses.append(f"site IN ({', '.join('?' * len(filters.sites))})")
-            params.extend(filters.sites)
-        if filters.statuses:
-            clauses.append(f"status IN ({', '.join('?' * len(filters.statuses))})")
-            params.extend(s.value for s in filters.statuses)
-        if filters.app is not None:
-            clauses.append("app = ?")
-            params.append(filters.app)
-        if filters.supersede_key is not None:
-            clauses.append("kind = ?")
-            params.append(filters.supersede_key)
-        if filters.subject_prefix:
-            prefix = filters.subject_prefix.rstrip("/")
-            clauses.append("(subject = ? OR subject LIKE ? ESCAPE '\\')")
-            params.extend([prefix, _like_prefix(prefix)])
-        if filters.created_from is not None:
-            clauses.append("created_at >= ?")
-            params.append(filters.created_from)
-        if filters.created_to is not None:
-            clauses.append("created_at < ?")
-            params.append(filters.created_to)
-        if filters.shadow is not None:
-            clauses.append("shadow = ?")
-            params.append(filters.shadow)
-        if filters.escalated is not None:
-            clauses.append("escalation <> ''" if filters.escalated else "escalation = ''")
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-    def page_query(
-        self, filters: DecisionFilter, *, limit: int, after: tuple[int, str] | None = None
-    ) -> tuple[str, list[Any]]:
-        """Return the SQL and parameters of a page's top-N query of the changing columns.
-
-        One site and one status are equalities (``IN`` of one value is ``=`` to PostgreSQL),
-        so its ``(site, status, app, created_at, id)`` index hands the newest rows of a
-        site's inbox, of one app or of all, in order; the path prefix is checked on those.
-        """
-        where, params = self._where(filters)
-        if after is not None:
-            # ``created_at <= ?`` alone, then the tie: PostgreSQL starts its index scan at
-            # the cursor and DuckDB skips newer row groups, where ``a < ? OR (a = ? AND
-            # b < ?)`` is a filter on every newer row (PostgreSQL, halfway down a million
-            # rows: 86 ms against 1.7 ms; DuckDB 21 against 7 ms; a row comparison
-            # ``(a, b) < (?, ?)`` is as quick on PostgreSQL but takes DuckDB 40 ms).
-            where += (" AND " if where else " WHERE ") + (
-                "created_at <= ? AND (created_at < ? OR id < ?)"
-            )
-            params.extend([after[0], after[0], after[1]])
-        sql = (
-            f"SELECT {_HEAD_COLUMNS} FROM decisions{where} "
-            f"ORDER BY created_at DESC, id DESC LIMIT {int(limit)}"
-        )
-        return sql, params
 
     def list_decisions(
         self, filters: DecisionFilter, *, limit: int, after: tuple[int, str] | None = None
     ) -> list[DecisionRecord]:
         """Return a page of decisions, newest first, after a ``(created_at, id)`` cursor.
 
-        One top-N query of the changing columns only (:meth:`page_query`): PostgreSQL walks
-        one of its ``(..., created_at, id)`` indexes backwards from the cursor; DuckDB pushes
-        the running top-N bound into its scan, so row groups older than the page are skipped
-        by their zone maps. The unchanging rest of each record (evidence, options,
-        explanation: most of its bytes) comes from memory, and from one lookup by id for
-        those not seen lately.
+        One top-N query of the changing columns only (:meth:`DecisionTable.page
+        <andon.store.decisions.DecisionTable.page>`). The unchanging rest of each record
+        (evidence, options, explanation: most of its bytes) comes from memory, and from one
+        lookup by id for those not seen lately.
         """
-        heads = self.store.rows(*self.page_query(filters, limit=limit, after=after))
+        heads = self._decisions.page(_row_filter(filters), limit=limit, after=after)
         ids = [h["id"] for h in heads]
         bodies = self._bodies.get(ids)
         missing = [i for i in ids if i not in bodies]
         if missing:
-            fetched = {
-                r["id"]: _body(r)
-                for r in self.store.rows(
-                    f"SELECT {_BODY_COLUMNS} FROM decisions "
-                    f"WHERE id IN ({', '.join('?' * len(missing))})",
-                    missing,
-                )
-            }
+            fetched = {r["id"]: _body(r) for r in self._decisions.bodies(missing)}
             self._bodies.put(fetched)
             bodies.update(fetched)
         return [DecisionRecord(**bodies[h["id"]], **_head(h)) for h in heads if h["id"] in bodies]
@@ -431,37 +351,16 @@ class Repository:
         Executed decisions without an outcome, and shadow decisions once decided or expired
         (they are scored, never executed).
         """
-        if not apps:
-            return []
-        marks = ", ".join("?" * len(apps))
-        rows = self.store.rows(
-            f"SELECT {_SELECT} FROM decisions WHERE app IN ({marks}) AND outcome_at IS NULL "
-            "AND (status = ? OR (shadow AND status IN (?, ?, ?))) "
-            f"ORDER BY created_at, id LIMIT {int(limit)}",
-            [
-                *apps,
-                Status.EXECUTED.value,
-                Status.APPROVED.value,
-                Status.REJECTED.value,
-                Status.EXPIRED.value,
-            ],
+        rows = self._decisions.awaiting_outcome(
+            apps=apps, executed=Status.EXECUTED.value, shadow_statuses=_SHADOW_SCORED, limit=limit
         )
         return [_from_row(r) for r in rows]
 
     def fitted_models(self, *, apps: tuple[str, ...]) -> list[tuple[str, str, str, int]]:
         """Return the newest model version of each app at each site and when it was first
         used: ``(app, model_version, site, first created_at)``, by app and site."""
-        if not apps:
-            return []
-        marks = ", ".join("?" * len(apps))
-        rows = self.store.rows(
-            "SELECT app, model_version, site, min(created_at) AS first_at FROM decisions "
-            f"WHERE app IN ({marks}) AND model_version <> '' "
-            "GROUP BY app, model_version, site",
-            list(apps),
-        )
         newest: dict[tuple[str, str], tuple[str, str, str, int]] = {}
-        for r in rows:
+        for r in self._decisions.model_first_use(apps=apps):
             key = (r["app"], r["site"])
             found = (r["app"], r["model_version"], r["site"], int(r["first_at"]))
             if key not in newest or found[3] > newest[key][3]:
@@ -470,151 +369,79 @@ class Repository:
 
     def outcome_table(self, *, sites: tuple[str, ...] | None, app: str | None) -> pa.Table:
         """Return the columns an outcome summary needs, one row per decision."""
-        where, params = self._where(DecisionFilter(sites=sites, app=app))
-        return self.store.execute(
-            "SELECT app, status, shadow, expected_value, confidence, outcome_at, "
-            f"realised_value, outcome_success FROM decisions{where}",
-            params,
-        )
+        return self._decisions.outcome_columns(DecisionRowFilter(sites=sites, app=app))
 
     # users and tokens ----------------------------------------------------------------------
 
     def insert_user(self, user: UserRow) -> None:
         """Insert a new user."""
-        self.store.execute(
-            "INSERT INTO users (username, role, sites, password_hash, active, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                user.username,
-                user.role.value,
-                json.dumps(list(user.sites)),
-                user.password_hash,
-                user.active,
-                user.created_at,
-                user.updated_at,
-            ],
-        )
+        self._users.insert(_user_row(user))
 
     def update_user(self, user: UserRow) -> None:
         """Write a user's role, sites, password hash and active flag."""
-        self.store.execute(
-            "UPDATE users SET role = ?, sites = ?, password_hash = ?, active = ?, updated_at = ? "
-            "WHERE username = ?",
-            [
-                user.role.value,
-                json.dumps(list(user.sites)),
-                user.password_hash,
-                user.active,
-                user.updated_at,
-                user.username,
-            ],
-        )
+        self._users.update(_user_row(user))
 
     def get_user(self, username: str) -> UserRow | None:
         """Return a user by name, or ``None``."""
-        rows = self.store.rows(
-            "SELECT username, role, sites, password_hash, active, created_at, updated_at "
-            "FROM users WHERE username = ?",
-            [username],
-        )
-        return _user(rows[0]) if rows else None
+        row = self._users.get(username)
+        return None if row is None else _user(row)
 
     def list_users(self) -> list[UserRow]:
         """Return every user by name."""
-        rows = self.store.rows(
-            "SELECT username, role, sites, password_hash, active, created_at, updated_at "
-            "FROM users ORDER BY username"
-        )
-        return [_user(r) for r in rows]
+        return [_user(r) for r in self._users.all()]
 
     def count_users(self) -> int:
         """Return how many users exist."""
-        table = self.store.execute("SELECT count(*) AS n FROM users")
-        return int(table.column("n")[0].as_py())
+        return self._users.count()
 
     def insert_token(self, token: TokenRow) -> None:
         """Insert a token or session (its secret's digest only)."""
-        self.store.execute(
-            "INSERT INTO api_tokens (id, username, kind, name, secret_hash, sites, created_at, "
-            "expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                token.id,
-                token.username,
-                token.kind,
-                token.name,
-                token.secret_hash,
-                None if token.sites is None else json.dumps(list(token.sites)),
-                token.created_at,
-                token.expires_at,
-                token.revoked,
-            ],
+        self._tokens.insert(
+            {
+                "id": token.id,
+                "username": token.username,
+                "kind": token.kind,
+                "name": token.name,
+                "secret_hash": token.secret_hash,
+                "sites": None if token.sites is None else json.dumps(list(token.sites)),
+                "created_at": token.created_at,
+                "expires_at": token.expires_at,
+                "revoked": token.revoked,
+            }
         )
 
     def get_token(self, token_id: str) -> TokenRow | None:
         """Return a token by id, or ``None``."""
-        rows = self.store.rows(
-            "SELECT id, username, kind, name, secret_hash, sites, created_at, expires_at, "
-            "revoked FROM api_tokens WHERE id = ?",
-            [token_id],
-        )
-        return _token(rows[0]) if rows else None
+        row = self._tokens.get(token_id)
+        return None if row is None else _token(row)
 
     def list_tokens(self, username: str | None = None, *, kind: str = "api") -> list[TokenRow]:
         """Return tokens (of one user, or all), oldest first."""
-        sql = (
-            "SELECT id, username, kind, name, secret_hash, sites, created_at, expires_at, "
-            "revoked FROM api_tokens WHERE kind = ?"
-        )
-        params: list[Any] = [kind]
-        if username is not None:
-            sql += " AND username = ?"
-            params.append(username)
-        rows = self.store.rows(sql + " ORDER BY created_at, id", params)
-        return [_token(r) for r in rows]
+        return [_token(r) for r in self._tokens.of_kind(kind, username=username)]
 
     def revoke_token(self, token_id: str) -> bool:
         """Revoke a token; return whether it existed and was active."""
-        result = self.store.execute(
-            "UPDATE api_tokens SET revoked = TRUE WHERE id = ? AND NOT revoked", [token_id]
-        )
-        return _count(result) == 1
+        return self._tokens.revoke(token_id)
 
     def revoke_user_tokens(self, username: str) -> int:
         """Revoke every token and session of a user; return how many."""
-        result = self.store.execute(
-            "UPDATE api_tokens SET revoked = TRUE WHERE username = ? AND NOT revoked",
-            [username],
-        )
-        return _count(result)
+        return self._tokens.revoke_user(username)
 
     def delete_sessions(self, *, before: int) -> int:
         """Delete browser sessions that expired before ``before``."""
-        result = self.store.execute(
-            "DELETE FROM api_tokens WHERE kind = 'session' AND expires_at < ?", [before]
-        )
-        return _count(result)
+        return self._tokens.delete_sessions(before=before)
 
     # settings ------------------------------------------------------------------------------
 
     def get_setting(self, key: str) -> Any:
         """Return a setting's JSON value, or ``None`` when unset."""
-        rows = self.store.rows("SELECT value FROM settings WHERE key = ?", [key])
-        return json.loads(rows[0]["value"]) if rows else None
+        text = self._settings.get(key)
+        return None if text is None else json.loads(text)
 
     def put_setting(self, key: str, value: Any, *, now: int, actor: str) -> None:
         """Set a setting's JSON value."""
-        text = canonical(value)
-        updated = self.store.execute(
-            "UPDATE settings SET value = ?, updated_at = ?, updated_by = ? WHERE key = ?",
-            [text, now, actor, key],
-        )
-        if _count(updated) == 0:
-            self.store.execute(
-                "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
-                [key, text, now, actor],
-            )
+        self._settings.put(key, canonical(value), now=now, actor=actor)
 
     def list_settings(self) -> dict[str, Any]:
         """Return every setting."""
-        rows = self.store.rows("SELECT key, value FROM settings ORDER BY key")
-        return {r["key"]: json.loads(r["value"]) for r in rows}
+        return {key: json.loads(text) for key, text in self._settings.all().items()}

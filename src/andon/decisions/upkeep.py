@@ -36,6 +36,7 @@ from andon.errors import AndonError
 from andon.model import Model
 from andon.proposals import DecisionApp
 from andon.store.base import Store
+from andon.store.decisions import DecisionTable
 
 __all__ = ["DriftSource", "PeriodicUpkeep", "Upkeep", "UpkeepReport", "sample_drift_inputs"]
 
@@ -110,11 +111,7 @@ def sample_drift_inputs(
         store.samples(path_prefix=scope, start=first_used_at - window_us, end=first_used_at)
     )
     current = _features(store.samples(path_prefix=scope, start=now - window_us, end=now))
-    rows = store.rows(
-        "SELECT outcome_at, outcome_success FROM decisions WHERE app = ? AND site = ? "
-        "AND outcome_success IS NOT NULL AND outcome_at <= ?",
-        [app, scope, now],
-    )
+    rows = DecisionTable(store=store).measured_outcomes(app=app, site=scope, until=now)
     cut = now - window_us
     baseline = [bool(r["outcome_success"]) for r in rows if r["outcome_at"] < cut]
     recent = [bool(r["outcome_success"]) for r in rows if r["outcome_at"] >= cut]

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from andon.model import EquipmentInfo, Model
 from andon.records import RecordKind
 from andon.store.base import Store
+from andon.store.queries import latest_time as _latest_time
 from andon.time import DAY_US
 from andon.web._charts import LineSeries, line_chart, state_timeline
 
@@ -34,11 +35,7 @@ __all__ = [
 
 def latest_time(store: Store) -> int | None:
     """Return the newest state time in the store (UTC micros), the console's "now"."""
-    table = store.execute("SELECT max(ts) AS ts FROM rec_state")
-    value = table.column("ts")[0].as_py() if table.num_rows else None
-    if value is None:
-        return None
-    return int(value.timestamp() * 1_000_000)
+    return _latest_time(store, RecordKind.STATE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
