@@ -39,7 +39,7 @@ import psutil
 import uvicorn
 
 from andon.model import load_model
-from andon.runtime import Runtime, RuntimeSettings
+from andon.runtime import SimulatedRun, SimulatedRunSettings
 from andon.sim import StoreSink, simulate
 from andon.store import open_store
 from andon.web._server import build_app
@@ -124,9 +124,9 @@ def simulator_alone(days: float, workdir: Path) -> tuple[float, float]:
     return took, cpu
 
 
-def history_store(days: float, workdir: Path) -> Runtime:
+def history_store(days: float, workdir: Path) -> SimulatedRun:
     """Run the demo's loop headless for ``days`` of history and return the runtime."""
-    settings = RuntimeSettings(
+    settings = SimulatedRunSettings(
         model=ROOT / "examples" / "discrete",
         workdir=workdir,
         history_days=days,
@@ -134,14 +134,14 @@ def history_store(days: float, workdir: Path) -> Runtime:
         speed=0,
         password_memory_kib=1024,
     )
-    runtime = Runtime(settings=settings)
+    runtime = SimulatedRun(settings=settings)
     runtime.ensure_demo_users()
     runtime.run_history()
     runtime.wait_done()
     return runtime
 
 
-def page_times(runtime: Runtime, requests: int) -> dict[str, object]:
+def page_times(runtime: SimulatedRun, requests: int) -> dict[str, object]:
     """Serve the console over the runtime's store and time every page."""
     server = build_app(
         store=runtime.store,

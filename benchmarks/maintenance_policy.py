@@ -52,6 +52,7 @@ from scipy import stats
 
 from andon.apps.maintenance import MaintenanceApp, MaintenanceSettings
 from andon.apps.maintenance.policy import AppPolicy
+from andon.errors import InsufficientHistoryError
 from andon.model import Model, load_model
 from andon.sim import (
     ConditionThreshold,
@@ -299,14 +300,21 @@ def evaluate(template: str, model: Model, args: argparse.Namespace) -> dict[str,
             sample_rate_s=args.rate_s,
         )
         app = MaintenanceApp(settings=MaintenanceSettings(rounds=args.rounds))
-        fit = app.fit(history, model, until=trained.end_us)
+        try:
+            fit = app.fit(history, model, until=trained.end_us)
+            fit_report = {
+                "version": fit.version,
+                "metrics": dict(fit.metrics),
+                "notes": list(fit.notes),
+            }
+            fitted_version = fit.version
+        except InsufficientHistoryError as exc:
+            # A short history (--quick): the app plans from its reliability prior, as it
+            # would on a plant this young, and the report says so.
+            fit_report = {"version": None, "metrics": {}, "notes": [str(exc)]}
+            fitted_version = "prior"
         history.close()
-        fit_report = {
-            "version": fit.version,
-            "metrics": dict(fit.metrics),
-            "notes": list(fit.notes),
-        }
-        app_key = f"{base_key}|app={app_digest}|fit={fit.version}"
+        app_key = f"{base_key}|app={app_digest}|fit={fitted_version}"
 
         def app_policy(value: float) -> MaintenancePolicy:
             tuned = app.with_settings(
