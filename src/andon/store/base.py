@@ -207,15 +207,17 @@ class Store(Protocol):
         ...
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        """Run one statement of andon's own repositories (decisions, audit, users).
+        """Run one statement of the store's own table modules (:mod:`andon.store.decisions`).
 
-        Placeholders are ``?`` in both dialects. Apps never call this: their queries are the
-        typed methods above. Inside :meth:`transaction` the statement joins that transaction.
+        Placeholders are ``?`` in both dialects. Nothing outside ``andon.store`` writes a
+        statement (a test keeps it so): other layers call the typed methods above or those
+        modules' typed methods. Inside :meth:`transaction` the statement joins that
+        transaction.
         """
         ...
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Run one ``SELECT`` of andon's own repositories; return its rows as dicts.
+        """Run one ``SELECT`` of the store's own table modules; return its rows as dicts.
 
         For small results (a record, a page of records): no Arrow table is built, which for
         a handful of rows costs more than the query. Placeholders and transactions as in
