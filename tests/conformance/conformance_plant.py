@@ -162,10 +162,13 @@ class ClosedLoop:
                 self.approved.append(record.id)
         if not self.approved:
             return MaintenancePlan()
+        self.executor.observe(view)  # as the demo does: each execution says what it does
         self.runtime.execute_approved(now=view.now_us, report=report)
-        self.executed_at = view.now_us
-        self.plan = self.executor.plan(view)
-        return self.plan
+        plan = self.executor.plan(view)
+        if report.executed:  # else the plant refused it all as changing nothing: next epoch
+            self.executed_at = view.now_us
+            self.plan = plan
+        return plan
 
 
 def run_closed_loop(model: Model, app_name: str) -> tuple[ClosedLoop, SimResult]:

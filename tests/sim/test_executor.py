@@ -120,3 +120,34 @@ def test_a_kind_it_cannot_carry_out_is_refused_not_guessed(example_model: Model)
     assert failed.status is ExecutionStatus.FAILED
     assert "cannot carry out 'test_hold_lot'" in failed.detail
     assert executor.waiting == 0
+
+
+def test_an_action_that_would_change_nothing_is_refused_with_the_reason(
+    example_model: Model, mill: tuple[str, str, str, dict[str, int]]
+) -> None:
+    path, site, mode, parts = mill
+    part, quantity = sorted(parts.items())[0]
+    stock = {(site, part): PartStock(on_hand=0, on_order=quantity)}
+    executor = SimulatorExecutor()
+    executor.observe(_view(example_model, stock=stock))
+    expedite = _work(
+        path, mode, parts, kind="expedite", order=(PartQuantity(part, quantity),), expedite=True
+    )
+    refused = executor.execute(decision_id="d1", action=expedite, now=NOW)
+    assert refused.status is ExecutionStatus.REJECTED
+    assert "enough on hand or on order already" in refused.detail
+    assert "waits for its parts" in refused.detail
+    more = _work(
+        path,
+        mode,
+        parts,
+        kind="expedite",
+        order=(PartQuantity(part, quantity + 2),),
+        expedite=True,
+    )
+    ordered = executor.execute(decision_id="d2", action=more, now=NOW)
+    assert ordered.status is ExecutionStatus.DONE
+    assert f"orders {quantity + 2} of {part} expedited" in ordered.detail
+    plan = executor.plan(_view(example_model, stock=stock))
+    [order] = plan.part_orders  # what each execution said it orders, and no more
+    assert (order.quantity, order.expedite) == (2 * quantity + 2 - quantity, True)

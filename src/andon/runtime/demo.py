@@ -228,6 +228,7 @@ class _ApprovedWork:
         if not self.run.ready:
             return MaintenancePlan()
         report = TickReport(now=view.now_us)
+        self.run.executor.observe(view)
         self.run.runtime.execute_approved(now=view.now_us, report=report)
         self.run.summary.add(report)
         return self.run.executor.plan(view)

@@ -17,11 +17,16 @@ approved action at once (the simulated plant never refuses work); at the next de
 - ``expedite_part`` (a failed machine waits for the part) orders its quantity as it is:
   the part already on order comes too late, which is why it is expedited.
 
-Kinds it does not know are refused with a failed execution, never guessed at.
+Kinds it does not know are refused with a failed execution, never guessed at. Shown the
+plant first (:meth:`SimulatorExecutor.observe`, as the demo and the closed loop do at each
+epoch), each execution says what its action does there; an action that would change nothing
+(its parts are on order already and its work must wait for them) is refused with the reason,
+so that its decision is not marked executed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from andon.proposals import Action, Execution, ExecutionStatus
@@ -41,9 +46,23 @@ class SimulatorExecutor:
 
     name: str = "simulator"
     _taken: list[tuple[str, Action]] = field(default_factory=list)
+    _view: PlantView | None = None
+    _claimed: dict[tuple[str, str, bool], int] = field(default_factory=dict)
+
+    def observe(self, view: PlantView) -> None:
+        """Show the executor the plant at this epoch, before the epoch's actions come, so
+        that each execution says what it does there (and a no-op is not called done)."""
+        self._view = view
+        self._claimed = {}
 
     def execute(self, *, decision_id: str, action: Action, now: int) -> Execution:
-        """Take an approved action; it reaches the plant at the next decision epoch."""
+        """Take an approved action; it reaches the plant at the next decision epoch.
+
+        With the plant observed (:meth:`observe`), the execution says what the action does:
+        the parts it orders, the work it books; an action that would change nothing (its
+        parts are on order already, its machine has work booked) is refused with the reason,
+        so its decision stays approved and visible instead of executed.
+        """
         del now
         if action.kind not in _KNOWN:
             return Execution(
@@ -51,13 +70,71 @@ class SimulatorExecutor:
                 status=ExecutionStatus.FAILED,
                 detail=f"the simulated plant cannot carry out {action.kind!r} actions",
             )
+        view = self._view
+        if view is None:
+            self._taken.append((decision_id, action))
+            return Execution(
+                decision_id=decision_id,
+                status=ExecutionStatus.DONE,
+                detail=_what_happens(action),
+                reference=f"sim:{decision_id}",
+            )
+        info = view.model.equipment.get(action.subject)
+        if info is None:
+            return Execution(
+                decision_id=decision_id,
+                status=ExecutionStatus.FAILED,
+                detail=f"{action.subject} is no equipment of the simulated plant",
+            )
         self._taken.append((decision_id, action))
+        done, why = self._effect(action, view, info.site_path)
+        if not done:
+            return Execution(
+                decision_id=decision_id,
+                status=ExecutionStatus.REJECTED,
+                detail="nothing to do in the simulated plant: " + "; ".join(why),
+            )
         return Execution(
             decision_id=decision_id,
             status=ExecutionStatus.DONE,
-            detail=_what_happens(action),
+            detail="; ".join([*done, *why]),
             reference=f"sim:{decision_id}",
         )
+
+    def _effect(self, action: Action, view: PlantView, site: str) -> tuple[list[str], list[str]]:
+        """Return what an action does at this epoch and why it does no more, as
+        :meth:`plan` will carry it out (the same order of rules, the same netting)."""
+        if action.kind == _RECOVERY:
+            return [f"expedites {p.quantity} of {p.part}" for p in action.order], []
+        if action.subject in view.pending:
+            return [], ["work is booked on this machine already"]
+        done: list[str] = []
+        why: list[str] = []
+        for part in action.order:
+            key = (part.part, site, action.expedite)
+            before = self._claimed.get(key, 0)
+            self._claimed[key] = before + part.quantity
+            position = _position(view, site, part.part)
+            new = max(before + part.quantity - position, 0) - max(before - position, 0)
+            if new > 0:
+                done.append(
+                    f"orders {new} of {part.part}" + (" expedited" if action.expedite else "")
+                )
+            else:
+                why.append(f"{part.part}: enough on hand or on order already")
+        if action.kind in _WORK:
+            if action.order:
+                why.append("the work waits for its parts and is proposed again once they come")
+            elif not _on_hand(action, view, site):
+                why.append("the work waits: its parts are not on the shelf")
+            else:
+                when = action.slot_start
+                done.append(
+                    "work booked now"
+                    if when is None or when <= view.now_us
+                    else f"work booked for {_iso(when)}"
+                )
+        return done, why
 
     def acknowledgements(self, *, now: int) -> list[Execution]:
         """The simulated plant confirms at once: nothing is left to acknowledge."""
@@ -72,6 +149,7 @@ class SimulatorExecutor:
     def plan(self, view: PlantView) -> MaintenancePlan:
         """Return the orders of every action taken since the last epoch, and forget them."""
         taken, self._taken = self._taken, []
+        self._view, self._claimed = None, {}
         starts: dict[str, int | None] = {}
         modes: dict[str, set[str]] = {}
         wanted: dict[tuple[str, str, bool], int] = {}
@@ -125,6 +203,11 @@ def _on_hand(action: Action, view: PlantView, site: str) -> bool:
         if stock is not None and stock.on_hand < part.quantity:
             return False
     return True
+
+
+def _iso(micros: int) -> str:
+    stamp = dt.datetime.fromtimestamp(micros / 1e6, tz=dt.UTC)
+    return stamp.isoformat(timespec="minutes").replace("+00:00", "Z")
 
 
 def _what_happens(action: Action) -> str:

@@ -60,6 +60,7 @@ class AppPolicy:
         risks = [r for r in risks if r.subject not in view.down]
         result = self.app.plan_risks(model, risks, stock, now=view.now_us)
         next_epoch = view.now_us + int(view.epoch_h * HOUR_US)
+        self.executor.observe(view)
         for number, asset in enumerate(result.assets):
             action = _commitment(
                 action_for(asset.choice, asset.risk, now=view.now_us), next_epoch=next_epoch
