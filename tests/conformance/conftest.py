@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conformance_plant import History, load_plant, simulate_history
 
 from andon.model import Model
+from conformance.conformance_plant import History, load_plant, simulate_history
 
 
 @pytest.fixture(scope="session")

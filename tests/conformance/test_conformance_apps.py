@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
-from conformance_plant import ClosedLoop, History, copy_records, run_closed_loop
 
 from andon.apps import app_names, get_app
 from andon.decisions import DecisionRecord, Status
@@ -23,6 +22,7 @@ from andon.model import Model
 from andon.proposals import DecisionApp, FitReport, Outcome, Proposal, action_kinds, validate_action
 from andon.sim import SimResult
 from andon.store import DuckDBStore
+from conformance.conformance_plant import ClosedLoop, History, copy_records, run_closed_loop
 
 APPS = app_names()
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 
 import polars as pl
 import pytest
-from conformance_plant import History, copy_records
 
 from andon.kpi import ELEMENT_COLUMNS, KPI_DEFINITIONS, Grain, KpiDefinition, aggregate, compute
 from andon.kpi import kpis as kpi_values
 from andon.store import DuckDBStore
+from conformance.conformance_plant import History, copy_records
 
 DAY_US = 86_400_000_000
 kpi_ids = pytest.mark.parametrize("kpi", KPI_DEFINITIONS, ids=lambda k: k.name)
