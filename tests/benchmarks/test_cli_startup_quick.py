@@ -24,7 +24,13 @@ def test_cli_startup_benchmark_quick_mode_prints_figures() -> None:
     assert figures["quick"] is True
     assert figures["runs"] == 3
     commands = figures["commands"]
-    assert set(commands) == {"python_pass", "andon_help", "andon_model_validate"}
+    assert set(commands) == {
+        "python_pass",
+        "andon_help",
+        "andon_model_validate",
+        "andon_users_help",
+        "andon_decisions_help",
+    }
     for name, figure in commands.items():
         assert figure["wall_s_min"] <= figure["wall_s"] <= figure["wall_s_max"], name
         assert figure["cpu_s"] >= 0, name

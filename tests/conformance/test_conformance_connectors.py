@@ -63,10 +63,19 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
 Each is a strict xfail: the fix turns it into a failure that asks to strike the line."""
 
 
+CHANCE_FOUND: frozenset[tuple[str, str]] = frozenset(
+    {("files", "test_hostile_bytes_never_raise_a_foreign_error")}
+)
+"""Known defects that random hostile bytes reach only on some runs (a fresh clone has no
+example database): non-strict there; the invalid-UTF-8 sweep finds the same defect every run."""
+
+
 def _known_defect(request: pytest.FixtureRequest, codec: Codec) -> None:
-    reason = KNOWN_DEFECTS.get((codec.name, request.function.__name__))
+    key = (codec.name, request.function.__name__)
+    reason = KNOWN_DEFECTS.get(key)
     if reason is not None:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+        strict = key not in CHANCE_FOUND
+        request.applymarker(pytest.mark.xfail(strict=strict, reason=reason))
 
 
 def test_the_codec_registry_is_not_empty() -> None:

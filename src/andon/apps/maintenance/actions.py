@@ -15,9 +15,7 @@ Work waits with the machine stopped until its parts are on the shelf, so an exec
 the work of an action that orders parts only once they have come (the app proposes it again
 then, parts from stock).
 
->>> from collections.abc import Mapping, Sequence
-
-from andon.proposals import action_kind
+>>> from andon.proposals import action_kind
 >>> action_kind("intervene").requires == frozenset({"failure_modes", "slot_start"})
 True
 """
