@@ -212,6 +212,9 @@ def test_serve_proposes_without_a_command_and_sends_approved_work_to_the_plant(
         assert topic == f"{prefix}{chosen['subject']}/maintenance/request"
         assert work_request.action.kind == chosen["action"]["kind"]  # type: ignore[index]
         assert work_request.action.subject == chosen["subject"]
+        assert work_request.approved_by == "planner"
+        assert work_request.expected_value == chosen["expected_value"]
+        assert work_request.currency == model.currency
         [outbox] = store.rows(
             "SELECT state, executor, action FROM executions WHERE decision_id = ?", [decision_id]
         )

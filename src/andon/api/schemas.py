@@ -18,6 +18,7 @@ from andon.decisions.outcomes import AppRecord
 from andon.decisions.repository import TokenRow, UserRow
 from andon.proposals import Action
 from andon.runtime.loop import AppStatus
+from andon.time import from_datetime, to_datetime
 
 __all__ = [
     "AuditEntryOut",
@@ -30,7 +31,6 @@ __all__ = [
     "to_micros",
 ]
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 SiteScope = Annotated[
     str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)$", max_length=200)
@@ -39,16 +39,13 @@ SiteScope = Annotated[
 
 
 def from_micros(value: int | None) -> dt.datetime | None:
-    """Return an aware UTC datetime for UTC microseconds."""
-    return None if value is None else _EPOCH + dt.timedelta(microseconds=int(value))
+    """Return an aware UTC datetime for UTC microseconds (``None`` for none)."""
+    return None if value is None else to_datetime(int(value))
 
 
 def to_micros(value: dt.datetime | None) -> int | None:
-    """Return UTC microseconds for an aware datetime."""
-    if value is None:
-        return None
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    """Return UTC microseconds for an aware datetime (``None`` for none)."""
+    return None if value is None else from_datetime(value)
 
 
 def encode_cursor(*parts: Any) -> str:
@@ -141,8 +138,8 @@ class ActionOut(_Out):
             subject=action.subject,
             label=action.label,
             failure_modes=list(action.failure_modes),
-            slot_start=None if action.slot_start is None else from_micros(action.slot_start),
-            slot_end=None if action.slot_end is None else from_micros(action.slot_end),
+            slot_start=from_micros(action.slot_start),
+            slot_end=from_micros(action.slot_end),
             window=action.window,
             parts=[PartQuantityOut(part=p.part, quantity=p.quantity) for p in action.parts],
             order=[PartQuantityOut(part=p.part, quantity=p.quantity) for p in action.order],
@@ -178,9 +175,7 @@ class ExecutionOut(_Out):
             detail=row.detail,
             reference=row.reference,
             attempts=row.attempts,
-            next_attempt_at=(
-                None if row.next_attempt_at is None else from_micros(row.next_attempt_at)
-            ),
+            next_attempt_at=from_micros(row.next_attempt_at),
             created_at=from_micros(row.created_at),
             updated_at=from_micros(row.updated_at),
             waits_for_person=row.state.waits_for_person,
@@ -210,25 +205,21 @@ class AppStatusOut(_Out):
     @classmethod
     def of(cls, status: AppStatus) -> AppStatusOut:
         """Return the API view of an app's status."""
-
-        def when(value: int | None) -> dt.datetime | None:
-            return None if value is None else from_micros(value)
-
         return cls(
             name=status.name,
-            fitted_at=when(status.fitted_at),
+            fitted_at=from_micros(status.fitted_at),
             fit_version=status.fit_version,
             fit_rows=status.fit_rows,
             fit_metrics={k: v for k, v in status.fit_metrics.items() if math.isfinite(v)},
             fit_notes=list(status.fit_notes),
-            next_fit_at=when(status.next_fit_at),
-            last_round_at=when(status.last_round_at),
-            next_round_at=when(status.next_round_at),
+            next_fit_at=from_micros(status.next_fit_at),
+            last_round_at=from_micros(status.last_round_at),
+            next_round_at=from_micros(status.next_round_at),
             last_proposals=status.last_proposals,
             proposals_total=status.proposals_total,
-            fit_failed_at=when(status.fit_failed_at),
+            fit_failed_at=from_micros(status.fit_failed_at),
             fit_failure=status.fit_failure,
-            failed_at=when(status.failed_at),
+            failed_at=from_micros(status.failed_at),
             failed_stage=status.failed_stage,
             failure=status.failure,
         )

@@ -26,6 +26,7 @@ from andon.decisions.record import DecisionRecord
 from andon.proposals import Action
 from andon.store.base import Store
 from andon.store.decisions import ExecutionTable
+from andon.time import from_seconds
 
 __all__ = ["ExecutionLedger", "ExecutionRow", "ExecutionState"]
 
@@ -171,7 +172,7 @@ class ExecutionLedger:
             reference=reference if reference is not None else row.reference,
             attempts=attempts,
             next_attempt_at=(
-                now + round(retry_delay_s(attempts) * 1_000_000)
+                now + from_seconds(retry_delay_s(attempts))
                 if state is ExecutionState.FAILED
                 else None
             ),

@@ -25,7 +25,6 @@ True
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,6 +32,7 @@ from typing import Any
 
 from andon.errors import ActionError, ConnectError
 from andon.proposals import Action
+from andon.time import from_iso, to_iso
 
 __all__ = [
     "AckStatus",
@@ -104,7 +104,7 @@ def ack_topic(topic: str) -> str:
 
 
 def _iso(micros: int) -> str:
-    return dt.datetime.fromtimestamp(micros / 1e6, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+    return to_iso(micros).replace("+00:00", "Z")
 
 
 def _micros(text: Any, where: str) -> int:
@@ -112,15 +112,10 @@ def _micros(text: Any, where: str) -> int:
         msg = f"{where} must be an ISO 8601 time, got {text!r}"
         raise ConnectError(msg)
     try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        msg = f"{where} must be an ISO 8601 time, got {text!r}"
+        return from_iso(text)
+    except (ValueError, OverflowError) as exc:
+        msg = f"{where}: {exc}"
         raise ConnectError(msg) from None
-    if value.tzinfo is None:
-        msg = f"{where} has no time zone: {text!r}"
-        raise ConnectError(msg)
-    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def encode_request(request: WorkRequest) -> tuple[str, bytes]:

@@ -20,10 +20,17 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Final
 
-from andon.decisions import DecisionFilter, DecisionService, Principal, Role, Status
+from andon.decisions import (
+    DecisionFilter,
+    DecisionService,
+    Principal,
+    Role,
+    Status,
+    ensure_schema,
+)
 from andon.decisions.executions import ExecutionRow, ExecutionState
 from andon.decisions.upkeep import Upkeep, UpkeepReport
 from andon.errors import AndonError
@@ -38,7 +45,7 @@ from andon.proposals import (
     action_kind,
 )
 from andon.store.base import Store
-from andon.time import SECOND_US
+from andon.time import from_seconds
 
 __all__ = ["RUNTIME_ACTOR", "AppStatus", "Runtime", "Schedule", "TickReport"]
 
@@ -70,14 +77,8 @@ class Schedule:
     """A dispatched work request with no answer after this long is flagged unacknowledged."""
 
     def __post_init__(self) -> None:
-        for name in (
-            "fit_every_s",
-            "propose_every_s",
-            "upkeep_every_s",
-            "execute_every_s",
-            "kpi_every_s",
-            "ack_timeout_s",
-        ):
+        for item in fields(self):
+            name = item.name
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 msg = f"Schedule.{name} must be 0 or a positive number of seconds, got {value}"
@@ -112,26 +113,14 @@ class AppStatus:
         """Whether the app's last fit and round went through."""
         return self.failure is None and self.fit_failure is None
 
+    def cleared(self, stage: str) -> None:
+        """Forget the last failure if ``stage`` was where it happened (it went through)."""
+        if self.failed_stage == stage:
+            self.failed_at = self.failed_stage = self.failure = None
+
     def to_json(self) -> dict[str, Any]:
         """Return the status as a JSON object."""
-        return {
-            "name": self.name,
-            "fitted_at": self.fitted_at,
-            "fit_version": self.fit_version,
-            "fit_rows": self.fit_rows,
-            "fit_metrics": dict(self.fit_metrics),
-            "fit_notes": list(self.fit_notes),
-            "next_fit_at": self.next_fit_at,
-            "last_round_at": self.last_round_at,
-            "next_round_at": self.next_round_at,
-            "last_proposals": self.last_proposals,
-            "proposals_total": self.proposals_total,
-            "fit_failed_at": self.fit_failed_at,
-            "fit_failure": self.fit_failure,
-            "failed_at": self.failed_at,
-            "failed_stage": self.failed_stage,
-            "failure": self.failure,
-        }
+        return asdict(self)
 
 
 @dataclass(slots=True)
@@ -147,6 +136,11 @@ class TickReport:
     upkeep: UpkeepReport | None = None
     kpi_refreshed: bool = False
     errors: list[str] = field(default_factory=list)
+
+
+def _next(now: int, every_s: float) -> int | None:
+    """Return when something done every ``every_s`` seconds comes next (``None``: never)."""
+    return now + from_seconds(every_s) if every_s > 0 else None
 
 
 _SYSTEM = Principal(username=RUNTIME_ACTOR, role=Role.ADMIN, sites=("*",))
@@ -178,8 +172,6 @@ class Runtime:
         drift_every_s: float = 86_400.0,
         drift_window_s: float = 7 * 86_400.0,
     ) -> None:
-        from andon.decisions import ensure_schema  # noqa: PLC0415 - checks the migrations
-
         ensure_schema(store)
         self.store: Final = store
         self.model: Final = model
@@ -215,7 +207,7 @@ class Runtime:
         if every_s <= 0:
             return False
         last = self._last.get(what)
-        return last is None or now - last >= round(every_s * SECOND_US)
+        return last is None or now - last >= from_seconds(every_s)
 
     def tick(self, now: int | None = None) -> TickReport:
         """Do everything that is due at ``now`` (default: the clock)."""
@@ -248,7 +240,7 @@ class Runtime:
         if self.schedule.fit_every_s <= 0:
             return False
         tried = max(t for t in (status.fitted_at, status.fit_failed_at) if t is not None)
-        return now - tried >= round(self.schedule.fit_every_s * SECOND_US)
+        return now - tried >= from_seconds(self.schedule.fit_every_s)
 
     def fit(self, name: str, *, now: int, report: TickReport | None = None) -> bool:
         """Fit one app on the history up to ``now``; return whether it went through."""
@@ -260,25 +252,16 @@ class Runtime:
         except Exception as exc:  # noqa: BLE001 - one app's failure must not stop the loop
             self._failed(name, "fit", now, exc, report)
             status.fit_failed_at, status.fit_failure = now, status.failure
-            status.next_fit_at = (
-                now + round(self.schedule.fit_every_s * SECOND_US)
-                if self.schedule.fit_every_s > 0
-                else None
-            )
+            status.next_fit_at = _next(now, self.schedule.fit_every_s)
             return False
         status.fitted_at = now
         status.fit_version = fitted.version
         status.fit_rows = fitted.rows
         status.fit_metrics = {k: float(v) for k, v in fitted.metrics.items()}
         status.fit_notes = list(fitted.notes)
-        status.next_fit_at = (
-            now + round(self.schedule.fit_every_s * SECOND_US)
-            if self.schedule.fit_every_s > 0
-            else None
-        )
+        status.next_fit_at = _next(now, self.schedule.fit_every_s)
         status.fit_failed_at = status.fit_failure = None
-        if status.failed_stage == "fit":
-            status.failed_at = status.failed_stage = status.failure = None
+        status.cleared("fit")
         if report is not None:
             report.fitted.append(name)
         _log.info("fitted %s as %s in %.1f s", name, fitted.version, time.perf_counter() - started)
@@ -293,11 +276,7 @@ class Runtime:
         for name, app in self.apps.items():
             status = self._status[name]
             status.last_round_at = now
-            status.next_round_at = (
-                now + round(self.schedule.propose_every_s * SECOND_US)
-                if self.schedule.propose_every_s > 0
-                else None
-            )
+            status.next_round_at = _next(now, self.schedule.propose_every_s)
             try:
                 proposals = app.propose(self.store, self.model, now=now)
                 if proposals and record:
@@ -309,8 +288,7 @@ class Runtime:
                 continue
             status.last_proposals = len(proposals)
             status.proposals_total += len(proposals)
-            if status.failed_stage == "propose":
-                status.failed_at = status.failed_stage = status.failure = None
+            status.cleared("propose")
             made[name] = proposals
             if report is not None:
                 report.proposals += len(proposals)
@@ -422,7 +400,7 @@ class Runtime:
                     )
                     continue
                 done += self._apply(row, answer, now, report, attempted=False)
-        timeout = round(self.schedule.ack_timeout_s * SECOND_US)
+        timeout = from_seconds(self.schedule.ack_timeout_s)
         for row in ledger.in_state(ExecutionState.DISPATCHED):
             if timeout > 0 and now - row.updated_at >= timeout:
                 ledger.change(

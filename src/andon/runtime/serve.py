@@ -8,12 +8,13 @@ command's options.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from andon.apps import app_names, get_app
+from andon.decisions import DecisionService
 from andon.decisions._json import now_us
 from andon.errors import UsageError
 from andon.model import Model
@@ -71,7 +72,12 @@ def _apps(names: tuple[str, ...] | None) -> dict[str, DecisionApp]:
     return {name: get_app(name) for name in wanted}
 
 
-def _executor(settings: ServeSettings, model: Model, apps: dict[str, DecisionApp]) -> Executor:
+def _executor(
+    settings: ServeSettings,
+    model: Model,
+    apps: dict[str, DecisionApp],
+    decisions: DecisionService,
+) -> Executor:
     from andon.connect.mqtt import MqttSettings  # noqa: PLC0415 - only for the plant executor
     from andon.executors import MqttWorkRequests, PlantExecutor  # noqa: PLC0415
 
@@ -85,7 +91,16 @@ def _executor(settings: ServeSettings, model: Model, apps: dict[str, DecisionApp
         apps=carried,
         prefix=settings.mqtt_prefix,
     )
-    return PlantExecutor(transport=transport)
+
+    def describe(decision_id: str) -> dict[str, Any]:
+        record = decisions.get(decision_id)
+        return {
+            "approved_by": record.decided_by,
+            "expected_value": record.expected_value,
+            "currency": model.currency,
+        }
+
+    return PlantExecutor(transport=transport, describe=describe)
 
 
 def serving_runtime(
@@ -94,7 +109,8 @@ def serving_runtime(
     """Return the loop over a plant's store on the wall clock, and the clock that ticks it."""
     settings = settings or ServeSettings()
     apps = _apps(settings.apps)
-    executor = None if settings.executor == "none" else _executor(settings, model, apps)
+    decisions = DecisionService(store=store, clock=now_us)
+    executor = None if settings.executor == "none" else _executor(settings, model, apps, decisions)
     runtime = Runtime(
         store=store,
         model=model,
@@ -102,5 +118,6 @@ def serving_runtime(
         executor=executor,
         clock=now_us,
         schedule=settings.schedule(),
+        decisions=decisions,
     )
     return runtime, WallClock(runtime=runtime, every_s=settings.tick_s)

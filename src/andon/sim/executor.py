@@ -26,11 +26,11 @@ so that its decision is not marked executed.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from andon.proposals import Action, Execution, ExecutionStatus
 from andon.sim.policy import MaintenancePlan, PartOrder, PlantView, PreventiveOrder
+from andon.time import to_iso
 
 __all__ = ["SimulatorExecutor"]
 
@@ -132,7 +132,7 @@ class SimulatorExecutor:
                 done.append(
                     "work booked now"
                     if when is None or when <= view.now_us
-                    else f"work booked for {_iso(when)}"
+                    else f"work booked for {to_iso(when)}"
                 )
         return done, why
 
@@ -203,11 +203,6 @@ def _on_hand(action: Action, view: PlantView, site: str) -> bool:
         if stock is not None and stock.on_hand < part.quantity:
             return False
     return True
-
-
-def _iso(micros: int) -> str:
-    stamp = dt.datetime.fromtimestamp(micros / 1e6, tz=dt.UTC)
-    return stamp.isoformat(timespec="minutes").replace("+00:00", "Z")
 
 
 def _what_happens(action: Action) -> str:

@@ -188,6 +188,16 @@ def add_decision_routes(
             status_code=code,
         )
 
+    def stale_form(request: Request, *, status: str = "proposed") -> HTMLResponse:
+        return inbox_page(
+            request,
+            status=status,
+            flash="This form is out of date (the page was open across a new login); "
+            "nothing was changed. Please try again.",
+            flash_kind="error",
+            code=403,
+        )
+
     @app.get("/inbox", response_class=HTMLResponse, include_in_schema=False)
     def inbox(request: Request, status: str = "proposed", app: str | None = None) -> HTMLResponse:
         notice = request.query_params.get("done", "")
@@ -199,13 +209,7 @@ def add_decision_routes(
         who, secret = console.principal(request)
         form = await request.form()
         if not csrf_valid(secret, str(form.get("csrf", ""))):
-            return inbox_page(
-                request,
-                flash="This form is out of date (the page was open across a new login); "
-                "nothing was changed. Please try again.",
-                flash_kind="error",
-                code=403,
-            )
+            return stale_form(request)
         token = str(form.get("form", ""))
         reason = str(form.get("reason", "")).strip() or None
         current: DecisionRecord | None = None
@@ -261,13 +265,7 @@ def add_decision_routes(
         who, secret = console.principal(request)
         form = await request.form()
         if not csrf_valid(secret, str(form.get("csrf", ""))):
-            return inbox_page(
-                request,
-                status="approved",
-                flash="This form is out of date; nothing was changed. Please try again.",
-                flash_kind="error",
-                code=403,
-            )
+            return stale_form(request, status="approved")
         principal = _as_principal(who)
         try:
             record = decisions.get(decision_id, who=principal)
