@@ -154,6 +154,18 @@ CASES = {
         "schema.extra_forbidden",
         "ideal_cycle_time:",
     ),
+    "restored_unknown_mode": (
+        "- {id: p2, class: press}",
+        "- {id: p2, class: press, restored: {gasket: 2024-03-01}}",
+        "model.unknown_failure_mode",
+        "gasket",
+    ),
+    "restored_before_installation": (
+        "- {id: p2, class: press}",
+        "- {id: p2, class: press, installed: 2024-05-01, restored: {seal: 2024-03-01}}",
+        "model.bad_date",
+        "2024-03-01",
+    ),
 }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from andon.model.loader import load_model, model_files
 from andon.model.plant import EquipmentInfo, MeterInfo, Model, TagInfo
-from andon.model.schema import PlantModel
+from andon.model.schema import EquipmentRole, PlantModel
 
 if TYPE_CHECKING:
     from andon.model.calendar import (
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BreakSpan",
     "EquipmentInfo",
+    "EquipmentRole",
     "MeterInfo",
     "Model",
     "PlantModel",

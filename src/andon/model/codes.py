@@ -49,5 +49,7 @@ PROBLEM_CODES: Final = MappingProxyType(
         "model.implausible_mtbf": "a failure mode's MTBF is not above its repair time",
         "model.part_not_stocked": "a site's equipment needs a part with no stock entry there",
         "model.negative_value": "a quantity, stock or carbon intensity below zero",
+        "model.unknown_failure_mode": "an equipment's restored date names a mode its class lacks",
+        "model.bad_date": "a restoration date lies before the equipment's installation",
     }
 )

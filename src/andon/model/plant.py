@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from andon.model.schema import (
     Cell,
     Equipment,
     EquipmentClass,
+    EquipmentRole,
     Line,
     Meter,
     PlantModel,
@@ -57,6 +59,36 @@ class EquipmentInfo:
     def ideal_cycle_time_s(self) -> float | None:
         """The equipment's ideal cycle time, or its class's."""
         return self.equipment.ideal_cycle_time_s or self.equipment_class.ideal_cycle_time_s
+
+    @property
+    def role(self) -> EquipmentRole:
+        """What the equipment does: its class's declared role, else ``production`` when it has
+        an ideal cycle time and ``utility`` when it has none."""
+        declared = self.equipment_class.role
+        if declared is not None:
+            return declared
+        if self.ideal_cycle_time_s is not None:
+            return EquipmentRole.PRODUCTION
+        return EquipmentRole.UTILITY
+
+    @property
+    def produces(self) -> bool:
+        """Whether the equipment counts in OEE and effectiveness (its role is production)."""
+        return self.role is EquipmentRole.PRODUCTION
+
+    @property
+    def installed_on(self) -> dt.date | None:
+        """Date of installation: ``installed``, else 1 January of ``install_year``, else none."""
+        if self.equipment.installed is not None:
+            return self.equipment.installed
+        if self.equipment.install_year is not None:
+            return dt.date(self.equipment.install_year, 1, 1)
+        return None
+
+    def restored_on(self, mode_id: str) -> dt.date | None:
+        """Date the failure mode was last restored to as good as new, as far as the model
+        knows: its ``restored`` date, else the installation date, else none."""
+        return self.equipment.restored.get(mode_id) or self.installed_on
 
 
 @dataclass(frozen=True, slots=True)

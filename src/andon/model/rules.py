@@ -271,6 +271,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
 
     yield from _check_stock(plant, classes)
     yield from _check_meters(plant)
+    yield from _check_restorations(plant, classes)
     for pi, part in enumerate(plant.parts):
         for site_id, quantity in part.stock.items():
             if quantity < 0:
@@ -533,6 +534,56 @@ def _check_windows(site: Site, location: Location, site_path: str) -> Iterator[I
                 "maintenance windows that do not overlap",
             )
         window_spans.append((index, span))
+
+
+def _check_restorations(
+    plant: PlantModel, classes: Mapping[str, EquipmentClass]
+) -> Iterator[Issue]:
+    """Each ``restored`` date names a failure mode of the class, after the installation."""
+    root = plant.enterprise.id
+    for si, site in enumerate(plant.sites):
+        for ai, area in enumerate(site.areas):
+            for li, line in enumerate(area.lines):
+                for ci, cell in enumerate(line.cells):
+                    for ei, eq in enumerate(cell.equipment):
+                        cls = classes.get(eq.class_)
+                        if cls is None or not eq.restored:
+                            continue
+                        location: Location = (
+                            "sites",
+                            si,
+                            "areas",
+                            ai,
+                            "lines",
+                            li,
+                            "cells",
+                            ci,
+                            "equipment",
+                            ei,
+                        )
+                        path = f"{root}/{site.id}/{area.id}/{line.id}/{cell.id}/{eq.id}"
+                        modes = {m.id for m in cls.failure_modes}
+                        for mode_id, day in eq.restored.items():
+                            if mode_id not in modes:
+                                yield Issue(
+                                    "model.unknown_failure_mode",
+                                    f"equipment {eq.id!r} restores unknown failure mode "
+                                    f"{mode_id!r}",
+                                    (*location, "restored", mode_id),
+                                    path,
+                                    "one of the class's failure modes: "
+                                    + (", ".join(sorted(modes)) or "none"),
+                                    ref=mode_id,
+                                )
+                            elif eq.installed is not None and day < eq.installed:
+                                yield Issue(
+                                    "model.bad_date",
+                                    f"equipment {eq.id!r} restores {mode_id!r} on {day}, "
+                                    f"before it was installed on {eq.installed}",
+                                    (*location, "restored", mode_id),
+                                    path,
+                                    "a restoration date on or after the installation date",
+                                )
 
 
 def _check_stock(plant: PlantModel, classes: Mapping[str, EquipmentClass]) -> Iterator[Issue]:

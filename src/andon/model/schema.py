@@ -24,6 +24,7 @@ __all__ = [
     "Enterprise",
     "Equipment",
     "EquipmentClass",
+    "EquipmentRole",
     "FailureMode",
     "Line",
     "LineKind",
@@ -95,6 +96,22 @@ class LineKind(StrEnum):
 
     PRODUCTION_LINE = "production_line"
     PROCESS_CELL = "process_cell"
+
+
+class EquipmentRole(StrEnum):
+    """What an equipment does for production, which decides where its KPIs count.
+
+    Only ``production`` equipment counts in OEE, effectiveness and their roll-ups (ISO 22400-2
+    defines them for work units that make products); the others are reported on their own
+    terms: availability, running hours and energy.
+    """
+
+    PRODUCTION = "production"
+    """Makes or transforms product: a machine, a filler, a reactor."""
+    INSPECTION = "inspection"
+    """Tests or inspects product in the flow; counts good and rejected units, not output."""
+    UTILITY = "utility"
+    """Serves production without making product: a compressor, a chiller, water treatment."""
 
 
 class TagDefinition(_Frozen):
@@ -178,6 +195,9 @@ class EquipmentClass(_Frozen):
     """Ways the class fails."""
     power_kw: PowerByState = PowerByState()
     """Power draw by state."""
+    role: EquipmentRole | None = None
+    """What the class does for production. When omitted: ``production`` if the class or its
+    equipment has an ideal cycle time, ``utility`` otherwise."""
 
 
 class Meter(_Frozen):
@@ -207,7 +227,13 @@ class Equipment(_Frozen):
     downtime_cost_per_hour: float = Field(default=0.0, ge=0)
     """Cost of this equipment being down for an hour, in the enterprise currency."""
     install_year: int | None = Field(default=None, ge=1900, le=2100)
-    """Year of installation (equipment age)."""
+    """Year of installation (equipment age), when the date is not known."""
+    installed: dt.date | None = None
+    """Date of installation or commissioning (``YYYY-MM-DD``); every failure mode's age
+    counts from it until a maintenance record or ``restored`` says otherwise."""
+    restored: dict[Identifier, dt.date] = Field(default_factory=dict)
+    """Last restoration to as good as new per failure mode id (``YYYY-MM-DD``): the date of
+    the last replacement or overhaul that a maintenance history does not show."""
     ideal_cycle_time_s: float | None = Field(default=None, gt=0)
     """Overrides the class's ideal cycle time, seconds."""
     tags: tuple[TagOverride, ...] = ()
@@ -337,6 +363,10 @@ class Site(_Frozen):
     are kept (a closed day is a good day to maintain)."""
     tariff: Tariff | None = None
     """Electricity tariff and grid carbon by hour."""
+    inbox_min_value: float | None = Field(default=None, ge=0)
+    """Expected saving, in the enterprise currency, that a proposal must be worth over doing
+    nothing to ask a person for a decision; smaller ones are recorded and scored, not shown.
+    When omitted: one hour of the median downtime cost of the site's production equipment."""
     areas: tuple[Area, ...] = ()
     """Areas of the site."""
     meters: tuple[Meter, ...] = ()
