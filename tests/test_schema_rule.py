@@ -211,5 +211,5 @@ def test_the_edge_buffer_adopts_a_file_from_before_its_steps(tmp_path: Path) -> 
     assert buffer.depth() == 1
     buffer.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)  # every step applied
     db.close()

@@ -34,6 +34,7 @@ import logging
 import sqlite3
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,6 +69,12 @@ class BufferEntry:
 class Buffer(Protocol):
     """What a forwarder needs of a buffer."""
 
+    @property
+    def token(self) -> str:
+        """A random id of this buffer, kept as long as its batch ids count on: a forwarder
+        puts it in every batch id, so two buffers' batch ``1-3`` are told apart."""
+        ...
+
     def append(self, batch: Batch) -> int:
         """Keep a batch; return its id once it is safe to acknowledge its messages."""
         ...
@@ -101,6 +108,12 @@ class MemoryBuffer:
         self._cond = threading.Condition()
         self._next = 1
         self.max_batches: Final = max_batches
+        self._token: Final = uuid.uuid4().hex
+
+    @property
+    def token(self) -> str:
+        """A random id of this buffer: its ids count from 1 again in every process."""
+        return self._token
 
     def append(self, batch: Batch) -> int:
         """Keep a batch; waits while the buffer holds ``max_batches``."""
@@ -149,6 +162,10 @@ _BUFFER_MIGRATIONS: Final = (
         "received_at INTEGER NOT NULL, rows INTEGER NOT NULL, size INTEGER NOT NULL, "
         "body BLOB NOT NULL)"
     ),
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # the buffer's own random id, made once with the file: batch ids carry it, so the
+    # buffers of two edges (whatever their names) never give the store the same batch id
+    "INSERT INTO meta (key, value) VALUES ('buffer_id', lower(hex(randomblob(16))))",
 )
 """The buffer file's schema versions, in order; SQLite's ``user_version`` records the last.
 
@@ -198,13 +215,21 @@ class DiskBuffer:
             _migrate(self._db)
             row = self._db.execute("SELECT count(*), coalesce(sum(size), 0) FROM batches")
             count, size = row.fetchone()
+            (token,) = self._db.execute("SELECT value FROM meta WHERE key = 'buffer_id'").fetchone()
         except sqlite3.Error as exc:
             msg = f"cannot open the buffer at {self.path}: {exc}"
             raise ConnectError(msg) from exc
         self._count = int(count)
         self._bytes = int(size)
+        self._token: Final = str(token)
         self._cond = threading.Condition()
         self._gauges()
+
+    @property
+    def token(self) -> str:
+        """The buffer file's random id, made with the file and kept with it: batches
+        replayed after a restart keep their batch ids."""
+        return self._token
 
     def _gauges(self) -> None:
         self.metrics.gauge("buffer_batches", self._count)

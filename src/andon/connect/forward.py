@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Final, Protocol
 
@@ -68,8 +67,10 @@ def merge_batches(batches: Sequence[Batch]) -> Batch:
 class Forwarder:
     """Moves batches from a buffer to a sink on a thread of its own.
 
-    ``name`` prefixes batch ids (``name:first-last``); give each buffer a stable name so
-    that a replay after a restart is recognised by the store.
+    A batch id is ``<name>~<buffer token>:<first>-<last>``: the buffer's random token
+    (:attr:`~andon.connect.buffer.Buffer.token`, kept in a durable buffer's file) keeps the
+    ids of two edges apart even when they share a name, and a replay after a restart (the
+    same file) keeps its ids, so the store recognises it.
     """
 
     def __init__(
@@ -86,7 +87,7 @@ class Forwarder:
     ) -> None:
         self.buffer: Final = buffer
         self.sink: Final = sink
-        self.name: Final = name or f"mem-{uuid.uuid4().hex[:12]}"
+        self.name: Final = name or "andon"
         self.metrics: Final = metrics if metrics is not None else Metrics()
         self.max_batches: Final = max_batches
         self.max_rows: Final = max_rows
@@ -146,7 +147,7 @@ class Forwarder:
     def forward(self, entries: Sequence[BufferEntry]) -> None:
         """Send entries as one batch and remove them from the buffer."""
         batch = merge_batches([e.batch for e in entries])
-        batch_id = f"{self.name}:{entries[0].id}-{entries[-1].id}"
+        batch_id = f"{self.name}~{self.buffer.token}:{entries[0].id}-{entries[-1].id}"
         self.sink.send(batch, batch_id=batch_id)
         self.buffer.ack([e.id for e in entries])
         self.metrics.gauge("buffer_depth", self.buffer.depth())

@@ -27,7 +27,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -92,8 +91,9 @@ class EdgeSettings(BaseSettings):
     needs it."""
     name: str = Field(default="andon-edge", min_length=1)
     """The edge's name: the source of its records, its MQTT client id and Sparkplug host id,
-    and the prefix of its batch ids. Give each edge its own: two edges of one name writing
-    to one store have batch ids in common."""
+    and the prefix of its batch ids. Give each edge its own (two edges of one name share a
+    client id, and the broker disconnects one for the other); their batch ids stay apart in
+    any case, as each carries its buffer's random token."""
 
     # sources ---------------------------------------------------------------------------------
     mqtt_url: str | None = None
@@ -509,7 +509,7 @@ def edge_runtime(
         forwarder = Forwarder(
             buffer=buffer,
             sink=sink,
-            name=_batch_prefix(settings),
+            name=settings.name,
             metrics=metrics,
             max_batches=settings.forward_max_batches,
             max_rows=settings.forward_max_rows,
@@ -549,19 +549,6 @@ def _buffer(settings: EdgeSettings, metrics: Metrics) -> Buffer:
         policy=settings.when_full,
         metrics=metrics,
     )
-
-
-def _batch_prefix(settings: EdgeSettings) -> str:
-    """Return the prefix of the edge's batch ids: ``<name>:<first>-<last>``.
-
-    A durable buffer's ids go on across restarts, so its batches replayed after a restart
-    keep their ids and the store recognises them. A memory buffer counts from 1 again at
-    every start: its ids get a token of the run, or the store would take a new run's first
-    batches for the last run's and skip them.
-    """
-    if settings.buffer_path is not None:
-        return settings.name
-    return f"{settings.name}~{uuid.uuid4().hex[:12]}"
 
 
 def _sink(settings: EdgeSettings, model: Model, metrics: Metrics, stages: list[_Stage]) -> Sink:
