@@ -30,7 +30,7 @@ def _batch(i: int, n: int = 50) -> Batch:
     return Batch.of(UnsDecoder(source="edge").decode([(TOPIC, payload.encode())]), received_at_us=i)
 
 
-@pytest.fixture(params=["inprocess", "nats"])
+@pytest.fixture(params=["inprocess", "nats", "nats_site_with_slash"])
 def bus(request: pytest.FixtureRequest, run_id: str) -> Iterator[tuple[Any, Any]]:
     if request.param == "inprocess":
         bus = InProcessBus()
@@ -38,7 +38,8 @@ def bus(request: pytest.FixtureRequest, run_id: str) -> Iterator[tuple[Any, Any]
         bus.close()
         return
     url = request.getfixturevalue("nats_url")
-    site = f"t{run_id}"
+    # a site id is an element path segment or a path (acme/lyon): both reach their stream
+    site = f"t{run_id}" if request.param == "nats" else f"acme/t{run_id}"
     publisher = NatsPublisher(url=url, site=site)
     publisher.start()
     consumer = NatsConsumer(url=url, site=site, durable=f"central-{run_id}", retry_s=0.1)
@@ -109,3 +110,16 @@ def test_a_refused_batch_does_not_strand_the_rest_of_its_fetch(
         publisher.close()
     assert handled == [f"edge:{i}" for i in range(10)]  # in order, each once
     assert store.count_rows(RecordKind.SAMPLE) == 500
+
+
+def test_site_ids_map_to_distinct_subject_tokens() -> None:
+    from andon.connect.bus import site_token, subjects  # noqa: PLC0415 - beside its checks
+
+    sites = ["acme/lyon", "acme_lyon", "acme.lyon", "acme lyon", "acme~2Flyon", "lyon-1", "é"]
+    tokens = [site_token(site) for site in sites]
+    assert len(set(tokens)) == len(sites)
+    for site, token in zip(sites, tokens, strict=True):
+        assert not set(token) & set(" .*>/\\"), token
+        stream_filter, subject = subjects(site)
+        assert subject.startswith(stream_filter.removesuffix(">"))
+        assert stream_name(site).startswith("ANDON_")

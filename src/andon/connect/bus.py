@@ -9,7 +9,8 @@ implementations offer the same two sides, tested by one test body:
   acknowledges only after the handler returned; a handler that raises gets the batch again
   later (at least once; the store's idempotent writes make it exactly once in effect).
 
-On NATS each site has a stream ``ANDON_<SITE>`` on subjects ``andon.<site>.>``; central
+On NATS each site has a stream ``ANDON_<SITE>`` on subjects ``andon.<site>.>`` (the site id
+as one subject token, :func:`site_token`: ``acme/lyon`` is ``acme~2Flyon``); central
 reads it through a durable consumer, so a central restart resumes where it stopped. A batch
 larger than the server's message limit is split by rows; each part carries a message id
 (``Nats-Msg-Id``) so that a part sent twice within the stream's duplicate window is
@@ -37,7 +38,16 @@ from andon.connect.decoded import Batch
 from andon.connect.metrics import Metrics
 from andon.errors import AndonError, ConnectError
 
-__all__ = ["Bus", "InProcessBus", "NatsConsumer", "NatsPublisher", "split_batch", "stream_name"]
+__all__ = [
+    "Bus",
+    "InProcessBus",
+    "NatsConsumer",
+    "NatsPublisher",
+    "site_token",
+    "split_batch",
+    "stream_name",
+    "subjects",
+]
 
 _log: Final = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -53,13 +63,44 @@ class Bus(Protocol):
         ...
 
 
+_PLAIN: Final = re.compile(r"[A-Za-z0-9_-]")
+
+
+def site_token(site: str) -> str:
+    """Return a site id as one NATS subject token: ``-``, ``_``, letters and digits as they
+    are, any other character as ``~`` and the hex of each of its UTF-8 bytes.
+
+    One function names both the stream's subjects and the subject batches go to, so a site id
+    with a slash, a dot or a space reaches its own stream. Two different site ids never share
+    a token.
+
+    >>> site_token("acme/lyon"), site_token("lyon-2"), site_token("a.b")
+    ('acme~2Flyon', 'lyon-2', 'a~2Eb')
+    """
+    return "".join(
+        char if _PLAIN.fullmatch(char) else "".join(f"~{b:02X}" for b in char.encode())
+        for char in site
+    )
+
+
 def stream_name(site: str) -> str:
-    """Return the JetStream stream of a site: ``ANDON_`` and the site in capitals."""
-    return "ANDON_" + re.sub(r"[^A-Za-z0-9]", "_", site).upper()
+    """Return the JetStream stream of a site: ``ANDON_`` and its token in capitals (a plain
+    id's ``-`` as ``_``, as before site tokens).
+
+    >>> stream_name("acme/lyon"), stream_name("lyon-2")
+    ('ANDON_ACME~2FLYON', 'ANDON_LYON_2')
+    """
+    return "ANDON_" + re.sub(r"[^A-Za-z0-9~]", "_", site_token(site)).upper()
 
 
-def _subject(site: str) -> str:
-    return "andon." + re.sub(r"[^A-Za-z0-9_-]", "_", site) + ".batches"
+def subjects(site: str) -> tuple[str, str]:
+    """Return the subject filter of a site's stream and the subject its batches go to.
+
+    >>> subjects("acme/lyon")
+    ('andon.acme~2Flyon.>', 'andon.acme~2Flyon.batches')
+    """
+    token = site_token(site)
+    return f"andon.{token}.>", f"andon.{token}.batches"
 
 
 def split_batch(batch: Batch, max_bytes: int) -> list[Batch]:
@@ -136,7 +177,7 @@ class _Loop:
 
 async def _ensure_stream(js: Any, site: str) -> None:
     config = StreamConfig(
-        name=stream_name(site), subjects=[f"andon.{site}.>"], duplicate_window=300.0
+        name=stream_name(site), subjects=[subjects(site)[0]], duplicate_window=300.0
     )
     try:
         await js.stream_info(config.name)
@@ -181,7 +222,7 @@ class NatsPublisher:
                 msg_id = f"{batch_id}#{index}/{len(parts)}"
                 self._loop.run(
                     self._js.publish(
-                        _subject(self.site),
+                        subjects(self.site)[1],
                         part.to_bytes(),
                         headers={"Nats-Msg-Id": msg_id},
                         timeout=10,
@@ -242,7 +283,7 @@ class NatsConsumer:
         js = self._nc.jetstream()
         await _ensure_stream(js, self.site)
         self._sub = await js.pull_subscribe(
-            _subject(self.site),
+            subjects(self.site)[1],
             durable=self.durable,
             stream=stream_name(self.site),
             config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=64),
