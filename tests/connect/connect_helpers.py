@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
 
 from andon.connect.mqtt import MqttSettings
 
@@ -17,7 +18,7 @@ from andon.connect.mqtt import MqttSettings
 def publish(url: str, messages: list[tuple[str, bytes]], *, qos: int = 1) -> None:
     """Publish messages and wait until the broker has each (QoS 1)."""
     host, port, _ = MqttSettings(url=url).endpoint()
-    client = paho.Client(callback_api_version=paho.CallbackAPIVersion.VERSION2)
+    client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
     client.max_inflight_messages_set(100)
     client.connect(host, port)
     client.loop_start()
