@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from andon.cli._output import err_console, out_console
+from andon.cli._output import Column, err_console, number, out_console, print_json, table
 from andon.errors import AndonError, ModelError
 from andon.model import Model, load_model
 
@@ -59,27 +60,58 @@ def _load(model_path: Path) -> Model:
         raise typer.Exit(code=2) from None
 
 
+def _where(subject: str) -> tuple[str, str]:
+    """Return the site and the rest of a subject path (``acme/lyon/a/l/c/e`` -> ``lyon``,
+    ``a/l/c/e``), so that two plants' ``m1/sawing/saw1`` are told apart."""
+    parts = subject.split("/")
+    return (parts[1] if len(parts) > 1 else subject), "/".join(parts[2:])
+
+
 def render_plan(proposals: list[Proposal], *, currency: str, limit: int) -> Table:
-    """Return the plan as a Rich table, best expected saving first."""
-    table = Table(title="maintenance plan", show_lines=False)
-    table.add_column("asset")
-    table.add_column("action")
-    table.add_column("P(fail)", justify="right")
-    table.add_column(f"saving {currency}", justify="right")
-    table.add_column("conf.", justify="right")
-    table.add_column("cannot judge")
+    """Return the plan as a Rich table, best expected saving first, readable at 80 columns."""
+    plan = table(
+        Column("site", wrap=False),
+        "asset",
+        "action",
+        Column("P(fail)", numeric=True),
+        Column(f"saving {currency}", numeric=True),
+        Column("conf.", numeric=True),
+        "cannot judge",
+        title="maintenance plan",
+    )
     for p in proposals[:limit]:
         quality = [f.text for f in p.factors if f.name == "data_quality"]
         p_fail = p.evidence.get("p_fail")
-        table.add_row(
-            "/".join(p.subject.split("/")[-3:]),
-            p.title,
+        site, asset = _where(p.subject)
+        plan.add_row(
+            escape(site),
+            escape(asset),
+            escape(p.title),
             f"{p_fail:.0%}" if isinstance(p_fail, float) else "",
-            f"{p.expected_value:,.0f} ({p.value_low or 0:,.0f}..{p.value_high or 0:,.0f})",
+            f"{number(p.expected_value)}\n"
+            f"({number(p.value_low or 0)} to {number(p.value_high or 0)})",
             f"{p.confidence:.2f}",
-            quality[0] if quality else "",
+            escape(quality[0]) if quality else "",
         )
-    return table
+    return plan
+
+
+def plan_json(proposal: Proposal) -> dict[str, Any]:
+    """Return one proposal of the plan as the plain values ``--json`` prints."""
+    return {
+        "app": proposal.app,
+        "subject": proposal.subject,
+        "site": proposal.site,
+        "title": proposal.title,
+        "action": proposal.action.to_json(),
+        "p_fail": proposal.evidence.get("p_fail"),
+        "expected_value": proposal.expected_value,
+        "value_low": proposal.value_low,
+        "value_high": proposal.value_high,
+        "confidence": proposal.confidence,
+        "factors": [f.text for f in proposal.factors],
+        "model_version": proposal.model_version,
+    }
 
 
 @app.command()
@@ -99,6 +131,9 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
     ] = True,
     limit: Annotated[int, typer.Option(help="Rows of the plan to print.")] = 30,
     horizon_h: Annotated[float, typer.Option(help="Planning horizon, hours.")] = 168.0,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the plan as JSON instead of a table.")
+    ] = False,
 ) -> None:
     """Assess every asset, solve the maintenance plan and print it as a table."""
     from andon.apps.maintenance import MaintenanceApp, MaintenanceSettings
@@ -146,6 +181,9 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
             raise typer.Exit(code=1)
     finally:
         store.close()
+    if json_out:
+        print_json(plan_json(p) for p in proposals[:limit])
+        return
     out_console.print(render_plan(proposals, currency=model.currency, limit=limit))
     total = sum(p.expected_value for p in proposals)
     low = sum(1 for p in proposals if p.confidence < 0.4)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import signal
 import threading
@@ -18,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from andon.cli._output import err_console, fail, out_console
+from andon.cli._output import setup_logging as _setup_logging
 from andon.errors import AndonError
 from andon.model import Model, load_model
 
@@ -99,12 +98,8 @@ OPTION_LABELS: dict[str, str] = {
 
 
 def setup_logging(*, verbose: bool) -> None:
-    """Send andon's log lines to stderr through Rich (the CLI decides what people see)."""
-    handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
-    logging.getLogger("andon").setLevel(logging.INFO if verbose else logging.WARNING)
-    for noisy in ("asyncua", "nats"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    """Send andon's log lines to stderr, one plain line each (the CLI decides what is shown)."""
+    _setup_logging(verbose=verbose)
 
 
 def load(path: Path) -> Model:
@@ -354,8 +349,13 @@ def file(  # noqa: PLR0917 - typer passes each option by keyword
     ts_unit: Annotated[str, typer.Option(help="Unit of numeric timestamps: s, ms, us, ns.")] = "ms",
     chunk_rows: Annotated[int, typer.Option(help="Rows per chunk.")] = 100_000,
 ) -> None:
-    """Import a historian export in chunks (flat memory); importing twice stores once."""
-    from andon.connect.files import HistorianFile, read_historian
+    """Import a historian export in chunks (flat memory); importing twice stores once.
+
+    A row that cannot be read (a value that is not a number, a time that is not one) is
+    quarantined with its reason and the rest is stored; importing the same file again
+    writes and quarantines nothing more.
+    """
+    from andon.connect.files import HistorianFile, import_historian
     from andon.connect.metrics import Metrics
     from andon.connect.pipeline import Pipeline
     from andon.store import open_store
@@ -377,30 +377,33 @@ def file(  # noqa: PLR0917 - typer passes each option by keyword
     metrics = Metrics()
     try:
         target = open_store(store)
-        pipeline = Pipeline(store=target, model=plant, metrics=metrics)
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:,} rows"),
-            TimeElapsedColumn(),
-            console=err_console,
-        ) as progress:
-            task = progress.add_task(f"importing {path.name}", total=None)
-            for batch in read_historian(spec):
-                pipeline.write(batch)
-                progress.advance(task, batch.rows)
-        target.close()
+        try:
+            pipeline = Pipeline(store=target, model=plant, metrics=metrics)
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,} rows"),
+                TimeElapsedColumn(),
+                console=err_console,
+            ) as progress:
+                task = progress.add_task(f"importing {path.name}", total=None)
+                result = import_historian(
+                    spec, pipeline=pipeline, on_chunk=lambda rows: progress.advance(task, rows)
+                )
+        finally:
+            target.close()
     except AndonError as exc:
         fail(exc)
         raise typer.Exit(code=2) from None
-    snapshot = metrics.snapshot()
-    out_console.print(
-        f"written {snapshot.get('written_records', 0)}, "
-        f"already there {snapshot.get('duplicate_records', 0)}, "
-        f"quarantined {snapshot.get('quarantined_records', 0)} "
-        f"{snapshot['quarantined_by_reason'] or ''}"
+    quarantined = sum(result.quarantined.values())
+    line = (
+        f"written {result.written}, already there {result.duplicates}, "
+        f"quarantined {quarantined} {result.quarantined or ''}"
     )
+    if result.skipped_rows:
+        line += f", {result.skipped_rows} row(s) imported before (same content) not read again"
+    out_console.print(line.rstrip())
 
 
 @app.command()

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.table import Table
 
-from andon.cli._output import err_console, out_console
+from andon.cli._output import Column, err_console, number, out_console
+from andon.cli._output import table as cli_table
 from andon.errors import AndonError, KpiError
 from andon.kpi import (
     KPI_DEFINITIONS,
@@ -110,6 +110,7 @@ def kpi(  # noqa: PLR0917 - typer turns each parameter into an option
     minor_stop_s: Annotated[
         float, typer.Option(help="Unplanned stops shorter than this are minor stops, s.")
     ] = 300.0,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON (--format json).")] = False,
 ) -> None:
     """Compute ISO 22400-2 KPIs, the loss tree, a site comparison or the data-quality report."""
     try:
@@ -126,7 +127,7 @@ def kpi(  # noqa: PLR0917 - typer turns each parameter into an option
     except AndonError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
-    _print(frame, view, output)
+    _print(frame, view, Format.JSON if json_out else output)
 
 
 def _run(
@@ -197,9 +198,14 @@ def _print(frame: pl.DataFrame, view: View, output: Format) -> None:
         typer.echo(json.dumps(_plain(frame).to_dicts(), default=str, indent=1))
         return
     columns = [c for c in _TABLE_COLUMNS[view] if c in frame.columns]
-    table = Table(title=f"andon kpi: {view.value}")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    numeric = {c for c in columns if frame.schema[c].is_numeric()}
+    table = cli_table(
+        *(
+            Column(_LABELS.get(c, c), numeric=c in numeric, wrap=c not in {"period", "start"})
+            for c in columns
+        ),
+        title=f"andon kpi: {view.value}",
+    )
     directions = {k.name: k.direction.value for k in KPI_DEFINITIONS}
     for row in frame.select(columns).iter_rows():
         table.add_row(*(_cell(value) for value in row))
@@ -213,6 +219,26 @@ def _print(frame: pl.DataFrame, view: View, output: Format) -> None:
         )
 
 
+_LABELS = {
+    "availability": "avail.",
+    "effectiveness": "effect.",
+    "quality_ratio": "quality",
+    "oee": "OEE",
+    "pbt_s": "PBT s",
+    "apt_s": "APT s",
+    "aust_s": "AUST s",
+    "adet_s": "ADET s",
+    "adot_s": "ADOT s",
+    "pq": "PQ",
+    "no_state_s": "no state s",
+    "best_path": "best",
+    "best_share": "best share",
+    "gap_points": "gap pts",
+    "gap_hours": "gap h",
+}
+"""Short headers, so that a table of ratios fits 80 columns (``--format`` keeps the names)."""
+
+
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         [pl.col(c).dt.to_string() for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
@@ -222,6 +248,8 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
 def _cell(value: object) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return number(value, digits=3)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date().isoformat()
     return str(value)

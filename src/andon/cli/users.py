@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from andon.cli._output import err_console, out_console
+from andon.cli._output import err_console, out_console, print_json
 from andon.decisions import Role, UserService, ensure_schema
 from andon.decisions._json import now_us
 from andon.errors import AndonError
@@ -74,10 +74,25 @@ def add(  # noqa: PLR0917 - typer turns each parameter into an option
 
 
 @app.command(name="list")
-def list_users(store: StoreUrl = "andon.duckdb") -> None:
+def list_users(
+    store: StoreUrl = "andon.duckdb",
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """List users with their roles and sites."""
     with _users(store) as service:
         users = service.all_users()
+    if json_out:
+        print_json(
+            {
+                "username": u.username,
+                "role": u.role.value,
+                "sites": list(u.sites),
+                "active": u.active,
+                "password": u.password_hash is not None,
+            }
+            for u in users
+        )
+        return
     table = Table("user", "role", "sites", "active", "password", title="andon users")
     for user in users:
         table.add_row(
@@ -141,11 +156,25 @@ def token(
 def tokens(
     username: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
     store: StoreUrl = "andon.duckdb",
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List API tokens (never their secrets)."""
     with _users(store) as service:
         rows = service.tokens(username)
     now = now_us()
+    if json_out:
+        print_json(
+            {
+                "id": r.id,
+                "username": r.username,
+                "name": r.name,
+                "sites": None if r.sites is None else list(r.sites),
+                "revoked": r.revoked,
+                "expired": r.expires_at is not None and r.expires_at <= now,
+            }
+            for r in rows
+        )
+        return
     table = Table("id", "user", "name", "sites", "state", title="andon tokens")
     for row in rows:
         expired = row.expires_at is not None and row.expires_at <= now

@@ -270,6 +270,27 @@ def outcome_columns(filters: DecisionRowFilter) -> tuple[str, list[Any]]:
     return sql, params
 
 
+def decision_figures(filters: DecisionRowFilter) -> tuple[str, list[Any]]:
+    """Return the query of what the inbox's figures need, one row per decision: its site,
+    app, creation time, status, shadow flag, expected value and measured outcome."""
+    where, params = decision_where(filters)
+    sql = (
+        "SELECT site, app, created_at, status, shadow, expected_value, outcome_at, "
+        f"realised_value, outcome_success FROM decisions{where}"
+    )
+    return sql, params
+
+
+def ids_with_prefix(prefix: str, *, limit: int) -> tuple[str, list[Any]]:
+    """Return the query of the ids that start with ``prefix`` (a literal, not a pattern)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    sql = (
+        "SELECT id, subject FROM decisions WHERE id LIKE ? ESCAPE '\\' "
+        f"ORDER BY id LIMIT {int(limit)}"
+    )
+    return sql, [escaped + "%"]
+
+
 # users, tokens, settings -------------------------------------------------------------------
 
 USER_COLUMNS = (

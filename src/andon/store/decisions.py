@@ -130,6 +130,15 @@ class DecisionTable:
         """Return app, status, shadow, expected and realised value, success of each decision."""
         return self._store.execute(*sql.outcome_columns(filters))
 
+    def figures(self, filters: DecisionRowFilter) -> pa.Table:
+        """Return site, app, created_at, status, shadow, expected and realised value, outcome
+        time and success of each decision (what the inbox's figures count)."""
+        return self._store.execute(*sql.decision_figures(filters))
+
+    def ids_with_prefix(self, prefix: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Return ``id, subject`` of the decisions whose id starts with ``prefix``, by id."""
+        return self._store.rows(*sql.ids_with_prefix(prefix, limit=limit))
+
     def measured_outcomes(self, *, app: str, site: str, until: int) -> list[dict[str, Any]]:
         """Return ``outcome_at, outcome_success`` of an app's decisions at a site measured by
         ``until``."""
