@@ -42,11 +42,6 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
         "a DBIRTH metric name that is not UTF-8 reaches SparkplugHost._learn as bytes: "
         "name.startswith(_PROTOCOL_PREFIXES) raises TypeError (connect/sparkplug.py)"
     ),
-    ("uns", "test_invalid_utf8_anywhere_never_raises_a_foreign_error"): (
-        "a JSON key that is not UTF-8 in a sample payload: UnsDecoder._samples_fast reads the "
-        "Arrow JSON reader's schema names in _fast_schema, which raise UnicodeDecodeError "
-        "(connect/uns.py)"
-    ),
     ("files", "test_hostile_bytes_never_raise_a_foreign_error"): (
         "read_historian lets UnicodeDecodeError and ArrowInvalid out on bytes that are not "
         "UTF-8 (see the check on invalid UTF-8 below; connect/files.py)"

@@ -50,18 +50,30 @@ class Rejected:
         return f"<{len(self.payload)} bytes, sha256 {digest}; first 4096 bytes follow>\n{head}"
 
 
+def _text(value: str | None) -> str | None:
+    """Return a text fit for a quarantine column: what is not UTF-8 (a lone surrogate from a
+    topic that was not) written as an escape instead of failing the whole row."""
+    if value is None or value.isascii():
+        return value
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode()
+    return value
+
+
 def rejected_table(rejects: Sequence[Rejected], *, received_at_us: int) -> pa.Table:
     """Return quarantine rows (``QUARANTINE_SCHEMA``) for messages that could not be decoded."""
     n = len(rejects)
     return pa.Table.from_arrays(
         [
             pa.array([received_at_us] * n, type=pa.int64()).cast(QUARANTINE_SCHEMA.field(0).type),
-            pa.array([r.kind for r in rejects], type=pa.string()),
-            pa.array([r.source for r in rejects], type=pa.string()),
+            pa.array([_text(r.kind) for r in rejects], type=pa.string()),
+            pa.array([_text(r.source) for r in rejects], type=pa.string()),
             pa.nulls(n, QUARANTINE_SCHEMA.field("ts").type),
-            pa.array([r.topic for r in rejects], type=pa.string()),
-            pa.array([r.reason for r in rejects], type=pa.string()),
-            pa.array([r.detail for r in rejects], type=pa.string()),
+            pa.array([_text(r.topic) for r in rejects], type=pa.string()),
+            pa.array([_text(r.reason) for r in rejects], type=pa.string()),
+            pa.array([_text(r.detail) for r in rejects], type=pa.string()),
             pa.array([r.record_text() for r in rejects], type=pa.string()),
         ],
         schema=QUARANTINE_SCHEMA,

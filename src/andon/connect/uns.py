@@ -12,13 +12,18 @@ then the record kind, then (for samples) the tag name::
 
 and the payload is one JSON object in one of three forms: one record
 (``{"ts": ..., "value": ...}``), a list of records (``{"records": [...]}``) or columns
-(``{"ts": [...], "value": [...]}``). Numeric timestamps are epoch milliseconds unless
-``ts_unit`` says ``s``, ``us`` or ``ns``; strings are ISO 8601 with a UTC offset.
+(``{"ts": [...], "value": [...]}``). Numeric timestamps are in the ``ts_unit`` a payload
+names (``s``, ``ms``, ``us``, ``ns``); without one, the unit is read from the magnitude
+(:func:`infer_ts_unit`: seconds below 10^11, milliseconds below 10^14, microseconds below
+10^17, else nanoseconds), so epoch seconds are not taken for milliseconds of January 1970.
+A negative time is quarantined. Strings are ISO 8601 with a UTC offset.
 
 Columnar sample batches take a fast path: every payload of a group is handed to Arrow's
 JSON reader at once, so that no Python object is made per sample. Anything else, or a group
 in which one payload is odd, is read message by message, so that a bad message is rejected
-alone.
+alone. Arrow's reader sees only payloads whose brackets fit the columnar form (a payload
+nested deeper goes the slow way, where Python's parser refuses it): a deeply nested array
+would overflow the reader's stack.
 
 >>> decoder = UnsDecoder(source="demo")
 >>> topic = "acme/lyon/machining/m1/milling/mill1/sample/spindle_temperature"
@@ -54,7 +59,10 @@ __all__ = [
     "UnsDecoder",
     "UnsTopic",
     "encode_batch",
+    "infer_ts_unit",
+    "is_utf8",
     "parse_topic",
+    "printable",
     "topic_for",
 ]
 
@@ -67,7 +75,27 @@ TS_UNITS: Final[Mapping[str, tuple[int, int]]] = {
     "us": (1, 1),
     "ns": (1, 1_000),
 }
-"""Numeric timestamp units: ``micros = value * mul // div``; ``ms`` is the default."""
+"""Numeric timestamp units: ``micros = value * mul // div``; without one, see
+:func:`infer_ts_unit`."""
+
+_UNIT_BOUNDS: Final = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
+"""Magnitudes below which an epoch number without ``ts_unit`` is read in each unit: 10^11 s
+is the year 5138, and 10^11 ms is March 1973, so the ranges meet without a gap that a time of
+this century falls in."""
+
+
+def infer_ts_unit(value: float) -> str:
+    """Return the unit of an epoch number given without ``ts_unit``, from its magnitude.
+
+    >>> [infer_ts_unit(v) for v in (1_700_000_000, 1_700_000_000_000, 1.7e15, 1.7e18)]
+    ['s', 'ms', 'us', 'ns']
+    """
+    magnitude = abs(value)
+    for bound, unit in _UNIT_BOUNDS:
+        if magnitude < bound:
+            return unit
+    return "ns"
+
 
 _KINDS: Final = frozenset(k.value for k in RecordKind)
 _SAMPLE_FIELDS: Final = frozenset({"ts", "value", "quality", "source", "unit", "ts_unit", "seq"})
@@ -222,7 +250,7 @@ class UnsDecoder:
         if found is _MISSING:
             if len(self._topics) >= _TOPIC_CACHE_LIMIT:
                 self._topics.clear()
-            found = parse_topic(topic, prefix=self.prefix)
+            found = parse_topic(topic, prefix=self.prefix) if is_utf8(topic) else None
             self._topics[topic] = found
         return found  # type: ignore[return-value]
 
@@ -237,6 +265,16 @@ class UnsDecoder:
                 continue
             seen.add((topic, payload))
             parsed = self._topic(topic)
+            if parsed is None and not is_utf8(topic):
+                rejects.append(
+                    Rejected(
+                        "topic.not_utf8",
+                        f"topic {topic!r} is not UTF-8 (MQTT topics must be)",
+                        printable(topic),
+                        payload,
+                    )
+                )
+                continue
             if parsed is None:
                 rejects.append(
                     Rejected(
@@ -302,6 +340,17 @@ class UnsDecoder:
         if any(b"\n" in p or b"\r" in p for p in payloads):
             return None
         blob = b"\n".join(payloads)
+        # The columnar form has one object and at most three lists (ts, value, seq) per
+        # payload; more brackets (nesting, or brackets in text) go the slow way: Arrow's
+        # reader recurses into nested arrays and a deep one overflows its stack.
+        if blob.count(b"{") > len(payloads) or blob.count(b"[") > 3 * len(payloads):
+            return None
+        try:
+            return self._columnar(messages, blob)
+        except UnicodeDecodeError:
+            return None  # a name or text that is not UTF-8: the slow path rejects the message
+
+    def _columnar(self, messages: list[tuple[str, bytes]], blob: bytes) -> pa.Table | None:
         try:
             table = pj.read_json(
                 io.BytesIO(blob),
@@ -322,8 +371,8 @@ class UnsDecoder:
             name: columns[name].to_pylist() if name in columns else [None] * len(messages)
             for name in _SCALAR_TEXT
         }
-        factors = [TS_UNITS.get(u or "ms") for u in scalars["ts_unit"]]
-        if any(f is None for f in factors):
+        named_units = scalars["ts_unit"]
+        if any(u is not None and u not in TS_UNITS for u in named_units):
             return None
         message_index = np.repeat(np.arange(len(messages), dtype=np.int64), n_ts)
         index = pa.array(message_index)
@@ -336,9 +385,10 @@ class UnsDecoder:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return None
         else:
-            mul = np.array([f[0] for f in factors], dtype=np.int64)[message_index]  # type: ignore[index]
-            div = np.array([f[1] for f in factors], dtype=np.int64)[message_index]  # type: ignore[index]
             raw = flat_ts.to_numpy(zero_copy_only=False)
+            if (raw < 0).any() or (pa.types.is_floating(flat_ts.type) and np.isnan(raw).any()):
+                return None  # the slow path rejects the message that holds it
+            mul, div = _factors(raw, named_units, message_index)
             if pa.types.is_floating(flat_ts.type):
                 micros = np.rint(raw * mul / div)
                 if not np.isfinite(micros).all() or (np.abs(micros) > 9.2e18).any():
@@ -353,6 +403,8 @@ class UnsDecoder:
         values = pc.list_flatten(value_list)
         if not pa.types.is_float64(values.type):
             values = values.cast(pa.float64())
+        if pc.any(pc.is_inf(values)).as_py():
+            return None  # a number too large for a float (Arrow reads it as inf): the slow way
         if "seq" in columns:
             seq = pc.list_flatten(columns["seq"]).cast(pa.int64())
         else:
@@ -400,8 +452,8 @@ class UnsDecoder:
             )
         columns, n = _columns(document)
         ts_unit = columns.pop("ts_unit", None)
-        unit_name = ts_unit[0] if ts_unit else "ms"
-        if not isinstance(unit_name, str) or unit_name not in TS_UNITS:
+        unit_name = ts_unit[0] if ts_unit else None
+        if unit_name is not None and (not isinstance(unit_name, str) or unit_name not in TS_UNITS):
             raise _Reject(
                 "payload.bad_ts_unit", f"ts_unit {unit_name!r} is not one of s, ms, us, ns"
             )
@@ -500,10 +552,52 @@ def _lengths(column: pa.Array) -> npt.NDArray[np.int64]:
 def _parse_json(payload: bytes) -> Any:
     try:
         return json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _Reject("payload.malformed", f"payload is not JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _Reject("payload.not_utf8", f"payload is not UTF-8: {exc}") from None
     except RecursionError:
-        raise _Reject("payload.malformed", "payload nests too deeply") from None
+        raise _Reject("payload.too_deep", "payload nests too deeply to be read") from None
+    except ValueError as exc:  # JSONDecodeError, and an integer of more than 4300 digits
+        raise _Reject("payload.malformed", f"payload is not JSON andon reads: {exc}") from None
+
+
+def is_utf8(text: str) -> bool:
+    """Whether a text (a topic) is valid UTF-8: it holds no lone surrogate.
+
+    >>> is_utf8("acme/lyon"), is_utf8("acme/ly" + chr(0xDCFF) + "on")
+    (True, False)
+    """
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """Return a text with what is not UTF-8 written as escapes, fit to store and show.
+
+    >>> print(printable("ly" + chr(0xDCFF) + "on"))
+    ly\\udcffon
+    """
+    return text if is_utf8(text) else text.encode("utf-8", "backslashreplace").decode()
+
+
+def _factors(
+    raw: npt.NDArray[Any], named: list[Any], message_index: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Return each timestamp's ``mul`` and ``div``: its message's ``ts_unit``, else the unit
+    its magnitude implies (:func:`infer_ts_unit`)."""
+    magnitude = np.abs(raw.astype(np.float64))
+    inferred = np.searchsorted(np.array([b for b, _ in _UNIT_BOUNDS]), magnitude, side="right")
+    order = [*(u for _, u in _UNIT_BOUNDS), "ns"]
+    codes = np.array([-1 if u is None else order.index(u) for u in named], dtype=np.int64)
+    chosen = codes[message_index]
+    chosen = np.where(chosen < 0, inferred, chosen)
+    mul = np.array([TS_UNITS[u][0] for u in order], dtype=np.int64)[chosen]
+    div = np.array([TS_UNITS[u][1] for u in order], dtype=np.int64)[chosen]
+    return mul, div
 
 
 def _columns(document: dict[str, Any]) -> tuple[dict[str, list[Any]], int]:
@@ -532,12 +626,17 @@ def _columns(document: dict[str, Any]) -> tuple[dict[str, list[Any]], int]:
     }, n
 
 
-def _micros(value: Any, unit: str) -> int:
-    """Return UTC microseconds for an epoch number in ``unit`` or an ISO 8601 string."""
+def _micros(value: Any, unit: str | None) -> int:
+    """Return UTC microseconds for an epoch number in ``unit`` (``None``: read from its
+    magnitude) or an ISO 8601 string; a negative time is refused."""
     if isinstance(value, bool) or value is None:
         raise _Reject("payload.bad_timestamp", f"timestamp {value!r} is not a number or a string")
     if isinstance(value, int | float):
-        mul, div = TS_UNITS[unit]
+        if not value >= 0:  # negative, or NaN
+            raise _Reject(
+                "payload.bad_timestamp", f"timestamp {value!r} is before 1970 or not a number"
+            )
+        mul, div = TS_UNITS[unit or infer_ts_unit(value)]
         micros = value * mul / div if isinstance(value, float) else value * mul // div
         if not -(2**62) < micros < 2**62:
             raise _Reject("payload.bad_timestamp", f"timestamp {value!r} is out of range")
