@@ -50,6 +50,8 @@ NAV = [
     ("/audit", "Audit"),
 ]
 WINDOWS = (1, 7, 30, 90, 365)
+NOW_CACHE_S = 1.0
+"""Seconds the console's "now" is kept before the store is asked again."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +101,7 @@ class Console:
         self.forms = FormTokens()
         self.render = Renderer(version=__version__, currency=model.currency, nav=NAV)
         self._clock = clock or (lambda: latest_time(store))
+        self._now_cache: tuple[float, int] | None = None
         self.equipment_extra: Callable[[str, Principal], dict[str, Any]] | None = None
         """What other pages add to an equipment page (its decisions and risk)."""
         self.app_status: Callable[[], list[Any]] | None = None
@@ -107,9 +110,18 @@ class Console:
     # helpers ---------------------------------------------------------------------------
 
     def now(self) -> int:
-        """Return the console's now: the newest record's time, or the wall clock."""
+        """Return the console's now: the newest record's time, or the wall clock.
+
+        Asked several times per page, it is read from the store at most once a second.
+        """
+        checked = time.monotonic()
+        cached = self._now_cache
+        if cached is not None and checked - cached[0] < NOW_CACHE_S:
+            return cached[1]
         value = self._clock()
-        return value if value is not None else int(time.time() * 1_000_000)
+        now = value if value is not None else int(time.time() * 1_000_000)
+        self._now_cache = (checked, now)
+        return now
 
     def principal(self, request: Request) -> tuple[Principal, str]:
         """Return who is logged in and their session secret, or raise ``_LoginNeededError``."""
@@ -136,16 +148,21 @@ class Console:
             **extra,
         }
 
-    def suggestions(self, path: str) -> list[tuple[str, str]]:
-        """Return known element paths that look like ``path``."""
-        close = difflib.get_close_matches(path, list(self.model.elements), n=5, cutoff=0.6)
+    def suggestions(self, path: str, who: Principal) -> list[tuple[str, str]]:
+        """Return element paths the user may see that look like ``path``.
+
+        Only the user's own sites are searched: a path of another site is answered exactly
+        as a path that does not exist, with no hint that it does.
+        """
+        visible = [p for p in self.model.elements if p != self.model.root and who.can_see(p)]
+        close = difflib.get_close_matches(path, visible, n=5, cutoff=0.6)
         return [(f"/plant/{p}", p) for p in close]
 
-    def not_found(self, path: str) -> _NotFoundPageError:
+    def not_found(self, path: str, who: Principal) -> _NotFoundPageError:
         return _NotFoundPageError(
             "No such element",
             f"The plant model has no element at {path!r}.",
-            self.suggestions(path),
+            self.suggestions(path, who),
         )
 
     def crumbs(self, path: str) -> list[tuple[str, str]]:
@@ -375,7 +392,7 @@ def _add_plant_routes(app: FastAPI, console: Console) -> None:
         path = path.strip("/")
         model = console.model
         if path not in model.elements or not (path == model.root or who.can_see(path)):
-            raise console.not_found(path)
+            raise console.not_found(path, who)
         now = console.now()
         if path in model.equipment:
             asked = int(days) if days is not None and days.isdigit() else None
@@ -403,7 +420,7 @@ def _add_plant_routes(app: FastAPI, console: Console) -> None:
         full = plant_tree(model, states, sites=scope(who))
         node = _find(full, path)
         if node is None:
-            raise console.not_found(path)
+            raise console.not_found(path, who)
         return console.render.page(
             request,
             "tree.html",

@@ -19,7 +19,17 @@ from markupsafe import Markup
 
 from andon.series import MAX_POINTS, downsample
 
-__all__ = ["STATE_COLOURS", "Bar", "LineSeries", "bars", "line_chart", "state_timeline"]
+__all__ = [
+    "STATE_COLOURS",
+    "Bar",
+    "LineSeries",
+    "band_chart",
+    "bars",
+    "line_chart",
+    "nice_ticks",
+    "state_timeline",
+    "time_ticks",
+]
 
 STATE_COLOURS = {
     "running": "#2e9d5b",
@@ -54,15 +64,167 @@ class Bar:
     colour: str = "#2f6fd6"
 
 
-def _fmt_time(micros: float, span_s: float) -> str:
-    when = dt.datetime.fromtimestamp(micros / 1e6, tz=dt.UTC)
-    return when.strftime("%H:%M" if span_s <= 2 * 86_400 else "%d %b")
+_TIME_STEPS_S = (
+    60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400,
+    7 * 86_400, 14 * 86_400, 30 * 86_400, 61 * 86_400, 91 * 86_400,
+)  # fmt: skip
 
 
-def _nice(value: float) -> str:
-    if value == 0 or 0.01 <= abs(value) < 10_000:
-        return f"{value:.3g}"
-    return f"{value:.2e}"
+def nice_ticks(lo: float, hi: float, *, count: int = 5) -> list[float]:
+    """Return round tick values (steps of 1, 2 or 5 times a power of ten) covering lo..hi.
+
+    >>> nice_ticks(46.4, 47.8)
+    [46.4, 46.6, 46.8, 47.0, 47.2, 47.4, 47.6, 47.8]
+    >>> nice_ticks(0, 100)
+    [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+    """
+    span = hi - lo
+    if span <= 0 or not np.isfinite(span):
+        return [lo]
+    raw = span / max(count, 1)
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
+    first = np.ceil(lo / step - 1e-9) * step
+    ticks = np.arange(first, hi + step * 1e-6, step)
+    return [round(float(t), 10) for t in ticks]
+
+
+def time_ticks(lo_us: float, hi_us: float, *, count: int = 6) -> list[tuple[float, str]]:
+    """Return tick times on round UTC hours or days across a window, with their labels."""
+    span_s = (hi_us - lo_us) / 1e6
+    step = next((s for s in _TIME_STEPS_S if span_s / s <= count), _TIME_STEPS_S[-1])
+    step_us = step * 1_000_000
+    first = np.ceil(lo_us / step_us) * step_us
+    fmt = "%H:%M" if step < 86_400 else "%d %b"
+    out = []
+    for t in np.arange(first, hi_us + 1, step_us):
+        when = dt.datetime.fromtimestamp(float(t) / 1e6, tz=dt.UTC)
+        label = when.strftime(fmt)
+        if step < 86_400 and when.hour == 0 and when.minute == 0:
+            label = when.strftime("%d %b")
+        out.append((float(t), label))
+    return out
+
+
+def _fmt_tick(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.6g}"
+
+
+def _axes(
+    parts: list[str],
+    *,
+    box: tuple[float, float, float, float],
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    y_unit: str,
+    time_axis: bool,
+    x_unit: str = "",
+) -> None:
+    """Append grid lines, y ticks with the unit, and x ticks that never run off the edge."""
+    left, top, right, bottom = box
+    x_lo, x_hi = x_range
+    y_lo, y_hi = y_range
+    for value in nice_ticks(y_lo, y_hi):
+        y_px = bottom - (value - y_lo) / (y_hi - y_lo) * (bottom - top)
+        parts.append(
+            f'<line class="grid" x1="{left}" x2="{right}" y1="{y_px:.1f}" y2="{y_px:.1f}"/>'
+            f'<text class="tick y" x="{left - 4}" y="{y_px + 3:.1f}" text-anchor="end">'
+            f"{_fmt_tick(value)}</text>"
+        )
+    if y_unit:
+        parts.append(
+            f'<text class="unit" x="{left - 4}" y="{top - 2}" text-anchor="end">'
+            f"{escape(y_unit)}</text>"
+        )
+    ticks = (
+        time_ticks(x_lo, x_hi)
+        if time_axis
+        else [(v, _fmt_tick(v) + (f" {x_unit}" if x_unit else "")) for v in nice_ticks(x_lo, x_hi)]
+    )
+    for value, label in ticks:
+        x_px = left + (value - x_lo) / (x_hi - x_lo) * (right - left)
+        # A label near an edge is anchored inside the chart, so it is never clipped.
+        anchor = "end" if x_px > right - 24 else "start" if x_px < left + 24 else "middle"
+        parts.append(
+            f'<text class="tick x" x="{x_px:.1f}" y="{bottom + 14}" '
+            f'text-anchor="{anchor}">{escape(label)}</text>'
+        )
+
+
+def band_chart(
+    *,
+    x: npt.NDArray[np.float64],
+    mean: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64] | None,
+    high: npt.NDArray[np.float64] | None,
+    name: str,
+    unit: str = "",
+    x_unit: str = "",
+    time_axis: bool = False,
+    y_floor: float | None = None,
+    y_ceiling: float | None = None,
+    width: int = 760,
+    height: int = 180,
+) -> Markup:
+    """Return an SVG of a mean line inside a shaded low..high band (a min-max or a
+    confidence band), over a time axis or a numeric one (``x_unit``)."""
+    pad_l, pad_r, pad_t, pad_b = 52, 10, 14, 22
+    keep = np.isfinite(mean)
+    x, mean = x[keep], mean[keep]
+    low = low[keep] if low is not None and len(low) == len(keep) else None
+    high = high[keep] if high is not None and len(high) == len(keep) else None
+    if not len(x):
+        return line_chart([])
+    y_lo = float(np.nanmin(low if low is not None else mean))
+    y_hi = float(np.nanmax(high if high is not None else mean))
+    if y_floor is not None:
+        y_lo = min(y_lo, y_floor)
+    if y_ceiling is not None:
+        y_hi = max(y_hi, y_ceiling)
+    if y_hi <= y_lo:
+        y_lo, y_hi = y_lo - 1.0, y_hi + 1.0
+    ticks = nice_ticks(y_lo, y_hi)
+    y_lo, y_hi = min(y_lo, ticks[0]), max(y_hi, ticks[-1])
+    x_lo, x_hi = float(x[0]), float(x[-1])
+    if x_hi <= x_lo:
+        x_hi = x_lo + 1.0
+    left, top, right, bottom = pad_l, pad_t, width - pad_r, height - pad_b
+    parts = [f'<svg class="chart band" viewBox="0 0 {width} {height}" role="img">']
+    _axes(
+        parts,
+        box=(left, top, right, bottom),
+        x_range=(x_lo, x_hi),
+        y_range=(y_lo, y_hi),
+        y_unit=unit,
+        time_axis=time_axis,
+        x_unit=x_unit,
+    )
+    px = left + (x - x_lo) / (x_hi - x_lo) * (right - left)
+
+    def py(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return bottom - (values - y_lo) / (y_hi - y_lo) * (bottom - top)
+
+    if low is not None and high is not None:
+        upper = np.column_stack([px, py(high)]).round(1).tolist()
+        lower = np.column_stack([px, py(low)]).round(1).tolist()[::-1]
+        outline = " ".join(f"{a:g},{b:g}" for a, b in upper + lower)
+        parts.append(
+            f'<polygon class="range" data-series="{escape(name)}" data-points="{len(x)}" '
+            f'fill="#2f6fd6" fill-opacity="0.18" stroke="none" points="{outline}"/>'
+        )
+    line = " ".join(f"{a:g},{b:g}" for a, b in np.column_stack([px, py(mean)]).round(1).tolist())
+    parts.append(
+        f'<polyline class="series mean" data-series="{escape(name)}" data-points="{len(x)}" '
+        f'fill="none" stroke="#2f6fd6" stroke-width="1.4" points="{line}">'
+        f"<title>{escape(name)} {escape(unit)}</title></polyline></svg>"
+    )
+    return Markup(  # noqa: S704 - every value inside is escaped or numeric
+        "".join(parts)
+    )
 
 
 def line_chart(
@@ -72,9 +234,14 @@ def line_chart(
     height: int = 180,
     time_axis: bool = True,
     max_points: int = MAX_POINTS,
+    y_floor: float | None = None,
 ) -> Markup:
-    """Return an SVG trend of one or more series, each downsampled to ``max_points``."""
-    pad_l, pad_r, pad_t, pad_b = 48, 8, 10, 22
+    """Return an SVG trend of one or more series, each downsampled to ``max_points``.
+
+    The y axis has round ticks and the series' unit; ``y_floor`` keeps a value in range
+    (0 for a share in %, so that a small change does not look like a crash).
+    """
+    pad_l, pad_r, pad_t, pad_b = 52, 10, 14, 22
     drawn = [(s, *downsample(s.x, s.y, max_points=min(max_points, MAX_POINTS))) for s in series]
     drawn = [(s, x, y) for s, x, y in drawn if len(x)]
     if not drawn:
@@ -90,28 +257,23 @@ def line_chart(
         x_hi = x_lo + 1.0
     if y_hi <= y_lo:
         y_lo, y_hi = y_lo - 1.0, y_hi + 1.0
+    if y_floor is not None:
+        y_lo = min(y_lo, y_floor)
+    ticks = nice_ticks(y_lo, y_hi)
+    y_lo, y_hi = min(y_lo, ticks[0]), max(y_hi, ticks[-1])
     inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img">'
     ]
-    for i in range(5):
-        frac = i / 4
-        y_px = pad_t + inner_h * (1 - frac)
-        parts.append(
-            f'<line class="grid" x1="{pad_l}" x2="{width - pad_r}" y1="{y_px:.1f}" '
-            f'y2="{y_px:.1f}"/><text class="tick" x="{pad_l - 4}" y="{y_px + 3:.1f}" '
-            f'text-anchor="end">{_nice(y_lo + (y_hi - y_lo) * frac)}</text>'
-        )
-    if time_axis:
-        span_s = (x_hi - x_lo) / 1e6
-        for i in range(5):
-            frac = i / 4
-            x_px = pad_l + inner_w * frac
-            label = _fmt_time(x_lo + (x_hi - x_lo) * frac, span_s)
-            parts.append(
-                f'<text class="tick" x="{x_px:.1f}" y="{height - 6}" '
-                f'text-anchor="middle">{label}</text>'
-            )
+    units = sorted({s.unit for s, _, _ in drawn if s.unit})
+    _axes(
+        parts,
+        box=(pad_l, pad_t, width - pad_r, height - pad_b),
+        x_range=(x_lo, x_hi),
+        y_range=(y_lo, y_hi),
+        y_unit=", ".join(units),
+        time_axis=time_axis,
+    )
     for index, (s, x, y) in enumerate(drawn):
         px = pad_l + (x - x_lo) / (x_hi - x_lo) * inner_w
         py = pad_t + (1 - (y - y_lo) / (y_hi - y_lo)) * inner_h

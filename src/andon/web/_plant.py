@@ -7,7 +7,8 @@ template; nothing here knows about HTTP.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,11 @@ from markupsafe import Markup
 
 from andon.model import EquipmentInfo, Model
 from andon.records import RecordKind
+from andon.series import MAX_POINTS
 from andon.store.base import Store
 from andon.store.queries import latest_time as _latest_time
 from andon.time import DAY_US
-from andon.web._charts import LineSeries, line_chart, state_timeline
+from andon.web._charts import LineSeries, band_chart, line_chart, state_timeline
 
 __all__ = [
     "EquipmentPage",
@@ -28,14 +30,38 @@ __all__ = [
     "current_states",
     "equipment_page",
     "latest_time",
+    "live_clock",
     "plant_tree",
     "state_shares",
 ]
 
 
+LIVE_KINDS = (RecordKind.SAMPLE, RecordKind.STATE, RecordKind.COUNT, RecordKind.ENERGY)
+"""The record kinds whose newest time is the console's "now" (a plant's pulse)."""
+
+
 def latest_time(store: Store) -> int | None:
-    """Return the newest state time in the store (UTC micros), the console's "now"."""
-    return _latest_time(store, RecordKind.STATE)
+    """Return the newest time of any live record (sample, state, count, energy) in the store.
+
+    A source that sends only samples, or a machine that runs for hours without a state
+    change, still moves the console's "now" forward.
+    """
+    times = [t for kind in LIVE_KINDS if (t := _latest_time(store, kind)) is not None]
+    return max(times) if times else None
+
+
+def live_clock(store: Store, *, stale_after_us: int = DAY_US) -> Callable[[], int | None]:
+    """Return the "now" of a live plant: the wall clock, unless the store's newest record is
+    older than ``stale_after_us`` (a replayed or stopped plant), then that record's time."""
+
+    def now() -> int | None:
+        wall = int(time.time() * 1_000_000)
+        newest = latest_time(store)
+        if newest is None or newest >= wall - stale_after_us:
+            return wall
+        return newest
+
+    return now
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -304,10 +330,55 @@ def _parts(store: Store, model: Model, info: EquipmentInfo) -> list[PartView]:
     return views
 
 
+BAND_BUCKETS = 240
+"""Buckets of a long window's min-max band: one per three pixels of the chart."""
+
+
+def _trend(group: pl.DataFrame, *, name: str, unit: str, window: tuple[int, int]) -> Markup:
+    """Return a tag's trend: its raw line when short, else a min-max band with the mean line.
+
+    A week of a one-minute tag is 10,080 points, which drawn raw are noise: bucketed by
+    Polars into :data:`BAND_BUCKETS` intervals of the window, each its min, max and mean.
+    """
+    if group.height <= MAX_POINTS:
+        series = LineSeries(
+            name=name,
+            x=group["us"].to_numpy().astype(np.float64),
+            y=group["value"].to_numpy().astype(np.float64),
+            unit=unit,
+        )
+        return line_chart([series])
+    start, end = window
+    bucket = max((end - start) // BAND_BUCKETS, 1)
+    folded = (
+        group.filter(pl.col("value").is_not_null() & pl.col("value").is_not_nan())
+        .with_columns(((pl.col("us") - start) // bucket).alias("bucket"))
+        .group_by("bucket")
+        .agg(
+            pl.col("value").mean().alias("mean"),
+            pl.col("value").min().alias("low"),
+            pl.col("value").max().alias("high"),
+        )
+        .sort("bucket")
+    )
+    x = (start + (folded["bucket"].to_numpy() + 0.5) * bucket).astype(np.float64)
+    return band_chart(
+        x=x,
+        mean=folded["mean"].to_numpy().astype(np.float64),
+        low=folded["low"].to_numpy().astype(np.float64),
+        high=folded["high"].to_numpy().astype(np.float64),
+        name=name,
+        unit=unit,
+        time_axis=True,
+    )
+
+
 def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int) -> EquipmentPage:
     """Return the equipment page of ``path`` over the ``days`` before ``now``."""
     info = model.equipment[path]
-    start, end = now - days * DAY_US, now
+    # The window ends just after ``now`` so that the newest record (the one that set now)
+    # is inside it: the store's ranges exclude their end.
+    start, end = now - days * DAY_US, now + 1
     frame = _intervals(store, path, start=start, end=end)
     timeline = state_timeline(
         frame["path"].to_list(),
@@ -328,11 +399,11 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
         for (tag_path,), group in sample_frame.group_by(["path"], maintain_order=True):
             tag = model.tags.get(str(tag_path))
             unit = tag.definition.unit if tag else ""
-            x = group["us"].to_numpy().astype(np.float64)
-            y = group["value"].to_numpy().astype(np.float64)
-            series = LineSeries(name=str(tag_path).rsplit("/", 1)[-1], x=x, y=y, unit=unit)
-            label = series.name + (f" ({unit})" if unit else "")
-            trends.append((label, line_chart([series]), len(x)))
+            name = str(tag_path).rsplit("/", 1)[-1]
+            label = name + (f" ({unit})" if unit else "")
+            trends.append(
+                (label, _trend(group, name=name, unit=unit, window=(start, end)), len(group))
+            )
             valid = group.filter(pl.col("value").is_not_null())
             if valid.height:
                 last = valid.row(valid.height - 1, named=True)

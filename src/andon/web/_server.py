@@ -17,6 +17,7 @@ from andon.store.base import Store
 from andon.web._app import Console, ConsoleSettings, install_console
 from andon.web._decisions import add_decision_routes
 from andon.web._overview import OverviewCache, add_overview_routes
+from andon.web._plant import live_clock
 from andon.web._users import UserSessions
 
 __all__ = ["ConsoleServer", "build_app"]
@@ -60,6 +61,8 @@ def build_app(
         context = dataclasses.replace(context, decisions=decisions)
         app.state.andon = context
     users = users or context.users
+    if clock is None and wall_clock is not None:
+        clock = live_clock(store)
     console = install_console(
         app,
         store=store,

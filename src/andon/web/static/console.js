@@ -11,10 +11,25 @@
     banner.hidden = false;
   }
 
+  // A form being edited is never replaced: a field with focus, one whose text differs from
+  // what the page was served with (a reason typed, then the field left), or a form sent.
+  function editing(live) {
+    if (live.querySelector("input:focus, textarea:focus, select:focus, form.busy")) return true;
+    var fields = live.querySelectorAll("input:not([type=hidden]), textarea");
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].value !== fields[i].defaultValue) return true;
+    }
+    return false;
+  }
+
+  function held(live) {
+    live.dataset.held = String(parseInt(live.dataset.held || "0", 10) + 1);
+  }
+
   function refresh() {
     var live = document.getElementById("live");
     if (!live || !live.hasAttribute("data-live") || document.hidden) return;
-    if (live.querySelector("input:focus, textarea:focus, form.busy")) return;
+    if (editing(live)) { held(live); return; }
     fetch(window.location.href, { headers: { "X-Andon-Partial": "1" }, credentials: "same-origin" })
       .then(function (response) {
         if (response.status === 401) {
@@ -27,6 +42,8 @@
       })
       .then(function (html) {
         if (html === null || html === undefined) return;
+        // Someone may have started typing while the page was on its way.
+        if (editing(live)) { held(live); return; }
         live.innerHTML = html;
         live.dataset.refreshed = String(Date.now());
         guardForms(live);
