@@ -34,14 +34,6 @@ HOSTILE = settings(
 codecs = pytest.mark.parametrize("codec", CODECS, ids=lambda c: c.name)
 
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("sparkplug", "test_invalid_utf8_anywhere_never_raises_a_foreign_error"): (
-        "a DBIRTH metric name that is not UTF-8 reaches SparkplugHost._learn as bytes: "
-        "name.startswith(_PROTOCOL_PREFIXES) raises TypeError (connect/sparkplug.py)"
-    ),
-    ("sparkplug", "test_hostile_bytes_never_raise_a_foreign_error"): (
-        "a DBIRTH metric name that is not UTF-8 reaches SparkplugHost._learn as bytes: "
-        "name.startswith(_PROTOCOL_PREFIXES) raises TypeError (connect/sparkplug.py)"
-    ),
     ("files", "test_hostile_bytes_never_raise_a_foreign_error"): (
         "read_historian lets UnicodeDecodeError and ArrowInvalid out on bytes that are not "
         "UTF-8 (see the check on invalid UTF-8 below; connect/files.py)"

@@ -190,6 +190,31 @@ _FIELD = {
 _TAGS = ["spindle_temperature", "spindle_vibration", "mystery", "other"]
 
 
+_UNSIGNED = {5: 8, 6: 16, 7: 32, 8: 64}
+
+
+def _read_value(metric: Payload.Metric, datatype: int) -> float | None:
+    """A metric's value as the Sparkplug B 3.0 rules read it, one metric at a time: integer
+    types from int_value or long_value in the type's range, floats from either float field."""
+    member = metric.WhichOneof("value")
+    if datatype in {9, 10}:
+        return float(getattr(metric, member)) if member in {"float_value", "double_value"} else None
+    if datatype == 11:
+        return float(metric.boolean_value) if member == "boolean_value" else None
+    if member not in {"int_value", "long_value"}:
+        return None
+    raw = getattr(metric, member)
+    if datatype in _UNSIGNED:
+        return float(raw) if raw < 1 << _UNSIGNED[datatype] else None
+    width = 32 if member == "int_value" else 64
+    number = raw - (1 << width) if raw >= 1 << (width - 1) else raw
+    bits = _TYPES[datatype]
+    assert bits is not None
+    if bits < 64 and 1 << (bits - 1) <= number < 1 << bits:
+        number -= 1 << bits  # the type's own width sent unsigned (-1 as 255)
+    return float(number) if -(1 << (bits - 1)) <= number < 1 << (bits - 1) else None
+
+
 def _reference(
     births: dict[int, tuple[str, int]], payload: Payload
 ) -> list[tuple[int, str, float | None]]:
@@ -205,11 +230,9 @@ def _reference(
         ts = metric.timestamp or payload.timestamp
         value = None
         if not metric.is_null:
-            raw = getattr(metric, _FIELD[datatype])
-            bits = _TYPES[datatype]
-            if bits is not None and raw >= 1 << (bits - 1):
-                raw -= 1 << bits
-            value = float(raw)
+            value = _read_value(metric, datatype)
+            if value is None:  # no value, or one the type cannot hold: quarantined
+                continue
         mapped = name in _TAGS[:2]  # tags of the model; the others keep their Sparkplug path
         path = f"{DEVICE.replace(':', '/')}/{name}" if mapped else f"{G}/edge1/{DEVICE}/{name}"
         rows.append((ts * 1000, path, value))

@@ -46,7 +46,7 @@ from google.protobuf.message import DecodeError
 from andon.connect import spb_wire
 from andon.connect._proto.sparkplug_b_pb2 import Payload
 from andon.connect.decoded import Decoded, Rejected
-from andon.connect.uns import DEFAULT_MAX_PAYLOAD_BYTES
+from andon.connect.uns import DEFAULT_MAX_PAYLOAD_BYTES, is_utf8, printable
 from andon.model import Model
 from andon.records import TS_TYPE, Quality, RecordKind
 
@@ -62,6 +62,7 @@ __all__ = [
     "decode_payload",
     "device_data",
     "encode_payload",
+    "metric_values",
     "parse_topic",
     "state_payload",
 ]
@@ -84,9 +85,16 @@ DATATYPE_FIELDS: Final[dict[int, str]] = {
     11: "boolean_value",  # Boolean
     13: "long_value",  # DateTime (ms)
 }
-"""Numeric Sparkplug data types (section 6.4.16) and the value field that carries each."""
+"""Numeric Sparkplug data types (section 6.4.16) and the value field that carries each.
+
+Peers differ on the field of the integer types (Eclipse Tahu's JavaScript client sends
+UInt32 in ``long_value``), so the host reads an integer type from ``int_value`` or
+``long_value`` and a Float or Double from ``float_value`` or ``double_value``, whichever is
+set, and checks the value against the type's range; a value in any other field, or none
+(without ``is_null``), is quarantined as ``sparkplug.bad_value``, never read as 0."""
 
 _SIGNED_BITS: Final[dict[int, int]] = {1: 8, 2: 16, 3: 32, 4: 64}
+_UNSIGNED_BITS: Final[dict[int, int]] = {5: 8, 6: 16, 7: 32, 8: 64, 13: 64}
 _FIELD_NUMBERS: Final[dict[str, int]] = {
     "int_value": spb_wire.INT,
     "long_value": spb_wire.LONG,
@@ -251,8 +259,9 @@ def asks_rebirth(payload: bytes) -> bool:
 class _Metric:
     path: str
     value_field: str | None
-    signed_bits: int | None
+    datatype: int
     is_state: bool = False
+    device: str | None = None
 
 
 @dataclass(slots=True)
@@ -267,6 +276,7 @@ class NodeState:
     aliases: dict[int, _Metric] = field(default_factory=dict)
     names: dict[tuple[str | None, str], _Metric] = field(default_factory=dict)
     devices: set[str] = field(default_factory=set)
+    dead: set[str] = field(default_factory=set)
     last_rebirth_request: float = 0.0
     lookup: _AliasTable | None = None
 
@@ -366,6 +376,10 @@ class SparkplugHost:
         rows = _Rows()
         run: list[tuple[SparkplugTopic, str, bytes]] = []
         for topic_text, data in messages:
+            if not is_utf8(topic_text):
+                detail = f"topic {topic_text!r} is not UTF-8 (MQTT topics must be)"
+                rejects.append(_reject("sparkplug.topic", detail, printable(topic_text), data))
+                continue
             topic = parse_topic(topic_text)
             if topic is None:
                 if not topic_text.startswith(f"{NAMESPACE}/STATE/"):
@@ -390,7 +404,9 @@ class SparkplugHost:
                 self._data(run, rows, rejects)
                 run = []
             try:
-                self._one(topic, topic_text, data, rejects)
+                self._one(topic, topic_text, data, rows, rejects)
+            except _BirthError as exc:
+                rejects.append(_reject(exc.reason, str(exc), topic_text, data))
             except ValueError as exc:
                 rejects.append(_reject("sparkplug.corrupt", str(exc), topic_text, data))
         if run:
@@ -409,6 +425,7 @@ class SparkplugHost:
         topic: SparkplugTopic,
         topic_text: str,
         data: bytes,
+        rows: _Rows,
         rejects: list[Rejected],
     ) -> None:
         """Follow one birth, death or command (data messages go to :meth:`_data`)."""
@@ -416,12 +433,15 @@ class SparkplugHost:
         if kind in {"NCMD", "DCMD"}:
             return
         payload = decode_payload(data)
+        _check_names(payload)
         node = self._node(topic)
         if kind == "NDEATH":
             bd_seq = _bd_seq(payload)
             if node.bd_seq is not None and bd_seq is not None and bd_seq != node.bd_seq:
                 self._count("stale_deaths")
                 return
+            if node.online:
+                rows.add_stale(_now_us(), list(node.names.values()))
             node.online = False
             node.expected_seq = None
             self._count("node_deaths")
@@ -435,8 +455,10 @@ class SparkplugHost:
             node.names.clear()
             node.lookup = None
             node.devices.clear()
+            node.dead.clear()
             node.expected_seq = None if seq is None else (seq + 1) % 256
             self._learn(node, topic, payload)
+            self._birth_values(node, topic, topic_text, data, rows, rejects)
             self._count("births")
             return
         if kind not in {"DBIRTH", "DDEATH"}:
@@ -448,11 +470,48 @@ class SparkplugHost:
         if kind == "DBIRTH":
             if topic.device is not None:
                 node.devices.add(topic.device)
+                node.dead.discard(topic.device)
             self._learn(node, topic, payload)
+            if node.online:
+                self._birth_values(node, topic, topic_text, data, rows, rejects)
             self._count("births")
             return
+        if topic.device is not None and topic.device in node.devices:
+            entries = [m for (device, _), m in node.names.items() if device == topic.device]
+            rows.add_stale(_now_us(), entries)
+            node.dead.add(topic.device)
         node.devices.discard(topic.device or "")
         self._count("device_deaths")
+
+    def _birth_values(  # noqa: PLR0917 - private helper of _one
+        self,
+        node: NodeState,
+        topic: SparkplugTopic,
+        topic_text: str,
+        data: bytes,
+        rows: _Rows,
+        rejects: list[Rejected],
+    ) -> None:
+        """Keep a birth's metric values: a metric reported by exception that never changes
+        has its value only there."""
+        read = spb_wire.read_metrics([data])
+        if read.corrupt:
+            return  # protobuf read it: a layout the columnar reader refuses keeps no values
+        run = [(topic, topic_text, data)]
+        table = self._resolve(run, [node], read)
+        problems = _problems(read, table)
+        _, _, bad_values = problems.get(0, ([], [], []))
+        if bad_values:
+            rejects.append(
+                _reject(
+                    "sparkplug.bad_value",
+                    f"{len(bad_values)} birth metric(s) whose value does not read as their data "
+                    f"type: {', '.join(bad_values[:5])} (the birth itself was followed)",
+                    topic_text,
+                    data,
+                )
+            )
+        rows.add(read, table, nulls=False)
 
     def _follow_seq(self, node: NodeState, kind: str, seq: int | None) -> None:
         """Check a message's ``seq`` against the node's; ask for a rebirth on a gap."""
@@ -472,11 +531,13 @@ class SparkplugHost:
                 continue
             equipment = self._equipment(topic.device) or self._equipment(topic.node)
             if name == "state" and metric.datatype in _TEXT_TYPES and equipment is not None:
-                entry = _Metric(equipment, "string_value", None, is_state=True)
+                entry = _Metric(
+                    equipment, "string_value", metric.datatype, is_state=True, device=topic.device
+                )
             else:
                 value_field = DATATYPE_FIELDS.get(metric.datatype)
                 entry = _Metric(
-                    self._map(topic, name), value_field, _SIGNED_BITS.get(metric.datatype)
+                    self._map(topic, name), value_field, metric.datatype, device=topic.device
                 )
             node.names[(topic.device, name)] = entry
             if metric.HasField("alias"):
@@ -493,14 +554,41 @@ class SparkplugHost:
         nodes = [None if i in read.corrupt else self._node(t) for i, (t, _, _) in enumerate(run)]
         table = self._resolve(run, nodes, read)
         problems = _problems(read, table)
+        offline: list[int] = []
         for number, (topic, topic_text, data) in enumerate(run):
             node, header = nodes[number], read.headers[number]
             if node is None or header is None:
                 detail = read.corrupt.get(number, "not a Sparkplug B payload")
                 rejects.append(_reject("sparkplug.corrupt", detail, topic_text, data))
                 continue
+            dead = not node.online and bool(node.names)  # born once, then NDEATH
+            if dead or (topic.device is not None and topic.device in node.dead):
+                # its aliases belong to a session that ended (NDEATH/DDEATH): not read
+                offline.append(number)
+                self._request_rebirth(node, f"{topic.message_type} after a death, before a birth")
+                what = "edge node" if dead else "device"
+                rejects.append(
+                    _reject(
+                        "sparkplug.offline",
+                        f"{topic.message_type} from an {what} that is dead (NDEATH/DDEATH): "
+                        "its aliases are stale; a rebirth was requested",
+                        topic_text,
+                        data,
+                    )
+                )
+                continue
             self._follow_seq(node, topic.message_type, header.seq)
-            unknown, unsupported = problems.get(number, ([], []))
+            unknown, unsupported, bad_values = problems.get(number, ([], [], []))
+            if bad_values:
+                rejects.append(
+                    _reject(
+                        "sparkplug.bad_value",
+                        f"{len(bad_values)} metric(s) whose value does not read as their birth's "
+                        f"data type: {', '.join(bad_values[:5])}",
+                        topic_text,
+                        data,
+                    )
+                )
             if unknown:
                 self._request_rebirth(node, f"unknown metric(s) {', '.join(unknown[:5])}")
                 rejects.append(
@@ -522,7 +610,7 @@ class SparkplugHost:
                         data,
                     )
                 )
-        rows.add(read, table)
+        rows.add(read, table, skip=offline)
 
     def _resolve(
         self,
@@ -560,13 +648,13 @@ class SparkplugHost:
                 entry[row] = offset + len(named)
                 named.append(found_by_name)
         parts.append(_AliasTable.of([], named))
-        parts.append(_AliasTable.of([], [_Metric("", None, None)]))  # the slot of non-entries
+        parts.append(_AliasTable.of([], [_Metric("", None, 0)]))  # the slot of non-entries
         dummy = offset + len(named)
         safe = np.where(entry >= 0, entry, dummy)
         return _Resolved(
             entry=entry,
             value_field=np.concatenate([p.value_field for p in parts])[safe],
-            signed_bits=np.concatenate([p.signed_bits for p in parts])[safe],
+            datatype=np.concatenate([p.datatype for p in parts])[safe],
             is_state=np.concatenate([p.is_state for p in parts])[safe],
             paths=pa.concat_arrays([p.paths for p in parts]),
             safe=safe,
@@ -583,7 +671,7 @@ class _AliasTable:
 
     keys: npt.NDArray[np.uint64]
     value_field: npt.NDArray[np.int64]
-    signed_bits: npt.NDArray[np.int64]
+    datatype: npt.NDArray[np.int64]
     is_state: npt.NDArray[np.bool_]
     paths: pa.Array
 
@@ -594,7 +682,7 @@ class _AliasTable:
             np.asarray(
                 [_FIELD_NUMBERS.get(m.value_field or "", 0) for m in metrics], dtype=np.int64
             ),
-            np.asarray([m.signed_bits or 0 for m in metrics], dtype=np.int64),
+            np.asarray([m.datatype for m in metrics], dtype=np.int64),
             np.asarray([m.is_state for m in metrics], dtype=np.bool_),
             pa.array([m.path for m in metrics], type=pa.string()),
         )
@@ -606,7 +694,7 @@ class _Resolved:
 
     entry: npt.NDArray[np.int64]
     value_field: npt.NDArray[np.int64]
-    signed_bits: npt.NDArray[np.int64]
+    datatype: npt.NDArray[np.int64]
     is_state: npt.NDArray[np.bool_]
     paths: pa.Array
     safe: npt.NDArray[np.int64]
@@ -625,22 +713,89 @@ class _Resolved:
         return np.where(read.timestamp != 0, read.timestamp, header_ts[read.message])
 
 
+_VALUE_PROBLEMS: Final = {1: "no value", 2: "value in another field", 3: "out of range"}
+
+
+def metric_values(
+    datatype: npt.NDArray[np.int64],
+    read: spb_wire.MetricColumns,
+    rows: npt.NDArray[np.intp],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Return the value of each metric row as a float and a problem code (0: none).
+
+    The row's birth ``datatype`` says how to read what is set: an integer type from
+    ``int_value`` (two's complement in 32 bits) or ``long_value`` (in 64), a Float or Double
+    from either float field, a Boolean from ``boolean_value``. Codes: 1 no value (and not
+    ``is_null``), 2 a value in a field that the type cannot come in, 3 outside the type's
+    range. A null metric has no problem and no value (NaN; the caller masks it).
+    """
+    member = read.member[rows]
+    raw = read.varint[rows]
+    null = read.is_null[rows]
+    values = np.full(rows.size, np.nan)
+    problem = np.zeros(rows.size, dtype=np.int64)
+    integer_member = (member == spb_wire.INT) | (member == spb_wire.LONG)
+    low32 = (raw & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    as_int32 = np.where(low32 >= 1 << 31, low32 - (1 << 32), low32)
+    as_int64 = raw.view(np.int64)
+    for code, bits in _SIGNED_BITS.items():
+        at = (datatype == code) & ~null
+        if not at.any():
+            continue
+        number = np.where(member[at] == spb_wire.INT, as_int32[at], as_int64[at])
+        if bits < 64:  # a peer may send the type's own width unsigned (-1 as 255)
+            wrapped = (number >= 1 << (bits - 1)) & (number < 1 << bits)
+            number = np.where(wrapped, number - (1 << bits), number)
+            outside = (number < -(1 << (bits - 1))) | (number >= 1 << (bits - 1))
+        else:
+            outside = np.zeros(number.size, dtype=np.bool_)
+        values[at] = number.astype(np.float64)
+        problem[at] = np.where(integer_member[at], np.where(outside, 3, 0), 2)
+    for code, bits in _UNSIGNED_BITS.items():
+        at = (datatype == code) & ~null
+        if not at.any():
+            continue
+        number = np.where(member[at] == spb_wire.INT, raw[at] & np.uint64(0xFFFFFFFF), raw[at])
+        outside = number >= np.uint64(1 << bits) if bits < 64 else np.zeros(number.size, bool)
+        values[at] = number.astype(np.float64)
+        problem[at] = np.where(integer_member[at], np.where(outside, 3, 0), 2)
+    real = (datatype == 9) | (datatype == 10)
+    at = real & ~null
+    real_member = (member == spb_wire.FLOAT) | (member == spb_wire.DOUBLE)
+    values[at] = read.real[rows][at]
+    problem[at] = np.where(real_member[at], 0, 2)
+    at = (datatype == 11) & ~null
+    values[at] = raw[at].astype(np.float64)
+    problem[at] = np.where(member[at] == spb_wire.BOOLEAN, 0, 2)
+    at = np.isin(datatype, list(_TEXT_TYPES)) & ~null
+    problem[at] = np.where(member[at] == spb_wire.STRING, 0, 2)
+    problem[(member == 0) & ~null & (problem == 2)] = 1
+    return values, problem
+
+
 def _problems(
     read: spb_wire.MetricColumns, table: _Resolved
-) -> dict[int, tuple[list[str], list[str]]]:
-    """Per message: metrics no birth announced, and metrics that cannot become samples."""
-    problems: dict[int, tuple[list[str], list[str]]] = {}
+) -> dict[int, tuple[list[str], list[str], list[str]]]:
+    """Per message: metrics no birth announced, metrics that cannot become samples, and
+    metrics whose value does not read as their birth's data type."""
+    problems: dict[int, tuple[list[str], list[str], list[str]]] = {}
     ts = table.usable_ts(read)
     known = table.entry >= 0
     untyped = known & (table.value_field == 0)
     timeless = known & (table.value_field != 0) & (ts >= _MAX_TS_MS)
-    for row in np.flatnonzero((table.entry == _UNKNOWN) | untyped | timeless).tolist():
+    typed = np.flatnonzero(known & (table.value_field != 0))
+    _, value_problem = metric_values(table.datatype[typed], read, typed)
+    bad = np.zeros(len(read), dtype=np.int64)
+    bad[typed] = value_problem
+    for row in np.flatnonzero((table.entry == _UNKNOWN) | untyped | timeless | (bad > 0)).tolist():
         label = read.name(row) or f"alias {int(read.alias[row])}"
-        unknown, unsupported = problems.setdefault(int(read.message[row]), ([], []))
+        unknown, unsupported, bad_values = problems.setdefault(int(read.message[row]), ([], [], []))
         if table.entry[row] == _UNKNOWN:
             unknown.append(label)
         elif untyped[row]:
             unsupported.append(read.name(row) or str(int(read.alias[row])))
+        elif bad[row]:
+            bad_values.append(f"{label} ({_VALUE_PROBLEMS[int(bad[row])]})")
         else:
             unsupported.append(f"{read.name(row) or int(read.alias[row])} (no usable timestamp)")
     return problems
@@ -650,16 +805,34 @@ class _Rows:
     """Sample and state columns collected over the runs of one decode call."""
 
     def __init__(self) -> None:
-        self.samples: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], pa.Array, pa.Array]]
+        self.samples: list[
+            tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], pa.Array, pa.Array, pa.Array]
+        ]
         self.samples = []
         self.states: list[tuple[int, int, str, str]] = []
 
-    def add(self, read: spb_wire.MetricColumns, table: _Resolved) -> None:
-        """Keep the samples and states of a run's metrics."""
+    def add(
+        self,
+        read: spb_wire.MetricColumns,
+        table: _Resolved,
+        skip: Iterable[int] = (),
+        *,
+        nulls: bool = True,
+    ) -> None:
+        """Keep the samples and states of a run's metrics (none of the messages in ``skip``;
+        without ``nulls``, no null metric: a birth's null metric only declares it)."""
         if len(read) == 0:
             return
         ts = table.usable_ts(read)
         usable = (table.entry >= 0) & (table.value_field != 0) & (ts < _MAX_TS_MS)
+        skipped = list(skip)
+        if skipped:
+            usable &= ~np.isin(read.message, skipped)
+        if not nulls:
+            usable &= ~read.is_null
+        candidates = np.flatnonzero(usable)
+        _, problem = metric_values(table.datatype[candidates], read, candidates)
+        usable[candidates[problem > 0]] = False
         for row in np.flatnonzero(usable & table.is_state & ~read.is_null).tolist():
             text = read.text(row)
             path = table.paths[int(table.safe[row])].as_py()
@@ -667,39 +840,48 @@ class _Rows:
         rows = np.flatnonzero(usable & ~table.is_state)
         if rows.size == 0:
             return
-        field = table.value_field[rows]
-        present = read.member[rows] == field
-        raw = np.where(present, read.varint[rows], np.uint64(0))
-        values = raw.astype(np.float64)
-        bits = table.signed_bits[rows]
-        signed64 = bits == 64
-        values[signed64] = raw[signed64].view(np.int64).astype(np.float64)
-        narrow = (bits > 0) & (bits < 64)
-        if narrow.any():
-            small = raw[narrow].astype(np.int64)
-            width = bits[narrow]
-            small = np.where(small >= (1 << (width - 1)), small - (1 << width), small)
-            values[narrow] = small.astype(np.float64)
-        real = (field == spb_wire.FLOAT) | (field == spb_wire.DOUBLE)
-        values[real] = np.where(present[real], read.real[rows][real], 0.0)
+        values, _ = metric_values(table.datatype[rows], read, rows)
+        null = read.is_null[rows]
         self.samples.append(
             (
                 ts[rows].astype(np.int64) * 1000,
                 read.index[rows],
                 table.paths.take(pa.array(table.safe[rows])),
-                pa.array(values, mask=read.is_null[rows], type=pa.float64()),
+                pa.array(np.where(null, 0.0, values), mask=null, type=pa.float64()),
+                pa.repeat(Quality.GOOD.value, rows.size),
             )
         )
+
+    def add_stale(self, ts_us: int, entries: Sequence[_Metric]) -> None:
+        """Keep a stale mark of each metric (NDEATH, DDEATH): a sample without a value of
+        quality ``uncertain``, and an equipment state ``offline``."""
+        samples = [e.path for e in entries if not e.is_state]
+        for position, entry in enumerate(e for e in entries if e.is_state):
+            self.states.append((ts_us, position, entry.path, "offline"))
+        if samples:
+            n = len(samples)
+            self.samples.append(
+                (
+                    np.full(n, ts_us, dtype=np.int64),
+                    np.arange(n, dtype=np.int64),
+                    pa.array(samples, type=pa.string()),
+                    pa.nulls(n, pa.float64()),
+                    pa.repeat(Quality.UNCERTAIN.value, n),
+                )
+            )
 
     def tables(self, source: str) -> dict[RecordKind, pa.Table]:
         """Return the sample and state tables of what was kept."""
         tables: dict[RecordKind, pa.Table] = {}
         if self.samples:
-            ts_parts, seq_parts, paths, values = zip(*self.samples, strict=True)
+            ts_parts, seq_parts, paths, values, qualities = zip(*self.samples, strict=True)
             n = sum(len(p) for p in ts_parts)
             value = pa.concat_arrays(list(values))
-            # a null metric (is_null) carries no value: a bad sample, as the simulator sends one
-            quality = pc.if_else(pc.is_null(value), Quality.BAD.value, Quality.GOOD.value)
+            # a null metric (is_null) carries no value: a bad sample, as the simulator sends
+            # one; a stale mark keeps its quality (uncertain)
+            given = pa.concat_arrays([q.cast(pa.string()) for q in qualities])
+            null_good = pc.and_(pc.is_null(value), pc.equal(given, Quality.GOOD.value))
+            quality = pc.if_else(null_good, Quality.BAD.value, given)
             tables[RecordKind.SAMPLE] = pa.Table.from_arrays(
                 [
                     pa.array(np.concatenate(ts_parts), type=pa.int64()).cast(TS_TYPE),
@@ -725,6 +907,28 @@ class _Rows:
                 names=["ts", "source", "seq", "path", "state", "reason"],
             )
         return tables
+
+
+class _BirthError(ValueError):
+    """A birth or death that cannot be followed, with its quarantine reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _check_names(payload: Any) -> None:
+    """Refuse a birth or death whose metric names are not UTF-8 (protobuf hands them on as
+    bytes), before anything of it is learnt."""
+    for metric in payload.metrics:
+        if isinstance(metric.name, bytes):
+            msg = f"metric name {metric.name!r} is not UTF-8"
+            raise _BirthError("sparkplug.not_utf8", msg)
+
+
+def _now_us() -> int:
+    """The host's clock, for a death's stale marks: a will's timestamp is its connect time."""
+    return time.time_ns() // 1000
 
 
 def _bd_seq(payload: Any) -> int | None:
