@@ -129,6 +129,9 @@ class TagDefinition(_Frozen):
     """Highest valid value, in ``unit``; above it a sample is quarantined."""
     rate_s: float = Field(default=60.0, gt=0)
     """Expected interval between samples, seconds (historian rate)."""
+    wear: Literal["rises", "falls"] = "rises"
+    """How the signal moves as a failure mode that lists it wears: ``rises`` (vibration, a
+    filter's differential pressure as it clogs) or ``falls`` (a pump's outlet pressure)."""
     description: str = ""
     """What the tag measures, for people."""
 
@@ -253,6 +256,11 @@ class Cell(_Frozen):
     """What the cell does, for people."""
     buffer_capacity: int = Field(default=0, ge=0)
     """Units that can wait in front of this cell (finite buffer before the station)."""
+    counting_unit: Identifier = "unit"
+    """What the cell's counts count (``bottle``, ``case``, ``pallet``)."""
+    units_per_count: int = Field(default=1, ge=1)
+    """How many of the line's units (one per routed item) make one count of this cell: 24
+    bottles to a case at a case packer; its routing cycle time is per count."""
     equipment: tuple[Equipment, ...] = ()
     """Equipment in the cell; parallel machines of one cell are redundant."""
     meters: tuple[Meter, ...] = ()

@@ -18,7 +18,7 @@ from andon.model.calendar import SiteCalendar, Zone
 from andon.model.schema import Site
 from andon.time import DAY_US, SECOND_US, from_datetime
 
-__all__ = ["BREAK", "CLOSED", "PRODUCING", "SimCalendar"]
+__all__ = ["BREAK", "CLOSED", "NIGHT_MIN_H", "PRODUCING", "SimCalendar", "night_hours"]
 
 CLOSED: Final = int(Zone.OFF)
 PRODUCING: Final = int(Zone.WORK)
@@ -85,8 +85,50 @@ class SimCalendar:
         return spans[:, 0].copy(), spans[:, 1].copy()
 
     def is_night(self, shift_index: int) -> bool:
-        """Return whether a shift starts late in the evening or before dawn."""
-        if shift_index < 0:
+        """Return whether a shift is a night shift: whether it covers at least
+        :data:`NIGHT_MIN_H` hours of the local night, 22:00 to 06:00.
+
+        The rule is the hours a shift covers, as the working-time rules define night work
+        (EU directive 2003/88/EC, art. 2: at least three hours of daily working time in the
+        night period), not the hour it starts: an 18:00-06:00 shift and a 22:00-06:00 shift
+        are both night shifts, a 14:00-22:00 shift is not.
+        """
+        if shift_index < 0 or shift_index >= len(self.site.shifts):
             return False
-        hour = int(self.site.shifts[shift_index].start.split(":")[0])
-        return hour >= 20 or hour < 5
+        return self._night_h[shift_index] >= NIGHT_MIN_H
+
+    @property
+    def _night_h(self) -> tuple[float, ...]:
+        cached: tuple[float, ...] | None = self.__dict__.get("_night_cache")
+        if cached is None:
+            cached = tuple(night_hours(s.start, s.end) for s in self.site.shifts)
+            self.__dict__["_night_cache"] = cached
+        return cached
+
+
+NIGHT_MIN_H: Final = 3.0
+"""Hours of the local night (22:00-06:00) that make a shift a night shift."""
+_NIGHT: Final = ((22 * 60, 24 * 60), (0, 6 * 60))
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def night_hours(start: str, end: str) -> float:
+    """Return the hours of the local night (22:00-06:00) that a shift ``start``-``end`` covers.
+
+    A shift whose end is not after its start runs past midnight.
+
+    >>> night_hours("18:00", "06:00"), night_hours("14:00", "22:00"), night_hours("22:00", "06:00")
+    (8.0, 0.0, 8.0)
+    """
+    a, b = _minutes(start), _minutes(end)
+    if b <= a:
+        b += 24 * 60
+    covered = 0
+    for day in (0, 24 * 60):
+        for lo, hi in _NIGHT:
+            covered += max(0, min(b, hi + day) - max(a, lo + day))
+    return covered / 60.0

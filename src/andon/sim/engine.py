@@ -19,7 +19,14 @@ import numpy as np
 import simpy
 
 from andon.model import EquipmentInfo, Model
-from andon.model.schema import FailureMode, Product, RoutingStep, SpecLimit
+from andon.model.schema import (
+    EquipmentRole,
+    FailureMode,
+    LineKind,
+    Product,
+    RoutingStep,
+    SpecLimit,
+)
 from andon.sim.calendar import CLOSED, PRODUCING, SimCalendar
 from andon.sim.policy import ProductionOrder, ScheduleView
 from andon.sim.scenario import Scenario, SitePractice
@@ -70,6 +77,10 @@ CAUSE_NAMES = (
 )
 
 Gen = Generator[Any, Any, Any]
+
+_UTILITY_BASE: Final = 0.3
+"""Load of a utility other than compressed air with no production running, share of its
+capacity (a water-treatment skid or a chiller keeps circulating)."""
 
 
 class _Draws:
@@ -148,6 +159,10 @@ class _Unit:
     h_down: float = 0.0
     night: bool = False
     lot_offset: float = 0.0
+    defective: bool = False
+    cause: str | None = None
+    """Why the unit is defective, once judged (``""`` when it is not); ``None`` before."""
+    inspected: bool = False
 
 
 @dataclass
@@ -182,6 +197,8 @@ class _Line:
     lot_offset: float = 0.0
     wip: int = 0
     draws: _Draws | None = None
+    lab_assay: bool = False
+    """A process cell without an inspection station: the lab assays each batch at the end."""
 
 
 class _Eq:
@@ -229,6 +246,8 @@ class _Eq:
         self.reason: str | None = "no_shift"
         self.st_t: list[float] = [t0]
         self.st_c: list[int] = [S_OFF]
+        self.st_row: tuple[int, int] = (-1, -1)
+        """(buffer generation, row) of the equipment's newest state record."""
         power = info.equipment_class.power_kw
         self.power = (
             power.running,
@@ -260,6 +279,12 @@ class _Eq:
         self.last_product: str | None = None
         self.cell: _Cell | None = None
         self.line: _Line | None = None
+        self.last_run_s = 0.0
+        """Running seconds of the last cycle (its breaks left out)."""
+        self.per_count = info.cell.units_per_count
+        """Line units that make one count of the equipment's cell (24 bottles to a case)."""
+        self.inspects = info.role is EquipmentRole.INSPECTION
+        """Line units that make one count of the equipment's cell (24 bottles to a case)."""
 
     def health_now(self) -> list[float]:
         return [float(p.health(self.W)) if p.signal else 0.0 for p in self.paths]
@@ -350,8 +375,9 @@ class Plant:
             self.equipment.append(eq)
         self.by_path = {eq.path: eq for eq in self.equipment}
         for eq in self.equipment:
-            # Every state timeline starts at the start: offline until the first shift.
-            self.rec.state((0.0, eq.path, STATE_NAMES[S_OFF], STATE_REASONS[S_OFF]))
+            # Every state timeline starts at the start: offline until the first shift. A
+            # state set in the same instant (a shift running at the start) replaces it.
+            self._record_state(eq, 0.0, S_OFF, STATE_REASONS[S_OFF])
         self.lines: list[_Line] = self._build_lines()
         self.costs: defaultdict[str, float] = defaultdict(float)
         self.truth_failures: list[tuple[float, str, str, str, float, float, float]] = []
@@ -410,13 +436,23 @@ class Plant:
                         runtime_cell.equipment.append(eq)
                         routed.add(eq.path)
             if routes:
-                lines.append(_Line(line_path, site, cells, routes, tuple(products)))
-                for runtime_cell in cells:
-                    for member in runtime_cell.equipment:
-                        member.line = lines[-1]
+                runtime_line = _Line(line_path, site, cells, routes, tuple(products))
+                members = [m for c in cells for m in c.equipment]
+                runtime_line.lab_assay = line.kind is LineKind.PROCESS_CELL and not any(
+                    m.inspects for m in members
+                )
+                lines.append(runtime_line)
+                for member in members:
+                    member.line = runtime_line
         for eq in self.equipment:
-            if eq.path not in routed:
+            if eq.path in routed:
+                continue
+            # Outside every routing, equipment runs as its role says: a utility serves the
+            # site's production; a machine no product is routed through waits for work.
+            if eq.info.role is EquipmentRole.UTILITY:
                 eq.site.utilities.append(eq)
+            else:
+                self.env.process(self._standby(eq))
         return lines
 
     # ----------------------------------------------------------------- states
@@ -427,9 +463,7 @@ class Plant:
         if reason is None:
             reason = STATE_REASONS[code]
         if code != eq.state or reason != eq.reason:
-            self.rec.state((now, eq.path, STATE_NAMES[code], reason))
-            eq.st_t.append(now)
-            eq.st_c.append(code)
+            self._record_state(eq, now, code, reason)
             if eq.state == S_RUN and code != S_RUN:
                 eq.site.running -= 1
             elif code == S_RUN and eq.state != S_RUN:
@@ -441,6 +475,22 @@ class Plant:
             eq.pw_t.append(now)
             eq.pw_p.append(p)
             eq.pw_s.append(code)
+
+    def _record_state(self, eq: _Eq, now: float, code: int, reason: str | None) -> None:
+        """Record a state; one state per equipment and instant, the last one set winning."""
+        row = (now, eq.path, STATE_NAMES[code], reason)
+        rows = self.rec.rows["state"]
+        generation, index = eq.st_row
+        if eq.st_t[-1] == now and generation == self.rec.generation and index >= 0:
+            rows[index] = row
+        else:
+            eq.st_row = (self.rec.generation, len(rows))
+            rows.append(row)
+        if eq.st_t[-1] == now:
+            eq.st_c[-1] = code
+        else:
+            eq.st_t.append(now)
+            eq.st_c.append(code)
 
     # ----------------------------------------------------------------- production
     def _days(self) -> Gen:
@@ -539,7 +589,8 @@ class Plant:
             line.queue.popleft()
 
     def _cycle_s(self, eq: _Eq, step: RoutingStep) -> float:
-        return step.cycle_time_s or eq.info.ideal_cycle_time_s or 60.0
+        """Return the cycle time per line unit: a packing cell's cycle is per count."""
+        return (step.cycle_time_s or eq.info.ideal_cycle_time_s or 60.0) / eq.per_count
 
     def _wait(self, eq: _Eq, delay: float) -> Gen:
         eq.wake = self.env.event()
@@ -613,6 +664,8 @@ class Plant:
                 yield from self._failure(eq, failed)
                 continue
             scrapped = self._process(eq, unit, step, shift)
+            if not scrapped and eq.inspects:
+                scrapped = self._inspect(eq, unit)
             if scrapped:
                 unit = None
             elif unit.pos + 1 >= len(unit.route):
@@ -631,24 +684,48 @@ class Plant:
                 yield env.timeout(draws.exponential(practice.micro_stop_mean_s))
 
     def _cycle(self, eq: _Eq, duration: float) -> Gen:
-        now = self.env.now
-        w0 = eq.W
-        dw = duration * eq.rate / 3600.0
-        self.set_state(eq, S_RUN)
+        """Run one cycle of ``duration`` running seconds; return the failing mode or -1.
+
+        A cycle that reaches a break or the end of a shift stops there and goes on when
+        production does (a batch of hours pauses for the break, as its time is not planned
+        production time); wear accrues only while it runs.
+        """
+        env = self.env
+        cal = eq.site.cal
+        start = env.now
+        eq.cyc_s.append(start)
+        eq.cyc_e.append(start + duration)
+        remaining = duration
+        ran = 0.0
         failing = -1
-        if w0 + dw >= eq.fail_w:
-            duration = max(0.0, (eq.fail_w - w0) / eq.rate * 3600.0)
-            dw = eq.fail_w - w0
-            failing = min(range(len(eq.paths)), key=lambda i: eq.paths[i].fail_w)
-        eq.ck_t.append(now)
-        eq.ck_w.append(w0)
-        eq.ck_t.append(now + duration)
-        eq.ck_w.append(w0 + dw)
-        eq.cyc_s.append(now)
-        eq.cyc_e.append(now + duration)
-        eq.W = w0 + dw
-        eq.op_hours += duration / 3600.0
-        yield self.env.timeout(duration)
+        while True:
+            now = env.now
+            label, _, seg_end = cal.at(now)
+            if label != PRODUCING:
+                self.set_state(eq, S_OFF if label == CLOSED else S_BREAK)
+                yield env.timeout(max(seg_end - now, 0.0))
+                continue
+            piece = min(remaining, seg_end - now)
+            w0 = eq.W
+            dw = piece * eq.rate / 3600.0
+            self.set_state(eq, S_RUN)
+            if w0 + dw >= eq.fail_w:
+                piece = max(0.0, (eq.fail_w - w0) / eq.rate * 3600.0)
+                dw = eq.fail_w - w0
+                failing = min(range(len(eq.paths)), key=lambda i: eq.paths[i].fail_w)
+            eq.ck_t.append(now)
+            eq.ck_w.append(w0)
+            eq.ck_t.append(now + piece)
+            eq.ck_w.append(w0 + dw)
+            eq.W = w0 + dw
+            eq.op_hours += piece / 3600.0
+            yield env.timeout(piece)
+            remaining -= piece
+            ran += piece
+            if failing >= 0 or remaining <= 1e-9:
+                break
+        eq.cyc_e[-1] = env.now
+        eq.last_run_s = ran
         return failing
 
     def _process(self, eq: _Eq, unit: _Unit, step: RoutingStep, shift: int) -> bool:
@@ -676,7 +753,7 @@ class Plant:
                 spec.usl is not None and value > spec.usl
             ):
                 scrapped = True
-        cycle = now - eq.cyc_s[-1] if eq.cyc_s else 0.0
+        cycle = eq.last_run_s
         unit_row((now, unit.serial, eq.path, unit.product, unit.lot, "cycle_time_s", cycle))
         if downstream:
             unit.h_down = health
@@ -714,11 +791,16 @@ class Plant:
                 later = [
                     c for c in steps if up.cell in steps and steps.index(c) > steps.index(up.cell)
                 ]
+                inspecting = self._inspection_cells()
+                later = [c for c in later if c not in inspecting]
                 if later:
-                    down = later[-2] if len(later) > 1 else later[-1]
-                    result = (up.cell, up.parameter, down, 0.3, 1.5)
+                    result = (up.cell, up.parameter, later[-1], 0.3, 1.5)
         cache[product_id] = result
         return result
+
+    def _inspection_cells(self) -> frozenset[str]:
+        """Return the ids of the cells that hold an inspection station."""
+        return frozenset(eq.info.cell.id for eq in self.equipment if eq.inspects)
 
     def _scrap(self, eq: _Eq, unit: _Unit) -> None:
         acc = self.counts_acc.setdefault((eq.index, unit.product), [0, 0])
@@ -739,48 +821,65 @@ class Plant:
             if self.us(self.env.now) > o.due_us:
                 self.costs["orders_late"] += 1
 
-    def _finish(self, eq: _Eq, unit: _Unit) -> None:
-        now = self.env.now
-        draws = eq.draws
+    def _judge(self, eq: _Eq, unit: _Unit) -> None:
+        """Decide once whether a unit is defective, from what it went through so far."""
+        if unit.cause is not None:
+            return
         practice = eq.site.practice
         mech = self._mechanism(unit.product)
         p = practice.defect_base_rate
-        cause = "base"
         p_mech = 0.0
         if mech is not None:
             shift_factor = practice.night_defect_factor if unit.night else 1.0
             sig = 1.0 / (1.0 + math.exp(-6.0 * (abs(unit.z_up) - mech[4])))
             p_mech = mech[3] * sig * unit.h_down**4 * shift_factor
-        u = draws.uniform()
-        defective = u < p + p_mech
-        if defective and u >= p:
-            cause = "interaction"
-        detected = False
-        if draws.uniform() < self.scenario.inspection_fraction:
-            score = draws.normal() + (2.5 + 0.8 * draws.normal() if defective else 0.0)
-            passed = score < self.scenario.inspection_limit
-            test = "lab_assay" if unit.order.line.cells and self._is_batch(unit) else "final_test"
-            self.rec.inspection(
-                (now, unit.serial, eq.path, test, passed, score, None if passed else "FT-FAIL")
-            )
-            detected = not passed
+        u = eq.draws.uniform()
+        unit.defective = u < p + p_mech
+        unit.cause = ("interaction" if u >= p else "base") if unit.defective else ""
+
+    def _inspect(self, eq: _Eq, unit: _Unit) -> bool:
+        """Inspect a unit at ``eq`` (an inspection station, or the lab of a process cell);
+        return whether it was rejected, and so left the flow as scrap."""
+        self._judge(eq, unit)
+        draws = eq.draws
+        unit.inspected = True
+        if draws.uniform() >= self.scenario.inspection_fraction:
+            return False
+        defective = unit.defective
+        score = draws.normal() + (2.5 + 0.8 * draws.normal() if defective else 0.0)
+        passed = score < self.scenario.inspection_limit
+        test = "lab_assay" if self._is_batch(unit) else "final_test"
+        self.rec.inspection(
+            (self.env.now, unit.serial, eq.path, test, passed, score, None if passed else "FT-FAIL")
+        )
+        if passed:
+            return False
         acc = self.counts_acc.setdefault((eq.index, unit.product), [0, 0])
+        acc[0] -= 1
+        acc[1] += 1
         self._done(unit)
-        if detected:
-            acc[0] -= 1
-            acc[1] += 1
-            self._truth_unit(
-                unit,
-                defective=defective,
-                cause=cause if defective else "false_alarm",
-                detected=True,
-                scrapped=True,
-            )
-            return
         self._truth_unit(
             unit,
             defective=defective,
-            cause=cause if defective else "",
+            cause=(unit.cause or "") if defective else "false_alarm",
+            detected=True,
+            scrapped=True,
+        )
+        return True
+
+    def _finish(self, eq: _Eq, unit: _Unit) -> None:
+        """A unit leaves the line: shipped, after the lab's assay where a process cell has
+        no inspection station of its own."""
+        line = unit.order.line
+        if not unit.inspected and line.lab_assay and self._inspect(eq, unit):
+            return
+        self._judge(eq, unit)
+        self._done(unit)
+        defective = unit.defective
+        self._truth_unit(
+            unit,
+            defective=defective,
+            cause=(unit.cause or "") if defective else "",
             detected=False,
             scrapped=False,
         )
@@ -813,50 +912,114 @@ class Plant:
         )
 
     def _counts(self) -> Gen:
+        """Report counts hourly, each in its cell's counting unit (whole cases at a packer;
+        the line units of a case not yet full are carried to the next hour)."""
+        carry: dict[tuple[int, str], list[int]] = {}
         while True:
             yield self.env.timeout(3600.0)
             now = self.env.now
-            for (index, product), (good, scrap) in sorted(self.counts_acc.items()):
+            for key, (items_good, items_scrap) in sorted(self.counts_acc.items()):
+                eq = self.equipment[key[0]]
+                n = eq.per_count
+                good, scrap = items_good, items_scrap
+                if n > 1:
+                    left = carry.setdefault(key, [0, 0])
+                    good, left[0] = divmod(left[0] + items_good, n)
+                    scrap, left[1] = divmod(left[1] + items_scrap, n)
                 if good or scrap:
-                    self.rec.count((now, self.equipment[index].path, product, good, scrap, 0))
+                    self.rec.count((now, eq.path, key[1], good, scrap, 0))
             self.counts_acc.clear()
 
     # ----------------------------------------------------------------- utilities
+    def _systems(self, site: _Site) -> list[tuple[list[_Eq], bool]]:
+        """Return the site's utility systems: the utility equipment of one cell (a compressor
+        house, a water-treatment skid, a chiller plant), and whether it makes compressed air
+        (its cell or an equipment of it carries a compressed-air meter)."""
+        groups: dict[str, list[_Eq]] = {}
+        for eq in site.utilities:
+            groups.setdefault(eq.info.cell_path, []).append(eq)
+        systems = []
+        for members in groups.values():
+            info = members[0].info
+            meters = [*info.cell.meters, *(m for eq in members for m in eq.info.equipment.meters)]
+            systems.append((members, any(m.medium == "compressed_air" for m in meters)))
+        return systems
+
     def _utilities(self, site: _Site) -> Gen:
+        """Run the site's utility systems every five minutes on the load production puts on
+        them.
+
+        A compressed-air system supplies ``air_use_kw`` per running machine and the site's
+        leaks; any other utility (water treatment, chilled water, steam) runs at a base load
+        around the clock and follows the share of the site's production machines running.
+        """
         step = 300.0
         practice = site.practice
         air = self.scenario.air_use_kw
+        systems = self._systems(site)
+        producing = max(
+            1, sum(1 for eq in self.equipment if eq.site is site and eq.line is not None)
+        )
         while True:
             now = self.env.now
             for eq in site.utilities:
                 modes = eq.due_pm(now)
                 if modes is not None and not eq.down and self._parts_ready(eq, modes):
                     self.env.process(self._utility_work(eq, modes, preventive=True))
-            avail = [eq for eq in site.utilities if not eq.down]
-            demand = air * site.running + practice.air_leak_kw
-            capacity = sum(max(eq.power[S_RUN] - eq.power[S_IDLE], 1e-9) for eq in avail)
-            util = min(1.0, demand / capacity) if capacity > 0 else 0.0
-            extra = 0.0
-            for eq in avail:
-                span = eq.power[S_RUN] - eq.power[S_IDLE]
-                power = eq.power[S_IDLE] + util * span
-                extra += util * span
-                self.set_state(eq, S_RUN if util > 0 else S_IDLE, power=power)
-                dw = util * step * eq.rate / 3600.0
-                if eq.W + dw >= eq.fail_w:
-                    t_fail = step * (eq.fail_w - eq.W) / max(dw, 1e-12)
-                    self.env.process(self._utility_failure(eq, t_fail))
-                    dw = eq.fail_w - eq.W
-                    eq.down = True
-                eq.ck_t.append(now)
-                eq.ck_w.append(eq.W)
-                eq.W += dw
-                eq.op_hours += util * step / 3600.0
-                eq.ck_t.append(now + step)
-                eq.ck_w.append(eq.W)
-            if demand > 0:
-                site.leak_kwh += practice.air_leak_kw / demand * extra * step / 3600.0
+            for members, compressed_air in systems:
+                avail = [eq for eq in members if not eq.down]
+                capacity = sum(max(eq.power[S_RUN] - eq.power[S_IDLE], 1e-9) for eq in avail)
+                if compressed_air:
+                    demand = air * site.running + practice.air_leak_kw
+                else:
+                    demand = capacity * (
+                        _UTILITY_BASE + (1 - _UTILITY_BASE) * min(1.0, site.running / producing)
+                    )
+                util = min(1.0, demand / capacity) if capacity > 0 else 0.0
+                extra = 0.0
+                for eq in avail:
+                    extra += util * (eq.power[S_RUN] - eq.power[S_IDLE])
+                    self._utility_step(eq, util, step)
+                if compressed_air and demand > 0:
+                    site.leak_kwh += practice.air_leak_kw / demand * extra * step / 3600.0
             yield self.env.timeout(step)
+
+    def _utility_step(self, eq: _Eq, util: float, step: float) -> None:
+        """Run one utility equipment for ``step`` seconds at ``util`` of its capacity."""
+        now = self.env.now
+        span = eq.power[S_RUN] - eq.power[S_IDLE]
+        self.set_state(eq, S_RUN if util > 0 else S_IDLE, power=eq.power[S_IDLE] + util * span)
+        dw = util * step * eq.rate / 3600.0
+        if eq.W + dw >= eq.fail_w:
+            t_fail = step * (eq.fail_w - eq.W) / max(dw, 1e-12)
+            self.env.process(self._utility_failure(eq, t_fail))
+            dw = eq.fail_w - eq.W
+            eq.down = True
+        eq.ck_t.append(now)
+        eq.ck_w.append(eq.W)
+        eq.W += dw
+        eq.op_hours += util * step / 3600.0
+        eq.ck_t.append(now + step)
+        eq.ck_w.append(eq.W)
+
+    def _standby(self, eq: _Eq) -> Gen:
+        """Equipment no product is routed through: idle in shifts, as the calendar says
+        otherwise; it wears only by its preventive work's renewal (it never runs)."""
+        cal = eq.site.cal
+        while True:
+            now = self.env.now
+            modes = eq.due_pm(now)
+            if modes is not None and self._parts_ready(eq, modes):
+                yield from self._work(eq, modes, preventive=True)
+                continue
+            label, _, seg_end = cal.at(now)
+            if label == PRODUCING:
+                self.set_state(eq, S_IDLE)
+            elif label == CLOSED:
+                self.set_state(eq, S_OFF)
+            else:
+                self.set_state(eq, S_BREAK)
+            yield from self._wait(eq, min(seg_end, eq.next_pm()) - now)
 
     def _utility_failure(self, eq: _Eq, delay: float) -> Gen:
         yield self.env.timeout(delay)
@@ -1142,6 +1305,10 @@ class _Records:
         self.maintenance = self.rows["maintenance"].append
         self.inventory = self.rows["inventory"].append
 
+        self.generation = 0
+        """Counts the clears, so that a row index of an earlier chunk is never reused."""
+
     def clear(self) -> None:
         for rows in self.rows.values():
             rows.clear()
+        self.generation += 1

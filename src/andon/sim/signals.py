@@ -1,9 +1,12 @@
 """Condition tags from the hidden health, a chunk at a time, with numpy (no event per sample).
 
-Each tag has three levels (off, idle, running) derived from its name and range, a degradation
-term driven by the health of the failure modes that list it as a signal (convex, so that it
-shows late as real condition indicators do), phase profiles for recipe-driven tags, and
-sensor noise. Values are produced in the class's unit and reported in the equipment's own.
+Each tag has three levels (off, idle, running) derived from its kind of measurement and
+range, a degradation term driven by the health of the failure modes that list it as a signal
+(convex, so that it shows late as real condition indicators do; rising or falling as the
+model's ``wear`` says), phase profiles for recipe-driven tags, and sensor noise. Values are
+produced in the class's unit and reported in the equipment's own, as a plant's sensor reports
+them: the contracts convert them to the class unit on the way into the store. A boolean tag
+reads 0 or 1 (1 while running); an integer tag reads whole numbers.
 
 A sensor reports only what its measuring range holds: a reading saturates at the tag's valid
 range (``min``/``max`` of the tag definition) instead of leaving it, as a 4-20 mA transmitter
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from andon.model.plant import TagInfo
+from andon.model.schema import TagType
 
 __all__ = ["TagSignal", "signal_for"]
 
@@ -63,8 +67,16 @@ class TagSignal:
             lv = np.where(running, np.interp(np.nan_to_num(cycle_fraction), fx, fy), lv)
         on = np.where(level == OFF, 0.0, np.where(level == IDLE, 0.5, 1.0))
         value = lv + self.direction * gain * self.span * health * on + noise
+        kind = self.info.definition.type
+        if kind is TagType.BOOL:
+            # A switch or a flag reads 0 or 1: on while its level and wear carry it past half.
+            return np.asarray(value >= self.levels[0] + 0.5 * self.span, dtype=np.float64)
         scale, offset = self.info.scale, self.info.offset
         result: np.ndarray = np.clip((value - offset) / scale, *self.bounds)
+        if kind is TagType.INT:
+            # A counter or a step reads whole numbers, inside its range once rounded.
+            lo, hi = self.bounds
+            result = np.clip(np.round(result), math.ceil(lo), math.floor(hi))
         return result
 
 
@@ -73,13 +85,21 @@ def signal_for(
     mode_signals: list[tuple[str, ...]],
     profile: tuple[np.ndarray, np.ndarray] | None,
 ) -> TagSignal:
-    """Derive a tag's levels from its name and valid range."""
+    """Derive a tag's levels from its kind of measurement and valid range, and its direction
+    under wear from the model (:attr:`~andon.model.schema.TagDefinition.wear`)."""
     d = info.definition
+    if d.type is TagType.BOOL:
+        # Off and idle read 0, running reads 1; a mode that lists the tag turns it over.
+        modes = tuple(i for i, signals in enumerate(mode_signals) if d.name in signals)
+        direction = -1.0 if d.wear == "falls" else 1.0
+        return TagSignal(info, (0.0, 0.0, 1.0), direction, 1.0, modes, None, (0.0, 1.0))
     lo = d.min if d.min is not None else 0.0
     hi = d.max if d.max is not None else lo + 100.0
     span = max(hi - lo, 1e-9)
     name = d.name.lower()
-    direction = 1.0
+    # Which way wear moves the signal is the model's word (a filter's differential pressure
+    # rises as it clogs, a pump's outlet pressure falls), never the tag's name.
+    direction = -1.0 if d.wear == "falls" else 1.0
     if "temp" in name:
         ambient = min(max(20.0, lo), hi)
         levels = (ambient, lo + 0.25 * span, lo + 0.4 * span)
@@ -88,7 +108,6 @@ def signal_for(
         levels = (lo + 0.01 * span, lo + 0.05 * span, lo + 0.12 * span)
     elif "pressure" in name:
         levels = (lo, lo + 0.4 * span, lo + 0.6 * span)
-        direction = -1.0
     elif "current" in name or "torque" in name or "power" in name:
         levels = (lo, lo + 0.1 * span, lo + 0.45 * span)
     else:
