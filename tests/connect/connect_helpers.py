@@ -15,7 +15,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from andon.connect.mqtt import MqttSettings
 
 
-def publish(url: str, messages: list[tuple[str, bytes]], *, qos: int = 1) -> None:
+def publish(
+    url: str, messages: list[tuple[str, bytes]], *, qos: int = 1, retain: bool = False
+) -> None:
     """Publish messages and wait until the broker has each (QoS 1)."""
     host, port, _ = MqttSettings(url=url).endpoint()
     client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
@@ -24,7 +26,7 @@ def publish(url: str, messages: list[tuple[str, bytes]], *, qos: int = 1) -> Non
     client.loop_start()
     try:
         for topic, payload in messages:
-            client.publish(topic, payload, qos=qos).wait_for_publish(30)
+            client.publish(topic, payload, qos=qos, retain=retain).wait_for_publish(30)
     finally:
         client.loop_stop()
         client.disconnect()

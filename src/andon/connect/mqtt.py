@@ -14,6 +14,7 @@ dies.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 import threading
@@ -27,16 +28,20 @@ from urllib.parse import unquote, urlparse
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from andon.connect.decoded import Batch, Decoded
+from andon.connect.decoded import Batch, Decoded, Rejected
 from andon.connect.metrics import Metrics
 from andon.errors import ConnectError
 
-__all__ = ["Message", "MqttSettings", "MqttSource", "paho_client"]
+__all__ = ["Message", "MqttSettings", "MqttSource", "Presence", "paho_client"]
 
 _log: Final = logging.getLogger(__name__)
 
 Message = tuple[str, bytes]
 """A received message: topic and payload."""
+
+Presence = tuple[str, bytes, bytes]
+"""A retained presence topic, its online payload and its offline payload (the will), made
+together (a Sparkplug host's STATE: both carry one timestamp)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,7 +137,14 @@ class MqttSource:
 
     ``decode`` turns a group of (topic, payload) pairs into a :class:`Decoded`; ``handler``
     keeps the resulting :class:`Batch` (and may block: back-pressure). ``flush_messages``
-    and ``flush_interval_s`` bound a group.
+    and ``flush_interval_s`` bound a group. A decoder that raises on a group (a defect: a
+    decoder quarantines bad input) is called again message by message, and a message it
+    still raises on is quarantined as ``decoder.failed``: one message never stalls a source.
+
+    ``presence`` makes a presence message pair before each connection (the first and every
+    reconnect, each with a fresh timestamp): its offline payload is the will, its online
+    payload is published retained once connected; on :meth:`stop` a fresh offline payload
+    is published.
     """
 
     def __init__(
@@ -146,8 +158,7 @@ class MqttSource:
         ack_after_handler: bool = False,
         flush_messages: int = 2000,
         flush_interval_s: float = 0.05,
-        will: tuple[str, bytes] | None = None,
-        birth: tuple[str, bytes] | None = None,
+        presence: Callable[[], Presence] | None = None,
         commands: Callable[[], list[tuple[str, bytes]]] | None = None,
     ) -> None:
         self.settings: Final = settings
@@ -165,8 +176,8 @@ class MqttSource:
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._thread: threading.Thread | None = None
-        self._will = will
-        self._birth = birth
+        self._presence = presence
+        self._online: tuple[str, bytes] | None = None
         self._commands = commands
         self.received_count = 0
         self._client = self._make_client()
@@ -177,7 +188,7 @@ class MqttSource:
         return self._client
 
     def _make_client(self) -> paho.Client:
-        client = paho_client(self.settings, manual_ack=self._manual, will=self._will)
+        client = paho_client(self.settings, manual_ack=self._manual)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -196,15 +207,24 @@ class MqttSource:
         _log.info("connected to %s (session present: %s)", self.settings.url, session)
         self.metrics.add("connects")
         client.subscribe([(topic, 1) for topic in self.topics])
-        if self._birth is not None:
-            client.publish(self._birth[0], self._birth[1], qos=1, retain=True)
+        if self._online is not None:
+            client.publish(self._online[0], self._online[1], qos=1, retain=True)
         self._connected.set()
+
+    def _arm_presence(self) -> None:
+        """Set the will and the online message of the next connection (one timestamp)."""
+        if self._presence is None:
+            return
+        topic, online, offline = self._presence()
+        self._client.will_set(topic, offline, qos=1, retain=True)
+        self._online = (topic, online)
 
     def _on_disconnect(
         self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any
     ) -> None:
         self._connected.clear()
         if not self._stop.is_set():
+            self._arm_presence()  # the reconnect's will and birth carry a new timestamp
             _log.warning(
                 "lost the MQTT broker %s (%s): reconnecting with backoff up to %d s",
                 self.settings.url,
@@ -215,9 +235,13 @@ class MqttSource:
 
     def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
         self.received_count += 1
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:  # kept as it came; the decoder quarantines it
+            topic = message._topic.decode("utf-8", "surrogateescape")
         self._pending.append(
             (
-                message.topic,
+                topic,
                 bytes(message.payload),
                 message.mid,
                 message.qos,
@@ -232,6 +256,7 @@ class MqttSource:
     def start(self, *, wait_s: float | None = 10.0) -> None:
         """Connect (retrying in the background) and start decoding; wait for a first connect."""
         host, port, _ = self.settings.endpoint()
+        self._arm_presence()
         try:
             self._client.connect_async(host, port, self.settings.keepalive_s)
         except (OSError, ValueError) as exc:
@@ -256,8 +281,11 @@ class MqttSource:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(30)
-        if self._will is not None:
-            self._client.publish(self._will[0], self._will[1], qos=1, retain=True)
+        if self._presence is not None:
+            topic, _, offline = self._presence()  # a fresh timestamp: this disconnect's own
+            sent = self._client.publish(topic, offline, qos=1, retain=True)
+            with contextlib.suppress(RuntimeError, ValueError):  # not connected: the will says it
+                sent.wait_for_publish(5)
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -290,7 +318,11 @@ class MqttSource:
     def _flush(self, group: list[tuple[str, bytes, int, int, int]]) -> None:
         messages = [(topic, payload) for topic, payload, _, _, _ in group]
         self.metrics.received(messages=len(group), payload_bytes=sum(len(m[1]) for m in messages))
-        decoded = self._decode(messages)
+        try:
+            decoded = self._decode(messages)
+        except Exception:  # noqa: BLE001 - a decoder defect must not stall the source
+            _log.exception("decoding %d message(s) failed: decoding them one by one", len(group))
+            decoded = self._decode_each(messages)
         self.metrics.decoded(records=decoded.rows, rejected=len(decoded.rejected))
         for reject in decoded.rejected:
             _log.warning(
@@ -304,6 +336,19 @@ class MqttSource:
             for _, _, mid, qos, _ in group:
                 if qos:
                     self._client.ack(mid, qos)
+
+    def _decode_each(self, messages: list[tuple[str, bytes]]) -> Decoded:
+        decoded = Decoded()
+        for topic, payload in messages:
+            try:
+                decoded = decoded.merge(self._decode([(topic, payload)]))
+            except Exception as exc:  # noqa: BLE001 - quarantined with what it raised
+                self.metrics.add("decoder_failures")
+                reason = f"the decoder failed on this message: {type(exc).__name__}: {exc}"
+                decoded = decoded.merge(
+                    Decoded({}, (Rejected("decoder.failed", reason, topic, payload),))
+                )
+        return decoded
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
         """Publish a message (Sparkplug NCMD, STATE)."""

@@ -325,9 +325,22 @@ class SparkplugHost:
         return f"{NAMESPACE}/STATE/{self.host_id}"
 
     def subscriptions(self) -> list[str]:
-        """Topics the host subscribes to."""
-        group = self.group or "+"
-        return [f"{NAMESPACE}/{group}/#"]
+        """Topics the host subscribes to: its group (or every group) and its own STATE
+        (``tck-id-host-topic-phid-birth-sub-required``; ``spBv1.0/+/#`` covers it)."""
+        if self.group is None:
+            return [f"{NAMESPACE}/+/#"]
+        return [f"{NAMESPACE}/{self.group}/#", self.state_topic]
+
+    def presence(self) -> tuple[str, bytes, bytes]:
+        """Return the STATE topic with its online and offline (will) payloads, built with one
+        timestamp (Sparkplug B 3.0 section 7.6: the birth's timestamp is the will's); a new
+        call, for a new connection, takes a new one."""
+        now_ms = time.time_ns() // 1_000_000
+        return (
+            self.state_topic,
+            state_payload(online=True, timestamp_ms=now_ms),
+            state_payload(online=False, timestamp_ms=now_ms),
+        )
 
     def take_commands(self) -> list[tuple[str, bytes]]:
         """Return and forget the NCMD messages the host wants published."""

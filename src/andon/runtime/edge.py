@@ -23,6 +23,7 @@ andon.errors.InputError: the edge settings are not valid (1 problem(s)):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -603,20 +604,22 @@ def _mqtt_source(
 ) -> MqttSource:
     durable = settings.buffer_path is not None
     if settings.protocol == "sparkplug":
-        from andon.connect.sparkplug import SparkplugHost, state_payload  # noqa: PLC0415
+        from andon.connect.sparkplug import SparkplugHost  # noqa: PLC0415
 
         host = SparkplugHost(
             model=model, group=settings.sparkplug_group, host_id=settings.name, source=settings.name
         )
         return MqttSource(
-            settings=mqtt,
+            # a host application connects with Clean Session true (Sparkplug B 3.0,
+            # tck-id-message-flow-phid-sparkplug-clean-session-311): what it missed, it asks
+            # again with rebirths; edge nodes keep their data while its STATE is offline
+            settings=dataclasses.replace(mqtt, persistent_session=False),
             topics=host.subscriptions(),
             decode=host.decode,
             handler=buffer.append,
             metrics=metrics,
             ack_after_handler=durable,
-            will=(host.state_topic, state_payload(online=False)),
-            birth=(host.state_topic, state_payload(online=True)),
+            presence=host.presence,
             commands=host.take_commands,
         )
     from andon.connect.uns import UnsDecoder  # noqa: PLC0415
