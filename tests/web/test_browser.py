@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from andon.apps.maintenance.actions import INTERVENE
 from andon.decisions import AuditLog
@@ -260,6 +260,13 @@ def test_overview_numbers_match_the_rest_api(page_as: Any, live: Live) -> None:
         quality = card.locator('[data-kpi="quality_ratio"]')
         assert float(quality.get_attribute("data-value")) == pytest.approx(gq / pq)
     assert page.locator("svg.bars rect").count() >= 1
+    # OEE in %, its axis from 0: a change of a point does not look like a crash.
+    trend = page.locator("section:has(h2:text('OEE by day')) svg.chart")
+    assert trend.locator("text.tick.y").all_text_contents()[0] == "0"
+    assert trend.locator("text.unit").text_content() == "%"
+    # The gap table names the site once, then the loss.
+    if page.locator("table.gaps").count():
+        assert page.locator("table.gaps th").all_inner_texts().count("site") == 1
 
 
 def test_open_an_equipment_page_from_the_tree(page_as: Any, live: Live) -> None:
@@ -292,9 +299,14 @@ def test_approve_a_decision_and_find_it_in_the_audit_trail(page_as: Any, live: L
     assert "not fitted" in status.inner_text()
     assert "too little history" in status.locator(".failure").inner_text()
     card = page.locator(f"#d-{live.to_approve}")
-    card.locator("form.approve input[name=reason]").fill("window fits the plan")
+    reason = card.locator("form.approve input[name=reason]")
+    reason.fill("window fits the plan")
+    # The live refresh (every second here) never replaces a form being typed in: wait on
+    # the value, not on time, then send it.
+    expect(reason).to_have_value("window fits the plan")
     card.locator("form.approve button").click()
     page.wait_for_url(re.compile(r".*/inbox\?done=.*"))
+    expect(page.locator(".flash")).to_contain_text("Approved")
     assert page.locator(".flash").inner_text().startswith("Approved")
     record = live.runtime.decisions.get(live.to_approve)
     assert record.status.value == "approved"

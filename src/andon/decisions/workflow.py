@@ -90,7 +90,8 @@ def approve(
     if not who.at_least(record.required_role):
         msg = (
             f"decision {record.id} is escalated ({record.escalation or 'policy'}): "
-            f"it needs a {record.required_role.value} or above, {who.username} is "
+            f"it needs {'an' if record.required_role.value[0] in 'aeiou' else 'a'} "
+            f"{record.required_role.value} or above, {who.username} is "
             f"{who.role.value}"
         )
         raise ForbiddenError(msg)

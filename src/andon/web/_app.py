@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -151,9 +151,11 @@ class Console:
     def suggestions(self, path: str, who: Principal) -> list[tuple[str, str]]:
         """Return element paths the user may see that look like ``path``.
 
-        Only the user's own sites are searched: a path of another site is answered exactly
-        as a path that does not exist, with no hint that it does.
+        Only a path inside the user's own sites gets suggestions, and only from those sites:
+        a path of another site is answered exactly as one that does not exist.
         """
+        if not who.can_see(path):
+            return []
         visible = [p for p in self.model.elements if p != self.model.root and who.can_see(p)]
         close = difflib.get_close_matches(path, visible, n=5, cutoff=0.6)
         return [(f"/plant/{p}", p) for p in close]
@@ -214,8 +216,11 @@ def _login_redirect(request: Request, message: str) -> Response:
     if request.headers.get(PARTIAL_HEADER):
         return HTMLResponse(message, status_code=401)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    response = RedirectResponse(f"/login?next={quote(target)}&expired=1", status_code=303)
-    if request.cookies.get(COOKIE):
+    # Only a browser that had a session is told it expired; a first visit is just asked to log in.
+    had_session = bool(request.cookies.get(COOKIE))
+    expired = "&expired=1" if had_session else ""
+    response = RedirectResponse(f"/login?next={quote(target)}{expired}", status_code=303)
+    if had_session:
         response.delete_cookie(COOKIE, path="/")
     return response
 
@@ -348,6 +353,10 @@ def _add_session_routes(app: FastAPI, console: Console) -> None:
         )
         return response
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
     @app.post("/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
         secret = request.cookies.get(COOKIE)
@@ -465,6 +474,16 @@ def _add_quality_routes(app: FastAPI, console: Console) -> None:
         )
 
 
-def page_error(console: Console, request: Request, exc: AndonError) -> HTMLResponse:
-    """Return a clear page for an andon error raised while building a page."""
-    return _error_page(console, request, status=400, heading="That did not work", message=str(exc))
+def page_error(
+    console: Console,
+    request: Request,
+    exc: AndonError | None = None,
+    *,
+    status: int = 400,
+    heading: str = "That did not work",
+    message: str = "",
+) -> HTMLResponse:
+    """Return a clear page for an andon error raised while building a page, or a message."""
+    return _error_page(
+        console, request, status=status, heading=heading, message=message or str(exc or "")
+    )

@@ -31,7 +31,11 @@ from andon.decisions import (
 from andon.decisions.access import Principal as DecisionPrincipal
 from andon.decisions.outcomes import summarise
 from andon.errors import AuthError, DecisionError
-from andon.web._app import Console
+from andon.store.decisions import DecisionRowFilter, DecisionTable
+from andon.time import DAY_US
+from andon.web._app import Console, page_error
+from andon.web._decision_page import decision_view
+from andon.web._figures import inbox_figures
 from andon.web._session import csrf_valid
 
 __all__ = ["add_decision_routes"]
@@ -123,6 +127,16 @@ class DecisionPages:
             risk.append(("proposal", record.title))
             break
         return {"risk": risk or None, "decisions": records}
+
+
+def _missing_decision(console: Console, request: Request) -> HTMLResponse:
+    return page_error(
+        console,
+        request,
+        status=404,
+        heading="No such decision",
+        message="There is no such decision (or it belongs to a site you cannot see).",
+    )
 
 
 def _as_principal(who: Any) -> DecisionPrincipal:
@@ -280,6 +294,73 @@ def add_decision_routes(
             )
         message = f"Sent again at the next round: {record.title} ({record.subject})."
         return RedirectResponse(f"/inbox?status=approved&done={quote(message)}", status_code=303)
+
+    @app.get("/decisions/{decision_id}", response_class=HTMLResponse, include_in_schema=False)
+    def decision_page(request: Request, decision_id: str) -> HTMLResponse:
+        who, secret = console.principal(request)
+        principal = _as_principal(who)
+        try:
+            record = decisions.get(decision_id, who=principal)
+        except DecisionError:
+            # The same page for a decision of another site and one that does not exist.
+            return _missing_decision(console, request)
+        sites = None if principal.all_sites else tuple(principal.sites)
+        track = next(
+            iter(summarise(decisions.repository.outcome_table(sites=sites, app=record.app))),
+            None,
+        )
+        view = decision_view(
+            console.store,
+            console.model,
+            record,
+            track=track,
+            audit=audit.entries(entity_id=record.id, limit=50),
+        )
+        executions = decisions.executions.of_decisions([record.id])
+        return render.page(
+            request,
+            "decision.html",
+            console.context(
+                request,
+                who,
+                secret,
+                active="/inbox",
+                title=record.title,
+                view=view,
+                d=record,
+                executions=executions,
+                can_decide=principal.at_least(Role.OPERATOR),
+            ),
+        )
+
+    @app.get("/inbox/figures", response_class=HTMLResponse, include_in_schema=False)
+    def figures_page(request: Request, days: int = 30) -> HTMLResponse:
+        who, secret = console.principal(request)
+        principal = _as_principal(who)
+        days = days if days in {7, 30, 90, 365} else 30
+        sites = None if principal.all_sites else tuple(principal.sites)
+        figures = inbox_figures(
+            DecisionTable(store=console.store).figures(
+                DecisionRowFilter(sites=sites, created_from=console.now() - days * DAY_US)
+            ),
+            site_names={
+                f"{console.model.root}/{s.id}": s.name or s.id for s in console.model.plant.sites
+            },
+            days=days,
+        )
+        return render.page(
+            request,
+            "figures.html",
+            console.context(
+                request,
+                who,
+                secret,
+                active="/inbox",
+                title="Inbox figures",
+                figures=figures,
+                days=days,
+            ),
+        )
 
     @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
     def audit_page(request: Request, before: str | None = None) -> HTMLResponse:

@@ -100,6 +100,8 @@ class GapRow:
     value: str
     best: str
     gap: str
+    best_path: str = ""
+    """The best site's path: a row is shown only to a user who may see both sites."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,10 +146,13 @@ class Overview:
             ),
             key=lambda b: -b.value,
         )
-        gaps = [g for site, g in self.gaps if can_see(site)]
+        gaps = [g for site, g in self.gaps if can_see(site) and can_see(g.best_path)]
         return {
             "sites": [s for s in self.sites if can_see(s.path)],
-            "trend": line_chart(trend, height=200),
+            "trend": line_chart(trend, height=200, y_floor=0.0),
+            "partial_days": sorted(
+                {day for _, day, _ in self.daily if day < self.start or day + DAY_US > self.end}
+            ),
             "trend_names": [s.name for s in trend],
             "daily_sites": [(p, s.name) for p, s in self.series if can_see(p)],
             "daily_days": sorted({day for _, day, _ in self.daily}),
@@ -207,7 +212,10 @@ def build_overview(store: Store, model: Model, *, now: int, days: int = 7) -> Ov
             y = np.array(
                 [np.nan if v is None else v * 100 for v in _floats(part, "oee")], dtype=np.float64
             )
-            series.append((site_path, LineSeries(name=site_name, x=x, y=y, unit="%")))
+            # A day cut by the window's start or end is not drawn: its OEE covers a few hours
+            # and would read as a dip. The table below still lists it, marked partial.
+            whole = (x >= start) & (x + DAY_US <= end)
+            series.append((site_path, LineSeries(name=site_name, x=x[whole], y=y[whole], unit="%")))
             for start_us, value in zip(x.tolist(), _floats(part, "oee"), strict=True):
                 daily_rows.append((site_path, int(start_us), value))
         tree = loss_tree(elements, model, Grain.SITE, by_period=False)
@@ -242,6 +250,7 @@ def build_overview(store: Store, model: Model, *, now: int, days: int = 7) -> Ov
                             best=f"{float(row['best_share']) * 100:.1f}% ({best_name})",
                             gap=f"{float(row['gap_points']):.1f} pts · "
                             f"{float(row.get('gap_hours') or 0):,.0f} h",
+                            best_path=str(row["best_path"]),
                         ),
                     )
                 )

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-__all__ = ["PARTIAL_HEADER", "Renderer", "format_money", "format_time"]
+__all__ = ["PARTIAL_HEADER", "Renderer", "format_money", "format_time", "with_article"]
 
 HERE = Path(__file__).resolve().parent
 PARTIAL_HEADER = "X-Andon-Partial"
@@ -32,6 +32,15 @@ def format_money(value: float | None, currency: str = "EUR") -> str:
     return f"{sign}{abs(value):,.0f} {currency}"
 
 
+def with_article(word: str) -> str:
+    """Return a role or noun with its indefinite article: ``an operator``, ``a viewer``.
+
+    >>> with_article("operator"), with_article("viewer")
+    ('an operator', 'a viewer')
+    """
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
 class Renderer:
     """Render a page whole, or only its ``live`` block when the request asks for it."""
 
@@ -50,6 +59,7 @@ class Renderer:
             money=lambda value: format_money(value, currency),
             nav=nav,
             version=version,
+            a=with_article,
         )
 
     def page(

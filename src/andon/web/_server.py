@@ -91,5 +91,5 @@ def _give_pages_their_rules(app: FastAPI) -> None:
             continue
         for method in route.methods or ():
             if (method, route.path) not in rules:
-                public = route.path == "/login"
+                public = route.path in {"/login", "/favicon.ico"}
                 add_rule(app, method, route.path, PUBLIC if public else Role.VIEWER)
