@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute
 from markupsafe import Markup
 
 from andon.model import EquipmentInfo, Model
@@ -233,6 +235,18 @@ class PartView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Utility:
+    """What an asset without state records shows instead: its hours with readings and the
+    energy of the meters that measure it."""
+
+    reporting_h: float
+    meters: list[tuple[str, str, float, bool]]
+    """Meter path, medium, kWh in the window, and whether the meter is shared with others."""
+    running_equivalent_h: float | None
+    """Electricity over the running power: hours at full running power (an estimate)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EquipmentPage:
     """Everything the equipment page shows."""
 
@@ -245,6 +259,7 @@ class EquipmentPage:
     work_orders: list[WorkOrder]
     parts: list[PartView]
     state: str | None
+    utility: Utility | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -373,6 +388,29 @@ def _trend(group: pl.DataFrame, *, name: str, unit: str, window: tuple[int, int]
     )
 
 
+def _utility(
+    store: Store, model: Model, info: EquipmentInfo, hours: list[int], *, start: int, end: int
+) -> Utility:
+    path = info.path
+    meters: list[tuple[str, str, float, bool]] = []
+    electricity = 0.0
+    for meter_path, meter in model.meters.items():
+        owner = meter.owner_path
+        if owner != path and not path.startswith(owner + "/"):
+            continue
+        table = store.records(RecordKind.ENERGY, path_prefix=meter_path, start=start, end=end)
+        kwh = float(pa.compute.sum(table.column("kwh")).as_py() or 0.0) if table.num_rows else 0.0
+        meters.append((meter_path, meter.meter.medium, kwh, owner != path))
+        if owner == path and meter.meter.medium == "electricity":
+            electricity += kwh
+    running_kw = info.equipment_class.power_kw.running
+    return Utility(
+        reporting_h=float(len(set(hours))),
+        meters=meters,
+        running_equivalent_h=electricity / running_kw if electricity and running_kw else None,
+    )
+
+
 def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int) -> EquipmentPage:
     """Return the equipment page of ``path`` over the ``days`` before ``now``."""
     info = model.equipment[path]
@@ -392,10 +430,12 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
     # The condition now is the newest sample of each tag inside the window: reading the
     # store's latest values instead would scan the tag's whole history on every page view.
     latest_by_tag: dict[str, tuple[float | None, int | None]] = {}
+    reporting_hours: list[int] = []
     if samples.num_rows:
         sample_frame = pl.from_arrow(samples.select(["ts", "path", "value"]))
         assert isinstance(sample_frame, pl.DataFrame)
         sample_frame = sample_frame.with_columns(pl.col("ts").dt.epoch("us").alias("us"))
+        reporting_hours = (sample_frame["us"] // 3_600_000_000).unique().to_list()
         for (tag_path,), group in sample_frame.group_by(["path"], maintain_order=True):
             tag = model.tags.get(str(tag_path))
             unit = tag.definition.unit if tag else ""
@@ -422,6 +462,9 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
             )
         )
     state = str(frame.sort("start")["state"][-1]) if frame.height else None
+    utility = None
+    if frame.height == 0:
+        utility = _utility(store, model, info, reporting_hours, start=start, end=end)
     return EquipmentPage(
         info=info,
         window=(start, end),
@@ -432,4 +475,5 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
         work_orders=_work_orders(store, path),
         parts=_parts(store, model, info),
         state=state,
+        utility=utility,
     )
