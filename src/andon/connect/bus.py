@@ -83,6 +83,16 @@ def site_token(site: str) -> str:
     )
 
 
+def nats_servers(url: str) -> list[str]:
+    """Return the servers of a NATS URL that may name several, comma-separated (a cluster's
+    nodes: the client tries them in turn and learns the others from the one it reaches).
+
+    >>> nats_servers("nats://a:4222, nats://b:4222")
+    ['nats://a:4222', 'nats://b:4222']
+    """
+    return [server.strip() for server in url.split(",") if server.strip()]
+
+
 def stream_name(site: str) -> str:
     """Return the JetStream stream of a site: ``ANDON_`` and its token in capitals (a plain
     id's ``-`` as ``_``, as before site tokens).
@@ -206,7 +216,10 @@ class NatsPublisher:
 
     async def _connect(self) -> None:
         self._nc = await nats.connect(
-            self.url, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=5
+            nats_servers(self.url),
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            connect_timeout=5,
         )
         self._js = self._nc.jetstream()
         await _ensure_stream(self._js, self.site)
@@ -278,7 +291,10 @@ class NatsConsumer:
     async def _setup(self) -> None:
         self._stop = asyncio.Event()
         self._nc = await nats.connect(
-            self.url, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=5
+            nats_servers(self.url),
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            connect_timeout=5,
         )
         js = self._nc.jetstream()
         await _ensure_stream(js, self.site)
