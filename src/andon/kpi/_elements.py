@@ -431,14 +431,17 @@ def site_frame(
     eq_index = np.repeat(np.arange(n_eq), present.size)
     per_index = np.tile(present, n_eq)
     rows = eq_index * n_per + per_index
-    columns: dict[str, Any] = {
-        "path": [site_paths[i] for i in eq_index],
-        "site": timeline.site,
-        "pidx": per_index,
-        "calendar_work_s": calendar[per_index],
+    # Typed columns: a site without any period in the range (no shift at the weekend, for
+    # the shift period) gives no rows, and empty columns must still be numbers.
+    columns: dict[str, pl.Series] = {
+        "path": pl.Series([site_paths[i] for i in eq_index], dtype=pl.String),
+        "site": pl.Series([timeline.site] * rows.size, dtype=pl.String),
+        "pidx": pl.Series(per_index, dtype=pl.Int64),
+        "calendar_work_s": pl.Series(calendar[per_index], dtype=pl.Float64),
     }
     for name, values in sums.items():
-        columns[name] = values[rows]
+        dtype = pl.Int64 if name in COUNT_ELEMENTS else pl.Float64
+        columns[name] = pl.Series(values[rows], dtype=dtype)
     result = pl.DataFrame(columns).with_columns(
         no_state_s=(pl.col("calendar_work_s") - pl.col("work_covered_s")).clip(0.0)
     )
@@ -1044,6 +1047,15 @@ def _energy_elements(
     return pl.concat(parts, how="vertical_relaxed") if parts else None
 
 
+_LABEL_SCHEMA: Final = {
+    "site": pl.String,
+    "pidx": pl.Int64,
+    "period": pl.String,
+    "period_start": pl.Int64,
+    "period_end": pl.Int64,
+}
+
+
 def _finish(elements: pl.DataFrame, timelines: dict[str, Timeline]) -> pl.DataFrame:
     """Sum rows per (path, period), fill every element, derive PDOT/POT/PBT, label periods."""
     for name in TIME_ELEMENTS:
@@ -1077,7 +1089,8 @@ def _finish(elements: pl.DataFrame, timelines: dict[str, Timeline]) -> pl.DataFr
                     "period": list(t.period_label),
                     "period_start": t.period_start,
                     "period_end": t.period_end,
-                }
+                },
+                schema=_LABEL_SCHEMA,
             )
             for site, t in timelines.items()
         ]
