@@ -34,25 +34,12 @@ HOSTILE = settings(
 codecs = pytest.mark.parametrize("codec", CODECS, ids=lambda c: c.name)
 
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("files", "test_hostile_bytes_never_raise_a_foreign_error"): (
-        "read_historian lets UnicodeDecodeError and ArrowInvalid out on bytes that are not "
-        "UTF-8 (see the check on invalid UTF-8 below; connect/files.py)"
-    ),
-    ("files", "test_invalid_utf8_anywhere_never_raises_a_foreign_error"): (
-        "read_historian lets UnicodeDecodeError out of table.column_names for a CSV header "
-        "that is not UTF-8 and of pq.ParquetFile for a Parquet column name that is not, and "
-        "ArrowInvalid 'Invalid UTF8 payload' out of the compute calls of _timestamps/_long "
-        "for such a cell: _chunks translates only errors raised while reading "
-        "(connect/files.py)"
-    ),
 }
 """Checks that fail for a known defect outside this suite, with the reason; meant to shrink.
 Each is a strict xfail: the fix turns it into a failure that asks to strike the line."""
 
 
-CHANCE_FOUND: frozenset[tuple[str, str]] = frozenset(
-    {("files", "test_hostile_bytes_never_raise_a_foreign_error")}
-)
+CHANCE_FOUND: frozenset[tuple[str, str]] = frozenset()
 """Known defects that random hostile bytes reach only on some runs (a fresh clone has no
 example database): non-strict there; the invalid-UTF-8 sweep finds the same defect every run."""
 

@@ -229,7 +229,19 @@ class _FileDecoder:
                         Rejected("file.unreadable", str(exc), name, data, RecordKind.SAMPLE.value)
                     )
                     continue
-                tables.extend(batch.tables[RecordKind.SAMPLE] for batch in batches)
+                for batch in batches:
+                    tables.append(batch.tables[RecordKind.SAMPLE])
+                    rejects.extend(
+                        Rejected(
+                            str(row["reason"]),
+                            str(row["detail"]),
+                            name,
+                            str(row["record"]).encode(),
+                            RecordKind.SAMPLE.value,
+                            "file",
+                        )
+                        for row in batch.quarantine.to_pylist()
+                    )
         found = {RecordKind.SAMPLE: pa.concat_tables(tables)} if tables else {}
         return Decoded(found, tuple(rejects))
 
