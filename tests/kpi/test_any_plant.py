@@ -8,21 +8,18 @@ import datetime as dt
 import polars as pl
 import pytest
 from second_plant import (
-    BLR,
     CAPPER,
     CHI,
-    CHI_LINE,
     COMPRESSOR,
     FILLER,
     INSPECTOR,
     MONDAY,
-    PRESS,
     second_plant,
     utc,
     write_week,
 )
 
-from andon.kpi import aggregate, compute, kpis
+from andon.kpi import compute
 from andon.store import Store
 
 MODEL = second_plant()
@@ -73,3 +70,34 @@ def test_both_paths_agree_on_the_second_plant(store: Store) -> None:
                 assert a[name].to_list() == b[name].to_list(), (period, name)
         ia, ib = (f.issues.sort("code", "path").select("code", "path") for f in frames)
         assert ia.to_dicts() == ib.to_dicts(), period
+
+
+def _day(store: Store, grain: str, **kwargs: object) -> pl.DataFrame:
+    run = compute(store, MODEL, start=MONDAY, end=MONDAY + dt.timedelta(days=1), **kwargs)  # type: ignore[arg-type]
+    return run.kpis(grain)
+
+
+def _row(frame: pl.DataFrame, path: str) -> dict[str, object]:
+    return frame.filter(pl.col("path") == path).row(0, named=True)
+
+
+def test_a_utility_has_no_effectiveness_and_stays_out_of_site_oee(store: Store) -> None:
+    write_week(store)
+    equipment = _day(store, "equipment")
+    compressor = _row(equipment, COMPRESSOR)
+    assert compressor["effectiveness"] is None  # no cycle time: no value, never 0.0
+    assert compressor["oee"] is None
+    assert compressor["quality_ratio"] is None
+    assert compressor["availability"] == pytest.approx(1.0)
+    assert _row(equipment, INSPECTOR)["effectiveness"] is None
+    site = _row(_day(store, "site"), CHI)
+    # The site's production elements are its producing machines' alone.
+    producers = equipment.filter(pl.col("path").is_in([FILLER, CAPPER]))
+    assert site["pbt_s"] == pytest.approx(producers["pbt_s"].sum())
+    assert site["equipment"] == 2
+    assert site["utilities"] == 2
+    assert site["utility_availability"] == pytest.approx(
+        (compressor["apt_s"] + _row(equipment, INSPECTOR)["apt_s"])
+        / (compressor["pbt_s"] + _row(equipment, INSPECTOR)["pbt_s"])
+    )
+    assert site["utility_running_h"] > 0

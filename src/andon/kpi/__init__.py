@@ -14,7 +14,17 @@ each element and KPI.
 
 from andon.kpi._calendar import Period
 from andon.kpi._elements import COUNT_ELEMENTS, ELEMENT_COLUMNS, TIME_ELEMENTS, KpiSettings
-from andon.kpi._formulas import KPI_DEFINITIONS, Direction, Grain, KpiDefinition, aggregate, kpis
+from andon.kpi._formulas import (
+    KPI_DEFINITIONS,
+    PRODUCTION_ONLY,
+    UTILITY_ELEMENTS,
+    Direction,
+    Grain,
+    KpiDefinition,
+    aggregate,
+    kpis,
+    with_roles,
+)
 from andon.kpi._losses import LOSSES, compare_sites, loss_tree
 from andon.kpi._report import (
     IN_STORE_BY_DEFAULT,
@@ -35,8 +45,10 @@ __all__ = [
     "IN_STORE_BY_DEFAULT",
     "KPI_DEFINITIONS",
     "LOSSES",
+    "PRODUCTION_ONLY",
     "STATE_TABLE",
     "TIME_ELEMENTS",
+    "UTILITY_ELEMENTS",
     "Direction",
     "Grain",
     "KpiDefinition",
@@ -58,4 +70,5 @@ __all__ = [
     "rollup",
     "state_record_issues",
     "stored_elements",
+    "with_roles",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "ElementInputs",
     "KpiSettings",
     "compute_elements",
+    "with_roles",
 ]
 
 # State classes of the time model (small ints for columns).
@@ -773,7 +774,7 @@ def finish(
     elements = pl.concat(
         [*frames, *[e for e in extra if e is not None and e.height]], how="diagonal_relaxed"
     )
-    elements = _finish(elements, timelines)
+    elements = with_roles(_finish(elements, timelines), model)
     quality = (
         pl.concat(issues.frames, how="vertical_relaxed")
         if issues.frames
@@ -900,6 +901,19 @@ def _spread(
         part = part.filter(pl.col("pidx") >= 0)
         parts.append(part.group_by("path", "site", "pidx").agg(**value_columns))
     return pl.concat(parts, how="vertical_relaxed") if parts else None
+
+
+def with_roles(elements: pl.DataFrame, model: Model) -> pl.DataFrame:
+    """Return elements with the ``role`` of each equipment row from the model.
+
+    Rows of other elements (a line's orders, an area's meter) have no role (null). The
+    computation functions attach it; elements read from the stored day state get it
+    through :func:`andon.kpi.rollup` or this function.
+    """
+    roles = {path: info.role.value for path, info in model.equipment.items()}
+    return elements.with_columns(
+        role=pl.col("path").replace_strict(roles, default=None, return_dtype=pl.String)
+    )
 
 
 def _maintenance_elements(

@@ -14,9 +14,20 @@ from typing import Final
 import polars as pl
 
 from andon.errors import KpiError
-from andon.kpi._elements import ELEMENT_COLUMNS
+from andon.kpi._elements import ELEMENT_COLUMNS, with_roles
+from andon.model.schema import EquipmentRole
 
-__all__ = ["KPI_DEFINITIONS", "Direction", "Grain", "KpiDefinition", "aggregate", "kpis"]
+__all__ = [
+    "KPI_DEFINITIONS",
+    "PRODUCTION_ONLY",
+    "UTILITY_ELEMENTS",
+    "Direction",
+    "Grain",
+    "KpiDefinition",
+    "aggregate",
+    "kpis",
+    "with_roles",
+]
 
 
 class Grain(StrEnum):
@@ -132,10 +143,46 @@ def group_expr(grain: Grain) -> pl.Expr:
     )
 
 
+PRODUCTION_ONLY: Final[frozenset[str]] = frozenset(
+    c
+    for c in ELEMENT_COLUMNS
+    if c
+    not in {
+        "energy_kwh",
+        "out_gq",
+        "out_pq",
+        "iq",
+        "fpq",
+        "tbf_s",
+        "ttf_s",
+        "ttr_s",
+        "fe",
+        "cmt_s",
+        "pmt_s",
+        "aoet_s",
+    }
+)
+"""Elements that only production equipment adds to a group (line, area, site, enterprise):
+the time model of OEE and its quantities. Energy (meters), the line's output counts (they
+may be counted at an inspection station), inspections and the maintenance elements count
+for every equipment."""
+
+UTILITY_ELEMENTS: Final[tuple[str, ...]] = ("pbt_s", "apt_s", "adot_s", "no_state_s", "tbf_s")
+"""Elements of equipment without production summed apart as ``utility_<name>``: a group
+reports its utilities on their own terms (availability, running hours)."""
+
+_PRODUCTION = EquipmentRole.PRODUCTION.value
+
+
 def aggregate(
     elements: pl.DataFrame, grain: Grain | str, *, by_period: bool = True
 ) -> pl.DataFrame:
     """Sum elements to a grain (and per period unless ``by_period`` is false).
+
+    Equipment without production (``role`` utility or inspection, see
+    :func:`with_roles`) adds nothing to a group's OEE elements (:data:`PRODUCTION_ONLY`);
+    its planned busy, running and down time are summed apart as ``utility_*`` columns.
+    Elements without a ``role`` column count every equipment as production.
 
     Energy is the exception to plain sums, because a meter measures everything below the
     element it hangs on: a group's energy is that of the meters nearest the group's own
@@ -149,15 +196,36 @@ def aggregate(
         msg = f"unknown grain {grain!r}; choose one of {choices}"
         raise KpiError(msg) from exc
     keys = ["group", "period", "period_start", "period_end"] if by_period else ["group"]
-    frame = elements.with_columns(
-        group_expr(grain), depth=pl.col("path").str.count_matches("/") + 1
+    frame = elements if "role" in elements.columns else elements.with_columns(role=pl.lit(None))
+    depth = pl.col("path").str.count_matches("/") + 1
+    frame = frame.with_columns(
+        group_expr(grain),
+        depth=depth,
+        # Rows of elements above the equipment (orders, meters) carry no production time.
+        producer=pl.col("role").is_null() | (pl.col("role") == _PRODUCTION),
+        utility=pl.col("role").is_not_null() & (pl.col("role") != _PRODUCTION),
     ).filter(pl.col("group").is_not_null())
     additive = [c for c in ELEMENT_COLUMNS if c != "energy_kwh"]
+    equipment_grain = grain is Grain.EQUIPMENT
+
+    def summed(name: str) -> pl.Expr:
+        if equipment_grain or name not in PRODUCTION_ONLY:
+            return pl.col(name).sum()
+        return pl.col(name).filter(pl.col("producer")).sum()
+
     provenance = [pl.col(c).max() for c in ("revision", "computed_at") if c in frame.columns]
+    is_equipment = pl.col("depth") >= _DEPTH[Grain.EQUIPMENT]
     sums = frame.group_by(keys).agg(
-        [pl.col(c).sum() for c in additive] + provenance,
+        [summed(c) for c in additive]
+        + [
+            pl.col(c).filter(pl.col("utility")).sum().alias(f"utility_{c}")
+            for c in UTILITY_ELEMENTS
+        ]
+        + provenance,
         site=pl.col("site").first() if grain is not Grain.ENTERPRISE else pl.lit(None, pl.String),
-        equipment=pl.col("path").filter(pl.col("depth") >= _DEPTH[Grain.EQUIPMENT]).n_unique(),
+        equipment=pl.col("path").filter(is_equipment & pl.col("producer")).n_unique(),
+        utilities=pl.col("path").filter(is_equipment & pl.col("utility")).n_unique(),
+        role=pl.col("role").first() if equipment_grain else pl.lit(None, pl.String),
     )
     energy = (
         frame.filter(pl.col("energy_kwh") > 0)
@@ -172,9 +240,13 @@ def aggregate(
     )
     if grain is Grain.EQUIPMENT:
         out_pq, out_gq = pl.col("pq"), pl.col("gq")
+        produces = pl.col("role").is_null() | (pl.col("role") == _PRODUCTION)
     else:
         out_pq, out_gq = pl.col("out_pq"), pl.col("out_gq")
-    result = result.with_columns(output_pq=out_pq, output_gq=out_gq).rename({"group": "path"})
+        produces = pl.col("equipment") > 0
+    result = result.with_columns(output_pq=out_pq, output_gq=out_gq, produces=produces).rename(
+        {"group": "path"}
+    )
     order = ["path", "period_start"] if by_period else ["path"]
     return result.with_columns(grain=pl.lit(grain.value)).sort(order)
 
@@ -191,10 +263,20 @@ def kpis(aggregated: pl.DataFrame) -> pl.DataFrame:
     c = pl.col
     aupt = c("apt_s") + c("aust_s")
     aubt = aupt + c("adet_s")
+    if "produces" not in aggregated.columns:
+        aggregated = aggregated.with_columns(produces=pl.lit(value=True))
+    # Effectiveness needs a planned run time: none for equipment that does not produce, nor
+    # where every unit counted lacks one (no value, never 0.0).
+    priced = c("produces") & ~((c("pq") > 0) & (c("pq_no_pri") >= c("pq")))
     frame = aggregated.with_columns(
         availability=_ratio(c("apt_s"), c("pbt_s")),
-        effectiveness=_ratio(c("pri_pq_s"), c("apt_s")),
-        quality_ratio=_ratio(c("gq").cast(pl.Float64), c("pq").cast(pl.Float64)),
+        effectiveness=pl.when(priced).then(_ratio(c("pri_pq_s"), c("apt_s"))),
+        quality_ratio=pl.when(c("produces")).then(
+            _ratio(c("gq").cast(pl.Float64), c("pq").cast(pl.Float64))
+        ),
+        utility_availability=_ratio(c("utility_apt_s"), c("utility_pbt_s"))
+        if "utility_apt_s" in aggregated.columns
+        else pl.lit(None, pl.Float64),
         aupt_share=_ratio(aupt, c("pbt_s")),
         setup_ratio=_ratio(c("aust_s"), aupt),
         technical_efficiency=_ratio(c("apt_s"), c("apt_s") + c("adet_s")),
@@ -213,6 +295,9 @@ def kpis(aggregated: pl.DataFrame) -> pl.DataFrame:
         corrective_maintenance_ratio=_ratio(c("cmt_s"), c("cmt_s") + c("pmt_s")),
         equipment_load_ratio=_ratio(aupt, c("pot_s")),
         energy_per_unit_kwh=_ratio(c("energy_kwh"), c("output_pq").cast(pl.Float64)),
+        utility_running_h=(c("utility_tbf_s") / 3600.0)
+        if "utility_tbf_s" in aggregated.columns
+        else pl.lit(None, pl.Float64),
     )
     return frame.with_columns(
         oee=c("availability") * c("effectiveness") * c("quality_ratio"),

@@ -21,7 +21,13 @@ import pyarrow as pa
 
 from andon.errors import KpiError, StoreError
 from andon.kpi._calendar import Period
-from andon.kpi._elements import COUNT_ELEMENTS, ELEMENT_COLUMNS, TIME_ELEMENTS, KpiSettings
+from andon.kpi._elements import (
+    COUNT_ELEMENTS,
+    ELEMENT_COLUMNS,
+    TIME_ELEMENTS,
+    KpiSettings,
+    with_roles,
+)
 from andon.kpi._report import compute
 from andon.model import Model
 from andon.records import PATH_COLUMNS, TS_TYPE, RecordKind, to_micros
@@ -184,6 +190,7 @@ def rollup(day_elements: pl.DataFrame, model: Model, period: Period | str) -> pl
     exact sums of day rows; shifts are not (a night shift crosses midnight) and are refused.
     """
     chosen = Period(period)
+    day_elements = with_roles(day_elements, model) if day_elements.height else day_elements
     if chosen is Period.DAY:
         return day_elements
     if chosen not in (Period.WEEK, Period.MONTH):
@@ -210,4 +217,4 @@ def rollup(day_elements: pl.DataFrame, model: Model, period: Period | str) -> pl
         parts.append(sub.group_by("path", "site", "period", "period_start", "period_end").agg(aggs))
     if not parts:
         return day_elements.clear()
-    return pl.concat(parts).sort("path", "period_start")
+    return with_roles(pl.concat(parts), model).sort("path", "period_start")
