@@ -86,6 +86,7 @@ OPTION_LABELS: dict[str, str] = {
     "opcua_certificate": "--certificate",
     "opcua_private_key": "--private-key",
     "opcua_server_certificate": "--server-certificate",
+    "opcua_trust_on_first_use": "--trust-on-first-use",
     "opcua_nodes": "--node",
     "buffer_path": "--buffer",
     "max_buffer_mb": "--max-buffer-mb",
@@ -284,7 +285,13 @@ def opcua(  # noqa: PLR0917 - typer passes each option by keyword
     security: Annotated[str, typer.Option(help="basic256sha256 or none.")] = "basic256sha256",
     certificate: Annotated[Path | None, typer.Option(help="Client certificate (DER).")] = None,
     private_key: Annotated[Path | None, typer.Option(help="Client private key (PEM).")] = None,
-    server_certificate: Annotated[Path | None, typer.Option(help="Server certificate.")] = None,
+    server_certificate: Annotated[
+        Path | None, typer.Option(help="The server's certificate, pinned (DER or PEM).")
+    ] = None,
+    trust_on_first_use: Annotated[
+        bool,
+        typer.Option(help="Without a pinned certificate, trust the first one seen (logged)."),
+    ] = False,
     node: Annotated[
         list[str] | None, typer.Option(help="Extra mapping NODE_ID=TAG_PATH (repeatable).")
     ] = None,
@@ -304,6 +311,7 @@ def opcua(  # noqa: PLR0917 - typer passes each option by keyword
             "opcua_certificate": certificate,
             "opcua_private_key": private_key,
             "opcua_server_certificate": server_certificate,
+            "opcua_trust_on_first_use": trust_on_first_use,
             "opcua_nodes": node_mappings(node),
         },
         environ=False,

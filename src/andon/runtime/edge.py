@@ -132,6 +132,9 @@ class EdgeSettings(BaseSettings):
     """OPC UA client private key (PEM)."""
     opcua_server_certificate: Path | None = None
     """The OPC UA server's certificate, pinned."""
+    opcua_trust_on_first_use: bool = False
+    """Trust the OPC UA server certificate seen on the first connection when none is pinned
+    (kept, logged loudly); without it an unpinned server is refused."""
     opcua_nodes: dict[str, str] = Field(default_factory=dict)
     """Node ids mapped to tag paths besides the model's, ``{"ns=2;s=T1": "acme/.../temp"}``."""
 
@@ -268,6 +271,7 @@ class EdgeSettings(BaseSettings):
             certificate=self.opcua_certificate,
             private_key=self.opcua_private_key,
             server_certificate=self.opcua_server_certificate,
+            trust_on_first_use=self.opcua_trust_on_first_use,
         )
 
     def status_location(self) -> Path | None:
@@ -585,14 +589,16 @@ def _sources(
         names.append(f"mqtt {settings.protocol}")
     opcua = settings.opcua_settings()
     if opcua is not None:
-        from andon.connect.opcua import OpcUaSource, node_map  # noqa: PLC0415 - asyncua
+        from andon.connect.opcua import OpcUaSource, node_map, node_rates  # noqa: PLC0415
 
+        nodes = node_map(model, settings.opcua_nodes)
         reader = OpcUaSource(
             settings=opcua,
-            nodes=node_map(model, settings.opcua_nodes),
+            nodes=nodes,
             handler=buffer.append,
             source=settings.name,
             metrics=metrics,
+            rates=node_rates(model, nodes),
         )
         stages.append(_Stage("opcua", start=reader.start, stop=reader.stop))
         names.append("opcua")
