@@ -14,14 +14,16 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from asyncua import Server, ua
+from asyncua import ua
 from asyncua.crypto.cert_gen import (
     dump_private_key_as_pem,
     generate_private_key,
     generate_self_signed_app_certificate,
 )
+from asyncua.server.server import Server
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -38,6 +40,7 @@ from andon.connect.opcua import (
 from andon.errors import ConnectError
 from andon.records import RecordKind
 
+_ua: Any = ua  # asyncua's NewType fields do not take plain str, int or datetime
 ROOT = Path(__file__).resolve().parents[2]
 NODE = "ns=2;s=Lyon.M1.Mill1.SpindleTemp"
 TAG = "acme/lyon/machining/m1/milling/mill1/spindle_temperature"
@@ -87,7 +90,7 @@ async def _server(
     idx = await server.register_namespace("urn:acme:lyon")
     mill = await server.nodes.objects.add_object(idx, "Mill1")
     variable = await mill.add_variable(
-        ua.NodeId("Lyon.M1.Mill1.SpindleTemp", idx), "SpindleTemp", value
+        _ua.NodeId("Lyon.M1.Mill1.SpindleTemp", idx), "SpindleTemp", value
     )
     async with server:
         yield server, variable.nodeid
@@ -196,8 +199,8 @@ def test_the_subscription_is_sized_from_the_tags_rates() -> None:
     )
     assert subscription_plan(given, [0.1]).publishing_interval_ms == 2000
     assert subscription_plan(given, [0.1]).queue_size == 4
-    assert overflowed(ua.StatusCode(0x00000480))
-    assert not overflowed(ua.StatusCode(ua.StatusCodes.Good))
+    assert overflowed(_ua.StatusCode(0x00000480))
+    assert not overflowed(_ua.StatusCode(_ua.StatusCodes.Good))
 
 
 def test_a_restart_is_caught_up_with_a_capped_back_off_and_current_values(
@@ -235,7 +238,7 @@ def test_a_restart_is_caught_up_with_a_capped_back_off_and_current_values(
             assert await wait(source.connected.is_set)
             now = dt.datetime.now(dt.UTC)
             await server.write_attribute_value(
-                node, ua.DataValue(ua.Variant(41.0, ua.VariantType.Double), SourceTimestamp=now)
+                node, _ua.DataValue(ua.Variant(41.0, ua.VariantType.Double), SourceTimestamp=now)
             )
             assert await wait(lambda: 41.0 in values())
         with caplog.at_level(logging.WARNING, logger="andon.connect.opcua"):
