@@ -60,7 +60,7 @@ from andon.records import (
 )
 from andon.store.base import QUARANTINE_SCHEMA
 
-__all__ = ["CheckResult", "Reason", "check"]
+__all__ = ["CheckResult", "Reason", "check", "in_class_units"]
 
 Mask = npt.NDArray[np.bool_]
 
@@ -806,3 +806,38 @@ def check(
         good_table = good_table.filter(pa.array(good))
     quarantined = _quarantine(kind, table, columns, reasons, received_at_us)
     return CheckResult(kind=kind, good=good_table, quarantined=quarantined)
+
+
+def in_class_units(table: pa.Table, model: Model) -> pa.Table:
+    """Return a sample batch with every value in its tag's class unit.
+
+    A batch as a plant emits it holds each value in its equipment's own unit (``psi``,
+    ``degF``); the store holds class units, and so must anything that compares one machine
+    with another before the store (a baseline reading the simulator's batches). The values
+    of known tags are converted with the same scale and offset as :func:`check` uses;
+    unknown tags and the other columns are kept as they are, and nothing is quarantined. A
+    batch already in class units (``check``'s output) is returned unchanged.
+
+    >>> from andon.model import load_model
+    >>> from andon.records import samples
+    >>> model = load_model("examples/discrete")
+    >>> tag = "acme/brno/machining/m1/milling/mill1/spindle_temperature"  # reported in degF
+    >>> converted = in_class_units(samples(ts=[0], path=[tag], value=[212.0]), model)
+    >>> round(converted["value"][0].as_py(), 6)
+    100.0
+    """
+    if (table.schema.metadata or {}).get(_UNITS_KEY) == _CLASS_UNITS or table.num_rows == 0:
+        return table
+    tags = _lookups(model).tags
+    index = tags.paths.index(_combined(table.column("path")))
+    known = _mask(pc.is_valid(index))
+    rows = np.asarray(pc.fill_null(index, 0).to_numpy(zero_copy_only=False), dtype=np.intp)
+    column = _combined(table.column("value"))
+    values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    scale = np.where(known, tags.scale[rows] if len(tags.scale) else 1.0, 1.0)
+    offset = np.where(known, tags.offset[rows] if len(tags.offset) else 0.0, 0.0)
+    converted = pa.array(values * scale + offset, pa.float64(), mask=~_mask(pc.is_valid(column)))
+    result = table.set_column(table.schema.get_field_index("value"), "value", converted)
+    return result.replace_schema_metadata(
+        {**(table.schema.metadata or {}), _UNITS_KEY: _CLASS_UNITS}
+    )

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from andon.contracts import in_class_units
 from andon.errors import SimulationError
 from andon.model import Model
 from andon.records import KIND_SCHEMAS, RecordKind
@@ -345,7 +346,9 @@ def _maintain(
         now_us=plant.us(t1),
         epoch_h=epoch_h,
         model=model,
-        samples=batches[RecordKind.SAMPLE],
+        # A policy compares machines with each other: it reads class units, as the store
+        # holds them, not each machine's own (psi beside bar).
+        samples=in_class_units(batches[RecordKind.SAMPLE], model),
         states=batches.get(RecordKind.STATE, KIND_SCHEMAS[RecordKind.STATE].empty_table()),
         maintenance=batches.get(
             RecordKind.MAINTENANCE, KIND_SCHEMAS[RecordKind.MAINTENANCE].empty_table()

@@ -44,9 +44,11 @@ def mode_code(equipment_class: str, failure_mode: str) -> float:
 
 
 def normalise_samples(samples: pl.DataFrame, model: Model) -> pl.DataFrame:
-    """Return samples with ``value`` as a share of the tag's valid range, in the class unit.
+    """Return samples with ``value`` as a share of the tag's valid range.
 
-    Tags without a range in the model keep their raw value (they still carry a trend).
+    The samples are the store's, in their tag's class unit (the contracts converted them on
+    the way in), so they are not converted again. Tags without a range in the model keep
+    their value (they still carry a trend).
     """
     if samples.is_empty():
         return samples
@@ -58,10 +60,10 @@ def normalise_samples(samples: pl.DataFrame, model: Model) -> pl.DataFrame:
         if lo is None or hi is None or hi <= lo:
             continue
         span = hi - lo
-        # class value = raw * scale + offset; share = (class value - lo) / span
+        # share = (class value - lo) / span
         paths.append(path)
-        scale.append(info.scale / span)
-        offset.append((info.offset - lo) / span)
+        scale.append(1.0 / span)
+        offset.append(-lo / span)
     table = pl.DataFrame(
         {"path": paths, "__scale": scale, "__offset": offset},
         schema={"path": pl.Utf8, "__scale": pl.Float64, "__offset": pl.Float64},
