@@ -347,8 +347,10 @@ class UnsDecoder:
             return None
         try:
             return self._columnar(messages, blob)
-        except UnicodeDecodeError:
-            return None  # a name or text that is not UTF-8: the slow path rejects the message
+        except (UnicodeDecodeError, pa.ArrowException):
+            # a name or text that is not UTF-8, or a layout Arrow's reader trips on (its
+            # IndexError on some damaged blobs): the slow path reads message by message
+            return None
 
     def _columnar(self, messages: list[tuple[str, bytes]], blob: bytes) -> pa.Table | None:
         try:
