@@ -263,3 +263,32 @@ def test_values_after_a_server_restart_are_stored_and_the_gap_is_counted(
         assert set(store.samples(tags=[OVEN]).column("quality").to_pylist()) == {"good"}
     finally:
         store.close()
+
+
+def test_a_queue_that_overflows_is_counted_as_lost_values(node: str, tmp_path: Path) -> None:
+    port = _free_port()
+    received: list[Batch] = []
+    settings = OpcUaSettings(
+        endpoint=f"opc.tcp://127.0.0.1:{port}",
+        security="none",
+        publishing_interval_ms=1000,
+        sampling_interval_ms=100,
+        queue_size=2,  # ten changes a publication into two places: the server says overflow
+    )
+
+    async def scenario() -> int:
+        source = OpcUaSource(
+            settings=settings, nodes={COUNTER: OVEN}, handler=received.append, flush_interval_s=0.1
+        )
+        task = asyncio.create_task(source.run())
+        end = time.monotonic() + 20
+        while time.monotonic() < end and source.metrics.count("lost_values_at_least") < 2:
+            await asyncio.sleep(0.1)
+        await source.stop_async()
+        await task
+        return source.metrics.count("lost_values_at_least")
+
+    with _peer(node, port, tmp_path / "pki"):
+        lost = asyncio.run(scenario())
+    assert lost >= 2
+    assert _values(received)[OVEN]
