@@ -212,7 +212,7 @@ def subscription_plan(settings: OpcUaSettings, rates_s: Iterable[float]) -> Subs
     """Return the subscription to ask for: settings given win, the rest from the tags' rates.
 
     Nodes are sampled at the fastest tag's rate (at most 10 Hz when none is known),
-    published every half second at most, and each node's queue holds twice the values of
+    published every half second, and each node's queue holds twice the values of
     one publication, so that nothing overflows at the expected rates (Part 4, 5.12.1.5).
 
     >>> subscription_plan(OpcUaSettings(endpoint="opc.tcp://h:4840"), [0.1, 10.0])
@@ -223,7 +223,7 @@ def subscription_plan(settings: OpcUaSettings, rates_s: Iterable[float]) -> Subs
     known = [rate for rate in rates_s if rate > 0]
     fastest_ms = max(10, round(min(known) * 1000)) if known else 100
     sampling = settings.sampling_interval_ms or min(fastest_ms, 1000)
-    publishing = settings.publishing_interval_ms or min(500, max(sampling, 100))
+    publishing = settings.publishing_interval_ms or 500
     queue = settings.queue_size or min(1000, 2 * math.ceil(publishing / max(sampling, 1)) + 1)
     return SubscriptionPlan(publishing, sampling, max(queue, 1))
 
