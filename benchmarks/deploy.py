@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from rich.console import Console
 from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "deploy"))
@@ -54,7 +55,10 @@ def _cpu_s() -> dict[str, float]:
 def faults_phase(folder: Path, *, faults: int, long_cutoff_s: float, seconds: float) -> dict:
     """Inject faults while three plants publish; count what was lost or written twice."""
     started = time.monotonic()
-    with deployment(folder, rate=300, samples=50) as setup, Progress() as progress:
+    with (
+        deployment(folder, rate=300, samples=50) as setup,
+        Progress(console=Console(stderr=True)) as progress,
+    ):
         task = progress.add_task("faults", total=faults)
         rng = random.Random(7)
         long_done = 0
