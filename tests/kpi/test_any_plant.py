@@ -14,12 +14,13 @@ from second_plant import (
     FILLER,
     INSPECTOR,
     MONDAY,
+    PRESS,
     second_plant,
     utc,
     write_week,
 )
 
-from andon.kpi import compute
+from andon.kpi import KpiSettings, compute
 from andon.store import Store
 
 MODEL = second_plant()
@@ -101,3 +102,46 @@ def test_a_utility_has_no_effectiveness_and_stays_out_of_site_oee(store: Store) 
         / (compressor["pbt_s"] + _row(equipment, INSPECTOR)["pbt_s"])
     )
     assert site["utility_running_h"] > 0
+
+
+@pytest.mark.parametrize("in_store", [True, False])
+def test_a_stopped_feed_is_no_data_not_a_machine_running(store: Store, in_store: bool) -> None:
+    # The press's gateway dies on Thursday at 03:00 UTC while it was "running"; the other
+    # machines go on. Before: the press ran until the end of the range with zero output.
+    stop = utc(MONDAY, 3) + dt.timedelta(days=3)
+    write_week(store, stop_press_at=stop)
+    # The range ends with the data (a range past it would find every feed silent).
+    start = utc(MONDAY, 0)
+    end = start + dt.timedelta(days=7)
+    run = compute(store, MODEL, start=start, end=end, period="day", in_store=in_store)
+    press = run.kpis("equipment").filter(pl.col("path") == PRESS).sort("period_start")
+    after = press.filter((pl.col("period_start") > stop) & (pl.col("calendar_work_s") > 0))
+    assert after.height >= 2
+    assert (after["apt_s"] == 0).all()
+    assert (after["no_state_s"] > 0).all()
+    assert after["availability"].is_null().all()  # no data: no value, never 0.0
+    stopped = run.stopped()
+    assert stopped["path"].to_list() == [PRESS]
+    newest = stopped["start"][0]
+    assert stop - dt.timedelta(hours=2) < newest < stop + dt.timedelta(hours=2)
+    assert stopped["message"][0] == f"no data from {PRESS} since {newest.isoformat()}"
+    assert run.newest is not None
+    assert set(run.newest["path"]) >= {PRESS, FILLER, COMPRESSOR}
+
+
+@pytest.mark.parametrize("in_store", [True, False])
+def test_a_stale_bound_ends_a_state_not_repeated(store: Store, in_store: bool) -> None:
+    write_week(store)
+    bounded = compute(
+        store,
+        MODEL,
+        start=MONDAY,
+        end=MONDAY + dt.timedelta(days=1),
+        settings=KpiSettings(stale_after_s=600.0),
+        in_store=in_store,
+    )
+    free = compute(store, MODEL, start=MONDAY, end=MONDAY + dt.timedelta(days=1), in_store=in_store)
+    # Running lasts 90 minutes before each stop: with a 10-minute bound, 80 are no data.
+    a, b = (r.elements.filter(pl.col("path") == FILLER).row(0, named=True) for r in (bounded, free))
+    assert a["apt_s"] < b["apt_s"]
+    assert a["no_state_s"] > b["no_state_s"]

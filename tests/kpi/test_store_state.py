@@ -46,7 +46,14 @@ def _fill(store: Store) -> None:
     )
     store.write(
         RecordKind.STATE,
-        records.states(ts=[at("2026-03-02 08:00")], path=M1, state=["idle"], source="test"),
+        # Idle all day, and said so again in the evening: a state lasts no longer than the
+        # records of its equipment.
+        records.states(
+            ts=[at("2026-03-02 08:00"), at("2026-03-03 23:00")],
+            path=M1,
+            state=["idle", "idle"],
+            source="test",
+        ),
     )
     store.write(
         RecordKind.COUNT,

@@ -108,6 +108,13 @@ class KpiSettings:
 
     minor_stop_s: float = 300.0
     """Unplanned stops (down, idle, starved, blocked) shorter than this are minor stops, s."""
+    stale_after_s: float | None = None
+    """A state lasts at most this long after its record, s, even when no newer state record
+    follows (for feeds that repeat the state periodically); ``None``: until the next state
+    record or the equipment's newest record of any kind, whichever is earlier."""
+    silent_after_s: float = 900.0
+    """An equipment without any record for longer than this before the end of the range is
+    flagged ``data.stopped`` ("no data from ... since ..."), s."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

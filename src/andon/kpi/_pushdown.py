@@ -35,6 +35,7 @@ from andon.kpi._elements import (
     plan,
     site_frame,
 )
+from andon.kpi._freshness import clip_intervals
 from andon.model import Model
 from andon.model.calendar import Zone
 from andon.records import RecordKind
@@ -65,7 +66,14 @@ def _frame(table: pa.Table) -> pl.DataFrame:
 
 
 def _query(
-    the_plan: Plan, *, lo: int, hi: int, count_lo: int, count_hi: int, settings: KpiSettings
+    the_plan: Plan,
+    *,
+    lo: int,
+    hi: int,
+    count_lo: int,
+    count_hi: int,
+    settings: KpiSettings,
+    newest: dict[str, int] | None = None,
 ) -> ElementQuery:
     """Return the query's inputs: equipment, cycle times and every site's segments.
 
@@ -117,6 +125,10 @@ def _query(
         state_classes=dict(STATE_CLASS),
         unknown_class=UNKNOWN,
         selections=dict(STATE_SELECTIONS),
+        until=None if newest is None else [newest.get(p, lo) for p in the_plan.paths],
+        stale_us=None
+        if settings.stale_after_s is None
+        else int(settings.stale_after_s * 1_000_000),
     )
 
 
@@ -162,8 +174,12 @@ def store_elements(
     maintenance: pl.DataFrame | None = None,
     orders: pl.DataFrame | None = None,
     energy: pl.DataFrame | None = None,
+    newest: dict[str, int] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Return (elements, issues) like ``compute_elements`` on the store's records.
+
+    ``newest`` gives each equipment's newest record: its states last no longer (see
+    :mod:`andon.kpi._freshness`).
 
     State intervals are cut at ``start`` less the minor-stop margin and at ``end`` plus it,
     exactly as ``compute`` fetches them; counts are those with ``start <= ts <= end``.
@@ -181,7 +197,15 @@ def store_elements(
     )
     margin = int(settings.minor_stop_s * 1_000_000) + 1
     lo, hi = start - margin, end + margin
-    query = _query(the_plan, lo=lo, hi=hi, count_lo=start, count_hi=end + 1, settings=settings)
+    query = _query(
+        the_plan,
+        lo=lo,
+        hi=hi,
+        count_lo=start,
+        count_hi=end + 1,
+        settings=settings,
+        newest=newest,
+    )
     result = _frame(store.element_sums(query))
     _flag_strays(
         store, model, the_plan, prefix=prefix, query=query, settings=settings, issues=issues
@@ -249,9 +273,20 @@ def _flag_strays(
     )
     if not found.height:
         return
+    until = dict(zip(the_plan.paths, query.until or [query.hi] * len(the_plan.paths), strict=True))
+    stale = query.stale_us
     for path in found.filter(pl.col("kind") == "state")["path"].to_list():
-        intervals = _frame(store.state_intervals(path_prefix=path, start=query.lo, end=query.hi))
-        intervals = intervals.filter(pl.col("path") == path)
+        intervals = _frame(
+            store.state_intervals(path_prefix=path, start=query.lo - (stale or 0), end=query.hi)
+        )
+        # The same cut as the statement's, so the flagged time is the time counted.
+        intervals = clip_intervals(
+            intervals.filter(pl.col("path") == path),
+            model,
+            newest=until,
+            lo=query.lo,
+            stale_us=stale,
+        )
         _state_columns(intervals, the_plan.paths, settings, issues, model)
     for path in found.filter(pl.col("kind") == "count")["path"].to_list():
         counts = _frame(

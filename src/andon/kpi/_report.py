@@ -18,6 +18,7 @@ from andon.errors import KpiError, StoreError
 from andon.kpi._calendar import Period
 from andon.kpi._elements import ElementInputs, KpiSettings, compute_elements
 from andon.kpi._formulas import Grain, aggregate, kpis
+from andon.kpi._freshness import clip_intervals, newest_by_equipment, stopped_feeds
 from andon.kpi._pushdown import store_elements
 from andon.model import Model
 from andon.records import RecordKind, to_micros
@@ -53,6 +54,13 @@ class KpiRun:
     period: Period
     start: dt.datetime
     end: dt.datetime
+    newest: pl.DataFrame | None = None
+    """The newest record of each equipment (``path``, ``newest_at``), from the store: a feed
+    that stopped is also an issue ``data.stopped`` ("no data from ... since ...")."""
+
+    def stopped(self) -> pl.DataFrame:
+        """Return the ``data.stopped`` issues: equipment whose data stopped, and since when."""
+        return self.issues.filter(pl.col("code") == "data.stopped")
 
     def kpis(self, grain: Grain | str) -> pl.DataFrame:
         """Return summed elements and every KPI per element of ``grain`` and period."""
@@ -192,10 +200,12 @@ def compute(
         raise KpiError(msg)
     margin = int(settings.minor_stop_s * 1_000_000) + 1
     prefix = path_prefix or model.root
+    stale_us = None if settings.stale_after_s is None else int(settings.stale_after_s * 1e6)
+    newest = newest_by_equipment(store, model, prefix=prefix, since=start_us - margin)
     if in_store is None:
         in_store = IN_STORE_BY_DEFAULT.get(store.dialect, False)
     if in_store:
-        return _compute_in_store(
+        run = _compute_in_store(
             store,
             model,
             start_us=start_us,
@@ -206,10 +216,12 @@ def compute(
             path_prefix=path_prefix,
             settings=settings,
             custom_bounds=custom_bounds,
+            newest=newest,
         )
+        return _with_freshness(run, store, model, newest, prefix=prefix, settings=settings)
     try:
         intervals = store.state_intervals(
-            path_prefix=prefix, start=start_us - margin, end=end_us + margin
+            path_prefix=prefix, start=start_us - margin - (stale_us or 0), end=end_us + margin
         )
         counts = store.records(RecordKind.COUNT, path_prefix=prefix, start=start_us, end=end_us + 1)
         inspections = store.records(RecordKind.INSPECTION, path_prefix=prefix, end=end_us)
@@ -221,9 +233,11 @@ def compute(
     except StoreError as exc:
         msg = f"cannot read records for KPIs: {exc}"
         raise KpiError(msg) from exc
-    return elements_from_records(
+    run = elements_from_records(
         model,
-        intervals=_frame(intervals),
+        intervals=clip_intervals(
+            _frame(intervals), model, newest=newest, lo=start_us - margin, stale_us=stale_us
+        ),
         counts=_frame(counts),
         inspections=_frame(inspections),
         maintenance=_frame(maintenance),
@@ -236,6 +250,46 @@ def compute(
         custom_bounds=custom_bounds,
         path_prefix=path_prefix,
     )
+    return _with_freshness(run, store, model, newest, prefix=prefix, settings=settings)
+
+
+def _with_freshness(
+    run: KpiRun,
+    store: Store,
+    model: Model,
+    newest: dict[str, int],
+    *,
+    prefix: str,
+    settings: KpiSettings,
+) -> KpiRun:
+    """Add the newest record of each equipment and the ``data.stopped`` issues to a run."""
+    paths = sorted(
+        p for p in model.equipment if p == prefix or p.startswith(prefix.rstrip("/") + "/")
+    )
+    silent = [p for p in paths if p not in newest]
+    if silent:
+        # Silent over the whole range: when did it last say anything? (rare, so one more
+        # look-up rather than a scan of all history on every computation)
+        older = newest_by_equipment(store, model, prefix=prefix, since=None)
+        newest = {**{p: older[p] for p in silent if p in older}, **newest}
+    end_us = to_micros(run.end)
+    silent_us = int(settings.silent_after_s * 1_000_000)
+    stopped = stopped_feeds(newest, paths, end=end_us, silent_us=silent_us)
+    issues = run.issues
+    if stopped.height:
+        stopped = stopped.with_columns(
+            pl.from_epoch("start", time_unit="us").dt.replace_time_zone("UTC"),
+            pl.from_epoch("end", time_unit="us").dt.replace_time_zone("UTC"),
+        )
+        issues = pl.concat([issues, stopped.select(issues.columns)], how="vertical_relaxed")
+        issues = issues.sort("code", "path", "start", nulls_last=False)
+    frame = pl.DataFrame(
+        {
+            "path": list(newest),
+            "newest_at": pl.Series(list(newest.values()), dtype=pl.Int64),
+        }
+    ).with_columns(pl.from_epoch("newest_at", time_unit="us").dt.replace_time_zone("UTC"))
+    return KpiRun(run.elements, issues, run.period, run.start, run.end, newest=frame.sort("path"))
 
 
 def _compute_in_store(
@@ -250,6 +304,7 @@ def _compute_in_store(
     path_prefix: str | None,
     settings: KpiSettings,
     custom_bounds: tuple[TimeArg, ...],
+    newest: dict[str, int],
 ) -> KpiRun:
     try:
         # A unit's first inspection may precede the range: all of them up to its end.
@@ -274,6 +329,7 @@ def _compute_in_store(
             maintenance=_frame(maintenance),
             orders=_frame(orders),
             energy=_frame(energy),
+            newest=newest,
         )
     except StoreError as exc:
         msg = f"cannot compute KPIs in the store: {exc}"

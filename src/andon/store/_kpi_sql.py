@@ -33,6 +33,7 @@ __all__ = [
     "POSTGRES_SESSION",
     "element_sums_sql",
     "flagged_counts_sql",
+    "newest_records_sql",
     "selection_sql",
     "unknown_records_sql",
 ]
@@ -146,6 +147,7 @@ def _common(q: ElementQuery, dialect: str, p: _Params) -> str:
             ("pid", "int", range(len(q.paths))),
             ("sid", "int", q.site_of),
             ("last_cell", "bool", q.last_cell),
+            ("untl", "int", q.until if q.until is not None else [hi] * len(q.paths)),
         ],
     )
     seg = _table(
@@ -161,6 +163,9 @@ def _common(q: ElementQuery, dialect: str, p: _Params) -> str:
         ],
     )
     hi_ts = _ts(dialect, p(hi))
+    # No invented time: the last state ends at the equipment's newest record, and every
+    # state at most ``stale_us`` after its own record.
+    stale = "" if q.stale_us is None else f", ts + {int(q.stale_us)}"
     pri_index = f"c.pid * {len(q.products) + 1} + c.prod + 1"
     return f"""
 eq AS ({eq}),
@@ -170,7 +175,7 @@ bk AS MATERIALIZED (
   FROM seg g
 ),
 rec AS (
-  SELECT e.pid, e.sid, r.seq, {_us(dialect, "r.ts")} AS ts,
+  SELECT e.pid, e.sid, e.untl, r.seq, {_us(dialect, "r.ts")} AS ts,
          {_us(dialect, "r.ts")} * 8 + CASE r.state {cls_case} ELSE {int(q.unknown_class)} END AS k
   FROM rec_state r JOIN eq e ON r.path = e.path
   WHERE r.ts < {hi_ts}
@@ -178,7 +183,7 @@ rec AS (
 nb AS (
   -- Time and state class packed in one key (class in the low 3 bits): three window
   -- functions instead of five over the same sort.
-  SELECT pid, sid, ts, k & 7 AS cls,
+  SELECT pid, sid, untl, ts, k & 7 AS cls,
          lead(k) OVER o AS nk, lead(k, 2) OVER o AS nnk, lag(k) OVER o AS pk
   FROM rec WINDOW o AS (PARTITION BY pid ORDER BY ts, seq)
 ),
@@ -189,7 +194,7 @@ iv AS MATERIALIZED (
          OR coalesce(ncls = cls AND (n2 IS NULL OR n2 > n1), FALSE) AS joined
   FROM (
     SELECT pid, sid, cls, ts, n1, n2, p1, nk & 7 AS ncls, pk & 7 AS pcls,
-           greatest(ts, {lo}) AS s, least(coalesce(n1, {hi}), {hi}) AS e
+           greatest(ts, {lo}) AS s, least(coalesce(n1, untl), {hi}{stale}) AS e
     FROM (
       SELECT nb.*, {_div(dialect, "nk - (nk & 7)", 8)} AS n1,
              {_div(dialect, "nnk - (nnk & 7)", 8)} AS n2, {_div(dialect, "pk - (pk & 7)", 8)} AS p1
@@ -409,4 +414,31 @@ SELECT 'state' AS kind, r.path, count(*) AS n FROM rec_state r WHERE {state_wher
 UNION ALL
 SELECT 'count' AS kind, r.path, count(*) AS n FROM rec_count r WHERE {count_where} GROUP BY r.path
 """
+    return sql, p.values
+
+
+_NEWEST_KINDS: Final = ("rec_state", "rec_count", "rec_sample", "rec_unit", "rec_inspection")
+
+
+def newest_records_sql(
+    *, dialect: str, path_prefix: str, since: int | None
+) -> tuple[str, list[Any]]:
+    """Return the statement of the newest record time per path below a prefix.
+
+    The columns of :data:`~andon.store.kpi_queries.NEWEST_RECORD_SCHEMA`, over the kinds an
+    equipment's own feed sends (state, count, sample, unit, inspection); only records at or
+    after ``since`` (UTC microseconds) when it is given.
+    """
+    p = _Params()
+    prefix = path_prefix.rstrip("/")
+    parts = []
+    for table in _NEWEST_KINDS:
+        where = f"(r.path = {p(prefix)} OR starts_with(r.path, {p(prefix + '/')}))"
+        if since is not None:
+            where += f" AND r.ts >= {_ts(dialect, p(int(since)))}"
+        parts.append(
+            f"SELECT r.path, {_us(dialect, 'max(r.ts)')} AS ts FROM {table} r "
+            f"WHERE {where} GROUP BY r.path"
+        )
+    sql = "SELECT path, max(ts) AS ts FROM (" + " UNION ALL ".join(parts) + ") n GROUP BY path"
     return sql, p.values

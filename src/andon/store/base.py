@@ -181,6 +181,12 @@ class Store(Protocol):
         """
         ...
 
+    def newest_records(self, *, path_prefix: str, since: int | None = None) -> pa.Table:
+        """Return the newest record time per path below a prefix (state, count, sample, unit
+        and inspection records; at or after ``since`` UTC microseconds when given), in
+        :data:`andon.store.kpi_queries.NEWEST_RECORD_SCHEMA`."""
+        ...
+
     # -- end of the KPI layer's queries ---------------------------------------------------
 
     def declare_table(self, table: AuxTable) -> None:

@@ -26,7 +26,12 @@ from andon.store import _aux
 from andon.store._aux import AuxColumn, AuxTable
 from andon.store._conform import conform
 from andon.store._keys import may_repeat_keys
-from andon.store._kpi_sql import element_sums_sql, flagged_counts_sql, unknown_records_sql
+from andon.store._kpi_sql import (
+    element_sums_sql,
+    flagged_counts_sql,
+    newest_records_sql,
+    unknown_records_sql,
+)
 from andon.store._sql import (
     LIST_TABLES,
     MIGRATIONS,
@@ -39,6 +44,7 @@ from andon.store._sql import (
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
 from andon.store.kpi_queries import (
     FLAGGED_COUNT_SCHEMA,
+    NEWEST_RECORD_SCHEMA,
     UNKNOWN_RECORD_SCHEMA,
     ElementQuery,
     element_sums_schema,
@@ -408,6 +414,11 @@ class DuckDBStore:
             count_end=count_end,
         )
         return self._query(sql, params).cast(UNKNOWN_RECORD_SCHEMA)
+
+    def newest_records(self, *, path_prefix: str, since: int | None = None) -> pa.Table:
+        """Return the newest record time per path below a prefix; see :class:`andon.store.Store`."""
+        sql, params = newest_records_sql(dialect="duckdb", path_prefix=path_prefix, since=since)
+        return self._query(sql, params).cast(NEWEST_RECORD_SCHEMA)
 
     # -- end of the KPI layer's queries ---------------------------------------------------
 

@@ -13,6 +13,7 @@ which differs only by dialect, and return Arrow tables of the schemas declared h
 * :meth:`andon.store.Store.element_sums` — :func:`element_sums_schema`;
 * :meth:`andon.store.Store.flagged_counts` — :data:`FLAGGED_COUNT_SCHEMA`;
 * :meth:`andon.store.Store.unknown_records` — :data:`UNKNOWN_RECORD_SCHEMA`.
+* :meth:`andon.store.Store.newest_records` — :data:`NEWEST_RECORD_SCHEMA`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pyarrow as pa
 __all__ = [
     "COUNT_SUMS",
     "FLAGGED_COUNT_SCHEMA",
+    "NEWEST_RECORD_SCHEMA",
     "UNKNOWN_RECORD_SCHEMA",
     "ElementQuery",
     "StateSelection",
@@ -109,6 +111,11 @@ class ElementQuery:
     """The class of a state value not in ``state_classes``."""
     selections: Mapping[str, StateSelection]
     """The state-time sums to compute, by result column name."""
+    until: Sequence[int] | None = None
+    """Per equipment (``pid`` order), the instant no state lasts beyond: its newest record of
+    any kind (``None``: every state may last until ``hi``)."""
+    stale_us: int | None = None
+    """A state lasts at most this long after its record, microseconds (``None``: no bound)."""
 
 
 COUNT_SUMS: Final[tuple[str, ...]] = (
@@ -185,3 +192,11 @@ UNKNOWN_RECORD_SCHEMA: Final = pa.schema(
 )
 """Paths with state records of an unlisted path or state value, or count records of an
 unlisted path, and how many."""
+
+NEWEST_RECORD_SCHEMA: Final = pa.schema(
+    [
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("ts", pa.int64(), nullable=False),  # UTC microseconds
+    ]
+)
+"""The newest record of each path (state, count, sample, unit and inspection records)."""

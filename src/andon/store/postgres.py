@@ -41,6 +41,7 @@ from andon.store._kpi_sql import (
     POSTGRES_SESSION,
     element_sums_sql,
     flagged_counts_sql,
+    newest_records_sql,
     unknown_records_sql,
 )
 from andon.store._pgio import (
@@ -64,6 +65,7 @@ from andon.store._sql import (
 from andon.store.base import QUARANTINE_SCHEMA, STATE_INTERVAL_SCHEMA, TimeArg, WriteResult
 from andon.store.kpi_queries import (
     FLAGGED_COUNT_SCHEMA,
+    NEWEST_RECORD_SCHEMA,
     UNKNOWN_RECORD_SCHEMA,
     ElementQuery,
     element_sums_schema,
@@ -558,6 +560,11 @@ class PostgresStore:
             count_end=count_end,
         )
         return self.execute(sql, params).cast(UNKNOWN_RECORD_SCHEMA)
+
+    def newest_records(self, *, path_prefix: str, since: int | None = None) -> pa.Table:
+        """Return the newest record time per path below a prefix; see :class:`andon.store.Store`."""
+        sql, params = newest_records_sql(dialect="postgres", path_prefix=path_prefix, since=since)
+        return self.execute(sql, params).cast(NEWEST_RECORD_SCHEMA)
 
     # -- end of the KPI layer's queries ---------------------------------------------------
 
