@@ -107,3 +107,25 @@ def test_unknown_grain_is_a_usage_error(store_file: Path) -> None:
     code, out = _run("--store", str(store_file), "--grain", "galaxy")
     assert code == 2
     assert "galaxy" in out
+
+
+def test_the_end_defaults_to_the_newest_record_not_now(store_file: Path) -> None:
+    # One Monday in March: before, the range ran to today and printed every empty week since.
+    code, out = _run(
+        "--store", str(store_file), "--grain", "line", "--period", "week", "--format", "json"
+    )
+    assert code == 0, out
+    rows = json.loads(out)
+    assert {r["period"] for r in rows} == {"2026-W10"}
+    code, out = _run(
+        "--store",
+        str(store_file),
+        "--start",
+        "2026-03-02",
+        "--grain",
+        "line",
+        "--format",
+        "json",
+    )
+    assert code == 0, out
+    assert {r["period"] for r in json.loads(out)} == {"2026-03-02"}

@@ -27,7 +27,8 @@ from andon.kpi import (
 )
 from andon.model import load_model
 from andon.records import RecordKind
-from andon.store import open_store
+from andon.store import Store, open_store
+from andon.time import to_datetime
 
 app = typer.Typer(help="ISO 22400-2 KPIs from the store.")
 
@@ -100,7 +101,11 @@ def kpi(  # noqa: PLR0917 - typer turns each parameter into an option
         ),
     ] = None,
     end: Annotated[
-        str | None, typer.Option(help="End (exclusive), a date or a date-time; default now.")
+        str | None,
+        typer.Option(
+            help="End (exclusive), a date or a date-time; default just after the newest record "
+            "(the day after it for dates)."
+        ),
     ] = None,
     store: Annotated[
         str, typer.Option(help="Store URL or DuckDB file.", envvar="ANDON_STORE")
@@ -146,16 +151,14 @@ def _run(
         raise KpiError(msg)
     start_at = _when(start, "--start")
     end_at = _when(end, "--end")
-    if end_at is None:
-        # Dates mean whole local days at each site; so does the default end, then.
-        today = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
-        end_at = today if _is_date(start_at) else dt.datetime.now(dt.UTC)
     if "://" not in store_url and not os.path.exists(store_url):  # noqa: PTH110
         msg = f"no store at {store_url!r}: give --store URL or a DuckDB file that exists"
         raise KpiError(msg)
     model = load_model(model_path)
     store = open_store(store_url)
     try:
+        if end_at is None:
+            end_at = _newest_end(store, model.root, dates=_is_date(start_at))
         if start_at is None:
             first = store.records(RecordKind.STATE, path_prefix=model.root, limit=1)
             if first.num_rows == 0:
@@ -188,6 +191,17 @@ def _run(
     if view is View.COMPARE:
         return compare_sites(run.elements, model, grain)
     return run.elements
+
+
+def _newest_end(store: Store, root: str, *, dates: bool) -> dt.datetime | dt.date:
+    """The default end: just after the newest record below ``root`` (the data's own end, not
+    now, so a January history prints January), or the day after it when asked for dates."""
+    newest = store.newest_records(path_prefix=root)
+    if newest.num_rows == 0:
+        msg = f"the store has no records below {root}"
+        raise KpiError(msg)
+    last = to_datetime(max(newest.column("ts").to_pylist()) + 1)
+    return last.date() + dt.timedelta(days=1) if dates else last
 
 
 def _print(frame: pl.DataFrame, view: View, output: Format) -> None:
