@@ -51,7 +51,7 @@ class Publisher:
         )
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(50)
-        self.client.reconnect_delay_set(0.2, 1)
+        self.client.reconnect_delay_set(0.2, 1)  # type: ignore[arg-type]  # paho takes seconds as floats
         self.acked: set[int] = set()
         self.mids: list[int] = []
         self.client.on_publish = lambda _c, _u, mid, _rc, _p: self.acked.add(mid)

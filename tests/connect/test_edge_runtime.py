@@ -306,7 +306,7 @@ def test_memory_buffered_runs_over_one_store_each_store_their_batches(
         prefixes.append(runtime.buffer.token)  # in every batch id, beside the name
         runtime.start()
         runtime.buffer.append(_batch(first_ms))
-        assert wait_for(lambda r=runtime: r.buffer.depth() == 0), run  # type: ignore[misc]
+        assert wait_for(lambda r=runtime: r.buffer.depth() == 0), run
         runtime.stop()
     store = DuckDBStore(store_path)
     try:

@@ -29,6 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from paho.mqtt.enums import CallbackAPIVersion
 
 from andon.connect.decoded import Batch
 from andon.connect.metrics import Metrics
@@ -207,7 +208,7 @@ def _source(broker: Broker, *, password: str, ca_file: Path) -> tuple[MqttSource
 
 def _publish(broker: Broker, payloads: list[bytes]) -> None:
     port = int(broker.url.rsplit(":", 1)[1])
-    client = paho.Client(callback_api_version=paho.CallbackAPIVersion.VERSION2)
+    client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
     client.tls_set(ca_certs=str(broker.ca_file), cert_reqs=ssl.CERT_REQUIRED)
     client.username_pw_set(USER, PASSWORD)
     client.connect("127.0.0.1", port)
