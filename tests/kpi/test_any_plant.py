@@ -8,8 +8,10 @@ import datetime as dt
 import polars as pl
 import pytest
 from second_plant import (
+    BLR,
     CAPPER,
     CHI,
+    CHI_LINE,
     COMPRESSOR,
     FILLER,
     INSPECTOR,
@@ -20,7 +22,7 @@ from second_plant import (
     write_week,
 )
 
-from andon.kpi import KpiSettings, compute
+from andon.kpi import KpiSettings, aggregate, compute, kpis, loss_tree
 from andon.store import Store
 
 MODEL = second_plant()
@@ -92,10 +94,12 @@ def test_a_utility_has_no_effectiveness_and_stays_out_of_site_oee(store: Store) 
     assert compressor["availability"] == pytest.approx(1.0)
     assert _row(equipment, INSPECTOR)["effectiveness"] is None
     site = _row(_day(store, "site"), CHI)
-    # The site's production elements are its producing machines' alone.
-    producers = equipment.filter(pl.col("path").is_in([FILLER, CAPPER]))
-    assert site["pbt_s"] == pytest.approx(producers["pbt_s"].sum())
+    # The site's OEE elements are those of its line's constraint (the capper) alone: no
+    # compressor, no inspection station, and not the filler's time a second time.
+    assert site["pbt_s"] == pytest.approx(_row(equipment, CAPPER)["pbt_s"])
+    assert site["oee"] == pytest.approx(_row(equipment, CAPPER)["oee"])
     assert site["equipment"] == 2
+    assert site["constraint_equipment"] == 1
     assert site["utilities"] == 2
     assert site["utility_availability"] == pytest.approx(
         (compressor["apt_s"] + _row(equipment, INSPECTOR)["apt_s"])
@@ -145,3 +149,43 @@ def test_a_stale_bound_ends_a_state_not_repeated(store: Store, in_store: bool) -
     a, b = (r.elements.filter(pl.col("path") == FILLER).row(0, named=True) for r in (bounded, free))
     assert a["apt_s"] < b["apt_s"]
     assert a["no_state_s"] > b["no_state_s"]
+
+
+def test_site_and_enterprise_oee_by_hand(store: Store) -> None:
+    write_week(store)
+    # Chicago's Monday: shifts 06:00-22:00 local = 12:00-04:00 UTC, eight whole two-hour
+    # blocks of 90 min running, 20 down, 10 idle. The capper (60 s, the constraint: the
+    # filler makes two a minute) counts 9 good and 1 scrap every 10 minutes, 11 times a
+    # block: PBT 16 h, APT 12 h, PQ 880, GQ 792.
+    chi_pbt, chi_valuable = 16 * 3600, 792 * 60.0
+    # Kolkata's Monday: 06:30-14:30 local = 01:00-09:00 UTC: the press runs 30 + 3 * 90 + 60
+    # minutes; counts 28 + 1 at ts in (01:00, 09:00]: 5 + 3 * 11 + 6 = 44 counts, GQ 1232.
+    blr_pbt, blr_valuable = 8 * 3600, 1232 * 20.0
+    sites = _day(store, "site")
+    chi, blr = _row(sites, CHI), _row(sites, BLR)
+    assert chi["pbt_s"] == pytest.approx(chi_pbt)
+    assert chi["availability"] == pytest.approx(12 / 16)
+    assert chi["effectiveness"] == pytest.approx(880 / 720)
+    assert chi["quality_ratio"] == pytest.approx(792 / 880)
+    assert chi["oee"] == pytest.approx(chi_valuable / chi_pbt)
+    assert blr["availability"] == pytest.approx(360 / 480)
+    assert blr["oee"] == pytest.approx(blr_valuable / blr_pbt)
+    # The enterprise weighs its sites by planned busy time.
+    run = compute(store, MODEL, start=MONDAY, end=MONDAY + dt.timedelta(days=1))
+    # (Each site's Monday is its own period; the whole range is one row.)
+    enterprise = kpis(aggregate(run.elements, "enterprise", by_period=False)).row(0, named=True)
+    assert enterprise["oee"] == pytest.approx((chi_valuable + blr_valuable) / (chi_pbt + blr_pbt))
+    assert enterprise["oee"] == pytest.approx(
+        (chi["oee"] * chi_pbt + blr["oee"] * blr_pbt) / (chi_pbt + blr_pbt)
+    )
+
+
+def test_loss_money_is_counted_once_per_line(store: Store) -> None:
+    write_week(store)
+    run = compute(store, MODEL, start=MONDAY, end=MONDAY + dt.timedelta(days=1))
+    tree = loss_tree(run.elements, MODEL, "line", by_period=False)
+    breakdowns = tree.filter((pl.col("path") == CHI_LINE) & (pl.col("loss") == "breakdowns"))
+    # Eight 20-minute stops of the constraint at 600 an hour; before, the filler's and the
+    # inspection station's same stops were priced again (4,800).
+    assert breakdowns["hours"][0] == pytest.approx(8 * 20 / 60)
+    assert breakdowns["money"][0] == pytest.approx(8 * 20 / 60 * 600.0)

@@ -65,8 +65,8 @@ def test_orders_maintenance_and_energy_by_hand() -> None:
     # The line's output is its last cell's: 400 units (c1: 380 good + 20 scrap).
     assert line["output_pq"] == 400
     assert line["throughput_rate"] == pytest.approx(400 / 6)  # units per hour
-    # AUBT of both machines (8 h each, all running) over the order's execution time.
-    assert line["allocation_ratio"] == pytest.approx(16 / 6)
+    # AUBT of the line's constraint (c1: 8 h running) over the order's execution time.
+    assert line["allocation_ratio"] == pytest.approx(8 / 6)
     # Energy: the line meter alone (160 kWh), not the machine's sub-meter on top of it.
     assert line["energy_kwh"] == pytest.approx(160.0)
     assert line["energy_per_unit_kwh"] == pytest.approx(160 / 400)

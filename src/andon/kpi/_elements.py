@@ -31,6 +31,7 @@ __all__ = [
     "ElementInputs",
     "KpiSettings",
     "compute_elements",
+    "constraint_cells",
     "with_roles",
 ]
 
@@ -910,16 +911,59 @@ def _spread(
     return pl.concat(parts, how="vertical_relaxed") if parts else None
 
 
-def with_roles(elements: pl.DataFrame, model: Model) -> pl.DataFrame:
-    """Return elements with the ``role`` of each equipment row from the model.
+def constraint_cells(model: Model) -> dict[str, str]:
+    """Return the constraint (bottleneck) cell of each line: line path -> cell path.
 
-    Rows of other elements (a line's orders, an area's meter) have no role (null). The
-    computation functions attach it; elements read from the stored day state get it
-    through :func:`andon.kpi.rollup` or this function.
+    The constraint is the cell of producing equipment with the lowest ideal rate: the sum
+    over its equipment of one over the slowest ideal cycle time it has (its own or its
+    class's, or a routing step's at that cell). Parallel machines of a cell add their rates;
+    of cells as slow, the one nearest the end of the line. A line whose producing equipment
+    has no cycle time at all has no constraint.
+    """
+    steps: dict[tuple[str, str], float] = {}
+    root = model.root
+    for product in model.products.values():
+        for routing in product.routings:
+            for step in routing.steps:
+                if step.cycle_time_s is not None:
+                    key = (f"{root}/{routing.line.strip('/')}", step.cell)
+                    steps[key] = max(steps.get(key, 0.0), step.cycle_time_s)
+    rates: dict[str, dict[str, float]] = {}
+    order: dict[str, int] = {}
+    for info in model.equipment.values():
+        if not info.produces:
+            continue
+        times = [
+            t for t in (info.ideal_cycle_time_s, steps.get((info.line_path, info.cell.id))) if t
+        ]
+        if not times:
+            continue
+        cells = rates.setdefault(info.line_path, {})
+        cells[info.cell_path] = cells.get(info.cell_path, 0.0) + 1.0 / max(times)
+        order[info.cell_path] = [c.id for c in info.line.cells].index(info.cell.id)
+    return {line: min(cells, key=lambda c: (cells[c], -order[c])) for line, cells in rates.items()}
+
+
+def with_roles(elements: pl.DataFrame, model: Model) -> pl.DataFrame:
+    """Return elements with each equipment row's ``role`` and ``constraint`` from the model.
+
+    ``constraint`` is true for equipment in its line's constraint cell
+    (:func:`constraint_cells`): a line's OEE elements are its constraint's. Rows of other
+    elements (a line's orders, an area's meter) have no role (null). The computation
+    functions attach both; elements read from the stored day state get them through
+    :func:`andon.kpi.rollup` or this function.
     """
     roles = {path: info.role.value for path, info in model.equipment.items()}
+    constraint = constraint_cells(model)
+    at_constraint = {
+        path: constraint.get(info.line_path) == info.cell_path
+        for path, info in model.equipment.items()
+    }
     return elements.with_columns(
-        role=pl.col("path").replace_strict(roles, default=None, return_dtype=pl.String)
+        role=pl.col("path").replace_strict(roles, default=None, return_dtype=pl.String),
+        constraint=pl.col("path").replace_strict(
+            at_constraint, default=None, return_dtype=pl.Boolean
+        ),
     )
 
 

@@ -197,12 +197,18 @@ def aggregate(
         raise KpiError(msg) from exc
     keys = ["group", "period", "period_start", "period_end"] if by_period else ["group"]
     frame = elements if "role" in elements.columns else elements.with_columns(role=pl.lit(None))
+    if "constraint" not in frame.columns:
+        frame = frame.with_columns(constraint=pl.lit(None, pl.Boolean))
     depth = pl.col("path").str.count_matches("/") + 1
     frame = frame.with_columns(
         group_expr(grain),
         depth=depth,
         # Rows of elements above the equipment (orders, meters) carry no production time.
         producer=pl.col("role").is_null() | (pl.col("role") == _PRODUCTION),
+        # A line's OEE elements are those of its constraint cell (ISO 22400-2 leaves the
+        # roll-up open; a serial line makes what its bottleneck makes): a row without the
+        # flag counts.
+        at_constraint=pl.col("constraint").fill_null(value=True),
         utility=pl.col("role").is_not_null() & (pl.col("role") != _PRODUCTION),
     ).filter(pl.col("group").is_not_null())
     additive = [c for c in ELEMENT_COLUMNS if c != "energy_kwh"]
@@ -211,7 +217,7 @@ def aggregate(
     def summed(name: str) -> pl.Expr:
         if equipment_grain or name not in PRODUCTION_ONLY:
             return pl.col(name).sum()
-        return pl.col(name).filter(pl.col("producer")).sum()
+        return pl.col(name).filter(pl.col("producer") & pl.col("at_constraint")).sum()
 
     provenance = [pl.col(c).max() for c in ("revision", "computed_at") if c in frame.columns]
     is_equipment = pl.col("depth") >= _DEPTH[Grain.EQUIPMENT]
@@ -224,6 +230,9 @@ def aggregate(
         + provenance,
         site=pl.col("site").first() if grain is not Grain.ENTERPRISE else pl.lit(None, pl.String),
         equipment=pl.col("path").filter(is_equipment & pl.col("producer")).n_unique(),
+        constraint_equipment=pl.col("path")
+        .filter(is_equipment & pl.col("producer") & pl.col("at_constraint"))
+        .n_unique(),
         utilities=pl.col("path").filter(is_equipment & pl.col("utility")).n_unique(),
         role=pl.col("role").first() if equipment_grain else pl.lit(None, pl.String),
     )
@@ -268,11 +277,21 @@ def kpis(aggregated: pl.DataFrame) -> pl.DataFrame:
     # Effectiveness needs a planned run time: none for equipment that does not produce, nor
     # where every unit counted lacks one (no value, never 0.0).
     priced = c("produces") & ~((c("pq") > 0) & (c("pq_no_pri") >= c("pq")))
+    group_row = (
+        c("grain") != Grain.EQUIPMENT.value
+        if "grain" in aggregated.columns
+        else pl.lit(value=False)
+    )
     frame = aggregated.with_columns(
         availability=_ratio(c("apt_s"), c("pbt_s")),
         effectiveness=pl.when(priced).then(_ratio(c("pri_pq_s"), c("apt_s"))),
+        # Above the equipment, quality in planned run time (PRI * GQ / PRI * PQ), so that
+        # A * E * Q is the group's valuable time over its PBT: OEE weighted by planned busy
+        # time, whatever the mix of products and cycle times (one product: GQ / PQ).
         quality_ratio=pl.when(c("produces")).then(
-            _ratio(c("gq").cast(pl.Float64), c("pq").cast(pl.Float64))
+            pl.when(group_row & (c("pri_pq_s") > 0))
+            .then(c("pri_gq_s") / c("pri_pq_s"))
+            .otherwise(_ratio(c("gq").cast(pl.Float64), c("pq").cast(pl.Float64)))
         ),
         utility_availability=_ratio(c("utility_apt_s"), c("utility_pbt_s"))
         if "utility_apt_s" in aggregated.columns

@@ -73,8 +73,18 @@ def loss_tree(
     priced = _with_money(elements, model)
     agg = aggregate(priced.drop(money_cols), grain, by_period=by_period)
     keys = ["path", "period", "period_start", "period_end"] if by_period else ["path"]
+    # Money once per line: above the equipment, only the rows whose time the tree counts
+    # (producing equipment of each line's constraint cell, each at its own cost per hour),
+    # never every station of a serial line for the same lost output.
+    counted = pl.lit(value=True)
+    if Grain(grain) is not Grain.EQUIPMENT:
+        if "role" in priced.columns:
+            counted = pl.col("role").is_null() | (pl.col("role") == "production")
+        if "constraint" in priced.columns:
+            counted = counted & pl.col("constraint").fill_null(value=True)
     money = (
-        priced.with_columns(group_expr(Grain(grain)))
+        priced.filter(counted)
+        .with_columns(group_expr(Grain(grain)))
         .filter(pl.col("group").is_not_null())
         .group_by(["group", *keys[1:]])
         .agg([pl.col(m).sum() for m in money_cols])
