@@ -244,8 +244,8 @@ class Proposal:
     is in [0, 1]; an app that cannot judge says so with a low confidence and a factor giving
     the data-quality reason, never a confident number from nothing. ``supersede_key``
     groups an app's proposals on a subject: a new proposal replaces the open decision of the
-    same app, subject and key (the maintenance app keys by failure mode, so one mode's new
-    plan replaces that mode's open decision whatever its action).
+    same app, subject and key when it changed materially (the maintenance app keeps one key
+    per asset, so an asset's new plan replaces its open decision whatever its action).
     """
 
     app: str
@@ -263,6 +263,10 @@ class Proposal:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     model_version: str = ""
     supersede_key: str = ""
+    asks: bool = True
+    """Whether the proposal asks a person for a decision (its value of deciding passes the
+    site's threshold, or it is urgent); one that does not is recorded and scored like a
+    shadow decision and kept out of the inbox."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:

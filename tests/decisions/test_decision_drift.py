@@ -74,4 +74,9 @@ def test_drift_raises_an_escalation_for_an_engineer_on_schedule(
     clock.now += HOUR
     [again] = monitor.run_due()
     assert again.escalation is not None
-    assert service.get(record.id).status is Status.SUPERSEDED
+    # The same escalation again keeps its decision open (same id, later expiry): an
+    # engineer's link to it stays valid.
+    assert again.escalation.id == record.id
+    kept = service.get(record.id)
+    assert kept.status is Status.PROPOSED
+    assert kept.version > record.version

@@ -11,6 +11,7 @@ from andon.decisions import (
     AuditLog,
     DecisionConflictError,
     DecisionExpiredError,
+    DecisionFilter,
     DecisionService,
     EscalationRule,
     ForbiddenError,
@@ -127,7 +128,8 @@ def test_supersession_replaces_the_open_decision_of_the_same_subject(
 ) -> None:
     [first] = service.propose([make_proposal()])
     [other] = service.propose([make_proposal(subject="acme/lyon/machining/m1/milling/mill2")])
-    [second] = service.propose([make_proposal(value=4000.0)])
+    # 9000 lies outside the first proposal's band (825 to 4950): a material change.
+    [second] = service.propose([make_proposal(value=9000.0)])
     assert service.get(first.id).status is Status.SUPERSEDED
     assert service.get(first.id).superseded_by == second.id
     assert service.get(other.id).status is Status.PROPOSED
@@ -136,6 +138,39 @@ def test_supersession_replaces_the_open_decision_of_the_same_subject(
     [third] = service.propose([make_proposal(value=5000.0)])
     assert service.get(second.id).status is Status.APPROVED
     assert service.get(third.id).status is Status.PROPOSED
+
+
+def test_an_unchanged_proposal_keeps_its_decision_open(
+    service: DecisionService, clock: Clock
+) -> None:
+    [first] = service.propose([make_proposal()])
+    clock.now += HOUR
+    # The same action an hour later, its slot an hour later, its value within the band.
+    [again] = service.propose([make_proposal(value=3500.0, created_at=clock.now)])
+    assert again.id == first.id
+    kept = service.get(first.id)
+    assert kept.status is Status.PROPOSED
+    assert kept.expires_at == clock.now + 24 * HOUR
+    assert len(service.list(DecisionFilter())) == 1
+    # Another slot (two days on) is a material change: superseded by a new decision.
+    clock.now += HOUR
+    moved = make_proposal(created_at=clock.now + 48 * HOUR)
+    moved = replace(moved, created_at=clock.now, expires_at=clock.now + 24 * HOUR)
+    [third] = service.propose([moved])
+    assert third.id != first.id
+    assert service.get(first.id).status is Status.SUPERSEDED
+
+
+def test_a_proposal_that_does_not_ask_is_recorded_in_shadow(service: DecisionService) -> None:
+    [quiet] = service.propose([replace(make_proposal(value=3.0), asks=False)])
+    assert quiet.shadow
+    assert quiet.status is Status.PROPOSED
+    with pytest.raises(IllegalTransitionError, match="shadow"):
+        workflow.execute(quiet, who=person(Role.ADMIN, ("*",)), now=NOW)
+    # Once worth asking, the decision is shown: another decision, not a renewal.
+    [loud] = service.propose([make_proposal(value=3.0)])
+    assert not loud.shadow
+    assert loud.id != quiet.id
 
 
 def test_expiry_sweep_marks_overdue_decisions(service: DecisionService, clock: Clock) -> None:

@@ -144,7 +144,6 @@ def _body(row: dict[str, Any]) -> dict[str, Any]:
         "snapshot": row["snapshot"],
         "model_version": row["model_version"],
         "created_at": int(row["created_at"]),
-        "expires_at": int(row["expires_at"]),
         "shadow": bool(row["shadow"]),
         "required_role": Role(row["required_role"]),
         "escalation": row["escalation"],
@@ -180,6 +179,8 @@ def _head(row: dict[str, Any]) -> dict[str, Any]:
         "outcome_detail": loads_object(row["outcome_detail"]),
         "updated_at": int(row["updated_at"]),
         "version": int(row["version"]),
+        # An unchanged proposal renews its decision: the expiry is part of the head.
+        "expires_at": int(row["expires_at"]),
     }
 
 

@@ -87,8 +87,12 @@ class DecisionService:
         escalate_to: tuple[Role, str] | None = None,
     ) -> list[DecisionRecord]:
         """Record proposals; an undecided decision of the same app, kind and subject is
-        superseded by the new one. Escalation and shadow mode come from the policy;
-        ``escalate_to`` (a role and a reason) raises the approver for these proposals."""
+        superseded by the new one when it changed materially
+        (:func:`~andon.decisions.workflow.materially_changed`), else renewed (same id, later
+        expiry) and returned in its place. Escalation and shadow mode come from the policy;
+        a proposal that does not ask a person (``asks`` false) is recorded in shadow: scored,
+        never executed, kept out of the inbox. ``escalate_to`` (a role and a reason) raises
+        the approver for these proposals."""
         when = self._clock() if now is None else now
         policy = self.policy()
         made: list[DecisionRecord] = []
@@ -105,15 +109,31 @@ class DecisionService:
                 record = from_proposal(
                     proposal,
                     now=when,
-                    shadow=policy.is_shadow(app=proposal.app, site=proposal.site),
+                    shadow=policy.is_shadow(app=proposal.app, site=proposal.site)
+                    or not proposal.asks,
                     required_role=role,
                     escalation=rules,
                 )
-                for old in self._repo.open_for_subject(
+                open_ = self._repo.open_for_subject(
                     app=proposal.app,
                     supersede_key=proposal.supersede_key,
                     subject=proposal.subject,
-                ):
+                )
+                kept = next(
+                    (
+                        old
+                        for old in open_
+                        if not old.expired_at(when) and not workflow.materially_changed(old, record)
+                    ),
+                    None,
+                )
+                if kept is not None:
+                    renewed = workflow.renew(kept, expires_at=record.expires_at, now=when)
+                    self._write(renewed, kept.version)
+                    self._log(renewed, "renewed", actor, expected_value=record.expected_value)
+                    made.append(renewed)
+                    continue
+                for old in open_:
                     replaced = workflow.supersede(old, by=record.id, now=when)
                     self._write(replaced, old.version)
                     self._log(replaced, "superseded", actor, by=record.id)

@@ -5,7 +5,8 @@
     proposed ──approve──> approved ──execute──> executed ──outcome──> (outcome recorded)
        │ └──reject(reason)──> rejected
        ├──expire──> expired            (at or after expires_at, undecided)
-       └──supersede──> superseded      (the app proposed again for the same subject)
+       ├──renew──> proposed            (the app proposed the same again: a later expiry)
+       └──supersede──> superseded      (the app proposed something materially different)
 
 Shadow decisions follow the same path but are never executed; their outcome is recorded
 from any decided or undecided state so that a policy can be scored before it is trusted.
@@ -31,8 +32,10 @@ __all__ = [
     "approve",
     "execute",
     "expire",
+    "materially_changed",
     "record_outcome",
     "reject",
+    "renew",
     "supersede",
 ]
 
@@ -44,6 +47,7 @@ TRANSITIONS: dict[str, frozenset[Status]] = {
     "reject": frozenset({Status.PROPOSED}),
     "expire": frozenset({Status.PROPOSED}),
     "supersede": frozenset({Status.PROPOSED}),
+    "renew": frozenset({Status.PROPOSED}),
     "execute": frozenset({Status.APPROVED}),
 }
 """The statuses each action may start from."""
@@ -142,6 +146,73 @@ def supersede(record: DecisionRecord, *, by: str, now: int) -> DecisionRecord:
     """Mark an undecided decision as replaced by a newer proposal ``by``."""
     _check(record, "supersede")
     return record.changed(now=now, status=Status.SUPERSEDED, superseded_by=by)
+
+
+def renew(record: DecisionRecord, *, expires_at: int, now: int) -> DecisionRecord:
+    """Keep an undecided decision open until ``expires_at``: its app proposed it again,
+    unchanged in substance, so a person's page and links stay valid."""
+    _check(record, "renew")
+    return record.changed(now=now, expires_at=max(record.expires_at, expires_at))
+
+
+SLOT_TOLERANCE_US = 12 * 3_600_000_000
+"""Slots of two proposals closer than this are the same slot (a plan made an hour later
+moves "now" by an hour, not the work)."""
+
+VALUE_TOLERANCE = 0.25
+"""Relative change of the expected value that counts as material when it also leaves the
+old proposal's band."""
+
+
+def materially_changed(old: DecisionRecord, new: DecisionRecord) -> bool:
+    """Whether ``new`` says something else than the open ``old``: another action (kind,
+    failure modes, parts, order, window, target, expediting), a slot moved by more than
+    :data:`SLOT_TOLERANCE_US`, shown to people or not, or an expected value that left the
+    old band by more than :data:`VALUE_TOLERANCE`.
+
+    >>> from andon.proposals import Action, ActionKind, Proposal, register_action_kinds
+    >>> from andon.decisions.record import from_proposal
+    >>> register_action_kinds(ActionKind(name="example_tune", app="example",
+    ...     description="tune a loop"))
+    >>> def rec(value: float, at: int) -> DecisionRecord:
+    ...     return from_proposal(Proposal(app="example", subject="e/s/a/l", action=Action(
+    ...         kind="example_tune", subject="e/s/a/l"), expected_value=value,
+    ...         value_low=value * 0.8, value_high=value * 1.2, confidence=0.5,
+    ...         explanation="", created_at=at, expires_at=at + 10), now=at)
+    >>> materially_changed(rec(100.0, 0), rec(105.0, 1))
+    False
+    >>> materially_changed(rec(100.0, 0), rec(200.0, 1))
+    True
+    """
+    a, b = old.action, new.action
+    same = (
+        a.kind == b.kind
+        and a.subject == b.subject
+        and tuple(sorted(a.failure_modes)) == tuple(sorted(b.failure_modes))
+        and a.parts == b.parts
+        and a.order == b.order
+        and a.window == b.window
+        and a.target == b.target
+        and a.expedite == b.expedite
+        and old.shadow == new.shadow
+    )
+    if not same:
+        return True
+    if (a.slot_start is None) != (b.slot_start is None):
+        return True
+    if (
+        a.slot_start is not None
+        and b.slot_start is not None
+        and abs(a.slot_start - b.slot_start) > SLOT_TOLERANCE_US
+    ):
+        return True
+    low = old.value_low if old.value_low is not None else old.expected_value
+    high = old.value_high if old.value_high is not None else old.expected_value
+    outside = not (min(low, high) <= new.expected_value <= max(low, high))
+    moved = abs(new.expected_value - old.expected_value) > VALUE_TOLERANCE * max(
+        abs(old.expected_value), 1e-9
+    )
+    return outside and moved
 
 
 def record_outcome(record: DecisionRecord, *, outcome: Outcome, now: int) -> DecisionRecord:

@@ -90,9 +90,10 @@ DECISION_COLUMNS = (
 DECISION_MUTABLE = (
     "status", "superseded_by", "decided_by", "decided_at", "reason", "executed_by",
     "executed_at", "outcome_at", "realised_value", "outcome_success", "outcome_detail",
-    "updated_at", "version",
+    "updated_at", "version", "expires_at",
 )  # fmt: skip
-"""The columns a decision's workflow changes (its head); every other column is written once."""
+"""The columns a decision's workflow changes (its head; ``expires_at`` moves when an unchanged
+proposal renews its decision); every other column is written once."""
 
 DECISION_BODY_COLUMNS = tuple(c for c in DECISION_COLUMNS if c not in DECISION_MUTABLE)
 """The columns written once and never updated (a decision's body)."""
