@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 import andon
+from andon.api._limits import BodyLimit
 from andon.api._query import SingleValuedQuery
 from andon.api.context import ApiContext
 from andon.api.problems import PROBLEM_RESPONSES, install
@@ -148,6 +149,7 @@ def create_app(
         governance=governance,
         audit=AuditLog(store=store),
         login_limiter=RateLimiter(window_s=settings.login_window_s),
+        token_limiter=RateLimiter(window_s=settings.token_window_s),
     )
     app.state.route_rules = {}
     app.state.runtime = runtime
@@ -155,6 +157,7 @@ def create_app(
     install(app)
 
     app.add_middleware(SingleValuedQuery, many=_LIST_PARAMETERS)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     for module in _MODULES:
         app.include_router(module.router)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from andon.api._limits import client_address
 from andon.api.ratelimit import RateLimiter
 from andon.api.settings import ApiSettings
 from andon.decisions import AuditLog, DecisionService, SettingsService, UserService
@@ -27,6 +28,12 @@ class ApiContext:
     governance: SettingsService
     audit: AuditLog
     login_limiter: RateLimiter
+    token_limiter: RateLimiter
+    """Failed bearer tokens and sessions per client address."""
+
+    def client(self, request: Request) -> str:
+        """Return the address a request came from (through the trusted proxies only)."""
+        return client_address(request, trusted_proxies=self.settings.trusted_proxies)
 
 
 async def context(request: Request) -> ApiContext:

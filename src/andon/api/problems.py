@@ -119,7 +119,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": _TITLES[status],
         "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
-    for status in (400, 401, 403, 404, 405, 409, 415, 422, 429, 503)
+    for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503)
 }
 """The problem responses every operation documents."""
 

@@ -65,12 +65,38 @@ def _unauthenticated(detail: str) -> ApiProblem:
     )
 
 
-async def _authenticate(ctx: ApiContext, token: str, kind: str) -> Principal:
-    """Return a token's principal: from memory when checked lately, else from the store."""
+def _too_many_failures(ctx: ApiContext, address: str) -> ApiProblem | None:
+    wait = ctx.token_limiter.retry_after(
+        f"token-fail:{address}", limit=ctx.settings.token_max_failures
+    )
+    if wait <= 0:
+        return None
+    return ApiProblem(
+        429,
+        "auth.rate_limited",
+        f"too many requests with a bad token from this address; try again in {int(wait) + 1} s",
+        headers={"Retry-After": str(int(wait) + 1)},
+    )
+
+
+async def _authenticate(ctx: ApiContext, request: Request, token: str, kind: str) -> Principal:
+    """Return a token's principal: from memory when checked lately, else from the store.
+
+    A token not remembered is checked only if its address has not spent its failures
+    (``token_max_failures`` per ``token_window_s``); each failure counts against it.
+    """
     known = ctx.users.cached(token, kind=kind)
     if known is not None:
         return known
-    return await run_in_threadpool(ctx.users.authenticate, token, kind=kind)
+    address = ctx.client(request)
+    limited = _too_many_failures(ctx, address)
+    if limited is not None:
+        raise limited
+    try:
+        return await run_in_threadpool(ctx.users.authenticate, token, kind=kind)
+    except NotAuthenticatedError:
+        ctx.token_limiter.hit(f"token-fail:{address}")
+        raise
 
 
 async def _principal(
@@ -83,9 +109,9 @@ async def _principal(
         if request.headers.get("authorization") is not None:
             if bearer is None or bearer.scheme.lower() != "bearer":
                 raise _unauthenticated("the Authorization header must be 'Bearer <token>'")
-            return await _authenticate(ctx, bearer.credentials, "api")
+            return await _authenticate(ctx, request, bearer.credentials, "api")
         if session:
-            principal = await _authenticate(ctx, session, "session")
+            principal = await _authenticate(ctx, request, session, "session")
             if request.method not in _SAFE_METHODS:
                 sent = request.headers.get(CSRF_HEADER, "")
                 expected = request.cookies.get(CSRF_COOKIE, "")

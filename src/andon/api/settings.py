@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,13 +28,33 @@ class ApiSettings(BaseSettings):
     """Mark session cookies Secure: ``None`` sets it when the request came over HTTPS."""
 
     login_max_failures: int = Field(default=5, ge=1)
-    """Failed logins allowed per user name and per client address within the window."""
+    """Failed logins allowed per client address and user name within the window; once they
+    are spent, that address backs off for that user (another address still logs in)."""
+
+    login_max_address_failures: int = Field(default=20, ge=1)
+    """Failed logins allowed per client address within the window, whatever the user name."""
 
     login_max_attempts: int = Field(default=30, ge=1)
     """Login attempts of any result allowed per client address within the window."""
 
     login_window_s: float = Field(default=60.0, gt=0)
     """The rate-limit window for logins, in seconds."""
+
+    token_max_failures: int = Field(default=20, ge=1)
+    """Requests with an unknown, expired or malformed token allowed per client address within
+    ``token_window_s``; past them the address gets 429 until the window moves on."""
+
+    token_window_s: float = Field(default=60.0, gt=0)
+    """The rate-limit window for failed tokens, in seconds."""
+
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` names the client
+    (``["10.0.0.5", "10.1.0.0/16"]``); none by default, so the header is ignored and each
+    request is keyed on its TCP peer."""
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    """The largest request body accepted, in bytes; a larger one is refused with 413 before
+    it is read (by its ``Content-Length``, or as soon as a chunked body passes the limit)."""
 
     default_page_size: int = Field(default=50, ge=1, le=500)
     """Items per page when a client does not ask for a size."""

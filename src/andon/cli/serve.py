@@ -96,6 +96,7 @@ def serve(  # noqa: PLR0917 - typer maps parameters to options
         raise _usage(f"no store at {store}; run `andon demo` first or give --store")
     import uvicorn
 
+    from andon.api.serving import server_config
     from andon.runtime.serve import serving_runtime
     from andon.store import open_store
     from andon.web._server import build_app
@@ -128,7 +129,7 @@ def serve(  # noqa: PLR0917 - typer maps parameters to options
         f"executor: {settings.executor}"
     )
     try:
-        uvicorn.run(server.app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(server_config(server.app, host=host, port=port)).run()
     finally:
         if runtime.executor is not None and hasattr(runtime.executor, "close"):
             runtime.executor.close()

@@ -36,34 +36,51 @@ RULES = {
 Ctx = Annotated[ApiContext, Depends(context)]
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _login_keys(ctx: ApiContext, request: Request, username: str) -> tuple[str, str, str]:
+    """Return the limiter keys of a login: failures per address and user, failures per
+    address, attempts per address. None is per user alone: failures from one address never
+    lock the user out of a login from another."""
+    address = ctx.client(request)
+    return (
+        f"fail-ip-user:{address}:{username.lower()}",
+        f"fail-ip:{address}",
+        f"any-ip:{address}",
+    )
 
 
-@router.post("/login")
+@router.post(
+    "/login",
+    responses={
+        401: {**PROBLEM_RESPONSES[401], "description": "Unknown user or wrong password."},
+        429: {
+            **PROBLEM_RESPONSES[429],
+            "description": "Too many failed logins from this address (for this user, or in "
+            "all), or too many attempts; `Retry-After` says when to try again.",
+        },
+    },
+)
 def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> LoginOut:
     """Check a user name and password and open a browser session (rate-limited).
 
-    The session cookie is HttpOnly and SameSite=Strict; the CSRF token in the body (also in a
-    readable cookie) must come back as the X-CSRF-Token header on every unsafe request.
+    Failed logins back off per client address and user name and per client address (the
+    address behind a configured proxy, never a forwarded header from anyone else), never per
+    user alone. The session cookie is HttpOnly and SameSite=Strict; the CSRF token in the
+    body (also in a readable cookie) must come back as the X-CSRF-Token header on every
+    unsafe request.
     """
     limits = ctx.settings
     limiter = ctx.login_limiter
-    ip_key, user_key, any_key = (
-        f"fail-ip:{_client(request)}",
-        f"fail-user:{body.username.lower()}",
-        f"any-ip:{_client(request)}",
-    )
+    user_key, ip_key, any_key = _login_keys(ctx, request, body.username)
     wait = max(
-        limiter.retry_after(ip_key, limit=limits.login_max_failures),
         limiter.retry_after(user_key, limit=limits.login_max_failures),
+        limiter.retry_after(ip_key, limit=limits.login_max_address_failures),
         limiter.retry_after(any_key, limit=limits.login_max_attempts),
     )
     if wait > 0:
         raise ApiProblem(
             429,
             "auth.rate_limited",
-            f"too many login attempts; try again in {int(wait) + 1} s",
+            f"too many login attempts from this address; try again in {int(wait) + 1} s",
             headers={"Retry-After": str(int(wait) + 1)},
         )
     limiter.hit(any_key)
