@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from andon import __version__
+from andon.decisions import Role
 from andon.errors import AndonError, AuthError
 from andon.model import Model
 from andon.store.base import Store
@@ -104,6 +105,8 @@ class Console:
         self._now_cache: tuple[float, int] | None = None
         self.equipment_extra: Callable[[str, Principal], dict[str, Any]] | None = None
         """What other pages add to an equipment page (its decisions and risk)."""
+        self.node_extra: Callable[[str, int], dict[str, Any]] | None = None
+        """What other pages add to a line's or area's page at a time (its KPIs)."""
         self.app_status: Callable[[], list[Any]] | None = None
         """The decision loop's status of each app, when the console runs beside one."""
 
@@ -129,11 +132,13 @@ class Console:
         if not secret:
             raise _LoginNeededError("Please log in.")
         try:
-            return self.sessions.principal(secret), secret
+            who = self.sessions.principal(secret)
         except AuthError as exc:
             raise _LoginNeededError(
                 "Your session has expired or was ended; please log in again."
             ) from exc
+        _check_rule(request, who)
+        return who, secret
 
     def context(
         self, request: Request, who: Principal, secret: str, **extra: Any
@@ -170,6 +175,15 @@ class Console:
     def crumbs(self, path: str) -> list[tuple[str, str]]:
         parts = path.split("/")
         return [("/plant/" + "/".join(parts[: i + 1]), parts[i]) for i in range(len(parts))]
+
+
+def _check_rule(request: Request, who: Principal) -> None:
+    """Refuse a page whose rule (in the API's table) needs a higher role than the user's."""
+    route = request.scope.get("route")
+    rules: dict[tuple[str, Any], Any] = getattr(request.app.state, "route_rules", {})
+    rule = rules.get((request.method, getattr(route, "path", None)))
+    if isinstance(rule, Role) and Role(str(who.role)).rank < rule.rank:
+        raise StarletteHTTPException(403, f"This page needs the {rule.value} role or above.")
 
 
 def _error_page(
@@ -430,6 +444,11 @@ def _add_plant_routes(app: FastAPI, console: Console) -> None:
         node = _find(full, path)
         if node is None:
             raise console.not_found(path, who)
+        more = (
+            console.node_extra(path, now)
+            if console.node_extra is not None and node.level in {"line", "area", "site"}
+            else {}
+        )
         return console.render.page(
             request,
             "tree.html",
@@ -441,6 +460,8 @@ def _add_plant_routes(app: FastAPI, console: Console) -> None:
                 title=node.name,
                 heading=f"{node.name} ({node.level})",
                 tree=node,
+                kpi_cards=more.get("cards"),
+                kpi_period=more.get("period"),
                 crumbs=console.crumbs(path),
                 colours=list(STATE_COLOURS.items()),
             ),

@@ -18,7 +18,7 @@ from andon.web._app import Console, ConsoleSettings, install_console
 from andon.web._decisions import add_decision_routes
 from andon.web._overview import OverviewCache, add_overview_routes
 from andon.web._plant import live_clock
-from andon.web._users import UserSessions
+from andon.web._users import UserSessions, add_user_routes
 
 __all__ = ["ConsoleServer", "build_app"]
 
@@ -74,9 +74,17 @@ def build_app(
     if runtime is not None:
         console.app_status = runtime.status
     add_decision_routes(app, console, decisions=context.decisions, audit=context.audit)
+    add_user_routes(app, console, users=users)
     overview = add_overview_routes(app, console, days=overview_days)
     _give_pages_their_rules(app)
     return ConsoleServer(app=app, console=console, overview=overview)
+
+
+_PAGE_RULES = {
+    ("GET", "/audit"): Role.ENGINEER,  # as GET /api/v1/audit
+    ("GET", "/users"): Role.ADMIN,  # as GET /api/v1/users
+}
+"""Pages that need more than the viewer role: the role of the API route showing the same."""
 
 
 def _give_pages_their_rules(app: FastAPI) -> None:
@@ -86,6 +94,8 @@ def _give_pages_their_rules(app: FastAPI) -> None:
     given a 401), and each action's role is checked by the decision workflow.
     """
     rules = route_rules(app)
+    for key, role in _PAGE_RULES.items():
+        rules.setdefault(key, role)
     for route in app.routes:
         if not isinstance(route, APIRoute) or route.path.startswith("/api/"):
             continue
