@@ -258,9 +258,12 @@ class Cell(_Frozen):
     """Units that can wait in front of this cell (finite buffer before the station)."""
     counting_unit: Identifier = "unit"
     """What the cell's counts count (``bottle``, ``case``, ``pallet``)."""
+    counts_per_unit: int = Field(default=1, ge=1)
+    """Counts of this cell in one of the line's units (the item a routing moves): 24 at a
+    filler counting bottles on a line that moves cases of 24."""
     units_per_count: int = Field(default=1, ge=1)
-    """How many of the line's units (one per routed item) make one count of this cell: 24
-    bottles to a case at a case packer; its routing cycle time is per count."""
+    """Line units that make one count of this cell: 80 cases to a pallet at a palletizer.
+    The cell's cycle times (routing step, ideal) are per count."""
     equipment: tuple[Equipment, ...] = ()
     """Equipment in the cell; parallel machines of one cell are redundant."""
     meters: tuple[Meter, ...] = ()

@@ -281,8 +281,10 @@ class _Eq:
         self.line: _Line | None = None
         self.last_run_s = 0.0
         """Running seconds of the last cycle (its breaks left out)."""
+        self.counts_per_unit = info.cell.counts_per_unit
+        """Counts of the equipment's cell in one line unit (24 bottles in a case)."""
         self.per_count = info.cell.units_per_count
-        """Line units that make one count of the equipment's cell (24 bottles to a case)."""
+        """Line units that make one count of the equipment's cell (80 cases to a pallet)."""
         self.inspects = info.role is EquipmentRole.INSPECTION
         """Line units that make one count of the equipment's cell (24 bottles to a case)."""
 
@@ -589,8 +591,9 @@ class Plant:
             line.queue.popleft()
 
     def _cycle_s(self, eq: _Eq, step: RoutingStep) -> float:
-        """Return the cycle time per line unit: a packing cell's cycle is per count."""
-        return (step.cycle_time_s or eq.info.ideal_cycle_time_s or 60.0) / eq.per_count
+        """Return the cycle time per line unit: a cell's cycle is per count of its own."""
+        per_count = step.cycle_time_s or eq.info.ideal_cycle_time_s or 60.0
+        return per_count * eq.counts_per_unit / eq.per_count
 
     def _wait(self, eq: _Eq, delay: float) -> Gen:
         eq.wake = self.env.event()
@@ -912,20 +915,21 @@ class Plant:
         )
 
     def _counts(self) -> Gen:
-        """Report counts hourly, each in its cell's counting unit (whole cases at a packer;
-        the line units of a case not yet full are carried to the next hour)."""
+        """Report counts hourly, each in its cell's counting unit (bottles at a filler, whole
+        pallets at a palletizer: the cases of a pallet not yet full are carried to the next
+        hour)."""
         carry: dict[tuple[int, str], list[int]] = {}
         while True:
             yield self.env.timeout(3600.0)
             now = self.env.now
             for key, (items_good, items_scrap) in sorted(self.counts_acc.items()):
                 eq = self.equipment[key[0]]
-                n = eq.per_count
-                good, scrap = items_good, items_scrap
+                n, k = eq.per_count, eq.counts_per_unit
+                good, scrap = items_good * k, items_scrap * k
                 if n > 1:
                     left = carry.setdefault(key, [0, 0])
-                    good, left[0] = divmod(left[0] + items_good, n)
-                    scrap, left[1] = divmod(left[1] + items_scrap, n)
+                    good, left[0] = divmod(left[0] + good, n)
+                    scrap, left[1] = divmod(left[1] + scrap, n)
                 if good or scrap:
                     self.rec.count((now, eq.path, key[1], good, scrap, 0))
             self.counts_acc.clear()
