@@ -68,8 +68,12 @@ def demo(
         raise _usage(f"--period must be 0 or more, got {period}")
     if not 1 <= port <= 65535:
         raise _usage(f"--port must be between 1 and 65535, got {port}")
-    if not model.exists():
-        raise _usage(f"no plant model at {model}; give --model FILE_OR_FOLDER")
+    from andon.sim.examples import find_model
+
+    try:
+        model = find_model(model)
+    except AndonError as exc:
+        raise _usage(str(exc)) from None
     store_file = workdir / "andon.duckdb"
     if store_file.exists() and not keep:
         for leftover in (store_file, workdir / "andon.duckdb.wal"):

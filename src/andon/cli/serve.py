@@ -17,6 +17,7 @@ import typer
 from andon.cli._output import err_console, out_console
 from andon.errors import AndonError
 from andon.model import load_model
+from andon.sim.examples import find_model
 
 if TYPE_CHECKING:
     from andon.runtime.serve import ServeSettings
@@ -111,7 +112,7 @@ def serve(  # noqa: PLR0917 - typer maps parameters to options
         upkeep_every=upkeep_every,
     )
     try:
-        plant = load_model(model)
+        plant = load_model(find_model(model))
         opened = open_store(store)
     except AndonError as exc:
         raise _usage(str(exc)) from None

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from andon.cli._output import out_console
 from andon.model import load_model
+from andon.sim.examples import find_model
 
 if TYPE_CHECKING:
     from andon.sim import MaintenancePolicy, SimResult
@@ -97,7 +98,7 @@ def run(  # noqa: PLR0917 - typer passes options by keyword, one per parameter
         _positive(speed)
     if rate_s is not None:
         _positive(rate_s)
-    model = load_model(model_path)
+    model = load_model(find_model(model_path))
     sink = open_sink(to, store_url=store, model=model)
     columns = (
         TextColumn("[bold]simulating[/] {task.description}"),

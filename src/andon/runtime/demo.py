@@ -38,21 +38,39 @@ from andon.proposals import DecisionApp
 from andon.records import TS_TYPE, RecordKind
 from andon.runtime.loop import RUNTIME_ACTOR, Runtime, Schedule, TickReport
 from andon.sim import MaintenancePlan, PlantView, Scenario, load_scenario, simulate
+from andon.sim.examples import find_model
 from andon.sim.executor import SimulatorExecutor
 from andon.sim.pacer import Pacer
 from andon.sim.sinks import PipelineSink
 from andon.store import Store, open_store
 from andon.time import DAY_US
 
-__all__ = ["DEMO_USERS", "SimulatedRun", "SimulatedRunSettings", "Summary"]
+__all__ = ["DEMO_USERS", "SimulatedRun", "SimulatedRunSettings", "Summary", "demo_users"]
 
 DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("admin", "admin", ("*",)),
     ("planner", "engineer", ("*",)),
-    ("lyon", "operator", ("acme/lyon",)),
     ("viewer", "viewer", ("*",)),
 )
-"""The demo's users: name, role, sites; all share the demo password."""
+"""The demo's users of every site: name, role, sites; all share the demo password. Each
+site of the model adds an operator of its own (:func:`demo_users`)."""
+
+
+def demo_users(model: Model) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """Return the demo's users for ``model``: :data:`DEMO_USERS` and, per site, an operator
+    named by the site's id (``-operator`` added if that name is taken) scoped to the site.
+
+    >>> from andon.model import load_model
+    >>> [u for u in demo_users(load_model("examples/discrete")) if u[1] == "operator"]
+    [('lyon', 'operator', ('acme/lyon',)), ('brno', 'operator', ('acme/brno',))]
+    """
+    taken = {name for name, _, _ in DEMO_USERS}
+    operators = []
+    for path, site in model.sites.items():
+        name = site.id if site.id not in taken else f"{site.id}-operator"
+        taken.add(name)
+        operators.append((name, "operator", (path,)))
+    return (*DEMO_USERS, *operators)
 
 
 class SimulatedRunSettings(BaseSettings):
@@ -61,7 +79,8 @@ class SimulatedRunSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ANDON_RUNTIME_", frozen=True, extra="forbid")
 
     model: Path = Path("examples/discrete")
-    """The plant model (a YAML file or a folder of them)."""
+    """The plant model (a YAML file or a folder of them); ``examples/NAME`` names a shipped
+    example from any folder."""
     workdir: Path = Path("andon-demo")
     """Folder for the demo's DuckDB file."""
     store_url: str | None = None
@@ -251,7 +270,7 @@ class SimulatedRun:
         on_history: Callable[[float, float], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.model = model or load_model(settings.model)
+        self.model = model or load_model(find_model(settings.model))
         if store is None:
             settings.workdir.mkdir(parents=True, exist_ok=True)
             store = open_store(settings.store_location())
@@ -322,7 +341,7 @@ class SimulatedRun:
         """Create the demo users unless users exist; return the demo users."""
         if self.users.count() == 0:
             self.users.passwords = PasswordPolicy(memory_kib=self.settings.password_memory_kib)
-            for name, role, sites in DEMO_USERS:
+            for name, role, sites in demo_users(self.model):
                 self.users.add(
                     name,
                     role=role,
@@ -330,7 +349,7 @@ class SimulatedRun:
                     password=self.settings.demo_password,
                     actor=RUNTIME_ACTOR,
                 )
-        return list(DEMO_USERS)
+        return list(demo_users(self.model))
 
     # the run ---------------------------------------------------------------------------
 
