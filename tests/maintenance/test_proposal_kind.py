@@ -1,4 +1,4 @@
-"""Proposals of two failure modes of one asset stay two open decisions."""
+"""One decision per asset and round: two modes with work in one slot are one decision."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from andon.apps.maintenance.criticality import criticality_of
 from andon.apps.maintenance.plan import AssetRisk
 from andon.decisions import DecisionFilter, DecisionService, Status, ensure_schema
 from andon.model import Model
+from andon.proposals import Proposal
 from andon.store import DuckDBStore
 
 NOW = 1_767_571_200_000_000  # Monday 2026-01-05 00:00 UTC
@@ -36,31 +37,42 @@ def _risks(model: Model, p: float) -> list[AssetRisk]:
     ]
 
 
-def _proposals(app: MaintenanceApp, model: Model, p: float, now: int) -> list:  # type: ignore[type-arg]
+def _proposals(app: MaintenanceApp, model: Model, p: float, now: int) -> list[Proposal]:
     stock = {("lyon", part.id): 10 for part in model.plant.parts}
     plan = app.plan_risks(model, _risks(model, p), stock, now=now)
     return app.proposals_of(plan, model, now=now)
 
 
-def test_two_modes_with_the_same_action_are_two_open_decisions(example_model: Model) -> None:
+def test_two_modes_with_the_same_action_are_one_decision(example_model: Model) -> None:
     app = MaintenanceApp(settings=MaintenanceSettings())
     first = _proposals(app, example_model, 0.95, NOW)
     modes = {m.id for m in example_model.equipment[LATHE].equipment_class.failure_modes}
     assert len(modes) == 2
-    assert {p.action.kind for p in first} == {"intervene"}
-    assert {p.supersede_key for p in first} == {proposal_kind(m) for m in modes}
+    [only] = first  # before: one proposal per mode
+    assert only.action.kind == "intervene"
+    assert set(only.action.failure_modes) == modes
+    assert only.supersede_key == proposal_kind()
+    assert {m["failure_mode"] for m in only.evidence["failure_modes"]} == modes
     store = DuckDBStore(None)
     ensure_schema(store)
     service = DecisionService(store=store)
-    service.propose(first, now=NOW)
-    open_ = service.list(DecisionFilter(app="maintenance", statuses=(Status.PROPOSED,)))
-    assert len(open_) == 2  # neither mode replaced the other
-    # A new plan for the same asset replaces each mode's open decision, whatever its action.
+    [made] = service.propose(first, now=NOW)
+    # The same plan an hour later keeps the decision (no new id for a planner's page).
     later = NOW + 3_600_000_000
-    again = _proposals(app, example_model, 0.06, later)
-    assert {p.supersede_key for p in again} == {proposal_kind(m) for m in modes}
-    service.propose(again, now=later)
-    records = service.list(DecisionFilter(app="maintenance"), limit=10)
-    statuses = sorted(r.status.value for r in records)
-    assert statuses == ["proposed", "proposed", "superseded", "superseded"]
+    [again] = service.propose(_proposals(app, example_model, 0.95, later), now=later)
+    assert again.id == made.id
+    open_ = service.list(DecisionFilter(app="maintenance", statuses=(Status.PROPOSED,)))
+    assert [r.id for r in open_] == [made.id]
     store.close()
+
+
+def test_a_proposal_below_the_threshold_asks_nobody(example_model: Model) -> None:
+    app = MaintenanceApp(settings=MaintenanceSettings())
+    threshold = 1e9
+    for proposal in _proposals(app, example_model, 0.02, NOW):
+        assert proposal.expected_value < threshold
+        # lyon's threshold: one hour of its median production downtime cost
+        assert proposal.asks == (
+            proposal.expected_value > proposal.evidence["inbox"]["threshold"]
+            or proposal.evidence["inbox"]["reason"].startswith("urgent")
+        )

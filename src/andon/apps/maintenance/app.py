@@ -16,6 +16,7 @@ plan (:func:`~andon.apps.maintenance.plan.solve_plan`) and returns one
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Mapping
@@ -25,8 +26,20 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from andon.apps.maintenance.actions import WORK_KINDS, action_for
-from andon.apps.maintenance.assess import Assessment, blend, weibull_prior
+from andon.apps.maintenance.actions import WORK_KINDS
+from andon.apps.maintenance.advice import (
+    ASSET_KEY,
+    RoundContext,
+    TrackRecord,
+    asset_proposal,
+    recovery_proposal,
+)
+from andon.apps.maintenance.assess import (
+    Assessment,
+    blend,
+    observed_rate_floor,
+    weibull_prior,
+)
 from andon.apps.maintenance.criticality import PlanningCalendar, criticality_of, site_calendar
 from andon.apps.maintenance.history import (
     HOUR_US,
@@ -34,6 +47,12 @@ from andon.apps.maintenance.history import (
     condition_grid,
     load_history,
     running_fraction,
+)
+from andon.apps.maintenance.inbox import (
+    DownAsset,
+    WatchItem,
+    down_assets,
+    write_watch_items,
 )
 from andon.apps.maintenance.plan import (
     AssetRisk,
@@ -49,18 +68,31 @@ from andon.apps.maintenance.pooled import (
     pooled_rows,
     pooled_spec,
 )
+from andon.apps.maintenance.recovery import expedite_for_failures
 from andon.apps.maintenance.risk import RiskModel
 from andon.errors import AndonError, InsufficientHistoryError, StoreError
 from andon.model import Model
 from andon.model.schema import FailureMode
-from andon.proposals import Action, Factor, FitReport, Option, Outcome, Proposal
+from andon.proposals import Action, FitReport, Outcome, Proposal
 from andon.records import MaintenanceEvent, MaintenanceKind, RecordKind
 from andon.store.base import Store
+from andon.store.decisions import DecisionTable
+from andon.time import from_datetime
 
-__all__ = ["ARTIFACT_TABLE", "MaintenanceApp", "MaintenanceSettings", "proposal_kind"]
+__all__ = [
+    "ARTIFACT_TABLE",
+    "RATE_TABLE",
+    "MaintenanceApp",
+    "MaintenanceSettings",
+    "on_order_of",
+    "proposal_kind",
+]
 
 ARTIFACT_TABLE = "maintenance_risk_models"
 """Auxiliary store table of fitted risk models, one row per fit."""
+
+RATE_TABLE = "maintenance_failure_rates"
+"""Auxiliary store table: per fit, each asset and mode's failures and operating hours seen."""
 
 POOLED = ("*", "*")
 """Class and mode columns of the pooled model's artifact row: it speaks for all of them."""
@@ -101,7 +133,18 @@ class MaintenanceSettings:
     stale_after_h: float = 24.0
     """A tag silent longer than this no longer speaks for the asset's condition."""
     watch_threshold: float = 0.05
-    """P(failure in horizon) from which an asset left to run is still proposed for watch."""
+    """P(failure in horizon) from which a mode left to run goes on the watch list."""
+    urgent_risk: float = 0.3
+    """P(failure before the site's next maintenance window) from which a proposal asks a
+    person whatever its value (it is urgent)."""
+    rate_prior_failures: float = 0.5
+    """Weight, in failures, of the model's MTBF beside a mode's observed failures and
+    operating hours when the failure rate of a mode no tag shows is estimated."""
+    plausible_lives: float = 3.0
+    """An age counted from the model's installation date is believed up to this many MTBFs
+    of the mode (older: restorations are missing, the age is unknown)."""
+    trend_window_h: float = 72.0
+    """Window over which the explanation says what each condition tag did, hours."""
     solver_time_limit_s: float = 8.0
     """Time limit of the plan solver, seconds."""
     seed: int = 0
@@ -151,7 +194,10 @@ class MaintenanceApp:
         start = int(until - s.fit_lookback_h * HOUR_US)
         history = load_history(store, model, start=start, end=until)
         grid = self._grid(history, model, start=start, end=until)
-        frame = self._pooled_frame(model, grid, history, until)
+        _write_rates(store, model, grid, history, start=start, until=until, step_h=s.step_h)
+        frame = self._pooled_frame(
+            model, grid, history, until, origins=self._origins(model, history, until)
+        )
         failures_by_mode: dict[str, int] = {}
         if not frame.is_empty():
             observed = (
@@ -238,11 +284,33 @@ class MaintenanceApp:
         )
         return running_fraction(history.states, grid)
 
+    def _origins(self, model: Model, history: History, now: int) -> dict[tuple[str, str], int]:
+        """Return when each asset's mode began its life in progress, as far as the model
+        says (``restored_on``) and no maintenance record tells (plausible dates only)."""
+        recorded = _recorded(history.maintenance)
+        out: dict[tuple[str, str], int] = {}
+        for path, info in model.equipment.items():
+            for mode in info.equipment_class.failure_modes:
+                if (path, mode.id) in recorded or (path, None) in recorded:
+                    continue
+                origin = _model_origin(info.restored_on(mode.id))
+                if origin is None or origin > now:
+                    continue
+                if (now - origin) / HOUR_US <= self.settings.plausible_lives * mode.mtbf_h:
+                    out[(path, mode.id)] = origin
+        return out
+
     @staticmethod
     def _pooled_frame(
-        model: Model, grid: pl.DataFrame, history: History, until: int
+        model: Model,
+        grid: pl.DataFrame,
+        history: History,
+        until: int,
+        *,
+        origins: Mapping[tuple[str, str], int] | None = None,
     ) -> pl.DataFrame:
         frames: list[pl.DataFrame] = []
+        known = origins or {}
         for cls_id, cls in model.classes.items():
             members = [
                 p for p, info in model.equipment.items() if info.equipment_class.id == cls_id
@@ -251,7 +319,14 @@ class MaintenanceApp:
                 continue
             class_grid = grid.filter(pl.col("equipment").is_in(members))
             frames.extend(
-                pooled_rows(class_grid, history.maintenance, cls_id, mode, until=until)
+                pooled_rows(
+                    class_grid,
+                    history.maintenance,
+                    cls_id,
+                    mode,
+                    until=until,
+                    origins={p: t for (p, m), t in known.items() if m == mode.id},
+                )
                 for mode in cls.failure_modes
             )
         frames = [f for f in frames if not f.is_empty()]
@@ -317,7 +392,9 @@ class MaintenanceApp:
         history = load_history(store, model, start=start, end=now)
         grid = self._grid(history, model, start=start, end=now)
         stock = _stock(model, history.inventory)
-        frame = self._pooled_frame(model, grid, history, now)
+        origins = self._origins(model, history, now)
+        rates = _load_rates(store, now)
+        frame = self._pooled_frame(model, grid, history, now, origins=origins)
         predictions: dict[tuple[str, str], Assessment] = {}
         last_rows: dict[tuple[str, str], dict[str, object]] = {}
         if not frame.is_empty():
@@ -351,6 +428,8 @@ class MaintenanceApp:
                         predictions=predictions,
                         last_rows=last_rows,
                         calendars=calendars,
+                        origins=origins,
+                        rates=rates,
                     )
                 )
         return risks, stock, history
@@ -367,6 +446,8 @@ class MaintenanceApp:
         predictions: Mapping[tuple[str, str], Assessment],
         last_rows: Mapping[tuple[str, str], Mapping[str, object]],
         calendars: dict[str, PlanningCalendar],
+        origins: Mapping[tuple[str, str], int],
+        rates: Mapping[tuple[str, str], tuple[float, float]],
     ) -> list[AssetRisk]:
         s = self.settings
         has_history = (
@@ -385,13 +466,15 @@ class MaintenanceApp:
             info = model.equipment[path]
             row = last_rows.get((path, mode.id))
             quality: list[str] = []
-            age_known = path in has_history
+            origin = origins.get((path, mode.id))
+            age_known = path in has_history or origin is not None
             age_value = row.get("age_h") if row is not None else None
             age_h = float(age_value) if isinstance(age_value, (int, float)) else 0.0
-            if not age_known:
-                quality.append(
-                    "no maintenance history: age counted from the first record, not known"
-                )
+            if origin is not None and not isinstance(age_value, (int, float)):
+                age_h = (now - origin) / HOUR_US
+            if not age_known and mode.signals:
+                # A mode no tag shows fails at random: its age says nothing of its risk.
+                quality.append(_age_unknown(info.restored_on(mode.id), mode, s.plausible_lives))
             last_sample = row.get("__last_sample") if row is not None else None
             silent_h = (now - last_sample) / HOUR_US if isinstance(last_sample, int) else math.inf
             signals_expected = bool(mode.signals)
@@ -452,6 +535,18 @@ class MaintenanceApp:
                 seen = _failures_seen(fitted, f"{info.equipment_class.id}/{mode.id}")
                 evidence = seen / (seen + s.evidence_failures) if s.evidence_failures > 0 else 1.0
                 assessment = blend(model_view, prior, fresh * evidence)
+            if not mode.signals:
+                observed = rates.get((path, mode.id))
+                if observed is not None:
+                    assessment = observed_rate_floor(
+                        assessment,
+                        failures=observed[0],
+                        exposure_h=observed[1],
+                        mtbf_h=mode.mtbf_h,
+                        prior_failures=s.rate_prior_failures,
+                        operating_h=operating,
+                        curve_h=points,
+                    )
             crit = criticality_of(
                 model, info, share_redundancy=s.share_redundancy, count_buffer=s.count_buffer
             )
@@ -505,8 +600,12 @@ class MaintenanceApp:
         stock: Mapping[tuple[str, str], int],
         *,
         now: int,
+        on_order: Mapping[tuple[str, str], int] | None = None,
     ) -> PlanResult:
-        """Price every option of the assessed assets and solve the plan."""
+        """Price every option of the assessed assets and solve the plan.
+
+        ``stock`` and ``on_order`` map (site id, part) to parts on the shelf and ordered."""
+        ordered = on_order or {}
         calendars: dict[str, PlanningCalendar] = {}
         crew_capacity: dict[tuple[str, str], float] = {}
         entries: list[tuple[AssetRisk, list[PlanOption], int]] = []
@@ -525,6 +624,7 @@ class MaintenanceApp:
                 model.parts,
                 on_hand,
                 life_value_factor=self.settings.life_value_factor,
+                on_order={pid: ordered.get((site_id, pid), 0) for pid in risk.mode.parts},
             )
             entries.append((risk, options, nothing))
         site_stock = {(f"{model.root}/{site}", pid): qty for (site, pid), qty in stock.items()}
@@ -536,17 +636,142 @@ class MaintenanceApp:
         )
 
     def propose(self, store: Store, model: Model, *, now: int) -> list[Proposal]:
-        """Return one proposal per asset at risk or in doubt, best saving first."""
-        return self.proposals_of(self.plan(store, model, now=now), model, now=now)
+        """Return one proposal per asset that has something to decide, best saving first.
+
+        An asset that is down gets a recovery decision (expedite the parts its repair waits
+        for), never a forecast; every asset's modes go onto the round's health cards and the
+        watch list (:mod:`.inbox`). Proposals below the site's threshold are returned too,
+        with ``asks`` false: recorded and scored, not shown.
+        """
+        risks, stock, history = self.assess(store, model, now=now)
+        on_order = on_order_of(history.inventory)
+        down = {d.subject: d for d in down_assets(history.states, history.maintenance, now=now)}
+        forecast = [r for r in risks if r.subject not in down]
+        result = self.plan_risks(model, forecast, stock, now=now, on_order=on_order)
+        ctx = self._context(store, model, now, history, stock, on_order, result)
+        proposals, items = self._advise(result, ctx)
+        proposals.extend(self._recover(model, down, history, stock, ctx, risks, items))
+        write_watch_items(store, items)
+        proposals.sort(key=lambda p: -p.expected_value)
+        return proposals
+
+    def _context(  # noqa: PLR0917  (private, called once)
+        self,
+        store: Store,
+        model: Model,
+        now: int,
+        history: History,
+        stock: Mapping[tuple[str, str], int],
+        on_order: Mapping[tuple[str, str], int],
+        result: PlanResult,
+    ) -> RoundContext:
+        s = self.settings
+        calendars = {
+            site: site_calendar(model.sites[site], now=now, horizon_h=s.horizon_h)
+            for site in model.sites
+        }
+        found = self._models.get(POOLED)
+        return RoundContext(
+            model=model,
+            now=now,
+            samples=history.samples,
+            on_hand=stock,
+            on_order=on_order,
+            calendars=calendars,
+            slot_use=result.slot_use,
+            track_records=_track_records(store, self.name, model, now),
+            model_version=found.version if found is not None else "prior",
+            urgent_risk=s.urgent_risk,
+            watch_threshold=s.watch_threshold,
+            trend_window_h=s.trend_window_h,
+            ttl_h=min(24.0, s.horizon_h),
+        )
+
+    @staticmethod
+    def _advise(result: PlanResult, ctx: RoundContext) -> tuple[list[Proposal], list[WatchItem]]:
+        by_asset: dict[str, list[PlannedAsset]] = {}
+        for asset in result.assets:
+            by_asset.setdefault(asset.risk.subject, []).append(asset)
+        proposals: list[Proposal] = []
+        items: list[WatchItem] = []
+        for subject in sorted(by_asset):
+            proposal, round_items = asset_proposal(by_asset[subject], ctx)
+            items.extend(round_items)
+            if proposal is not None:
+                proposals.append(proposal)
+        return proposals, items
+
+    def _recover(  # noqa: PLR0917  (private, called once)
+        self,
+        model: Model,
+        down: Mapping[str, DownAsset],
+        history: History,
+        stock: Mapping[tuple[str, str], int],
+        ctx: RoundContext,
+        risks: list[AssetRisk],
+        items: list[WatchItem],
+    ) -> list[Proposal]:
+        if not down:
+            return []
+        now = ctx.now
+
+        def production_hours(site: str, start_h: float, end_h: float) -> float:
+            calendar = site_calendar(model.sites[site], now=now, horizon_h=24.0 * 60)
+            return calendar.planned_hours(start_h, max(end_h - start_h, 0.0))
+
+        fixes = expedite_for_failures(
+            model, history.maintenance, stock, now=now, production_hours=production_hours
+        )
+        out: list[Proposal] = []
+        for subject, state in sorted(down.items()):
+            mine = [f for f in fixes if f.equipment == subject]
+            proposal = recovery_proposal(state, mine, ctx)
+            if proposal is not None:
+                out.append(proposal)
+            status = "decision" if proposal is not None and proposal.asks else "down"
+            items.extend(
+                WatchItem(
+                    round_at=now,
+                    subject=subject,
+                    site=r.site,
+                    failure_mode=r.mode.id,
+                    p_fail=float(r.p_fail),
+                    p_low=float(r.p_low),
+                    p_high=float(r.p_high),
+                    horizon_h=float(r.horizon_h),
+                    rul_h=float(r.rul_h),
+                    choice="recover",
+                    saving=float(proposal.expected_value) if proposal is not None else 0.0,
+                    status=status,
+                    note=state.reason,
+                )
+                for r in risks
+                if r.subject == subject
+            )
+        return out
 
     def proposals_of(self, result: PlanResult, model: Model, *, now: int) -> list[Proposal]:
-        """Return the proposals of a solved plan: assets at risk or in doubt, best saving first."""
-        fitted = self._models
-        proposals = [
-            _proposal(asset, model, now, fitted, self.settings)
-            for asset in result.assets
-            if _worth_proposing(asset, self.settings)
-        ]
+        """Return the proposals of a solved plan, one per asset with something to decide,
+        best saving first (no store: no trends, stock from the model, no track record)."""
+        stock = _stock(model, pl.DataFrame())
+        ctx = RoundContext(
+            model=model,
+            now=now,
+            samples=pl.DataFrame(),
+            on_hand=stock,
+            on_order={},
+            calendars={
+                site: site_calendar(model.sites[site], now=now, horizon_h=self.settings.horizon_h)
+                for site in model.sites
+            },
+            slot_use=result.slot_use,
+            model_version=(self._models[POOLED].version if POOLED in self._models else "prior"),
+            urgent_risk=self.settings.urgent_risk,
+            watch_threshold=self.settings.watch_threshold,
+            trend_window_h=self.settings.trend_window_h,
+            ttl_h=min(24.0, self.settings.horizon_h),
+        )
+        proposals, _ = self._advise(result, ctx)
         proposals.sort(key=lambda p: -p.expected_value)
         return proposals
 
@@ -658,6 +883,134 @@ def _skill(risk: RiskModel) -> float:
     return float(min(max(0.4 + 0.55 * skill, 0.2), 0.95))
 
 
+def _recorded(maintenance: pl.DataFrame) -> set[tuple[str, str | None]]:
+    """Return the (asset, mode) pairs with a work order on record (mode ``None``: any)."""
+    if maintenance.is_empty():
+        return set()
+    pairs = maintenance.select("path", "failure_mode").unique()
+    return {(str(a), None if b is None else str(b)) for a, b in pairs.iter_rows()}
+
+
+def _model_origin(day: dt.date | None) -> int | None:
+    if day is None:
+        return None
+    return from_datetime(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC))
+
+
+def _age_unknown(day: dt.date | None, mode: FailureMode, lives: float) -> str:
+    if day is None:
+        return (
+            "no maintenance history and no installation date in the model: age counted "
+            "from the first record, not known"
+        )
+    return (
+        f"installed or restored on {day.isoformat()}, over {lives:g} lives of {mode.id} "
+        "ago, and no restoration on record since: age not known (give the model its "
+        "'restored' date or import the maintenance history)"
+    )
+
+
+def _write_rates(
+    store: Store,
+    model: Model,
+    grid: pl.DataFrame,
+    history: History,
+    *,
+    start: int,
+    until: int,
+    step_h: float,
+) -> None:
+    """Store each asset and mode's failures and operating hours in the fit's history."""
+    if grid.is_empty():
+        return
+    hours = grid.group_by("equipment").agg((pl.col("__running").sum() * step_h).alias("h"))
+    exposure = {str(a): float(b) for a, b in hours.iter_rows()}
+    counts: dict[tuple[str, str], int] = {}
+    m = history.maintenance
+    if not m.is_empty():
+        failed = (
+            m.filter(
+                (pl.col("kind") == MaintenanceKind.FAILURE.value)
+                & (pl.col("ts") >= start)
+                & (pl.col("ts") < until)
+            )
+            .group_by(["path", "failure_mode", "work_order"])
+            .agg(pl.len())
+            .group_by(["path", "failure_mode"])
+            .agg(pl.len().alias("n"))
+        )
+        for path, mode, n in failed.iter_rows():
+            if mode is not None:
+                counts[(str(path), str(mode))] = int(n)
+    rows = [
+        (path, mode.id, counts.get((path, mode.id), 0), exposure.get(path, 0.0))
+        for path, info in model.equipment.items()
+        for mode in info.equipment_class.failure_modes
+        if not mode.signals
+    ]
+    if not rows:
+        return
+    store.write_table(
+        RATE_TABLE,
+        pa.table(
+            {
+                "trained_until": pa.array([until] * len(rows), pa.int64()),
+                "equipment": [r[0] for r in rows],
+                "failure_mode": [r[1] for r in rows],
+                "failures": pa.array([r[2] for r in rows], pa.int64()),
+                "exposure_h": pa.array([r[3] for r in rows], pa.float64()),
+            }
+        ),
+    )
+
+
+def _load_rates(store: Store, now: int) -> dict[tuple[str, str], tuple[float, float]]:
+    """Return the newest fit's (failures, operating hours) per asset and mode before ``now``."""
+    try:
+        table = store.read_table(RATE_TABLE)
+    except StoreError:
+        return {}
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.filter(pl.col("trained_until") <= now)
+    if frame.is_empty():
+        return {}
+    newest = frame.filter(pl.col("trained_until") == frame["trained_until"].max())
+    return {
+        (str(a), str(b)): (float(n), float(h))
+        for a, b, n, h in newest.select(
+            "equipment", "failure_mode", "failures", "exposure_h"
+        ).iter_rows()
+    }
+
+
+def on_order_of(inventory: pl.DataFrame) -> dict[tuple[str, str], int]:
+    """Return parts on order per (site id, part) from the newest inventory records."""
+    if inventory.is_empty() or "on_order" not in inventory.columns:
+        return {}
+    latest = inventory.sort("ts").group_by(["part", "site"]).last()
+    return {
+        (str(row["site"]).split("/")[-1], str(row["part"])): int(row["on_order"] or 0)
+        for row in latest.iter_rows(named=True)
+    }
+
+
+def _track_records(store: Store, app: str, model: Model, now: int) -> dict[str, TrackRecord]:
+    """Return, per site, how the app's measured decisions there turned out."""
+    out: dict[str, TrackRecord] = {}
+    table = DecisionTable(store=store)
+    for site in model.sites:
+        try:
+            rows = table.measured_outcomes(app=app, site=site, until=now)
+        except AndonError:
+            return {}
+        judged = [r for r in rows if r.get("outcome_success") is not None]
+        out[site] = TrackRecord(
+            measured=len(judged), succeeded=sum(1 for r in judged if r["outcome_success"])
+        )
+    return out
+
+
 def _stock(model: Model, inventory: pl.DataFrame) -> dict[tuple[str, str], int]:
     """Return parts on hand per (site id, part): newest inventory record, else the model."""
     stock: dict[tuple[str, str], int] = {}
@@ -672,124 +1025,15 @@ def _stock(model: Model, inventory: pl.DataFrame) -> dict[tuple[str, str], int]:
     return stock
 
 
-def _worth_proposing(asset: PlannedAsset, settings: MaintenanceSettings) -> bool:
-    if asset.choice.kind != "watch":
-        return True
-    return asset.risk.p_fail >= settings.watch_threshold or bool(asset.risk.notes)
-
-
-def _proposal(
-    asset: PlannedAsset,
-    model: Model,
-    now: int,
-    fitted: Mapping[tuple[str, str], _Fitted],
-    settings: MaintenanceSettings,
-) -> Proposal:
-    risk = asset.risk
-    choice = asset.choice
-    currency = model.currency
-    saving = asset.saving()
-    spread = (asset.saving(risk.p_low), saving, asset.saving(risk.p_high))
-    low, high = min(spread), max(spread)
-    crit = risk.criticality
-    horizon_days = risk.horizon_h / 24.0
-    factors: list[Factor] = [
-        Factor(
-            name="failure_risk",
-            text=f"{risk.p_fail:.0%} chance that {risk.mode.id} fails within "
-            f"{horizon_days:.0f} days (between {risk.p_low:.0%} and {risk.p_high:.0%})",
-            weight=risk.p_fail,
-            value=risk.p_fail,
-        ),
-        Factor(
-            name="remaining_life",
-            text=f"remaining life about {risk.rul_h:.0f} h "
-            f"({risk.rul_low_h:.0f}-{risk.rul_high_h:.0f} h, 10th-90th percentile)",
-            value=risk.rul_h,
-        ),
-        Factor(
-            name="criticality",
-            text=f"an hour down costs {crit.cost_per_hour * crit.capacity_share:,.0f} {currency}"
-            + (
-                f" ({crit.redundant_with} redundant machine(s) in the cell)"
-                if crit.redundant_with
-                else ", no redundancy in the cell"
-            )
-            + (
-                f"; the buffer covers {crit.buffer_cover_h:.1f} h"
-                if crit.buffer_cover_h > 0
-                else ""
-            ),
-            weight=crit.cost_per_hour * crit.capacity_share,
-            value=crit.cost_per_hour * crit.capacity_share,
-        ),
-    ]
-    found = fitted.get(POOLED)
-    if found is not None and found.model is not None:
-        top = found.model.importance(top=2)
-        words = ", ".join(_feature_words(name, risk.mode) for name, _ in top)
-        factors.append(Factor(name="signals", text=f"the model weighs most: {words}", value=words))
-    if choice.expedited:
-        factors.append(
-            Factor(
-                name="parts",
-                text=f"{', '.join(choice.expedited)} not on hand; normal delivery too late, "
-                "expedited in time",
-            )
-        )
-    elif choice.ordered:
-        factors.append(
-            Factor(name="parts", text=f"{', '.join(choice.ordered)} not on hand; ordered now")
-        )
-    factors.extend(Factor(name="data_quality", text=note, weight=-1.0) for note in risk.notes)
-    options = tuple(
-        Option(action=o.action, expected_cost=round(asset.cost(i), 2), description=o.kind)
-        for i, o in enumerate(asset.options)
-    )
-    verdict = (
-        f"{choice.action}: expected cost {asset.cost(asset.chosen):,.0f} {currency} against "
-        f"{asset.cost(asset.do_nothing):,.0f} {currency} if left to run"
-    )
-    if risk.notes:
-        verdict += "; cannot fully judge: " + "; ".join(risk.notes)
-    return Proposal(
-        app="maintenance",
-        subject=risk.subject,
-        action=action_for(choice, risk, now=now),
-        expected_value=round(saving, 2),
-        value_low=round(low, 2),
-        value_high=round(high, 2),
-        confidence=round(min(max(risk.confidence, 0.0), 1.0), 3),
-        explanation=verdict,
-        created_at=now,
-        expires_at=now + int(min(24.0, settings.horizon_h) * HOUR_US),
-        options=options,
-        factors=tuple(factors),
-        evidence={
-            "failure_mode": risk.mode.id,
-            "p_fail": round(risk.p_fail, 4),
-            "horizon_h": risk.horizon_h,
-            "rul_h": round(risk.rul_h, 1),
-            "rul_low_h": round(risk.rul_low_h, 1),
-            "rul_high_h": round(risk.rul_high_h, 1),
-            "data_quality": list(risk.notes),
-        },
-        model_version=found.version if found is not None else "prior",
-        # The decision service keeps one open decision per (app, supersede key, subject):
-        # the key names the failure mode, so the modes of one asset never replace each
-        # other, and a new plan for a mode replaces that mode's open decision whatever its
-        # action.
-        supersede_key=proposal_kind(risk.mode.id),
-    )
-
-
-def proposal_kind(failure_mode: str) -> str:
-    """Return the decision kind of the app's proposals for a failure mode.
+def proposal_kind(failure_mode: str | None = None) -> str:
+    """Return the decision kind (supersede key) of the app's proposals: one per asset,
+    whatever the failure modes inside.
 
     >>> proposal_kind("spindle_bearing")
-    'failure_mode:spindle_bearing'
+    'asset'
     """
-    return f"failure_mode:{failure_mode}"
+    del failure_mode
+    return ASSET_KEY
 
 
 def _feature_words(name: str, mode: FailureMode | None = None) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Assessment", "blend", "weibull_prior"]
+__all__ = ["Assessment", "blend", "observed_rate", "observed_rate_floor", "weibull_prior"]
 
 _SHAPE = 2.0
 
@@ -128,3 +128,66 @@ def _mix_curves(
         return ys[-1]
 
     return tuple((t, w * at(a, t) + (1.0 - w) * at(b, t)) for t in ts)
+
+
+def observed_rate(
+    *, failures: float, exposure_h: float, mtbf_h: float, prior_failures: float = 0.5
+) -> tuple[float, float, float]:
+    """Return a mode's failure rate per operating hour with its 10th-90th percentile band.
+
+    The gamma posterior of a Poisson rate: ``failures`` seen in ``exposure_h`` operating
+    hours beside the model's MTBF weighted as ``prior_failures`` failures.
+
+    >>> mid, low, high = observed_rate(failures=7, exposure_h=2160, mtbf_h=1300)
+    >>> round(mid * 168, 2), low < mid < high
+    (0.51, True)
+    """
+    from scipy.stats import gamma  # noqa: PLC0415  (propose time only)
+
+    shape = failures + prior_failures
+    rate_h = exposure_h + prior_failures * mtbf_h
+    mid = shape / rate_h
+    low = float(gamma.ppf(0.1, shape, scale=1.0 / rate_h))
+    high = float(gamma.ppf(0.9, shape, scale=1.0 / rate_h))
+    return mid, low, high
+
+
+def observed_rate_floor(
+    assessment: Assessment,
+    *,
+    failures: float,
+    exposure_h: float,
+    mtbf_h: float,
+    prior_failures: float,
+    operating_h: float,
+    curve_h: tuple[tuple[float, float], ...] = (),
+) -> Assessment:
+    """Return the assessment of a mode no tag shows, raised to its observed failure rate.
+
+    Such a mode fails at random (constant hazard), so its risk within the horizon is
+    ``1 - exp(-rate * operating hours)``; when the history says it fails more often than
+    the model's MTBF (or the risk model) does, the history wins, with the posterior band.
+    """
+    if exposure_h <= 0:
+        return assessment
+    mid, low, high = observed_rate(
+        failures=failures, exposure_h=exposure_h, mtbf_h=mtbf_h, prior_failures=prior_failures
+    )
+    p = 1.0 - math.exp(-mid * operating_h)
+    if p <= assessment.p_fail:
+        return assessment
+    p_low = 1.0 - math.exp(-low * operating_h)
+    p_high = 1.0 - math.exp(-high * operating_h)
+    median_h = math.log(2.0) / mid
+    return Assessment(
+        p_fail=p,
+        p_low=min(p_low, p),
+        p_high=max(p_high, p),
+        rul_h=median_h,
+        rul_low_h=-math.log(0.9) / max(high, 1e-12),
+        rul_high_h=-math.log(0.1) / max(low, 1e-12),
+        confidence=max(assessment.confidence, min(0.3 + 0.05 * failures, 0.8)),
+        source="observed rate",
+        quality=assessment.quality,
+        curve=tuple((t, 1.0 - math.exp(-mid * op)) for t, op in curve_h),
+    )

@@ -14,6 +14,7 @@ asks the store.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -202,13 +203,17 @@ def life_rows(
     *,
     until: int,
     installed_at: int | None = None,
+    origins: Mapping[str, int] | None = None,
 ) -> pl.DataFrame:
     """Label each grid row with its life, age and remaining life for one failure mode.
 
     Adds ``life`` (equipment and the restoration that began it), ``age_h`` (operating hours
     since the restoration, or since the start of records), ``rul_h`` (calendar hours to the
     next failure, or to ``until`` when none was seen), ``observed`` (that failure was seen)
-    and drops rows inside a repair (after a failure, before its restoration).
+    and drops rows inside a repair (after a failure, before its restoration). ``origins``
+    gives, per equipment, when the life in progress before any restoration on record began
+    (the model's installation or last restoration date); ``installed_at`` the same for all.
+    The hours before the first step of a life count as run (an upper bound).
     """
     restorations, failures = restorations_and_failures(maintenance, mode)
     rows = grid.sort(["equipment", "t"])
@@ -217,14 +222,20 @@ def life_rows(
     rows = _nearest_event(rows, restorations, name="__restored", strategy="backward")
     rows = _nearest_event(rows, failures, name="__failed_before", strategy="backward")
     rows = _nearest_event(rows, failures, name="__failed_next", strategy="forward")
-    origin = installed_at if installed_at is not None else None
+    if origins:
+        known = pl.DataFrame(
+            {"equipment": list(origins), "__origin": [int(v) for v in origins.values()]},
+            schema={"equipment": pl.Utf8, "__origin": pl.Int64},
+        )
+        rows = rows.join(known, on="equipment", how="left")
+    else:
+        rows = rows.with_columns(pl.lit(None, dtype=pl.Int64).alias("__origin"))
+    fallback = pl.col("t").min().over("equipment") if installed_at is None else pl.lit(installed_at)
     in_repair = pl.col("__failed_before").is_not_null() & (
         pl.col("__restored").is_null() | (pl.col("__failed_before") > pl.col("__restored"))
     )
     rows = rows.filter(~in_repair.fill_null(value=False))
-    start_of_life = pl.col("__restored").fill_null(
-        pl.col("t").min().over("equipment") if origin is None else pl.lit(origin)
-    )
+    start_of_life = pl.col("__restored").fill_null(pl.col("__origin")).fill_null(fallback)
     rows = rows.with_columns(
         pl.concat_str([pl.col("equipment"), start_of_life.cast(pl.Utf8)], separator="@").alias(
             "life"
@@ -240,7 +251,7 @@ def life_rows(
         .alias("rul_h"),
         pl.col("__failed_next").is_not_null().alias("observed"),
     )
-    return rows.drop(["__restored", "__failed_before", "__failed_next"])
+    return rows.drop(["__restored", "__failed_before", "__failed_next", "__origin"])
 
 
 def _nearest_event(

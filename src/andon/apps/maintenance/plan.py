@@ -214,11 +214,19 @@ def options_for(
     *,
     move_share: float = 0.5,
     life_value_factor: float = 1.0,
+    on_order: Mapping[str, int] | None = None,
 ) -> tuple[list[PlanOption], int]:
     """Return the options for one asset and the index of doing nothing (run to failure).
 
     ``life_value_factor`` weighs the life an early renewal gives up (1: the renewal cost
-    rate of the mode, planned cost over MTBF).
+    rate of the mode, planned cost over MTBF). ``on_order`` counts parts already ordered
+    for the site: a part short on the shelf but on order is not ordered again.
+
+    A part whose lead time reaches past the horizon is judged over its lead time: leaving
+    it unordered costs the chance that the mode fails before a part ordered now could
+    arrive, times the shortage (the downtime waiting for it, or the expedite fee and the
+    shorter wait); ordering it costs holding it for the lead time. So a part with no stock
+    and a long lead is ordered when that chance times the shortage exceeds holding it.
     """
     mode = risk.mode
     crit = risk.criticality
@@ -227,6 +235,10 @@ def options_for(
     needed = {pid: qty for pid, qty in mode.parts.items() if pid in parts}
     parts_cost = sum(parts[pid].unit_cost * qty for pid, qty in needed.items())
     missing = [pid for pid, qty in needed.items() if on_hand.get(pid, 0) < qty]
+    ordered_already = on_order or {}
+    to_order = [
+        pid for pid in missing if on_hand.get(pid, 0) + ordered_already.get(pid, 0) < needed[pid]
+    ]
     # Planned service costs half a repair's (no collateral damage, no diagnosis).
     service = 0.5 * mode.repair_cost
     crew = risk.crew_hourly_cost
@@ -311,6 +323,7 @@ def options_for(
         pid: parts[pid].holding_cost_per_year * qty * horizon / (365.0 * _HOURS_PER_DAY)
         for pid, qty in needed.items()
     }
+    ahead = _lead_time_look_ahead(risk, parts, needed, to_order, production_share)
     options: list[PlanOption] = []
     fail_h = mean_failure_cost(horizon)
     options.append(
@@ -320,20 +333,20 @@ def options_for(
             eval_h=horizon,
             fail_cost=fail_h,
             else_cost=owed_if_watched,
-            fixed_cost=0.0,
+            fixed_cost=ahead.unordered,
         )
     )
     do_nothing = 0
-    if missing:
-        ordered = tuple(missing)
+    if to_order:
+        ordered = tuple(to_order)
         options.append(
             PlanOption(
                 kind="order_part",
-                action=f"order {_parts_text(needed, missing)} and watch {mode.id}",
+                action=f"order {_parts_text(needed, to_order)} and watch {mode.id}",
                 eval_h=horizon,
                 fail_cost=mean_failure_cost(horizon, ordered_at_h=0.0),
                 else_cost=owed_if_watched,
-                fixed_cost=sum(holding[p] for p in missing),
+                fixed_cost=sum(holding[p] for p in to_order) + ahead.ordered,
                 ordered=ordered,
             )
         )
@@ -350,6 +363,7 @@ def options_for(
                 holding=holding,
                 preventive_h=preventive_h,
                 mode=mode,
+                awaited=len(to_order) < len(missing),
             )
         )
     if crit.alternative_line is not None and not missing:
@@ -370,6 +384,49 @@ def options_for(
     return options, do_nothing
 
 
+@dataclass(frozen=True, slots=True)
+class _LookAhead:
+    unordered: float
+    """Expected shortage beyond the horizon, within the lead time, if nothing is ordered."""
+    ordered: float
+    """Expected shortage left and extra holding beyond the horizon if ordered now."""
+
+
+def _lead_time_look_ahead(
+    risk: AssetRisk,
+    parts: Mapping[str, SparePart],
+    needed: Mapping[str, int],
+    to_order: Sequence[str],
+    production_share: float,
+) -> _LookAhead:
+    """Price the failures between the horizon and the lead time of the parts to order."""
+    horizon = risk.horizon_h
+    leads = {pid: _part_hours(parts[pid], expedite=False) for pid in to_order}
+    long = {pid: h for pid, h in leads.items() if math.isfinite(h) and h > horizon}
+    if not long:
+        return _LookAhead(0.0, 0.0)
+    lead = max(long.values())
+    f_h, f_lead = (float(v) for v in risk.cdf(np.array([horizon, lead])))
+    beyond = max(f_lead - f_h, 0.0)
+    crit = risk.criticality
+    cost_h = crit.cost_per_hour * crit.capacity_share * production_share
+    shortage = 0.0
+    for pid, hours in long.items():
+        part = parts[pid]
+        slow = hours * cost_h
+        fast_h = _part_hours(part, expedite=True)
+        fast = part.expedite_cost + fast_h * cost_h if math.isfinite(fast_h) else math.inf
+        shortage = max(shortage, min(slow, fast))
+    # Ordered now, a failure in (horizon, lead] waits for what is left of the lead time:
+    # on average half of the stretch beyond the horizon.
+    left = min(shortage, (lead - horizon) / 2.0 * cost_h)
+    extra_holding = sum(
+        parts[pid].holding_cost_per_year * needed[pid] * (lead - horizon) / (365.0 * _HOURS_PER_DAY)
+        for pid in long
+    )
+    return _LookAhead(beyond * shortage, beyond * left + extra_holding)
+
+
 def _parts_text(needed: Mapping[str, int], which: Sequence[str]) -> str:
     return ", ".join(f"{pid} x{needed[pid]}" for pid in which)
 
@@ -386,7 +443,10 @@ def _slot_options(
     holding: Mapping[str, float],
     preventive_h: float,
     mode: FailureMode,
+    awaited: bool = False,
 ) -> list[PlanOption]:
+    """Return the options of one slot; ``awaited``: a missing part is on order already, so
+    it is not expedited again (the work waits for the order)."""
     if slot.id == "now":
         where = "now"
     elif slot.id.startswith("day+"):
@@ -431,7 +491,7 @@ def _slot_options(
                 ordered=tuple(missing),
             )
         )
-    elif fast_ok:
+    elif fast_ok and not awaited:
         out.append(
             PlanOption(
                 kind="expedite",

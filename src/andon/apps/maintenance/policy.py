@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from andon import records
 from andon.apps.maintenance.actions import EXPEDITE_PART, ORDER_PART, WORK_KINDS, action_for
-from andon.apps.maintenance.app import MaintenanceApp
+from andon.apps.maintenance.app import MaintenanceApp, on_order_of
 from andon.apps.maintenance.criticality import PlanningCalendar, site_calendar
 from andon.apps.maintenance.recovery import expedite_for_failures
 from andon.proposals import Action, PartQuantity, action_kind
@@ -58,7 +58,9 @@ class AppPolicy:
         model = view.model
         risks, stock, history = self.app.assess(self.store, model, now=view.now_us)
         risks = [r for r in risks if r.subject not in view.down]
-        result = self.app.plan_risks(model, risks, stock, now=view.now_us)
+        result = self.app.plan_risks(
+            model, risks, stock, now=view.now_us, on_order=on_order_of(history.inventory)
+        )
         next_epoch = view.now_us + int(view.epoch_h * HOUR_US)
         self.executor.observe(view)
         for number, asset in enumerate(result.assets):

@@ -13,6 +13,7 @@ Pure functions of Polars frames and the plant model.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 import polars as pl
 
@@ -105,9 +106,14 @@ def pooled_rows(
     mode: FailureMode,
     *,
     until: int,
+    origins: Mapping[str, int] | None = None,
 ) -> pl.DataFrame:
-    """Return one mode's life rows with its tags in the shared slots and its descriptors."""
-    rows = life_rows(grid, maintenance, mode.id, until=until)
+    """Return one mode's life rows with its tags in the shared slots and its descriptors.
+
+    ``origins``: when each equipment's life in progress began, where no restoration on
+    record says (see :func:`~andon.apps.maintenance.history.life_rows`).
+    """
+    rows = life_rows(grid, maintenance, mode.id, until=until, origins=origins)
     signals = sorted(tag for tag in mode.signals)[: len(SIGNAL_SLOTS)]
     slots = []
     for i, slot in enumerate(SIGNAL_SLOTS):
