@@ -1,0 +1,1 @@
+"""End-to-end runs of the example plants: validate, simulate, KPIs, decide, demo."""
