@@ -274,6 +274,29 @@ def test_a_packing_cell_counts_in_its_own_unit(tmp_path: Path) -> None:
     assert cases == pytest.approx(press / 4, abs=3)
 
 
+def test_a_filler_counts_the_bottles_of_each_case_it_fills(tmp_path: Path) -> None:
+    # The line moves cases; its first cell counts bottles, six to a case, 300 s a bottle.
+    model = _tiny(
+        tmp_path,
+        (
+            "              - id: pressing\n                buffer_capacity: 5\n",
+            (
+                "              - id: pressing\n                buffer_capacity: 5\n"
+                "                counting_unit: bottle\n                counts_per_unit: 6\n"
+            ),
+        ),
+    )
+    sink = MemorySink()
+    result = simulate(model, days=2, seed=1, sink=sink)
+    counts = sink.table(RecordKind.COUNT)
+    press = counts.filter(pc.equal(counts["path"], PRESS))
+    bottles = pc.sum(press["good"]).as_py() + pc.sum(press["scrap"]).as_py()
+    assert bottles % 6 == 0
+    assert bottles / 6 == pytest.approx(result.quality.units, abs=3)
+    # a bottle takes its 300 s: about 12 cases in a 12-hour shift, not 144
+    assert result.quality.units < 2 * 24 * 3600 / (6 * 300) + 2
+
+
 def test_a_holiday_stops_production(tmp_path: Path) -> None:
     model = _tiny(
         tmp_path, ("    timezone: UTC\n", "    timezone: UTC\n    holidays: [2026-01-06]\n")
