@@ -137,7 +137,7 @@ class MaintenanceSettings:
     urgent_risk: float = 0.3
     """P(failure before the site's next maintenance window) from which a proposal asks a
     person whatever its value (it is urgent)."""
-    rate_prior_failures: float = 0.5
+    rate_prior_failures: float = 0.1
     """Weight, in failures, of the model's MTBF beside a mode's observed failures and
     operating hours when the failure rate of a mode no tag shows is estimated."""
     plausible_lives: float = 3.0

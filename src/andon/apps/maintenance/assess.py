@@ -131,7 +131,7 @@ def _mix_curves(
 
 
 def observed_rate(
-    *, failures: float, exposure_h: float, mtbf_h: float, prior_failures: float = 0.5
+    *, failures: float, exposure_h: float, mtbf_h: float, prior_failures: float = 0.1
 ) -> tuple[float, float, float]:
     """Return a mode's failure rate per operating hour with its 10th-90th percentile band.
 
@@ -140,7 +140,7 @@ def observed_rate(
 
     >>> mid, low, high = observed_rate(failures=7, exposure_h=2160, mtbf_h=1300)
     >>> round(mid * 168, 2), low < mid < high
-    (0.51, True)
+    (0.52, True)
     """
     from scipy.stats import gamma  # noqa: PLC0415  (propose time only)
 

@@ -417,14 +417,14 @@ def _lead_time_look_ahead(
         fast_h = _part_hours(part, expedite=True)
         fast = part.expedite_cost + fast_h * cost_h if math.isfinite(fast_h) else math.inf
         shortage = max(shortage, min(slow, fast))
-    # Ordered now, a failure in (horizon, lead] waits for what is left of the lead time:
-    # on average half of the stretch beyond the horizon.
-    left = min(shortage, (lead - horizon) / 2.0 * cost_h)
+    # The rule of a spare's position (order when P(needed within the lead time) times the
+    # shortage exceeds holding it): with the part on order the next failure finds a spare
+    # coming, without it the whole shortage is paid; what ordering costs is holding it.
     extra_holding = sum(
         parts[pid].holding_cost_per_year * needed[pid] * (lead - horizon) / (365.0 * _HOURS_PER_DAY)
         for pid in long
     )
-    return _LookAhead(beyond * shortage, beyond * left + extra_holding)
+    return _LookAhead(beyond * shortage, extra_holding)
 
 
 def _parts_text(needed: Mapping[str, int], which: Sequence[str]) -> str:
