@@ -61,7 +61,8 @@ def test_a_down_asset_gets_no_forecast_and_factors_name_tags(synthetic: Syntheti
         if p.subject in down:
             assert p.evidence["kind"] == "recovery"
         for f in p.factors:
-            assert "sig0" not in f.text and "level of" not in f.text
+            assert "sig0" not in f.text
+            assert "level of" not in f.text
     assert len({p.subject for p in proposals}) == len(proposals)  # one per asset
     condition = [f.text for p in proposals for f in p.factors if f.name == "condition"]
     assert any(t.startswith(("vib ", "temp ")) and "over 72 h" in t for t in condition)
