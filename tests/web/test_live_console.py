@@ -406,3 +406,21 @@ def test_the_overview_for_a_one_site_user(page_as: Any, plant: Plant) -> None:
     assert "Not enough production" not in note
     assert "one site" in note
     assert page.locator("table.gaps").count() == 0  # no row naming another site
+
+
+def test_the_users_page_is_for_administrators(page_as: Any, plant: Plant) -> None:
+    admin = page_as("admin")
+    admin.click("nav >> text=Users")
+    admin.wait_for_url("**/users")
+    rows = admin.locator("#users tr[data-user]")
+    assert sorted(rows.evaluate_all("els => els.map(e => e.dataset.user)")) == [
+        "admin",
+        "lea",
+        "planner",
+    ]
+    assert "acme/lyon" in admin.locator('#users tr[data-user="planner"]').inner_text()
+    planner = page_as("planner")
+    assert planner.locator("nav >> text=Users").count() == 0
+    response = planner.goto(f"{plant.base}/users")
+    assert response.status in {403, 404}
+    assert "admin" not in planner.locator("main").inner_text()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -58,3 +60,19 @@ def test_a_compressor_shows_its_running_not_an_empty_states_card(example_model: 
     assert "10 h of 168 h" in page
     assert "500 kWh" in page  # the cell's air meter, 40 x 12.5
     assert "shared with the rest of" in page
+
+
+def test_a_line_page_shows_the_line_kpis_and_its_equipment(client, history) -> None:  # type: ignore[no-untyped-def]
+    _, paths = history
+    line = "/".join(paths[0].split("/")[:4])
+    page = client.get(f"/plant/{line}").text
+    assert 'id="kpis"' in page
+    assert f'data-kpi-path="{line}"' in page
+    assert f'data-kpi-path="{paths[0]}"' in page
+    availability = re.findall(
+        rf'data-kpi-path="{re.escape(line)}".*?data-kpi="availability" data-value="([0-9.]+)"',
+        page,
+        flags=re.S,
+    )
+    assert availability
+    assert 0 < float(availability[0]) <= 1

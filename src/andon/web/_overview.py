@@ -19,6 +19,7 @@ import polars as pl
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from andon.errors import AndonError
 from andon.kpi import Grain, aggregate, compare_sites, compute, kpis, loss_tree
 from andon.model import Model
 from andon.store.base import Store
@@ -33,6 +34,7 @@ __all__ = [
     "OverviewCache",
     "add_overview_routes",
     "build_overview",
+    "element_kpis",
 ]
 
 
@@ -270,6 +272,40 @@ def build_overview(store: Store, model: Model, *, now: int, days: int = 7) -> Ov
     )
 
 
+def element_kpis(
+    store: Store, model: Model, path: str, *, now: int, days: int = 7
+) -> dict[str, Any]:
+    """Return a line's (or area's, site's) KPI cards over the ``days`` before ``now``: the
+    element itself first, then each equipment below it, as ISO 22400-2 sums them."""
+    start = now - days * DAY_US
+    try:
+        run = compute(store, model, start=start, end=now + 1, period="day", path_prefix=path)
+    except AndonError:
+        return {}
+    if not run.elements.height:
+        return {"cards": [], "period": f"the {days} days to {format_time(now)} UTC"}
+    depth = path.count("/")
+    grain = {1: Grain.SITE, 2: Grain.AREA, 3: Grain.LINE}.get(depth, Grain.LINE)
+    cards: list[SiteCard] = []
+    for level in (grain, Grain.EQUIPMENT):
+        rows = kpis(aggregate(run.elements, level, by_period=False))
+        for row in rows.sort("path").iter_rows(named=True):
+            if not str(row["path"]).startswith(path):
+                continue
+            cells = [
+                KpiCell(
+                    key=key,
+                    label=label,
+                    text=_text(row.get(key), how),
+                    raw=None if row.get(key) is None else float(row[key]),
+                )
+                for key, label, how in OVERVIEW_KPIS[:6]
+            ]
+            name = str(row["path"])[len(path) + 1 :] or str(row["path"]).rsplit("/", 1)[-1]
+            cards.append(SiteCard(path=str(row["path"]), name=name, kpis=cells))
+    return {"cards": cards, "period": f"the {days} days to {format_time(now)} UTC"}
+
+
 class OverviewCache:
     """Keep the last overview; recompute in the background when newer data has arrived."""
 
@@ -332,6 +368,10 @@ def add_overview_routes(
         build=lambda now: build_overview(console.store, console.model, now=now, days=days),
         now=console.now,
         max_age_s=max_age_s,
+    )
+
+    console.node_extra = lambda path, now: element_kpis(
+        console.store, console.model, path, now=now, days=days
     )
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

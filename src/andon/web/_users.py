@@ -9,11 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from andon.decisions import NotAuthenticatedError, Principal, UserService
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+
+from andon.decisions import NotAuthenticatedError, Principal, Role, UserService
 from andon.decisions.access import split_token
 from andon.errors import AndonError
+from andon.web._app import Console, page_error
 
-__all__ = ["UserSessions"]
+__all__ = ["UserSessions", "add_user_routes"]
 
 
 class UserSessions:
@@ -77,3 +81,38 @@ class UserSessions:
             self.users.revoke(token_id, actor="console")
         except AndonError:
             return
+
+
+def add_user_routes(app: FastAPI, console: Console, *, users: UserService) -> None:
+    """Add ``/users``: who may use andon, their role, sites and tokens (administrators only).
+
+    Anyone else gets the same page as for an address that does not exist.
+    """
+
+    @app.get("/users", response_class=HTMLResponse, include_in_schema=False)
+    def users_page(request: Request) -> HTMLResponse:
+        who, secret = console.principal(request)
+        if str(who.role) != Role.ADMIN.value:
+            return page_error(
+                console,
+                request,
+                status=404,
+                heading="Page not found",
+                message="There is no page at '/users'.",
+            )
+        now = int(time.time() * 1_000_000)
+        tokens = users.tokens()
+        return console.render.page(
+            request,
+            "users.html",
+            console.context(
+                request,
+                who,
+                secret,
+                active="/users",
+                title="Users",
+                users=users.all_users(),
+                tokens=tokens,
+                now_us=now,
+            ),
+        )
