@@ -25,7 +25,19 @@ Ctx = Annotated[ApiContext, Depends(context)]
 
 MAX_RANGE = dt.timedelta(days=366)
 _KPI_NAMES = tuple(k.name for k in KPI_DEFINITIONS)
-_ELEMENTS = ("pbt_s", "apt_s", "aust_s", "adet_s", "adot_s", "pq", "gq", "sq", "rq")
+_ELEMENTS = (
+    "pbt_s",
+    "apt_s",
+    "aust_s",
+    "adet_s",
+    "adot_s",
+    "pq",
+    "gq",
+    "sq",
+    "rq",
+    "pri_pq_s",
+    "pri_gq_s",
+)
 
 
 class KpiPeriod(StrEnum):
