@@ -28,8 +28,8 @@ def test_both_parsers_give_the_same_document_and_lines(file: Path) -> None:
     assert slow_node is not None
     fast_lines: dict[_yaml.Location, int] = {}
     slow_lines: dict[_yaml.Location, int] = {}
-    _yaml._index_lines(fast_node, (), fast_lines)
-    _yaml._index_lines(slow_node, (), slow_lines)
+    _yaml._index_lines(fast_node, fast_lines)
+    _yaml._index_lines(slow_node, slow_lines)
     assert fast_lines == slow_lines
     assert len(fast_lines) > 100
 

@@ -16,7 +16,10 @@ PROBLEM_CODES: Final = MappingProxyType(
         "file.missing": "a model file or folder given does not exist",
         "file.none": "the paths given hold no .yaml or .yml file",
         "file.unreadable": "a model file exists but cannot be read (permissions, encoding)",
-        "yaml.syntax": "a file is not valid YAML, or repeats a key in one mapping",
+        "yaml.syntax": "a file is not valid YAML, repeats a key in one mapping, has a list or "
+        "mapping as a key or an integer of more than 4300 digits",
+        "yaml.too_large": "a file nests deeper than 100 levels or expands its aliases beyond "
+        "a million values",
         "model.not_a_mapping": "a file's top level is not a mapping of sections",
         "model.unknown_section": "a top-level key is not one of the model's sections",
         "model.not_a_list": "a list section (equipment_classes, parts, ...) is not a list",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -276,21 +275,25 @@ def load_model(paths: str | Path | Iterable[str | Path]) -> Model:
 class _Pruned:
     """Elements set aside because the schema refused them, so the rest can still be checked.
 
-    Removing a list item shifts the indices after it; :meth:`to_original` maps a location in
-    the pruned document back to the document as written, for its file and line.
+    The refused items are kept as locations in the document as written (``merged``); every
+    pass builds the pruned document afresh from it, so removing an item never shifts the
+    location of another. :meth:`to_original` maps a location in the pruned document back to
+    the document as written, for its file and line.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, merged: dict[str, Any]) -> None:
+        self.merged = merged
         self.removed: dict[Location, set[int]] = {}
         self.names: set[str] = set()
 
     def to_original(self, location: Location) -> Location:
         original: list[str | int] = []
         for step in location:
-            if isinstance(step, int):
+            gone = self.removed.get(tuple(original))
+            if isinstance(step, int) and gone:
                 index = step
-                for gone in sorted(self.removed.get(tuple(original), ())):
-                    if gone <= index:
+                for removed in sorted(gone):
+                    if removed <= index:
                         index += 1
                 original.append(index)
             else:
@@ -303,21 +306,41 @@ class _Pruned:
         parts = ref.split("/")
         return any("/".join(parts[: i + 1]) in self.names for i in range(len(parts)))
 
-    def remove(self, data: dict[str, Any], merged: dict[str, Any], items: set[Location]) -> None:
-        """Remove the items at ``items`` (locations in ``data``) and remember their names."""
-        by_list: dict[Location, list[int]] = {}
-        for item in items:
-            by_list.setdefault(item[:-1], []).append(int(item[-1]))
-        for parent, indices in by_list.items():
-            container: Any = data
-            for step in parent:
-                container = container[step]
-            original_parent = self.to_original(parent)
-            for index in sorted(set(indices), reverse=True):
-                original = self.to_original((*parent, index))
-                self.names.update(_names(merged, original))
-                del container[index]
-                self.removed.setdefault(original_parent, set()).add(int(original[-1]))
+    def covers(self, location: Location) -> bool:
+        """Whether ``location`` (as written) lies in an item already set aside."""
+        for end in range(len(location)):
+            step = location[end]
+            if isinstance(step, int) and step in self.removed.get(location[:end], ()):
+                return True
+        return False
+
+    def refuse(self, items: Iterable[Location]) -> bool:
+        """Set aside the items at ``items`` (locations as written); False if none was new."""
+        added = False
+        for item in sorted(items, key=len):
+            if self.covers(item):
+                continue
+            self.removed.setdefault(item[:-1], set()).add(int(item[-1]))
+            self.names.update(_names(self.merged, item))
+            added = True
+        return added
+
+    def document(self) -> dict[str, Any]:
+        """Return a copy of the document as written without the items set aside."""
+        result = self._copy(self.merged, ())
+        return result if isinstance(result, dict) else {}
+
+    def _copy(self, node: Any, location: Location) -> Any:
+        if isinstance(node, dict):
+            return {key: self._copy(value, (*location, key)) for key, value in node.items()}
+        if isinstance(node, list):
+            gone = self.removed.get(location, set())
+            return [
+                self._copy(item, (*location, index))
+                for index, item in enumerate(node)
+                if index not in gone
+            ]
+        return node
 
 
 def _names(merged: dict[str, Any], location: Location) -> set[str]:
@@ -333,12 +356,23 @@ def _names(merged: dict[str, Any], location: Location) -> set[str]:
     return {ids[-1], "/".join(ids)}
 
 
-def _item_of(location: Location) -> Location | None:
-    """Return the location of the deepest list item that holds ``location``."""
-    for end in range(len(location), 0, -1):
-        if isinstance(location[end - 1], int):
-            return location[:end]
-    return None
+def _item_of(data: Any, location: Location) -> Location | None:
+    """Return the location of the deepest list item of ``data`` that holds ``location``.
+
+    A step is a list index only where ``data`` has a list there: an integer can also be a
+    mapping's key (``parts: {1: 2}``) or a position pydantic reports inside a value.
+    """
+    node = data
+    deepest: Location | None = None
+    for end, step in enumerate(location, start=1):
+        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+            deepest = location[:end]
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        else:
+            break
+    return deepest
 
 
 def _validate(
@@ -351,18 +385,21 @@ def _validate(
     dangling routing, ...) still run on everything the schema accepted: a model with twenty
     mistakes shows twenty problems at once, not the schema's share first.
     """
-    pruned = _Pruned()
+    pruned = _Pruned(merged)
     try:
         return PlantModel.model_validate(merged), pruned, []
     except ValidationError as exc:
         problems = _pydantic_problems(exc, merged, origins)
         errors = exc.errors(include_url=False)
-    data = copy.deepcopy(merged)
+    data = merged
     for _ in range(_MAX_PRUNING_PASSES):
-        items = {_item_of(_location(error)) for error in errors}
+        items = {_item_of(data, _location(error)) for error in errors}
         if None in items:
             return None, pruned, problems  # a problem outside any list item: cannot go on
-        pruned.remove(data, merged, {item for item in items if item is not None})
+        originals = {pruned.to_original(item) for item in items if item is not None}
+        if not pruned.refuse(originals):
+            return None, pruned, problems
+        data = pruned.document()
         try:
             return PlantModel.model_validate(data), pruned, problems
         except ValidationError as exc:
