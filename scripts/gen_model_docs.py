@@ -224,15 +224,22 @@ def valid_text(field: FieldInfo) -> str:
                 parts.append(
                     f"{symbol} {value:g}" if isinstance(value, float) else f"{symbol} {value}"
                 )
-        min_length = getattr(constraint, "min_length", None)
-        max_length = getattr(constraint, "max_length", None)
-        if min_length is not None and min_length == max_length:
-            parts.append(f"exactly {min_length} values")
-        elif min_length is not None:
-            parts.append(f"at least {min_length}")
         pattern = getattr(constraint, "pattern", None)
         if pattern is not None and pattern not in (IDENTIFIER, CLOCK):
             parts.append(f"matches `{pattern}`")
+    # pydantic keeps min_length and max_length as two constraints (MinLen, MaxLen)
+    min_length = next((m.min_length for m in field.metadata if hasattr(m, "min_length")), None)
+    max_length = next((m.max_length for m in field.metadata if hasattr(m, "max_length")), None)
+    if any(hasattr(m, "pattern") for m in field.metadata):
+        pass  # an id or a clock time: its type's own page says what it may be
+    elif min_length is not None and min_length == max_length:
+        parts.append(f"exactly {min_length} values")
+    elif min_length is not None and max_length is not None:
+        parts.append(f"{min_length} to {max_length} values")
+    elif min_length is not None:
+        parts.append(f"at least {min_length}")
+    elif max_length is not None:
+        parts.append(f"at most {max_length} values")
     return ", ".join(parts)
 
 

@@ -26,6 +26,7 @@ equipment_classes:
     tags:
       - {name: temperature, unit: degC, min: 0, max: 120}
       - {name: pressure, unit: bars_of_gold}  # mistake: model.unknown_unit
+      - {name: state, type: bool}  # mistake: model.reserved_name
     failure_modes:
       - id: seal
         mtbf_h: 800
@@ -90,7 +91,7 @@ sites:
     crews:
       - {id: mech, shifts: [early, night], skills: [press, welder]}  # mistake: model.unknown_class
     maintenance_windows:
-      - id: tuesday  # mistake: model.window_overlaps_shift
+      - id: tuesday  # a window may stop a shift
         day: tue
         start: "10:00"
         duration_h: 2
@@ -187,6 +188,7 @@ def test_fixing_the_mistakes_leaves_a_valid_model(model_folder: Path) -> None:
     fixes = {
         "classes.yaml": [
             ("bars_of_gold", "bar"),
+            ("{name: state, type: bool}", "{name: running, type: bool}"),
             ("SEAL: 1, NOPE: 1", "SEAL: 1"),
             ("mtbf_h: 1  #", "mtbf_h: 1000  #"),
             ("  - id: robot  # mistake", "  - id: robot2  # mistake"),

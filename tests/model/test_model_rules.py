@@ -73,11 +73,68 @@ CASES = {
         "model.overlapping_windows",
         "id: sat2",
     ),
-    "window_over_midnight_into_a_shift": (
-        'day: sat, start: "06:00", duration_h: 8',
-        'day: sun, start: "22:00", duration_h: 9',
-        "model.window_overlaps_shift",
-        "day: sun",
+    "nan_price": (
+        "    maintenance_windows:",
+        "    tariff: {price_per_kwh: [.nan"
+        + ", 0.1" * 23
+        + "], gco2e_per_kwh: ["
+        + ", ".join(["50"] * 24)
+        + "]}\n    maintenance_windows:",
+        "schema.finite_number",
+        "tariff:",
+    ),
+    "infinite_mtbf": ("mtbf_h: 800", "mtbf_h: .inf", "schema.finite_number", "mtbf_h: .inf"),
+    "nan_limit": ("usl: 30}", "usl: .NaN}", "schema.finite_number", "usl: .NaN"),
+    "nan_range": ("min: 0, max: 120", "min: 0, max: .nan", "schema.finite_number", "max: .nan"),
+    "empty_range": ("min: 0, max: 120", "min: 5, max: 5", "model.bad_range", "min: 5"),
+    "boolean_signal": (
+        "max: 120}\n    failure_modes:\n      - {id: seal, mtbf_h: 800, repair_h: 2, parts: {SEAL",
+        (
+            "max: 120}\n      - {name: running, type: bool}\n    failure_modes:\n"
+            "      - {id: seal, mtbf_h: 800, repair_h: 2, signals: [running], parts: {SEAL"
+        ),
+        "model.boolean_signal",
+        "signals: [running]",
+    ),
+    "reserved_tag_state": (
+        "{name: temperature, unit: degC, min: 0, max: 120}",
+        "{name: temperature, unit: degC, min: 0, max: 120}\n      - {name: state}",
+        "model.reserved_name",
+        "{name: state}",
+    ),
+    "reserved_tag_bdseq": (
+        "{name: temperature, unit: degC, min: 0, max: 120}",
+        "{name: temperature, unit: degC, min: 0, max: 120}\n      - {name: bdSeq}",
+        "model.reserved_name",
+        "{name: bdSeq}",
+    ),
+    "routing_revisits_a_cell": (
+        "steps: [{cell: pressing}]",
+        "steps: [{cell: pressing}, {cell: pressing}]",
+        "model.bad_routing",
+        "steps: [{cell: pressing}, {cell: pressing}]",
+    ),
+    "break_covers_its_shift": (
+        'breaks: [["09:00", "09:15"], ["12:00", "12:30"]]',
+        'breaks: [["06:00", "14:00"]]',
+        "model.break_covers_shift",
+        '"06:00", "14:00"',
+    ),
+    "breaks_cover_their_shift": (
+        'breaks: [["09:00", "09:15"], ["12:00", "12:30"]]',
+        'breaks: [["06:00", "10:00"], ["10:00", "14:00"]]',
+        "model.break_covers_shift",
+        '"06:00", "10:00"',
+    ),
+    "tariff_of_23_hours": (
+        "    maintenance_windows:",
+        "    tariff: {price_per_kwh: ["
+        + ", ".join(["0.1"] * 23)
+        + "], gco2e_per_kwh: ["
+        + ", ".join(["50"] * 24)
+        + "]}\n    maintenance_windows:",
+        "schema.too_short",
+        "tariff:",
     ),
     "empty_station": (
         "steps: [{cell: pressing}]",

@@ -45,8 +45,13 @@ PROBLEM_CODES: Final = MappingProxyType(
         "model.overlapping_breaks": "two breaks of a shift overlap",
         "model.break_outside_shift": "a break does not lie inside its shift",
         "model.overlapping_windows": "two maintenance windows of a site overlap",
-        "model.window_overlaps_shift": "a maintenance window overlaps a production shift",
-        "model.bad_range": "a tag's min is above its max",
+        "model.break_covers_shift": "a shift's breaks cover all of it: it plans no production",
+        "model.bad_range": "a tag's min is not below its max (an empty range)",
+        "model.reserved_name": "a tag is named as the connectors name their own variables "
+        "(state, bdSeq)",
+        "model.boolean_signal": "a failure mode names a boolean tag as a condition signal",
+        "model.bad_routing": "a routing visits a cell twice or goes back against its line's "
+        "cell order",
         "model.bad_limits": "lsl is not below usl, or the target lies outside them",
         "model.bad_lead_time": "a part's expedited lead time is longer than its normal one",
         "model.implausible_mtbf": "a failure mode's MTBF is not above its repair time",

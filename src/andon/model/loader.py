@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -150,8 +151,14 @@ def _pydantic_problems(
     exc: ValidationError, data: dict[str, Any], origins: _Origins
 ) -> list[Problem]:
     problems = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    inside = {_location(e)[:-1] for e in errors if e["type"] not in _LENGTH_TYPES}
+    for error in errors:
         location = _location(error)
+        if error["type"] in _LENGTH_TYPES and any(
+            place[: len(location)] == location for place in inside
+        ):
+            continue  # a list one of whose items is refused is short of it: said already
         file, line = origins.locate(location)
         expected = None
         ctx = error.get("ctx") or {}
@@ -167,10 +174,8 @@ def _pydantic_problems(
             expected = f"<= {_number(ctx['le'])}"
         elif "lt" in ctx:
             expected = f"< {_number(ctx['lt'])}"
-        elif "min_length" in ctx:
-            expected = f"at least {ctx['min_length']} item(s)"
-        elif "max_length" in ctx:
-            expected = f"at most {ctx['max_length']} item(s)"
+        elif "min_length" in ctx or "max_length" in ctx:
+            expected = _length_expected(location, ctx)
         else:
             expected = _EXPECTED_BY_TYPE.get(error["type"], "a valid value")
         field = ".".join(str(step) for step in location)
@@ -187,6 +192,59 @@ def _pydantic_problems(
     return problems
 
 
+_LENGTH_TYPES = frozenset({"too_short", "too_long"})
+
+
+def _length_expected(location: Location, ctx: dict[str, Any]) -> str:
+    """Say how many items a list needs, from both of its bounds in the schema.
+
+    pydantic's error gives only the bound that was crossed; a tariff needs exactly 24 hours,
+    which "at least 24" would misstate.
+    """
+    low, high = _length_bounds(location)
+    low = ctx.get("min_length", low)
+    high = ctx.get("max_length", high)
+    if low is not None and low == high:
+        return f"exactly {low} item(s)"
+    if "min_length" in ctx:
+        return f"at least {low} item(s)"
+    return f"at most {high} item(s)"
+
+
+def _length_bounds(location: Location) -> tuple[int | None, int | None]:
+    """Return the schema's ``minItems`` and ``maxItems`` of the list at ``location``."""
+    schema = _json_schema()
+    definitions = schema.get("$defs", {})
+    node: Any = schema
+    for step in location:
+        node = _resolve(node, definitions)
+        if isinstance(step, int):
+            node = node.get("items", {})
+        else:
+            node = node.get("properties", {}).get(step) or node.get("additionalProperties", {})
+        if not isinstance(node, dict):
+            return None, None
+    node = _resolve(node, definitions)
+    return node.get("minItems"), node.get("maxItems")
+
+
+def _resolve(node: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    for option in node.get("anyOf", ()):
+        if option.get("type") != "null":
+            node = option
+            break
+    reference = node.get("$ref")
+    if isinstance(reference, str):
+        resolved = definitions.get(reference.rsplit("/", 1)[-1], {})
+        return resolved if isinstance(resolved, dict) else {}
+    return node
+
+
+@functools.cache
+def _json_schema() -> dict[str, Any]:
+    return PlantModel.model_json_schema()
+
+
 def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -196,6 +254,7 @@ _EXPECTED_BY_TYPE = {
     "extra_forbidden": "only the fields listed in docs/model.md (check the spelling)",
     "float_parsing": "a number",
     "float_type": "a number",
+    "finite_number": "a finite number (not .nan or .inf)",
     "int_parsing": "a whole number",
     "int_type": "a whole number",
     "int_from_float": "a whole number",
@@ -344,16 +403,27 @@ class _Pruned:
 
 
 def _names(merged: dict[str, Any], location: Location) -> set[str]:
-    """Return the id of the element at ``location`` and its id path below the enterprise."""
+    """Return the id of the element at ``location`` and its id path below the enterprise.
+
+    A tag is named by its ``name``: a refused tag definition is ``class/tag``.
+    """
     node: Any = merged
     ids: list[str] = []
     for step in location:
         node = node[step]
-        if isinstance(node, dict) and isinstance(node.get("id"), str | int):
-            ids.append(str(node["id"]))
-    if not isinstance(node, dict) or not ids or ids[-1] != str(node.get("id")):
+        key = _key_of(node)
+        if key is not None:
+            ids.append(key)
+    if not ids or ids[-1] != _key_of(node):
         return set()
     return {ids[-1], "/".join(ids)}
+
+
+def _key_of(node: Any) -> str | None:
+    if not isinstance(node, dict):
+        return None
+    key = node.get("id", node.get("name"))
+    return str(key) if isinstance(key, str | int) else None
 
 
 def _item_of(data: Any, location: Location) -> Location | None:

@@ -11,6 +11,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from andon.model._yaml import Location
 from andon.model.schema import (
@@ -21,14 +22,20 @@ from andon.model.schema import (
     PlantModel,
     Shift,
     Site,
+    TagType,
     Weekday,
 )
 from andon.model.units import UnitError, conversion, is_unit
 
-__all__ = ["Issue", "check_references"]
+__all__ = ["RESERVED_TAG_NAMES", "Issue", "check_references"]
 
 _DAY_INDEX = {day: index for index, day in enumerate(Weekday)}
 _WEEK_MIN = 7 * 24 * 60
+
+RESERVED_TAG_NAMES: Final = frozenset({"state", "bdSeq"})
+"""Tag names the connectors use for themselves: ``state`` is each equipment's state variable
+on OPC UA and its state metric in Sparkplug B births, ``bdSeq`` Sparkplug's birth/death
+sequence metric. A tag of that name would collide with them (``BadNodeIdExists``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +122,10 @@ def _check_site_calendar(
                     "shifts of one site that do not overlap",
                 )
     for index, shift in enumerate(site.shifts):
-        span = _shift_spans(shift)[0] if shift.days else (0, 0)
+        start_min, end_min = _minutes(shift.start), _minutes(shift.end)
+        span = (0, (end_min - start_min) % (24 * 60) or 24 * 60)
         taken: list[tuple[int, int]] = []
+        covered = False
         for position, (begin, end) in enumerate(shift.breaks):
             relative = (
                 (_minutes(begin) - _minutes(shift.start)) % (24 * 60),
@@ -136,7 +145,17 @@ def _check_site_calendar(
             start %= 24 * 60
             stop %= 24 * 60
             length = span[1] - span[0]
-            if not (0 <= start < stop <= length):
+            if start == 0 and (stop or length) == length:
+                covered = True
+                yield Issue(
+                    "model.break_covers_shift",
+                    f"break {begin}-{end} covers all of shift {shift.id!r} "
+                    f"({shift.start}-{shift.end}): the shift plans no production",
+                    (*location, "shifts", index, "breaks", position),
+                    site_path,
+                    "breaks shorter than their shift (remove a shift that never works)",
+                )
+            elif not (0 <= start < stop <= length):
                 yield Issue(
                     "model.break_outside_shift",
                     f"break {begin}-{end} is not inside shift {shift.id!r} "
@@ -145,6 +164,16 @@ def _check_site_calendar(
                     site_path,
                     "a break that starts and ends inside its shift",
                 )
+        inside = sum(max(0, min(b, span[1]) - a) for a, b in taken if a < b)
+        if shift.breaks and not covered and inside >= span[1]:
+            yield Issue(
+                "model.break_covers_shift",
+                f"the breaks of shift {shift.id!r} ({shift.start}-{shift.end}) cover all of "
+                "it: the shift plans no production",
+                (*location, "shifts", index, "breaks"),
+                site_path,
+                "breaks shorter than their shift (remove a shift that never works)",
+            )
     shift_ids = {s.id for s in site.shifts}
     for index, crew in enumerate(site.crews):
         for position, shift_id in enumerate(crew.shifts):
@@ -214,6 +243,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
             (f.id for f in cls.failure_modes), location, "failure_modes", cls.id, "failure mode"
         )
         tag_names = {t.name for t in cls.tags}
+        tag_types = {t.name: t.type for t in cls.tags}
         for ti, tag in enumerate(cls.tags):
             if not is_unit(tag.unit):
                 yield Issue(
@@ -223,13 +253,23 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                     f"{cls.id}/{tag.name}",
                     "a unit pint understands, e.g. degC, mm/s, bar, A, kW",
                 )
-            if tag.min is not None and tag.max is not None and tag.min > tag.max:
+            if tag.min is not None and tag.max is not None and tag.min >= tag.max:
                 yield Issue(
                     "model.bad_range",
-                    f"tag {tag.name!r} has min {tag.min} > max {tag.max}",
+                    f"tag {tag.name!r} has min {tag.min} >= max {tag.max}: no value is valid"
+                    if tag.min > tag.max
+                    else f"tag {tag.name!r} has min = max = {tag.min}: an empty range",
                     (*location, "tags", ti, "min"),
                     f"{cls.id}/{tag.name}",
-                    "min <= max",
+                    "min < max",
+                )
+            if tag.name in RESERVED_TAG_NAMES:
+                yield Issue(
+                    "model.reserved_name",
+                    f"tag name {tag.name!r} is reserved by the connectors",
+                    (*location, "tags", ti, "name"),
+                    f"{cls.id}/{tag.name}",
+                    "a tag name other than " + ", ".join(sorted(RESERVED_TAG_NAMES)),
                 )
         for fi, mode in enumerate(cls.failure_modes):
             if mode.mtbf_h <= mode.repair_h:
@@ -267,6 +307,16 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                         (*location, "failure_modes", fi, "signals", si),
                         f"{cls.id}/{mode.id}",
                         "one of the class's tags: " + (", ".join(sorted(tag_names)) or "none"),
+                        ref=f"{cls.id}/{signal}",
+                    )
+                elif tag_types[signal] is TagType.BOOL:
+                    yield Issue(
+                        "model.boolean_signal",
+                        f"failure mode {mode.id!r} names boolean tag {signal!r} as a signal: "
+                        "an on/off value cannot show a mode developing",
+                        (*location, "failure_modes", fi, "signals", si),
+                        f"{cls.id}/{mode.id}",
+                        "a float or int condition tag (vibration, temperature, current)",
                     )
 
     yield from _check_stock(plant, classes)
@@ -357,6 +407,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                                     (*eq_loc, "tags", ti, "name"),
                                     f"{eq_path}/{override.name}",
                                     "one of " + (", ".join(sorted(tags)) or "none"),
+                                    ref=f"{eq_class.id}/{override.name}",
                                 )
                             elif override.unit is not None:
                                 try:
@@ -394,8 +445,20 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                     ref=routing.line,
                 )
                 continue
+            order = {cell_id: position for position, cell_id in enumerate(cells)}
+            visited: dict[str, int] = {}
             for sj, step in enumerate(routing.steps):
                 stations.add(step.cell)
+                yield from _check_step_order(
+                    step.cell,
+                    sj,
+                    visited,
+                    order,
+                    ("products", pi, "routings", ri, "steps", sj),
+                    f"{root}/{routing.line}",
+                    product.id,
+                )
+                visited.setdefault(step.cell, sj)
                 if step.cell not in cells:
                     yield Issue(
                         "model.dangling_routing_step",
@@ -465,6 +528,40 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                 )
 
 
+def _check_step_order(  # noqa: PLR0917 (a private helper of one caller, read in place)
+    cell_id: str,
+    index: int,
+    visited: Mapping[str, int],
+    order: Mapping[str, int],
+    location: Location,
+    line_path: str,
+    product_id: str,
+) -> Iterator[Issue]:
+    """A routing visits each cell once, in the line's flow order (its ``cells`` order)."""
+    if cell_id in visited:
+        yield Issue(
+            "model.bad_routing",
+            f"routing step {index + 1} of product {product_id!r} visits cell {cell_id!r} "
+            f"again (step {visited[cell_id] + 1} did)",
+            (*location, "cell"),
+            line_path,
+            "each cell of a line at most once per routing (rework is a separate routing)",
+        )
+        return
+    if cell_id not in order:
+        return  # reported as a dangling step
+    before = [c for c in visited if c in order and order[c] > order[cell_id]]
+    if before:
+        yield Issue(
+            "model.bad_routing",
+            f"routing step {index + 1} of product {product_id!r} goes back to cell "
+            f"{cell_id!r}, which the line has before {before[0]!r}",
+            (*location, "cell"),
+            line_path,
+            "steps in the line's cell order: " + ", ".join(order),
+        )
+
+
 def _check_station(
     cell: Cell,
     *,
@@ -507,22 +604,15 @@ def _week_span(day: Weekday, clock: str, minutes: float) -> tuple[int, int]:
 
 
 def _check_windows(site: Site, location: Location, site_path: str) -> Iterator[Issue]:
-    """Maintenance windows are time without production: they overlap no shift, nor each other."""
-    shift_spans = [(s, span) for s in site.shifts for span in _shift_spans(s)]
+    """Maintenance windows of a site do not overlap each other.
+
+    A window may overlap a shift: production stops for it (the calendar takes the window
+    out of planned production time), so a site that works around the clock needs no hole in
+    its shifts to have one.
+    """
     window_spans: list[tuple[int, tuple[int, int]]] = []
     for index, window in enumerate(site.maintenance_windows):
         span = _week_span(window.day, window.start, window.duration_h * 60)
-        clash = next((s for s, other in shift_spans if _overlap(span, other)), None)
-        if clash is not None:
-            yield Issue(
-                "model.window_overlaps_shift",
-                f"maintenance window {window.id!r} ({window.day.value} {window.start}, "
-                f"{window.duration_h:g} h) overlaps shift {clash.id!r} "
-                f"({clash.start}-{clash.end})",
-                (*location, "maintenance_windows", index),
-                site_path,
-                "windows outside production shifts (stop the line in a window, not a shift)",
-            )
         other_window = next((i for i, other in window_spans if _overlap(span, other)), None)
         if other_window is not None:
             yield Issue(

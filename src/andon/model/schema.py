@@ -14,7 +14,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "Area",
@@ -53,7 +53,10 @@ Identifier = Annotated[
 """An element id: letters, digits, ``_``, ``-`` and ``.``; no ``/`` (it joins paths)."""
 
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
-"""A local wall-clock time ``HH:MM``."""
+"""A local wall-clock time ``HH:MM`` (YAML reads ``14:30`` as this text, quoted or not)."""
+
+FiniteFloat = Annotated[float, AllowInfNan(allow_inf_nan=False)]
+"""A number that is finite: every float of the model is one (no ``.nan``, no ``.inf``)."""
 
 
 class _Frozen(BaseModel):
@@ -123,11 +126,11 @@ class TagDefinition(_Frozen):
     """Value type."""
     unit: str = "dimensionless"
     """Engineering unit, any unit pint understands (``degC``, ``mm/s``, ``bar``, ``A``)."""
-    min: float | None = None
+    min: FiniteFloat | None = None
     """Lowest valid value, in ``unit``; below it a sample is quarantined."""
-    max: float | None = None
+    max: FiniteFloat | None = None
     """Highest valid value, in ``unit``; above it a sample is quarantined."""
-    rate_s: float = Field(default=60.0, gt=0)
+    rate_s: FiniteFloat = Field(default=60.0, gt=0)
     """Expected interval between samples, seconds (historian rate)."""
     wear: Literal["rises", "falls"] = "rises"
     """How the signal moves as a failure mode that lists it wears: ``rises`` (vibration, a
@@ -154,32 +157,32 @@ class FailureMode(_Frozen):
     """Failure mode id, e.g. ``bearing_wear``."""
     description: str = ""
     """What fails, for people."""
-    mtbf_h: float = Field(gt=0)
+    mtbf_h: FiniteFloat = Field(gt=0)
     """Mean operating hours between failures of this mode under nominal load, hours."""
-    repair_h: float = Field(gt=0)
+    repair_h: FiniteFloat = Field(gt=0)
     """Mean time to repair once crew and parts are there, hours."""
-    preventive_h: float | None = Field(default=None, gt=0)
+    preventive_h: FiniteFloat | None = Field(default=None, gt=0)
     """Duration of a preventive intervention that restores health, hours (default: half repair)."""
     parts: dict[Identifier, int] = Field(default_factory=dict)
     """Spare parts used per repair: part id -> quantity."""
     signals: tuple[Identifier, ...] = ()
     """Tags of the class that show this mode developing (condition indicators)."""
-    repair_cost: float = Field(default=0.0, ge=0)
+    repair_cost: FiniteFloat = Field(default=0.0, ge=0)
     """Labour and service cost of one repair besides the parts, in the enterprise currency."""
 
 
 class PowerByState(_Frozen):
     """Electrical power an equipment draws in each state, kW."""
 
-    off: float = Field(default=0.0, ge=0)
+    off: FiniteFloat = Field(default=0.0, ge=0)
     """Power when switched off, kW."""
-    idle: float = Field(default=0.0, ge=0)
+    idle: FiniteFloat = Field(default=0.0, ge=0)
     """Power when on but not producing, kW."""
-    warmup: float = Field(default=0.0, ge=0)
+    warmup: FiniteFloat = Field(default=0.0, ge=0)
     """Power while warming up after a stop, kW."""
-    running: float = Field(default=0.0, ge=0)
+    running: FiniteFloat = Field(default=0.0, ge=0)
     """Power while producing at nominal load, kW."""
-    warmup_min: float = Field(default=0.0, ge=0)
+    warmup_min: FiniteFloat = Field(default=0.0, ge=0)
     """Warm-up duration after being off, minutes."""
 
 
@@ -190,7 +193,7 @@ class EquipmentClass(_Frozen):
     """Class id, referenced by equipment."""
     description: str = ""
     """What the class is, for people."""
-    ideal_cycle_time_s: float | None = Field(default=None, gt=0)
+    ideal_cycle_time_s: FiniteFloat | None = Field(default=None, gt=0)
     """Ideal time to make one unit, seconds (ISO 22400-2 planned run time per item)."""
     tags: tuple[TagDefinition, ...] = ()
     """Signals every equipment of the class has."""
@@ -212,7 +215,7 @@ class Meter(_Frozen):
         "electricity"
     )
     """What the meter measures."""
-    interval_s: float = Field(default=900.0, gt=0)
+    interval_s: FiniteFloat = Field(default=900.0, gt=0)
     """Metering interval, seconds (15 min by default, as utility meters report)."""
 
 
@@ -227,7 +230,7 @@ class Equipment(_Frozen):
     """What and where it is, for people."""
     criticality: Criticality = Criticality.B
     """ABC criticality."""
-    downtime_cost_per_hour: float = Field(default=0.0, ge=0)
+    downtime_cost_per_hour: FiniteFloat = Field(default=0.0, ge=0)
     """Cost of this equipment being down for an hour, in the enterprise currency."""
     install_year: int | None = Field(default=None, ge=1900, le=2100)
     """Year of installation (equipment age), when the date is not known."""
@@ -237,7 +240,7 @@ class Equipment(_Frozen):
     restored: dict[Identifier, dt.date] = Field(default_factory=dict)
     """Last restoration to as good as new per failure mode id (``YYYY-MM-DD``): the date of
     the last replacement or overhaul that a maintenance history does not show."""
-    ideal_cycle_time_s: float | None = Field(default=None, gt=0)
+    ideal_cycle_time_s: FiniteFloat | None = Field(default=None, gt=0)
     """Overrides the class's ideal cycle time, seconds."""
     tags: tuple[TagOverride, ...] = ()
     """Per-tag differences from the class: unit, OPC UA node id."""
@@ -324,7 +327,7 @@ class Crew(_Frozen):
     """Shifts the crew works; empty means every shift."""
     skills: tuple[Identifier, ...] = ()
     """Equipment classes the crew can repair; empty means all."""
-    hourly_cost: float = Field(default=0.0, ge=0)
+    hourly_cost: FiniteFloat = Field(default=0.0, ge=0)
     """Cost of one technician hour, in the enterprise currency."""
 
 
@@ -337,18 +340,18 @@ class MaintenanceWindow(_Frozen):
     """Day the window starts."""
     start: ClockTime
     """Local start time."""
-    duration_h: float = Field(gt=0, le=168)
+    duration_h: FiniteFloat = Field(gt=0, le=168)
     """Length of the window, hours."""
 
 
 class Tariff(_Frozen):
     """Electricity price and grid carbon intensity by local hour of day."""
 
-    price_per_kwh: tuple[float, ...] = Field(min_length=24, max_length=24)
+    price_per_kwh: tuple[FiniteFloat, ...] = Field(min_length=24, max_length=24)
     """Price per kWh for each local hour 0..23, in the enterprise currency."""
-    gco2e_per_kwh: tuple[float, ...] = Field(min_length=24, max_length=24)
+    gco2e_per_kwh: tuple[FiniteFloat, ...] = Field(min_length=24, max_length=24)
     """Grid carbon intensity for each local hour 0..23, gCO2e per kWh."""
-    weekend_factor: float = Field(default=1.0, gt=0)
+    weekend_factor: FiniteFloat = Field(default=1.0, gt=0)
     """Multiplier on prices on Saturday and Sunday."""
 
 
@@ -374,7 +377,7 @@ class Site(_Frozen):
     are kept (a closed day is a good day to maintain)."""
     tariff: Tariff | None = None
     """Electricity tariff and grid carbon by hour."""
-    inbox_min_value: float | None = Field(default=None, ge=0)
+    inbox_min_value: FiniteFloat | None = Field(default=None, ge=0)
     """Expected saving, in the enterprise currency, that a proposal must be worth over doing
     nothing to ask a person for a decision; smaller ones are recorded and scored, not shown.
     When omitted: one hour of the median downtime cost of the site's production equipment."""
@@ -391,15 +394,15 @@ class SparePart(_Frozen):
     """Part number."""
     description: str = ""
     """What the part is."""
-    unit_cost: float = Field(ge=0)
+    unit_cost: FiniteFloat = Field(ge=0)
     """Cost of one part, in the enterprise currency."""
-    lead_time_days: float = Field(ge=0)
+    lead_time_days: FiniteFloat = Field(ge=0)
     """Normal delivery time, days."""
-    expedite_lead_time_days: float | None = Field(default=None, ge=0)
+    expedite_lead_time_days: FiniteFloat | None = Field(default=None, ge=0)
     """Delivery time when expedited, days; none means it cannot be expedited."""
-    expedite_cost: float = Field(default=0.0, ge=0)
+    expedite_cost: FiniteFloat = Field(default=0.0, ge=0)
     """Extra cost of expediting one order, in the enterprise currency."""
-    holding_cost_per_year: float = Field(default=0.0, ge=0)
+    holding_cost_per_year: FiniteFloat = Field(default=0.0, ge=0)
     """Cost of keeping one part in stock for a year (capital, space)."""
     stock: dict[Identifier, int] = Field(default_factory=dict)
     """Parts on hand per site id at the start."""
@@ -416,11 +419,11 @@ class SpecLimit(_Frozen):
     """Cell (station) id of the routing where the parameter is measured."""
     unit: str = "dimensionless"
     """Engineering unit of the parameter."""
-    target: float | None = None
+    target: FiniteFloat | None = None
     """Nominal value."""
-    lsl: float | None = None
+    lsl: FiniteFloat | None = None
     """Lower specification limit."""
-    usl: float | None = None
+    usl: FiniteFloat | None = None
     """Upper specification limit."""
 
 
@@ -429,9 +432,9 @@ class RoutingStep(_Frozen):
 
     cell: Identifier
     """Cell id of the line that does this step."""
-    cycle_time_s: float | None = Field(default=None, gt=0)
+    cycle_time_s: FiniteFloat | None = Field(default=None, gt=0)
     """Ideal cycle time of this product at this step, seconds (default: the equipment's)."""
-    setup_min: float = Field(default=0.0, ge=0)
+    setup_min: FiniteFloat = Field(default=0.0, ge=0)
     """Changeover time into this product at this step, minutes."""
 
 
@@ -451,15 +454,15 @@ class Product(_Frozen):
     """Product id (material number)."""
     description: str = ""
     """What the product is."""
-    unit_price: float = Field(default=0.0, ge=0)
+    unit_price: FiniteFloat = Field(default=0.0, ge=0)
     """Contribution margin of one good unit, in the enterprise currency."""
-    scrap_cost: float = Field(default=0.0, ge=0)
+    scrap_cost: FiniteFloat = Field(default=0.0, ge=0)
     """Cost of one scrapped unit."""
     routings: tuple[Routing, ...] = ()
     """Lines that can make it, each with its steps."""
     spec_limits: tuple[SpecLimit, ...] = ()
     """Specification limits of process parameters."""
-    mix: float = Field(default=1.0, ge=0)
+    mix: FiniteFloat = Field(default=1.0, ge=0)
     """Relative share of demand (for simulated order mixes)."""
 
 
