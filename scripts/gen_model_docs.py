@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from andon.model import schema
-from andon.model.codes import PROBLEM_CODES
+from andon.model.codes import PROBLEM_CODES, SCENARIO_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "model.md"
@@ -285,6 +285,26 @@ def codes_section() -> str:
         "| --- | --- |",
     ]
     lines.extend(f"| `{code}` | {_cell(meaning)} |" for code, meaning in PROBLEM_CODES.items())
+    lines.extend(
+        [
+            "",
+            "`model.window_overlaps_shift` is no longer a problem: a maintenance window may",
+            "overlap a shift, and production stops for it (the calendar takes the window out",
+            "of planned production time), so a site that works around the clock needs no hole",
+            "in its shifts to have a window.",
+            "",
+            "## Scenario problem codes",
+            "",
+            "A simulation scenario (`*.scenario` beside the model) is read by the same YAML",
+            "reader and checked against the model it drives, every problem at once with its",
+            "file and line (`andon sim run` exits 2). Besides `scenario.<type>` from the",
+            "schema's error types, and the `file.*` and `yaml.*` codes above:",
+            "",
+            "| code | meaning |",
+            "| --- | --- |",
+        ]
+    )
+    lines.extend(f"| `{code}` | {_cell(meaning)} |" for code, meaning in SCENARIO_CODES.items())
     return "\n".join(lines) + "\n"
 
 

@@ -139,3 +139,10 @@ equipment_classes:
 """,
     )
     assert {p.code for p in error.problems} >= {"schema.extra_forbidden"}
+
+
+def test_an_impossible_holiday_is_a_yaml_problem(tmp_path: Path) -> None:
+    error = _load(tmp_path, ENTERPRISE + "sites:\n  - id: s\n    holidays: [2026-02-30]\n")
+    (problem,) = error.problems
+    assert (problem.code, problem.line) == ("yaml.syntax", 4)
+    assert "2026-02-30" in problem.message

@@ -110,7 +110,17 @@ def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> Any:
     return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:  # 2026-02-30: the pattern matches, the calendar does not
+        raise yaml.constructor.ConstructorError(
+            None, None, f"found an invalid date or time {node.value!r} ({exc})", node.start_mark
+        ) from exc
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
@@ -188,7 +198,7 @@ def _index_lines(root: yaml.Node, lines: dict[Location, int]) -> None:
     stack: list[tuple[yaml.Node, Location]] = [(root, ())]
     while stack:
         node, location = stack.pop()
-        lines[location] = node.start_mark.line + 1
+        lines.setdefault(location, node.start_mark.line + 1)  # a key's line before its value
         if id(node) in seen:
             continue
         seen.add(id(node))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
-__all__ = ["PROBLEM_CODES"]
+__all__ = ["PROBLEM_CODES", "SCENARIO_CODES"]
 
 PROBLEM_CODES: Final = MappingProxyType(
     {
@@ -61,3 +61,23 @@ PROBLEM_CODES: Final = MappingProxyType(
         "model.bad_date": "a restoration date lies before the equipment's installation",
     }
 )
+
+SCENARIO_CODES: Final = MappingProxyType(
+    {
+        "scenario.not_a_mapping": "a scenario file's top level is not a mapping of fields",
+        "scenario.bad_start": "start is not an ISO 8601 time with a time zone "
+        "(2026-01-05T00:00:00Z)",
+        "scenario.unknown_site": "practices names a site the model does not have",
+        "scenario.unknown_product": "defects names a product the model does not have",
+        "scenario.unknown_cell": "a defect mechanism names a cell no routing of its product visits",
+        "scenario.unknown_parameter": "a defect mechanism's upstream parameter has no spec "
+        "limits at its upstream cell",
+        "scenario.unknown_class": "profiles or utilities name an equipment class not defined",
+        "scenario.unknown_tag": "a phase profile names a tag its class does not have",
+        "scenario.unknown_medium": "a utility draw names a medium no meter measures",
+        "scenario.unknown_criticality": "expedite_criticality names a criticality other than "
+        "A, B, C",
+    }
+)
+"""Codes of scenario problems beside ``scenario.<type>`` from pydantic's error types; a
+scenario's file and YAML problems have the model's ``file.*`` and ``yaml.*`` codes."""

@@ -44,9 +44,9 @@ def _scenario_for(model: Model, scenario: Scenario | str | Path | None) -> Scena
     if isinstance(scenario, Scenario):
         return scenario
     if scenario is not None:
-        return load_scenario(scenario)
+        return load_scenario(scenario, model=model)
     found = find_scenario(model)
-    return load_scenario(found) if found is not None else Scenario()
+    return load_scenario(found, model=model) if found is not None else Scenario()
 
 
 def simulate(
