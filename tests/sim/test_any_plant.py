@@ -25,6 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 START = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 PRESS = "tiny/s1/a/l1/pressing/press1"
 TESTER = "tiny/s1/a/l1/testing/tester1"
+PRESSING_CELL = (
+    "              - id: pressing\n                buffer_capacity: 5\n"
+    "                equipment: [{id: press1, class: press, downtime_cost_per_hour: 100, "
+    "criticality: A}]\n"
+)
+TESTER_LINE = "                equipment: [{id: tester1, class: tester}]\n"
 
 
 def _tiny(tmp_path: Path, *edits: tuple[str, str], mtbf_wear: float = 400.0) -> Model:
@@ -242,6 +248,9 @@ def test_the_inspection_station_is_the_cell_with_the_inspection_role(tmp_path: P
             "steps: [{cell: pressing}, {cell: testing}]",
             "steps: [{cell: testing}, {cell: pressing}]",
         ),
+        # a routing follows its line's cell order (model.bad_routing): swap the cells too
+        (PRESSING_CELL, ""),
+        (TESTER_LINE, TESTER_LINE + PRESSING_CELL),
     )
     sink = MemorySink()
     simulate(swapped, days=1, seed=1, sink=sink)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
         SiteCalendar,
         WindowSpan,
         Zone,
+        tariff_at,
+        tariff_hour_starts,
     )
 
 __all__ = [
@@ -41,9 +43,22 @@ __all__ = [
     "Zone",
     "load_model",
     "model_files",
+    "tariff_at",
+    "tariff_hour_starts",
 ]
 
-_CALENDAR = frozenset({"BreakSpan", "Segments", "ShiftSpan", "SiteCalendar", "WindowSpan", "Zone"})
+_CALENDAR = frozenset(
+    {
+        "BreakSpan",
+        "Segments",
+        "ShiftSpan",
+        "SiteCalendar",
+        "WindowSpan",
+        "Zone",
+        "tariff_at",
+        "tariff_hour_starts",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

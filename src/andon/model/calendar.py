@@ -10,7 +10,10 @@ KPIs and the maintenance app all read it.
 
 The rules, in local time of the site's zone:
 
-- a shift starts on each of its ``days`` that is not a holiday, at ``start``, and ends at
+- a shift starts on each of its ``days`` that is not a holiday (or, with a ``rotation``, on
+  each day of its cycle on which a crew is on: the day's place in the cycle is its distance
+  in local dates from the anchor, so a cycle keeps its phase through daylight saving), at
+  ``start``, and ends at
   ``end`` on the same day, or on the next day when ``end`` is not after ``start`` (a night
   shift; ``start == end`` is a 24-hour shift). Its length is measured on the UTC clock, so a
   night shift over the spring-forward change of daylight saving is an hour shorter and one
@@ -18,10 +21,14 @@ The rules, in local time of the site's zone:
   the spring-forward night) is read with the offset before the change, as ``zoneinfo`` does;
 - a break lies in its shift: one that starts before the shift's start (in clock terms) is on
   the next day, and breaks are clipped to their shift;
-- planned production time is the union of the shifts less the union of the breaks, so two
-  overlapping shifts (a model error) count their common time once;
+- planned production time is the union of the shifts less the union of the breaks and the
+  maintenance windows, so two overlapping shifts (a model error) count their common time
+  once, and a window that overlaps a shift stops production for its time (planned down
+  time, as a break is: :attr:`Zone.BREAK`);
 - a maintenance window starts on its weekday at ``start`` and lasts ``duration_h`` hours of
-  elapsed time; holidays do not remove windows.
+  elapsed time; holidays do not remove windows;
+- a tariff's hours are local hours: its price for 09:00 applies from 09:00 to 10:00 on the
+  site's wall clock, at a half-hour zone too (:func:`tariff_at`, :func:`tariff_hour_starts`).
 
 Arrays are built for a span of whole UTC weeks around what is asked and kept (a few spans per
 calendar), so a simulator or a KPI run over months builds its calendar once.
@@ -44,7 +51,6 @@ True
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -66,6 +72,8 @@ __all__ = [
     "SiteCalendar",
     "WindowSpan",
     "Zone",
+    "tariff_at",
+    "tariff_hour_starts",
 ]
 
 _WEEKDAYS: Final = (
@@ -88,7 +96,7 @@ class Zone(IntEnum):
     OFF = 0
     """Outside every shift: production is not planned."""
     BREAK = 1
-    """A planned break inside a shift: planned down time."""
+    """A planned break, or a maintenance window, inside a shift: planned down time."""
     WORK = 2
     """Inside a shift and not in a break: planned production time."""
 
@@ -104,6 +112,8 @@ class ShiftSpan:
     """Position of the shift in the site's ``shifts``."""
     day: dt.date
     """Local date on which the shift starts."""
+    crew: str | None = None
+    """The crew on the shift, for a shift with a rotation."""
 
     @property
     def label(self) -> str:
@@ -161,6 +171,8 @@ class _Span:
     shift_index: npt.NDArray[np.int16]
     shift_day: _I64
     """Proleptic ordinals of the local start dates."""
+    shift_crew: _I64
+    """Index of each occurrence's crew in the calendar's ``crew_ids`` (-1: no rotation)."""
     break_start: _I64
     break_end: _I64
     break_shift: npt.NDArray[np.int16]
@@ -206,22 +218,42 @@ def _inside(points: _I64, starts: _I64, ends: _I64) -> npt.NDArray[np.bool_]:
     return result
 
 
+def _crew_on(shift: Shift, day: dt.date) -> str | None:
+    """Return the crew on a rotating shift on a local date, or ``None`` when it does not run."""
+    rotation = shift.rotation
+    if rotation is None:
+        return None
+    for crew, pattern in rotation.crews.items():
+        if pattern and pattern[(day - rotation.anchor).days % len(pattern)]:
+            return crew
+    return None
+
+
 def _shift_occurrences(
-    shifts: tuple[Shift, ...], holidays: frozenset[dt.date], tz: ZoneInfo, days: list[dt.date]
-) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int]]]:
-    """Return ``(start, end, shift index, day ordinal)`` of each shift and its breaks."""
-    occurrences: list[tuple[int, int, int, int]] = []
+    shifts: tuple[Shift, ...],
+    holidays: frozenset[dt.date],
+    tz: ZoneInfo,
+    days: list[dt.date],
+    crew_ids: tuple[str, ...] = (),
+) -> tuple[list[tuple[int, int, int, int, int]], list[tuple[int, int, int]]]:
+    """Return ``(start, end, shift index, day ordinal, crew index)`` of each shift occurrence,
+    and its breaks."""
+    occurrences: list[tuple[int, int, int, int, int]] = []
     breaks: list[tuple[int, int, int]] = []
     for day in days:
         if day in holidays:
             continue
         weekday = _WEEKDAYS[day.weekday()]
         for index, shift in enumerate(shifts):
-            if weekday not in shift.days:
+            crew = _crew_on(shift, day)
+            if shift.rotation is not None and crew is None:
+                continue
+            if shift.rotation is None and weekday not in shift.days:
                 continue
             end_day = day + dt.timedelta(1) if shift.end <= shift.start else day
             start, end = _local(day, shift.start, tz), _local(end_day, shift.end, tz)
-            occurrences.append((start, end, index, day.toordinal()))
+            crew_index = crew_ids.index(crew) if crew is not None else -1
+            occurrences.append((start, end, index, day.toordinal(), crew_index))
             for b_start, b_end in shift.breaks:
                 b_day = day + dt.timedelta(1) if b_start < shift.start else day
                 b_end_day = b_day + dt.timedelta(1) if b_end <= b_start else b_day
@@ -284,22 +316,36 @@ def _segments(
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _calendar_of(
-    timezone: str,
-    shifts: tuple[Shift, ...],
-    holidays: tuple[dt.date, ...],
-    windows: tuple[MaintenanceWindow, ...],
-) -> SiteCalendar:
-    return SiteCalendar(
+_SHARED: OrderedDict[tuple[object, ...], SiteCalendar] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+_SHARED_KEPT: Final = 64
+
+
+def _calendar_of(site: Site) -> SiteCalendar:
+    # A rotation holds a mapping, which does not hash: such shifts are keyed by their JSON.
+    shifts: tuple[object, ...] = tuple(
+        shift.model_dump_json() if shift.rotation is not None else shift for shift in site.shifts
+    )
+    key = (site.timezone, shifts, site.holidays, site.maintenance_windows)
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is not None:
+            _SHARED.move_to_end(key)
+            return found
+    calendar = SiteCalendar(
         Site(
             id="calendar",
-            timezone=timezone,
-            shifts=shifts,
-            holidays=holidays,
-            maintenance_windows=windows,
+            timezone=site.timezone,
+            shifts=site.shifts,
+            holidays=site.holidays,
+            maintenance_windows=site.maintenance_windows,
         )
     )
+    with _SHARED_LOCK:
+        _SHARED[key] = calendar
+        while len(_SHARED) > _SHARED_KEPT:
+            _SHARED.popitem(last=False)
+    return calendar
 
 
 class SiteCalendar:
@@ -313,6 +359,7 @@ class SiteCalendar:
         "_holidays",
         "_lock",
         "_spans",
+        "crew_ids",
         "shift_ids",
         "shifts_of_site",
         "timezone",
@@ -323,6 +370,10 @@ class SiteCalendar:
         self.timezone: ZoneInfo = ZoneInfo(site.timezone)
         self.shifts_of_site: tuple[Shift, ...] = site.shifts
         self.shift_ids: tuple[str, ...] = tuple(s.id for s in site.shifts)
+        self.crew_ids: tuple[str, ...] = tuple(
+            dict.fromkeys(crew for s in site.shifts if s.rotation for crew in s.rotation.crews)
+        )
+        """The crews of the site's rotating shifts, in the order they are first named."""
         self.windows: tuple[MaintenanceWindow, ...] = site.maintenance_windows
         self._holidays = frozenset(site.holidays)
         self._spans: OrderedDict[tuple[int, int], _Span] = OrderedDict()
@@ -331,7 +382,7 @@ class SiteCalendar:
     @staticmethod
     def of(site: Site) -> SiteCalendar:
         """Return the calendar of a site, shared by every site with the same calendar."""
-        return _calendar_of(site.timezone, site.shifts, site.holidays, site.maintenance_windows)
+        return _calendar_of(site)
 
     # -- spans --------------------------------------------------------------------------
 
@@ -358,14 +409,21 @@ class SiteCalendar:
         days = [first + dt.timedelta(n) for n in range((last - first).days + 1)]
         shift_days = days[6:]
         occurrences, breaks = _shift_occurrences(
-            self.shifts_of_site, self._holidays, self.timezone, shift_days
+            self.shifts_of_site, self._holidays, self.timezone, shift_days, self.crew_ids
         )
-        s_start, s_end, s_index, s_day = _columns(occurrences, 4)
+        s_start, s_end, s_index, s_day, s_crew = _columns(occurrences, 5)
         b_start, b_end, b_shift = _columns(breaks, 3)
         w_start, w_end, w_index, w_day = _columns(
             _window_occurrences(self.windows, self.timezone, days), 4
         )
-        segments = _segments(s_start, s_end, s_index.astype(np.int16), b_start, b_end)
+        # Production stops for a maintenance window: inside a shift it is planned down time.
+        segments = _segments(
+            s_start,
+            s_end,
+            s_index.astype(np.int16),
+            np.concatenate([b_start, w_start]),
+            np.concatenate([b_end, w_end]),
+        )
         work = segments.zone == Zone.WORK
         work_start = segments.bounds[:-1][work]
         work_end = segments.bounds[1:][work]
@@ -377,6 +435,7 @@ class SiteCalendar:
             shift_end=s_end,
             shift_index=s_index.astype(np.int16),
             shift_day=s_day,
+            shift_crew=s_crew,
             break_start=b_start,
             break_end=b_end,
             break_shift=b_shift.astype(np.int16),
@@ -462,6 +521,7 @@ class SiteCalendar:
                 shift_id=self.shift_ids[int(span.shift_index[k])],
                 shift_index=int(span.shift_index[k]),
                 day=dt.date.fromordinal(int(span.shift_day[k])),
+                crew=self.crew_ids[int(span.shift_crew[k])] if span.shift_crew[k] >= 0 else None,
             )
             for k in hit
         )
@@ -503,3 +563,75 @@ class SiteCalendar:
             window_id=self.windows[int(span.window_index[k])].id,
             day=dt.date.fromordinal(int(span.window_day[k])),
         )
+
+    def local_hours(self, t: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Return the local hour of day (0..23) and weekday (0 Monday) at each instant.
+
+        Offsets of every zone are whole quarter hours and change only on a UTC quarter
+        hour, so ``zoneinfo`` is asked once per distinct quarter hour, not once per instant.
+        """
+        times = np.asarray(t, dtype=np.int64)
+        local = times + _offsets_us(times, self.timezone)
+        hour = (local // HOUR_US) % 24
+        weekday = (local // DAY_US + 3) % 7  # 1970-01-01 was a Thursday
+        return hour.astype(np.int64), weekday.astype(np.int64)
+
+
+_QUARTER_US: Final = 15 * 60 * 1_000_000
+
+
+def _offsets_us(times: _I64, tz: ZoneInfo) -> _I64:
+    """Return the zone's UTC offset at each instant, microseconds."""
+    if times.size == 0:
+        return np.zeros(times.shape, np.int64)
+    unique, inverse = np.unique(times // _QUARTER_US, return_inverse=True)
+    offsets = np.empty(unique.size, np.int64)
+    for i, quarter in enumerate(unique.tolist()):
+        offset = to_datetime(quarter * _QUARTER_US).astimezone(tz).utcoffset()
+        offsets[i] = round(offset.total_seconds() * 1_000_000) if offset is not None else 0
+    return offsets[inverse.reshape(times.shape)]
+
+
+def tariff_at(
+    site: Site, t: npt.ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Return the price per kWh and the grid gCO2e per kWh at each instant, by local hour.
+
+    The tariff's hour ``h`` is ``h:00`` to ``h+1:00`` on the site's wall clock (at
+    Asia/Kolkata, 09:00 local is 03:30 UTC); the weekend factor applies on local Saturdays
+    and Sundays. A site without a tariff gives NaN.
+
+    >>> from andon.model.schema import Site, Tariff
+    >>> from andon.time import from_iso
+    >>> site = Site(id="pune", timezone="Asia/Kolkata", tariff=Tariff(
+    ...     price_per_kwh=[0.1] * 9 + [0.3] * 3 + [0.1] * 12, gco2e_per_kwh=[700] * 24))
+    >>> tariff_at(site, [from_iso("2026-01-05T03:29Z"), from_iso("2026-01-05T03:30Z")])[0]
+    array([0.1, 0.3])
+    """
+    times = np.asarray(t, dtype=np.int64)
+    tariff = site.tariff
+    if tariff is None:
+        nan = np.full(times.shape, np.nan)
+        return nan, nan.copy()
+    hour, weekday = SiteCalendar.of(site).local_hours(times)
+    factor = np.where(weekday >= 5, tariff.weekend_factor, 1.0)
+    price = np.asarray(tariff.price_per_kwh, dtype=np.float64)[hour] * factor
+    carbon = np.asarray(tariff.gco2e_per_kwh, dtype=np.float64)[hour]
+    return price.astype(np.float64), carbon.astype(np.float64)
+
+
+def tariff_hour_starts(site: Site, start: Micros, end: Micros) -> npt.NDArray[np.int64]:
+    """Return the UTC microseconds at which a local hour begins in ``[start, end)``.
+
+    One per local hour: a spring-forward day has 23, a fall-back day 25 (01:00 twice), and
+    at a half-hour zone they fall on UTC half hours.
+    """
+    if end <= start:
+        return np.empty(0, np.int64)
+    first = -(-start // _QUARTER_US) * _QUARTER_US
+    quarters = np.arange(first, end, _QUARTER_US, dtype=np.int64)
+    if quarters.size == 0:
+        return quarters
+    offsets = _offsets_us(quarters, SiteCalendar.of(site).timezone)
+    hit: _I64 = quarters[(quarters + offsets) % HOUR_US == 0]
+    return hit

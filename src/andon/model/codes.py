@@ -45,6 +45,8 @@ PROBLEM_CODES: Final = MappingProxyType(
         "model.overlapping_breaks": "two breaks of a shift overlap",
         "model.break_outside_shift": "a break does not lie inside its shift",
         "model.overlapping_windows": "two maintenance windows of a site overlap",
+        "model.bad_rotation": "a shift's rotation has crews of different cycle lengths, two "
+        "crews on at once, no crew ever on, or days beside it",
         "model.break_covers_shift": "a shift's breaks cover all of it: it plans no production",
         "model.bad_range": "a tag's min is not below its max (an empty range)",
         "model.reserved_name": "a tag is named as the connectors name their own variables "

@@ -74,11 +74,14 @@ def _minutes(clock: str) -> int:
 
 
 def _shift_spans(shift: Shift) -> list[tuple[int, int]]:
-    """Return the week-minute intervals a shift covers, crossing midnight when end <= start."""
+    """Return the week-minute intervals a shift covers, crossing midnight when end <= start.
+
+    A rotating shift may fall on any weekday, so it is taken to run on all of them.
+    """
     start, end = _minutes(shift.start), _minutes(shift.end)
     length = (end - start) % (24 * 60) or 24 * 60
     spans = []
-    for day in shift.days:
+    for day in tuple(Weekday) if shift.rotation is not None else shift.days:
         begin = _DAY_INDEX[day] * 24 * 60 + start
         spans.append((begin, begin + length))
     return spans
@@ -174,6 +177,8 @@ def _check_site_calendar(
                 site_path,
                 "breaks shorter than their shift (remove a shift that never works)",
             )
+    for index, shift in enumerate(site.shifts):
+        yield from _check_rotation(shift, (*location, "shifts", index), site_path)
     shift_ids = {s.id for s in site.shifts}
     for index, crew in enumerate(site.crews):
         for position, shift_id in enumerate(crew.shifts):
@@ -217,6 +222,56 @@ def _check_site_calendar(
                     ">= 0",
                 )
     yield from _check_windows(site, location, site_path)
+
+
+def _check_rotation(shift: Shift, location: Location, site_path: str) -> Iterator[Issue]:
+    """A rotation's crews share one cycle length, never two on at once, some crew on."""
+    rotation = shift.rotation
+    if rotation is None:
+        return
+    where = (*location, "rotation")
+    if "days" in shift.model_fields_set:
+        yield Issue(
+            "model.bad_rotation",
+            f"shift {shift.id!r} has both days and a rotation",
+            (*location, "days"),
+            site_path,
+            "days or a rotation, not both (the rotation says on which days the shift runs)",
+        )
+    lengths = {crew: len(pattern) for crew, pattern in rotation.crews.items()}
+    if len(set(lengths.values())) > 1:
+        described = ", ".join(f"{crew}: {n}" for crew, n in lengths.items())
+        yield Issue(
+            "model.bad_rotation",
+            f"the crews of shift {shift.id!r} have cycles of different lengths ({described})",
+            (*where, "crews"),
+            site_path,
+            "one on/off value per day of the cycle for every crew",
+        )
+        return
+    cycle = next(iter(lengths.values()), 0)
+    on = [
+        [crew for crew, pattern in rotation.crews.items() if pattern[day]] for day in range(cycle)
+    ]
+    for day, crews in enumerate(on):
+        if len(crews) > 1:
+            yield Issue(
+                "model.bad_rotation",
+                f"crews {', '.join(crews)} are all on shift {shift.id!r} on day {day + 1} of "
+                "its cycle",
+                (*where, "crews", crews[1]),
+                site_path,
+                "at most one crew on a shift each day (two crews at once are two shifts)",
+            )
+            break
+    if cycle and not any(on):
+        yield Issue(
+            "model.bad_rotation",
+            f"no crew is ever on shift {shift.id!r}",
+            (*where, "crews"),
+            site_path,
+            "a 1 for some crew on some day of the cycle",
+        )
 
 
 def check_references(plant: PlantModel) -> list[Issue]:

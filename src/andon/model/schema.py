@@ -33,6 +33,7 @@ __all__ = [
     "PlantModel",
     "PowerByState",
     "Product",
+    "Rotation",
     "Routing",
     "RoutingStep",
     "Shift",
@@ -301,6 +302,29 @@ class Area(_Frozen):
     """Meters on the whole area."""
 
 
+class Rotation(_Frozen):
+    """A rotating pattern: which crew works a shift on each day of a cycle of N days.
+
+    Day 1 of the cycle falls on ``anchor`` and again every N days; each crew has one ``1``
+    (on) or ``0`` (off) per day of the cycle. The shift runs on the days some crew is on, and
+    each occurrence is labelled with that crew. A 2-2-3 "Panama" on 12-hour shifts is two
+    shifts (day, night) with four crews on a 14-day cycle::
+
+        - id: day
+          start: "06:00"
+          end: "18:00"
+          rotation:
+            anchor: 2026-01-05
+            crews: {A: [1,1,0,0,1,1,1,0,0,1,1,0,0,0], C: [0,0,1,1,0,0,0,1,1,0,0,1,1,1]}
+    """
+
+    anchor: dt.date
+    """Local date (``YYYY-MM-DD``) of day 1 of the cycle; any date of the same phase will do."""
+    crews: dict[Identifier, tuple[Literal[0, 1], ...]] = Field(min_length=1)
+    """Crew id -> on (``1``) or off (``0``) for each day of the cycle; every crew's list has
+    the cycle's length, and at most one crew is on for the shift on any day."""
+
+
 class Shift(_Frozen):
     """A shift of a site's calendar, in local time; ``end`` before ``start`` crosses midnight."""
 
@@ -311,9 +335,12 @@ class Shift(_Frozen):
     end: ClockTime
     """Local end time ``HH:MM``."""
     days: tuple[Weekday, ...] = ALL_DAYS
-    """Days on which the shift starts."""
+    """Days on which the shift starts (not with a ``rotation``, which says it)."""
     breaks: tuple[tuple[ClockTime, ClockTime], ...] = ()
     """Planned breaks inside the shift, local ``[start, end]`` pairs (planned down time)."""
+    rotation: Rotation | None = None
+    """A rotating pattern of crews over a cycle of days, instead of weekdays; holidays still
+    remove the shift."""
 
 
 class Crew(_Frozen):
@@ -332,7 +359,11 @@ class Crew(_Frozen):
 
 
 class MaintenanceWindow(_Frozen):
-    """A recurring local time slot when planned maintenance can stop equipment cheaply."""
+    """A recurring local time slot when planned maintenance can stop equipment cheaply.
+
+    A window may overlap shifts: production stops for it, and the calendar counts the time
+    it takes from a shift as planned down time, not planned production time.
+    """
 
     id: Identifier
     """Window id, named in plans ("the Saturday window")."""

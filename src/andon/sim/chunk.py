@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from andon.model.calendar import tariff_at, tariff_hour_starts
 from andon.records import KIND_SCHEMAS, RecordKind
 from andon.sim.engine import CAUSE_NAMES, S_BREAK, Plant, _Eq
 from andon.sim.signals import TagSignal, signal_for
@@ -327,7 +328,6 @@ class ChunkBuilder:
     def tariffs(self, t0: float, t1: float) -> pa.Table:
         """Return one tariff record per site per hour of ``[t0, t1)``."""
         plant = self.plant
-        hours = np.arange(math.ceil(t0 / 3600), math.ceil(t1 / 3600), dtype=float) * 3600.0
         ts: list[np.ndarray] = []
         site_idx: list[np.ndarray] = []
         price: list[np.ndarray] = []
@@ -337,14 +337,15 @@ class ChunkBuilder:
             tariff = site.cal.site.tariff
             if tariff is None:
                 continue
-            local_h, weekend = self.local_hours(site_path, hours)
-            p = np.asarray(tariff.price_per_kwh)[local_h] * np.where(
-                weekend, tariff.weekend_factor, 1.0
+            # one record per local hour (half-hour zones: on UTC half hours), from the model
+            starts = tariff_hour_starts(
+                site.cal.site, plant.start_us + round(t0 * 1e6), plant.start_us + round(t1 * 1e6)
             )
-            ts.append(hours)
-            site_idx.append(np.full(hours.size, len(names), dtype=np.int32))
+            p, c = tariff_at(site.cal.site, starts)
+            ts.append((starts - plant.start_us) / 1e6)
+            site_idx.append(np.full(starts.size, len(names), dtype=np.int32))
             price.append(p)
-            carbon.append(np.asarray(tariff.gco2e_per_kwh, dtype=float)[local_h])
+            carbon.append(c)
             names.append(site_path)
         n = int(sum(a.size for a in ts))
         if n == 0:

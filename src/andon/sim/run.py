@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from andon.contracts import in_class_units
 from andon.errors import SimulationError
 from andon.model import Model
+from andon.model.calendar import tariff_at
 from andon.records import KIND_SCHEMAS, RecordKind
 from andon.sim.baselines import MixSchedule, ReleaseAll, RunToFailure
 from andon.sim.chunk import ChunkBuilder
@@ -30,7 +31,6 @@ from andon.sim.policy import (
 from andon.sim.result import EnergyOutcome, MaintenanceCosts, QualityOutcome, SimResult
 from andon.sim.scenario import Scenario, find_scenario, load_scenario
 from andon.sim.sinks import MemorySink, Sink
-from andon.time import HOUR_US
 
 __all__ = ["TRUTH_TABLES", "simulate"]
 
@@ -200,7 +200,6 @@ def _energy_money(
     model = builder.plant.model
     if meters.num_rows == 0:
         return
-    start_us = builder.plant.start_us
     for site_path in model.sites:
         site_meters = [
             m.path
@@ -215,17 +214,15 @@ def _energy_money(
         kwh = rows["kwh"].to_numpy()
         end = rows["ts"].cast(pa.int64()).to_numpy()
         interval = rows["interval_s"].to_numpy()
-        hour_of = ((end - start_us) / 1e6 - interval) // 3600
         site_t = tariffs.filter(pc.equal(tariffs["site"], site_path))
         acc["kwh"] += float(kwh.sum())
         if site_t.num_rows == 0:
             continue
-        t_hour = (site_t["ts"].cast(pa.int64()).to_numpy() - start_us) // HOUR_US
-        price = site_t["price_per_kwh"].to_numpy()
-        carbon = site_t["gco2e_per_kwh"].to_numpy()
-        idx = np.clip(np.searchsorted(t_hour, hour_of, side="right") - 1, 0, t_hour.size - 1)
-        acc["cost"] += float(np.sum(kwh * price[idx]))
-        acc["co2"] += float(np.sum(kwh * carbon[idx]))
+        # the price of the local hour each interval starts in, as the model's tariff says
+        began = end - np.round(interval * 1e6).astype(np.int64)
+        price, carbon = tariff_at(builder.plant.sites[site_path].cal.site, began)
+        acc["cost"] += float(np.sum(kwh * price))
+        acc["co2"] += float(np.sum(kwh * carbon))
 
 
 def _failures_table(plant: Plant) -> pa.Table:
