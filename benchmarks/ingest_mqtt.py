@@ -128,7 +128,9 @@ def sparkplug_messages(
     for i in range(count):
         equipment = names[i % len(names)]
         metrics = devices[equipment]
-        base = start_ms + i * SAMPLES_PER_MESSAGE
+        # After the births: a birth's value is stored, and a DDATA value at the same instant
+        # would be the same sample.
+        base = start_ms + 1 + i * SAMPLES_PER_MESSAGE
         rows = [
             (None, metrics[j % len(metrics)][0], base + j, metrics[j % len(metrics)][2])
             for j in range(SAMPLES_PER_MESSAGE)

