@@ -86,7 +86,7 @@ def nice_ticks(lo: float, hi: float, *, count: int = 5) -> list[float]:
     step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
     first = np.ceil(lo / step - 1e-9) * step
     ticks = np.arange(first, hi + step * 1e-6, step)
-    return [round(float(t), 10) for t in ticks]
+    return [round(float(t), 10) + 0.0 for t in ticks]  # + 0.0 turns -0.0 into 0.0
 
 
 def time_ticks(lo_us: float, hi_us: float, *, count: int = 6) -> list[tuple[float, str]]:
