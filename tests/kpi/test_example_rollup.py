@@ -1,4 +1,4 @@
-"""Site OEE of examples/discrete after a short simulation, rolled up by hand.
+"""Site OEE of both example plants after a short simulation, rolled up by hand.
 
 The constraint of each line is found here from the model alone (slowest cell by ideal
 rate) and the site's OEE computed from the equipment rows as docs/kpi.md says: the sum of
@@ -19,7 +19,7 @@ from andon.records import RecordKind
 from andon.sim import PipelineSink, simulate
 from andon.store import open_store
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "discrete"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _constraints(model: object) -> set[str]:
@@ -63,8 +63,11 @@ def _position(model: object, cell_path: str) -> int:
     return 0
 
 
-def test_site_oee_of_the_example_is_its_lines_constraints_by_planned_busy_time() -> None:
-    model = load_model(EXAMPLE)
+@pytest.mark.parametrize("example", ["discrete", "beverage"])
+def test_site_oee_of_the_example_is_its_lines_constraints_by_planned_busy_time(
+    example: str,
+) -> None:
+    model = load_model(EXAMPLES / example)
     store = open_store("duckdb://:memory:")
     try:
         simulate(model, days=2, seed=3, sink=PipelineSink.into(store, model=model))
