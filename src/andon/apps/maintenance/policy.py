@@ -8,6 +8,11 @@ commitment, and the next epoch decides again with a day more of evidence), and p
 ordered when the chosen option needs them ordered now. The approved actions are carried out
 by :class:`~andon.sim.executor.SimulatorExecutor`, the same code that carries out the demo's
 approved decisions. It never reads the simulator's truth.
+
+:class:`InboxPolicy` closes the loop through the inbox instead: the app proposes as it does in
+the demo, a planner approves every proposal that asks a person and nothing else, and each
+proposal of the round is kept with whether it was shown (what ``benchmarks/inbox.py`` judges
+against the simulator's truth).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from andon.apps.maintenance.actions import EXPEDITE_PART, ORDER_PART, WORK_KINDS
 from andon.apps.maintenance.app import MaintenanceApp, on_order_of
 from andon.apps.maintenance.criticality import PlanningCalendar, site_calendar
 from andon.apps.maintenance.recovery import expedite_for_failures
-from andon.proposals import Action, PartQuantity, action_kind
+from andon.proposals import Action, PartQuantity, Proposal, action_kind
 from andon.records import RecordKind
 from andon.sim.executor import SimulatorExecutor
 from andon.sim.policy import MaintenancePlan, PlantView
@@ -31,7 +36,7 @@ from andon.store.base import Store
 from andon.store.duckdb import DuckDBStore
 from andon.time import HOUR_US
 
-__all__ = ["AppPolicy"]
+__all__ = ["AppPolicy", "InboxEntry", "InboxPolicy"]
 
 
 @dataclass
@@ -111,26 +116,28 @@ class AppPolicy:
             )
 
     def _record(self, view: PlantView) -> None:
-        batch = f"epoch-{self._epoch}"
-        if view.samples.num_rows:
-            self.store.write(RecordKind.SAMPLE, view.samples, batch_id=f"{batch}:sample")
-        if view.states is not None and view.states.num_rows:
-            self.store.write(RecordKind.STATE, view.states, batch_id=f"{batch}:state")
-        if view.maintenance.num_rows:
-            self.store.write(
-                RecordKind.MAINTENANCE, view.maintenance, batch_id=f"{batch}:maintenance"
-            )
-        if view.inventory:
-            keys = sorted(view.inventory)
-            table: pa.Table = records.inventory(
-                ts=[view.now_us] * len(keys),
-                part=[part for _, part in keys],
-                site=[site for site, _ in keys],
-                on_hand=[view.inventory[k].on_hand for k in keys],
-                on_order=[view.inventory[k].on_order for k in keys],
-                source="policy",
-            )
-            self.store.write(RecordKind.INVENTORY, table, batch_id=f"{batch}:inventory")
+        _record_view(self.store, view, f"epoch-{self._epoch}")
+
+
+def _record_view(store: Store, view: PlantView, batch: str) -> None:
+    """Append what the plant showed at an epoch to the policy's store, as andon stores it."""
+    if view.samples.num_rows:
+        store.write(RecordKind.SAMPLE, view.samples, batch_id=f"{batch}:sample")
+    if view.states is not None and view.states.num_rows:
+        store.write(RecordKind.STATE, view.states, batch_id=f"{batch}:state")
+    if view.maintenance.num_rows:
+        store.write(RecordKind.MAINTENANCE, view.maintenance, batch_id=f"{batch}:maintenance")
+    if view.inventory:
+        keys = sorted(view.inventory)
+        table: pa.Table = records.inventory(
+            ts=[view.now_us] * len(keys),
+            part=[part for _, part in keys],
+            site=[site for site, _ in keys],
+            on_hand=[view.inventory[k].on_hand for k in keys],
+            on_order=[view.inventory[k].on_order for k in keys],
+            source="policy",
+        )
+        store.write(RecordKind.INVENTORY, table, batch_id=f"{batch}:inventory")
 
 
 def _commitment(action: Action, *, next_epoch: int) -> Action | None:
@@ -149,3 +156,85 @@ def _commitment(action: Action, *, next_epoch: int) -> Action | None:
             return None
         return replace(action, kind=ORDER_PART.name, slot_start=None, slot_end=None, window=None)
     return action
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboxEntry:
+    """One proposal of one round: what it proposed and whether a person saw it."""
+
+    round_at: int
+    subject: str
+    site: str
+    kind: str
+    """The action's kind (``intervene``, ``order_part``, ``expedite_part`` ...)."""
+    failure_modes: tuple[str, ...]
+    parts_ordered: tuple[str, ...]
+    horizon_h: float
+    expected_value: float
+    shown: bool
+    """The proposal asked a person (or every proposal is shown, the gate off)."""
+    asks: bool
+    """The inbox gate's own verdict, whatever was shown."""
+    urgent: bool
+    """The gate let it through on urgency rather than on value."""
+    evidence_kind: str
+    """``forecast`` or ``recovery``."""
+
+
+@dataclass
+class InboxPolicy:
+    """Drive a simulated plant through the app's inbox: a planner approves what it shows.
+
+    Each epoch the app proposes as in the demo (:meth:`MaintenanceApp.propose`); the planner
+    approves every proposal that asks a person (``show_all``: every proposal, the inbox with
+    its gate off) and the :class:`~andon.sim.executor.SimulatorExecutor` carries the approved
+    actions out; the others are recorded, never executed. :attr:`entries` keeps every
+    proposal of every round. It never reads the simulator's truth.
+    """
+
+    app: MaintenanceApp
+    show_all: bool = False
+    store: Store = field(default_factory=lambda: DuckDBStore(None))
+    name: str = "andon_inbox"
+    executor: SimulatorExecutor = field(default_factory=SimulatorExecutor)
+    entries: list[InboxEntry] = field(default_factory=list)
+    _epoch: int = 0
+
+    def decide(self, view: PlantView) -> MaintenancePlan:
+        """Record what the plant showed, propose, approve what is shown, return the orders."""
+        _record_view(self.store, view, f"epoch-{self._epoch}")
+        proposals = self.app.propose(self.store, view.model, now=view.now_us)
+        self.executor.observe(view)
+        for number, proposal in enumerate(proposals):
+            shown = proposal.asks or self.show_all
+            self.entries.append(_entry(proposal, view.now_us, shown=shown))
+            if shown:
+                self.executor.execute(
+                    decision_id=f"epoch-{self._epoch}:{number}",
+                    action=proposal.action,
+                    now=view.now_us,
+                )
+        self._epoch += 1
+        return self.executor.plan(view)
+
+
+def _entry(proposal: Proposal, now: int, *, shown: bool) -> InboxEntry:
+    evidence = proposal.evidence
+    gate = evidence.get("inbox")
+    reason = str(gate.get("reason", "")) if isinstance(gate, Mapping) else ""
+    horizon = evidence.get("horizon_h")
+    action = proposal.action
+    return InboxEntry(
+        round_at=now,
+        subject=proposal.subject,
+        site=proposal.site,
+        kind=action.kind,
+        failure_modes=action.failure_modes,
+        parts_ordered=tuple(p.part for p in action.order),
+        horizon_h=float(horizon) if isinstance(horizon, int | float) else 0.0,
+        expected_value=float(proposal.expected_value),
+        shown=shown,
+        asks=proposal.asks,
+        urgent=reason.startswith("urgent"),
+        evidence_kind=str(evidence.get("kind", "")),
+    )
