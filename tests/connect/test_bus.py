@@ -13,7 +13,7 @@ from andon.connect.bus import InProcessBus, NatsConsumer, NatsPublisher, split_b
 from andon.connect.decoded import Batch
 from andon.connect.pipeline import Pipeline
 from andon.connect.uns import UnsDecoder
-from andon.errors import StoreError
+from andon.errors import ConnectError, StoreError
 from andon.model import Model
 from andon.records import RecordKind
 from andon.store import Store
@@ -123,3 +123,23 @@ def test_site_ids_map_to_distinct_subject_tokens() -> None:
         stream_filter, subject = subjects(site)
         assert subject.startswith(stream_filter.removesuffix(">"))
         assert stream_name(site).startswith("ANDON_")
+
+
+def test_a_stream_andon_cannot_replicate_as_asked_is_a_clear_error_and_tried_again(
+    nats_url: str, run_id: str
+) -> None:
+    # one server cannot hold three copies: the edge is told so, each time it tries
+    publisher = NatsPublisher(url=nats_url, site=f"r{run_id}", replicas=3)
+    try:
+        for _ in range(2):
+            with pytest.raises(ConnectError, match=r"3 replica\(s\)"):
+                publisher.start()
+    finally:
+        publisher.close()
+    publisher = NatsPublisher(url=nats_url, site=f"r{run_id}", replicas=1)
+    try:
+        publisher.start()
+        publisher.send(_batch(0, n=2), batch_id="edge:0")
+        assert publisher.metrics.snapshot().get("bus_sent_batches") == 1
+    finally:
+        publisher.close()

@@ -38,10 +38,9 @@ from typing import Any
 
 import nats
 import psycopg
-from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
-from andon.connect.bus import stream_name, subjects
+from andon.connect.bus import stream_name
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -179,27 +178,23 @@ class NatsCluster:
 
         return asyncio.run(ask())
 
-    def create_streams(self, sites: tuple[str, ...]) -> None:
-        """Each site's stream, replicated on all three nodes."""
+    def stream_replicas(self, sites: tuple[str, ...]) -> dict[str, int]:
+        """Replicas of each site's stream, as andon created it (0 when missing)."""
 
-        async def create() -> None:
+        async def ask() -> dict[str, int]:
             nc = await nats.connect(self.urls().split(","))
             js = nc.jetstream()
+            found: dict[str, int] = {}
             for site in sites:
-                name = stream_name(site)
-                config = StreamConfig(
-                    name=name,
-                    subjects=[subjects(site)[0]],
-                    duplicate_window=300.0,
-                    num_replicas=3,
-                )
                 try:
-                    await js.stream_info(name)
+                    info = await js.stream_info(stream_name(site))
+                    found[site] = int(info.config.num_replicas or 1)
                 except NotFoundError:
-                    await js.add_stream(config)
+                    found[site] = 0
             await nc.close()
+            return found
 
-        wait_until(lambda: asyncio.run(create()) is None, 60, "the replicated streams")
+        return asyncio.run(ask())
 
     def stop(self) -> None:
         for process in self.processes:
@@ -355,6 +350,7 @@ class Site:
             "ANDON_EDGE_RETRY_MIN_S": "0.2",
             "ANDON_EDGE_RETRY_MAX_S": "2",
             "ANDON_EDGE_DRAIN_S": "5",
+            "ANDON_EDGE_STREAM_REPLICAS": "3",  # the edge creates its stream on all nodes
         }
         command = [PYTHON, "-m", "andon", "edge", "run", "--model", str(MODEL)]
         command += ["--buffer", str(self.buffer), "--mqtt", "mqtt://127.0.0.1:1883"]
@@ -441,7 +437,6 @@ class Deployment:
     def start(self) -> None:
         self.nats.folder.mkdir(parents=True, exist_ok=True)
         self.nats.start()
-        self.nats.create_streams(SITES)
         self.postgres.start()
         for index, name in enumerate(SITES, start=1):
             site = Site(name, index, self.net, self.folder / name, rate=self.rate)
@@ -462,7 +457,7 @@ class Deployment:
         log = (self.folder / f"ingest-{site}.log").open("ab")
         command = [PYTHON, "-m", "andon", "ingest", "bus", "--model", str(MODEL)]
         command += ["--store", self.postgres.url, "--nats", self.nats.urls(), "--site", site]
-        command += ["--durable", f"central-{site}"]
+        command += ["--durable", f"central-{site}", "--stream-replicas", "3"]
         self.ingest[site] = subprocess.Popen(command, stdout=log, stderr=log, env=_env())
 
     def start_serve(self) -> None:

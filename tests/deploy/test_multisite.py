@@ -42,6 +42,10 @@ def test_three_sites_lose_and_duplicate_nothing_through_every_kind_of_fault(
     tmp_path: Path,
 ) -> None:
     with deployment(tmp_path, rate=300, samples=50) as setup:
+        # andon created each site's stream, replicated on the three nodes as it was told
+        assert setup.nats.stream_replicas(tuple(s.name for s in setup.sites)) == {
+            s.name: 3 for s in setup.sites
+        }
         tally = run_faults(setup, faults=2 * len(FAULT_KINDS), seconds=400, outage_s=3.0)
         print(json.dumps(tally.as_json()))  # the totals, in the test's output
         with urllib.request.urlopen(

@@ -421,6 +421,12 @@ def bus(  # noqa: PLR0917 - typer passes each option by keyword
     nats: Annotated[str, typer.Option(help="NATS URL.")] = "nats://127.0.0.1:4222",
     site: Annotated[str, typer.Option(help="Site whose stream to read.")] = "",
     durable: Annotated[str, typer.Option(help="Durable consumer name.")] = "andon-central",
+    stream_replicas: Annotated[
+        int,
+        typer.Option(
+            min=1, max=5, help="Copies of the stream to create when it is missing (3 on a cluster)."
+        ),
+    ] = 1,
     verbose: VerboseOpt = False,
 ) -> None:
     """Central side: read a site's NATS JetStream stream and write its batches to the store."""
@@ -441,7 +447,9 @@ def bus(  # noqa: PLR0917 - typer passes each option by keyword
     try:
         target = open_store(store)
         pipeline = Pipeline(store=target, model=plant, metrics=metrics)
-        consumer = NatsConsumer(url=nats, site=site, durable=durable, metrics=metrics)
+        consumer = NatsConsumer(
+            url=nats, site=site, durable=durable, metrics=metrics, replicas=stream_replicas
+        )
         consumer.consume(lambda batch, batch_id: pipeline.write(batch, batch_id=batch_id))
     except AndonError as exc:
         fail(exc)

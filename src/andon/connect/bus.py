@@ -185,23 +185,44 @@ class _Loop:
         self.thread.join(5)
 
 
-async def _ensure_stream(js: Any, site: str) -> None:
+async def _ensure_stream(js: Any, site: str, replicas: int = 1) -> None:
+    """Create the site's stream with ``replicas`` copies when it does not exist yet.
+
+    An existing stream is left as its operator configured it; one with fewer replicas than
+    asked is logged, since a stream on one node of a cluster loses data when that node does.
+    """
     config = StreamConfig(
-        name=stream_name(site), subjects=[subjects(site)[0]], duplicate_window=300.0
+        name=stream_name(site),
+        subjects=[subjects(site)[0]],
+        duplicate_window=300.0,
+        num_replicas=replicas,
     )
     try:
-        await js.stream_info(config.name)
+        info = await js.stream_info(config.name)
     except JetStreamError:
-        await js.add_stream(config)
+        try:
+            await js.add_stream(config)
+        except JetStreamError as exc:
+            msg = f"cannot create stream {config.name} with {replicas} replica(s): {exc}"
+            raise ConnectError(msg) from exc
+        return
+    have = int(getattr(info.config, "num_replicas", 1) or 1)
+    if have < replicas:
+        _log.warning(
+            "stream %s has %d replica(s), %d asked: left as configured", config.name, have, replicas
+        )
 
 
 class NatsPublisher:
     """The edge side: sends batches to the site's stream and waits for its acknowledgement."""
 
-    def __init__(self, *, url: str, site: str, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, *, url: str, site: str, metrics: Metrics | None = None, replicas: int = 1
+    ) -> None:
         self.url: Final = url
         self.site: Final = site
         self.metrics: Final = metrics if metrics is not None else Metrics()
+        self.replicas: Final = replicas
         self._loop = _Loop()
         self._nc: Any = None
         self._js: Any = None
@@ -215,14 +236,20 @@ class NatsPublisher:
             raise ConnectError(msg) from exc
 
     async def _connect(self) -> None:
+        if self._nc is not None:  # connected before; only the stream was missing
+            js = self._nc.jetstream()
+            await _ensure_stream(js, self.site, self.replicas)
+            self._js = js
+            return
         self._nc = await nats.connect(
             nats_servers(self.url),
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
             connect_timeout=5,
         )
-        self._js = self._nc.jetstream()
-        await _ensure_stream(self._js, self.site)
+        js = self._nc.jetstream()
+        await _ensure_stream(js, self.site, self.replicas)
+        self._js = js  # only once the stream is there: a failed start is tried again
 
     def send(self, batch: Batch, *, batch_id: str) -> None:
         """Publish a batch (in parts if large); raise ConnectError if NATS does not ack."""
@@ -269,10 +296,12 @@ class NatsConsumer:
         durable: str = "andon-central",
         metrics: Metrics | None = None,
         retry_s: float = 1.0,
+        replicas: int = 1,
     ) -> None:
         self.url: Final = url
         self.site: Final = site
         self.durable: Final = durable
+        self.replicas: Final = replicas
         self.metrics: Final = metrics if metrics is not None else Metrics()
         self.retry_s: Final = retry_s
         self._loop = _Loop()
@@ -297,7 +326,7 @@ class NatsConsumer:
             connect_timeout=5,
         )
         js = self._nc.jetstream()
-        await _ensure_stream(js, self.site)
+        await _ensure_stream(js, self.site, self.replicas)
         self._sub = await js.pull_subscribe(
             subjects(self.site)[1],
             durable=self.durable,

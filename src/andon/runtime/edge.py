@@ -162,6 +162,9 @@ class EdgeSettings(BaseSettings):
     """Store that ``bus="in_process"`` writes to: a DuckDB file or ``postgresql://...``."""
     nats_url: str = "nats://127.0.0.1:4222"
     """NATS server of ``bus="nats"``."""
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    """Copies of the site's stream that the edge asks for when it creates it (3 on a
+    three-node cluster); a stream that exists is left as it is configured."""
     future_bound_s: float = Field(default=300.0, gt=0)
     """How far ahead of the clock a record's time may be before it is quarantined."""
     forward_max_batches: int = Field(default=64, gt=0)
@@ -569,7 +572,12 @@ def _sink(settings: EdgeSettings, model: Model, metrics: Metrics, stages: list[_
         return StoreSink(pipeline)
     from andon.connect.bus import NatsPublisher  # noqa: PLC0415 - nats only when used
 
-    publisher = NatsPublisher(url=settings.nats_url, site=settings.site or "", metrics=metrics)
+    publisher = NatsPublisher(
+        url=settings.nats_url,
+        site=settings.site or "",
+        metrics=metrics,
+        replicas=settings.stream_replicas,
+    )
     stages.append(_Stage("bus", start=publisher.start, stop=publisher.close))
     return publisher
 
