@@ -414,6 +414,151 @@ def file(  # noqa: PLR0917 - typer passes each option by keyword
     out_console.print(line.rstrip())
 
 
+def _pairs(option: str, items: list[str] | None) -> dict[str, str]:
+    """Return ``--OPTION LEFT=RIGHT`` options as a mapping, or exit 2 on a bad one."""
+    pairs: dict[str, str] = {}
+    for item in items or ():
+        left, sep, right = item.rpartition("=")
+        if not sep or not left.strip() or not right.strip():
+            err_console.print(f"[red]error:[/] {option} {item!r}: write LEFT=RIGHT")
+            raise typer.Exit(code=2)
+        pairs[left.strip()] = right.strip()
+    return pairs
+
+
+def _asset_file(path: Path | None) -> dict[str, str]:
+    """Return the aliases of a two-column CSV (CMMS asset, equipment path), or exit 2."""
+    import csv
+
+    if path is None:
+        return {}
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        err_console.print(f"[red]error:[/] --assets {path}: cannot read: {exc}")
+        raise typer.Exit(code=2) from None
+    aliases: dict[str, str] = {}
+    for number, row in enumerate(rows, start=1):
+        if len(row) != 2:
+            err_console.print(
+                f"[red]error:[/] --assets {path} line {number}: write CMMS_ASSET,EQUIPMENT_PATH"
+            )
+            raise typer.Exit(code=2)
+        if number == 1 and "/" not in row[1]:
+            continue  # a header line
+        aliases[row[0].strip()] = row[1].strip()
+    return aliases
+
+
+@app.command()
+def cmms(  # noqa: PLR0917 - typer passes each option by keyword
+    path: Annotated[Path, typer.Argument(help="CSV of work orders exported from a CMMS.")],
+    model: ModelOpt,
+    store: StoreOpt,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="COLUMN=FIELD where a column's name is not known (repeatable)."),
+    ] = None,
+    asset: Annotated[
+        list[str] | None, typer.Option(help="CMMS_ASSET=EQUIPMENT_PATH (repeatable).")
+    ] = None,
+    assets: Annotated[
+        Path | None, typer.Option(help="CSV of CMMS asset, equipment path (one alias a line).")
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TYPE=KIND: a work-order type as failure, corrective, preventive "
+            "or inspection (repeatable)."
+        ),
+    ] = None,
+    code: Annotated[
+        list[str] | None, typer.Option(help="CODE=FAILURE_MODE for problem codes (repeatable).")
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="Zone of times without an offset (default: the asset's site zone)."),
+    ] = None,
+    time_format: Annotated[
+        str | None, typer.Option(help="strptime format of the times (default: ISO 8601).")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Field separator (default: found from the header).")
+    ] = None,
+    downtime_unit: Annotated[str, typer.Option(help="Unit of downtime: h, min or s.")] = "h",
+    source: Annotated[
+        str, typer.Option(help="Source name of the records (one per CMMS).")
+    ] = "cmms",
+) -> None:
+    """Import a CMMS export of work orders into maintenance records; importing twice stores once.
+
+    Columns are found by their usual names (Maximo, SAP PM, spreadsheets; see
+    docs/maintenance.md); a row that cannot be read is quarantined with its row number and
+    reason, and the rest is stored.
+    """
+    from andon.connect.cmms import WorkOrderFile, import_work_orders
+    from andon.connect.metrics import Metrics
+    from andon.connect.pipeline import Pipeline
+    from andon.records import MaintenanceKind
+    from andon.store import open_store
+
+    setup_logging(verbose=False)
+    kinds: dict[str, MaintenanceKind] = {}
+    for word, name in _pairs("--kind", kind).items():
+        if name not in set(MaintenanceKind):
+            err_console.print(
+                f"[red]error:[/] --kind {word}={name}: use failure, corrective, preventive "
+                "or inspection"
+            )
+            raise typer.Exit(code=2)
+        kinds[word] = MaintenanceKind(name)
+    columns = _pairs("--map", map_)
+    aliases = {**_asset_file(assets), **_pairs("--asset", asset)}
+    plant = load(model)
+    spec = WorkOrderFile(
+        path=path,
+        columns=columns,
+        assets=aliases,
+        kinds=kinds,
+        codes=_pairs("--code", code),
+        timezone=timezone,
+        time_format=time_format,
+        delimiter=delimiter,
+        downtime_unit=downtime_unit,
+        source=source,
+    )
+    try:
+        target = open_store(store)
+        try:
+            pipeline = Pipeline(store=target, model=plant, metrics=Metrics())
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed:,} rows"),
+                TimeElapsedColumn(),
+                console=err_console,
+            ) as progress:
+                task = progress.add_task(f"importing {path.name}", total=None)
+                result = import_work_orders(
+                    spec, pipeline=pipeline, on_rows=lambda rows: progress.advance(task, rows)
+                )
+        finally:
+            target.close()
+    except AndonError as exc:
+        fail(exc)
+        raise typer.Exit(code=2) from None
+    quarantined = sum(result.quarantined.values())
+    line = (
+        f"rows {result.rows}: work orders {result.work_orders}, records written "
+        f"{result.written}, already there {result.duplicates}, quarantined {quarantined} "
+        f"{result.quarantined or ''}"
+    ).rstrip()
+    if result.seen_rows:
+        line += f"; {result.seen_rows} row(s) imported before (same content) not read again"
+    out_console.print(line)
+
+
 @app.command()
 def bus(  # noqa: PLR0917 - typer passes each option by keyword
     model: ModelOpt,
