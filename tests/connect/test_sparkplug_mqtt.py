@@ -213,3 +213,53 @@ def test_a_poison_message_is_quarantined_and_later_data_is_written(
     finally:
         source.stop()
         publish(mqtt_url, [(host.state_topic, b"")], retain=True)  # clear the retained STATE
+
+
+def test_the_host_publishes_its_birth_again_when_its_state_says_offline(
+    mqtt_url: str, example_model: Model, run_id: str
+) -> None:
+    host = SparkplugHost(model=example_model, group=f"g{run_id}", host_id=f"andon-s{run_id}")
+    metrics = Metrics()
+    source = MqttSource(
+        settings=MqttSettings(url=mqtt_url, client_id=f"host-s{run_id}", persistent_session=False),
+        topics=host.subscriptions(),
+        decode=host.decode,
+        handler=lambda _batch: None,
+        metrics=metrics,
+        presence=host.presence,
+    )
+    host_, port, _ = MqttSettings(url=mqtt_url).endpoint()
+    other = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"o-{run_id}")
+    other.connect(host_, port)
+    other.loop_start()
+    source.start()
+    try:
+        assert source.wait_connected(15)
+        assert wait_for(lambda: source.received_count >= 1, 15)  # its own birth, back
+        # a stale offline STATE lands on the host's topic (a will delivered late)
+        stale = json.dumps({"online": False, "timestamp": 1}).encode()
+        other.publish(host.state_topic, stale, qos=1, retain=True).wait_for_publish(10)
+        assert wait_for(lambda: metrics.snapshot().get("presence_restored", 0) >= 1, 15)
+
+        def retained() -> dict[str, object]:
+            seen: list[bytes] = []
+            reader = paho.Client(
+                callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"r-{run_id}"
+            )
+            reader.on_message = lambda _c, _u, m: seen.append(bytes(m.payload))
+            reader.connect(host_, port)
+            reader.subscribe(host.state_topic, 1)
+            reader.loop_start()
+            try:
+                wait_for(lambda: bool(seen), 10)
+            finally:
+                reader.loop_stop()
+                reader.disconnect()
+            return json.loads(seen[-1]) if seen else {}
+
+        assert wait_for(lambda: retained().get("online") is True, 15)
+    finally:
+        source.stop()
+        other.publish(host.state_topic, b"", qos=1, retain=True).wait_for_publish(10)
+        other.loop_stop()
+        other.disconnect()

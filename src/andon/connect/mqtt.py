@@ -178,6 +178,7 @@ class MqttSource:
         self._thread: threading.Thread | None = None
         self._presence = presence
         self._online: tuple[str, bytes] | None = None
+        self._presence_restored_at = -1e9
         self._commands = commands
         self.received_count = 0
         self._client = self._make_client()
@@ -219,6 +220,25 @@ class MqttSource:
         self._client.will_set(topic, offline, qos=1, retain=True)
         self._online = (topic, online)
 
+    def _keep_presence(self, client: paho.Client, topic: str, payload: bytes) -> None:
+        """Publish the online message again when another one lands on our presence topic.
+
+        A Sparkplug host that sees its own STATE say offline while it is connected (a will
+        the broker delivered late, another client's message) publishes its birth again
+        (Sparkplug B 3.0, section 7.6). At most once a second, so that two hosts wrongly
+        given one id do not flood the broker.
+        """
+        online = self._online
+        if online is None or topic != online[0] or payload == online[1]:
+            return
+        now = time.monotonic()
+        if now - self._presence_restored_at < 1.0:
+            return
+        self._presence_restored_at = now
+        _log.warning("%s says offline while connected: publishing the online message again", topic)
+        client.publish(online[0], online[1], qos=1, retain=True)
+        self.metrics.add("presence_restored")
+
     def _on_disconnect(
         self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any
     ) -> None:
@@ -233,12 +253,13 @@ class MqttSource:
             )
             self.metrics.add("disconnects")
 
-    def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
+    def _on_message(self, client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
         self.received_count += 1
         try:
             topic = message.topic
         except UnicodeDecodeError:  # kept as it came; the decoder quarantines it
             topic = message._topic.decode("utf-8", "surrogateescape")
+        self._keep_presence(client, topic, bytes(message.payload))
         self._pending.append(
             (
                 topic,
