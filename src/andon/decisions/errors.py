@@ -10,6 +10,7 @@ __all__ = [
     "DecisionExpiredError",
     "DecisionNotFoundError",
     "ForbiddenError",
+    "HeadFileError",
     "IllegalTransitionError",
     "InvalidInputError",
     "NotAuthenticatedError",
@@ -44,6 +45,12 @@ class InvalidInputError(DecisionError):
     """A value given to the decision layer is wrong (empty reason, unknown role, bad rule)."""
 
     code = "decision.invalid_input"
+
+
+class HeadFileError(DecisionError):
+    """The audit head file cannot be written or read, or holds a line that is not a head."""
+
+    code = "audit.head_file"
 
 
 class NotAuthenticatedError(AuthError):

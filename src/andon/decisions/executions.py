@@ -134,7 +134,7 @@ class ExecutionLedger:
             "action": canonical(row.action.to_json()),
             "state": row.state.value,
         }
-        with self._store.transaction():
+        with self._audit.transaction():
             self._table.insert(values)
             self._log(row, "opened")
         return row
@@ -178,7 +178,7 @@ class ExecutionLedger:
             ),
             updated_at=now,
         )
-        with self._store.transaction():
+        with self._audit.transaction():
             self._table.update(
                 changed.decision_id,
                 state=changed.state.value,
@@ -199,7 +199,7 @@ class ExecutionLedger:
             msg = f"decision {decision_id}'s execution is {state}: nothing to retry"
             raise IllegalTransitionError(msg)
         changed = replace(row, state=ExecutionState.PENDING, next_attempt_at=None, updated_at=now)
-        with self._store.transaction():
+        with self._audit.transaction():
             self._table.requeue(decision_id, state=changed.state.value, updated_at=now)
             self._log(changed, "retried", actor=actor)
         return changed

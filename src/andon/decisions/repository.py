@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from andon.decisions._json import canonical, loads_object
+from andon.decisions._seal import row_seal
 from andon.decisions.access import Role
 from andon.decisions.record import DecisionRecord, Status
 from andon.proposals import Action, Factor, Option
@@ -299,13 +300,20 @@ class Repository:
 
     # decisions -----------------------------------------------------------------------------
 
-    def insert_decision(self, record: DecisionRecord) -> None:
-        """Insert a new decision record."""
-        self._decisions.insert(_to_row(record))
+    def insert_decision(self, record: DecisionRecord) -> str:
+        """Insert a new decision record; return the seal of the row written
+        (:func:`andon.decisions._seal.row_seal`, what its audit entry keeps)."""
+        row = _to_row(record)
+        self._decisions.insert(row)
+        return row_seal(row)
 
-    def update_decision(self, record: DecisionRecord, *, expected_version: int) -> bool:
-        """Write a changed record if nobody changed it since ``expected_version``."""
-        return self._decisions.update(_to_row(record), expected_version=expected_version)
+    def update_decision(self, record: DecisionRecord, *, expected_version: int) -> str | None:
+        """Write a changed record if nobody changed it since ``expected_version``; return
+        the seal of the row written, or ``None`` when someone else changed it first."""
+        row = _to_row(record)
+        if not self._decisions.update(row, expected_version=expected_version):
+            return None
+        return row_seal(row)
 
     def get_decision(self, decision_id: str) -> DecisionRecord | None:
         """Return a decision by id, or ``None``."""

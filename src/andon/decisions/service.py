@@ -14,6 +14,7 @@ from typing import Any
 
 from andon.decisions import workflow
 from andon.decisions._json import now_us
+from andon.decisions._seal import SEAL_KEY
 from andon.decisions.access import Principal, Role
 from andon.decisions.audit import AuditLog
 from andon.decisions.errors import DecisionConflictError, DecisionNotFoundError
@@ -67,14 +68,16 @@ class DecisionService:
         """Return the escalation rules and shadow scopes in force."""
         return self._settings.policy()
 
-    def _log(self, record: DecisionRecord, action: str, actor: str, **extra: Any) -> None:
+    def _log(
+        self, record: DecisionRecord, seal: str, action: str, actor: str, **extra: Any
+    ) -> None:
         self._audit.append(
             actor=actor,
             action=f"decision.{action}",
             entity="decision",
             entity_id=record.id,
             site=record.site,
-            data={**record.summary(), **extra},
+            data={**record.summary(), **extra, SEAL_KEY: seal},
             ts=record.updated_at,
         )
 
@@ -96,7 +99,7 @@ class DecisionService:
         when = self._clock() if now is None else now
         policy = self.policy()
         made: list[DecisionRecord] = []
-        with self._store.transaction():
+        with self._audit.transaction():
             for proposal in proposals:
                 role, rules = policy.required_role(
                     app=proposal.app,
@@ -129,23 +132,27 @@ class DecisionService:
                 )
                 if kept is not None:
                     renewed = workflow.renew(kept, expires_at=record.expires_at, now=when)
-                    self._write(renewed, kept.version)
-                    self._log(renewed, "renewed", actor, expected_value=record.expected_value)
+                    seal = self._write(renewed, kept.version)
+                    self._log(renewed, seal, "renewed", actor, expected_value=record.expected_value)
                     made.append(renewed)
                     continue
                 for old in open_:
                     replaced = workflow.supersede(old, by=record.id, now=when)
-                    self._write(replaced, old.version)
-                    self._log(replaced, "superseded", actor, by=record.id)
-                self._repo.insert_decision(record)
-                self._log(record, "proposed", actor, escalation=rules)
+                    seal = self._write(replaced, old.version)
+                    self._log(replaced, seal, "superseded", actor, by=record.id)
+                seal = self._repo.insert_decision(record)
+                self._log(record, seal, "proposed", actor, escalation=rules)
                 made.append(record)
         return made
 
-    def _write(self, record: DecisionRecord, expected_version: int) -> None:
-        if not self._repo.update_decision(record, expected_version=expected_version):
+    def _write(self, record: DecisionRecord, expected_version: int) -> str:
+        """Write a changed record; return its row's seal (see :meth:`Repository.update_decision
+        <andon.decisions.repository.Repository.update_decision>`)."""
+        seal = self._repo.update_decision(record, expected_version=expected_version)
+        if seal is None:
             msg = f"decision {record.id} was changed by someone else; reload it"
             raise DecisionConflictError(msg)
+        return seal
 
     def get(self, decision_id: str, *, who: Principal | None = None) -> DecisionRecord:
         """Return a decision; one outside the user's sites is reported as not found."""
@@ -183,9 +190,9 @@ class DecisionService:
         # record changed meanwhile, so the transaction holds only the writes and the audit.
         record = self.get(decision_id, who=who)
         changed = step(record)
-        with self._store.transaction():
-            self._write(changed, record.version)
-            self._log(changed, action, who.username if who else SYSTEM, **extra)
+        with self._audit.transaction():
+            seal = self._write(changed, record.version)
+            self._log(changed, seal, action, who.username if who else SYSTEM, **extra)
         return changed
 
     def approve(
@@ -246,11 +253,11 @@ class DecisionService:
         """Mark every undecided decision past its expiry as expired; return how many."""
         when = self._clock() if now is None else now
         count = 0
-        with self._store.transaction():
+        with self._audit.transaction():
             for record in self._repo.due_to_expire(now=when):
                 expired = workflow.expire(record, now=when)
-                self._write(expired, record.version)
-                self._log(expired, "expired", SYSTEM)
+                seal = self._write(expired, record.version)
+                self._log(expired, seal, "expired", SYSTEM)
                 count += 1
         return count
 

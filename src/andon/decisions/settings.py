@@ -42,7 +42,7 @@ class SettingsService:
     def set(self, key: str, value: Any, *, actor: str) -> None:
         """Change a setting and audit the old and new values."""
         now = self._clock()
-        with self._store.transaction():
+        with self._audit.transaction():
             old = self._repo.get_setting(key)
             self._repo.put_setting(key, value, now=now, actor=actor)
             self._audit.append(
@@ -81,7 +81,7 @@ class SettingsService:
         if self._repo.get_setting(MODEL_KEY) == fingerprint:
             return False
         now = self._clock()
-        with self._store.transaction():
+        with self._audit.transaction():
             self._repo.put_setting(MODEL_KEY, fingerprint, now=now, actor=actor)
             self._audit.append(
                 actor=actor,
@@ -102,7 +102,7 @@ class SettingsService:
             "metrics": dict(report.metrics),
         }
         now = self._clock()
-        with self._store.transaction():
+        with self._audit.transaction():
             self._repo.put_setting(key, record, now=now, actor=actor)
             self._audit.append(
                 actor=actor,

@@ -98,7 +98,7 @@ class UserService:
             created_at=now,
             updated_at=now,
         )
-        with self._store.transaction():
+        with self._audit.transaction():
             if self._repo.get_user(username) is not None:
                 msg = f"user {username!r} already exists"
                 raise InvalidInputError(msg)
@@ -145,7 +145,7 @@ class UserService:
     ) -> UserRow:
         """Change a user's role, sites, password or active flag; deactivating revokes tokens."""
         now = self._clock()
-        with self._store.transaction():
+        with self._audit.transaction():
             user = self.get(username)
             changes: dict[str, object] = {}
             new = user
@@ -214,7 +214,7 @@ class UserService:
             expires_at=None if ttl_s is None else now + ttl_s * 1_000_000,
             revoked=False,
         )
-        with self._store.transaction():
+        with self._audit.transaction():
             self._repo.insert_token(row)
             if kind == API:
                 self._audit.append(
@@ -239,7 +239,7 @@ class UserService:
     def revoke(self, token_id: str, *, actor: str) -> None:
         """Revoke an API token or end a session."""
         now = self._clock()
-        with self._store.transaction():
+        with self._audit.transaction():
             row = self._repo.get_token(token_id)
             if row is None or not self._repo.revoke_token(token_id):
                 msg = f"no active token {token_id!r}"

@@ -25,6 +25,7 @@ __all__ = [
     "DECISION_COLUMNS",
     "DECISION_HEAD_COLUMNS",
     "DECISION_MUTABLE",
+    "DECISION_STATES",
     "DELETE_SESSIONS",
     "EXECUTIONS_IN_STATE",
     "EXECUTION_BY_ID",
@@ -115,6 +116,10 @@ UPDATE_DECISION = (
 """Parameters: :data:`DECISION_MUTABLE` in order, the id, the version expected."""
 
 DECISION_BY_ID = f"SELECT {_SELECT} FROM decisions WHERE id = ?"
+
+DECISION_STATES = f"SELECT {_SELECT} FROM decisions WHERE id > ? ORDER BY id LIMIT ?"
+"""Parameters: the last id of the previous batch (``''`` first), the batch's size: every row
+in id order, a batch at a time (what ``andon audit verify`` checks against the chain)."""
 
 OPEN_FOR_SUBJECT = (
     f"SELECT {_SELECT} FROM decisions WHERE app = ? AND subject = ? AND kind = ? AND status = ?"

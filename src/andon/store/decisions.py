@@ -139,6 +139,10 @@ class DecisionTable:
         """Return ``id, subject`` of the decisions whose id starts with ``prefix``, by id."""
         return self._store.rows(*sql.ids_with_prefix(prefix, limit=limit))
 
+    def states(self, *, after: str, limit: int) -> pa.Table:
+        """Return every column of the next ``limit`` rows in id order after id ``after``."""
+        return self._store.execute(sql.DECISION_STATES, [after, limit])
+
     def measured_outcomes(self, *, app: str, site: str, until: int) -> list[dict[str, Any]]:
         """Return ``outcome_at, outcome_success`` of an app's decisions at a site measured by
         ``until``."""
