@@ -13,11 +13,16 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import pyarrow as pa
+
 from andon.records import RecordKind, to_micros
+from andon.store._condition_sql import stopped_steps_sql, tag_step_sums_sql
 from andon.store._sql import table_name
 from andon.store.base import Store
 
-__all__ = ["latest_time", "ping"]
+__all__ = ["latest_time", "ping", "stopped_steps", "tag_step_sums"]
 
 
 def ping(store: Store) -> None:
@@ -31,3 +36,69 @@ def latest_time(store: Store, kind: RecordKind) -> int | None:
     table = store.execute(f"SELECT max(ts) AS ts FROM {table_name(kind)}")
     value = table.column("ts")[0].as_py() if table.num_rows else None
     return None if value is None else to_micros(value)
+
+
+def tag_step_sums(
+    store: Store,
+    *,
+    tags: Sequence[str],
+    tag_equipment: Sequence[int],
+    equipment: Sequence[str],
+    start: int,
+    end: int,
+    step_us: int,
+    counted_state: str | None = None,
+) -> pa.Table:
+    """Return per tag and time step the count and sum of its good samples in ``[start, end)``.
+
+    Summed in the store's engine (one row per tag and step leaves it). ``tags`` are tag
+    paths, ``tag_equipment`` the position in ``equipment`` (equipment paths) of each tag's
+    equipment. With ``counted_state``, only samples taken while the equipment was in that
+    state count towards ``n`` and ``total`` (and those before its first state record in
+    the range); ``last_us`` is the newest good sample of the step whatever the state.
+    Columns: ``tag`` (position in ``tags``), ``step`` (``ts // step_us``), ``n``,
+    ``total``, ``last_us``; steps without a good sample are absent.
+
+    >>> from andon.store import open_store
+    >>> store = open_store("duckdb://:memory:")
+    >>> tag_step_sums(store, tags=["a/m/t"], tag_equipment=[0], equipment=["a/m"],
+    ...               start=0, end=3_600_000_000, step_us=3_600_000_000).num_rows
+    0
+    """
+    sql, params = tag_step_sums_sql(
+        store.dialect,
+        tags=tags,
+        tag_equipment=tag_equipment,
+        equipment=equipment,
+        start=start,
+        end=end,
+        step_us=step_us,
+        counted_state=counted_state,
+    )
+    return store.execute(sql, params)
+
+
+def stopped_steps(
+    store: Store,
+    *,
+    equipment: Sequence[str],
+    start: int,
+    end: int,
+    step_us: int,
+    counted_state: str,
+) -> pa.Table:
+    """Return the (``equipment``, ``step``) pairs whose step starts outside ``counted_state``.
+
+    ``equipment`` is the position in the given equipment paths and ``step`` is
+    ``ts // step_us``; the state at an instant is the newest state record at or before it
+    in ``[start, end)``, and a step before the first such record is not listed.
+    """
+    sql, params = stopped_steps_sql(
+        store.dialect,
+        equipment=equipment,
+        start=start,
+        end=end,
+        step_us=step_us,
+        counted_state=counted_state,
+    )
+    return store.execute(sql, params)

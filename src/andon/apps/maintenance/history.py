@@ -23,14 +23,19 @@ import polars as pl
 from andon.model import Model
 from andon.records import MaintenanceEvent, MaintenanceKind, RecordKind
 from andon.store.base import Store
+from andon.store.queries import stopped_steps, tag_step_sums
 from andon.time import HOUR_US
 
 __all__ = [
     "HOUR_US",
+    "ConditionSteps",
     "History",
+    "class_grid",
     "condition_grid",
+    "condition_steps",
     "life_rows",
     "load_history",
+    "load_maintenance",
     "restorations_and_failures",
 ]
 
@@ -65,6 +70,162 @@ def load_history(store: Store, model: Model, *, start: int, end: int) -> History
     states = _micros(store.records(RecordKind.STATE, path_prefix=root, start=start, end=end))
     inventory = _micros(store.records(RecordKind.INVENTORY, path_prefix=root, start=None, end=end))
     return History(samples, maintenance, states, inventory, start, end)
+
+
+def load_maintenance(store: Store, model: Model, *, end: int) -> pl.DataFrame:
+    """Read the work-order records of the model's enterprise before ``end``."""
+    return _micros(
+        store.records(RecordKind.MAINTENANCE, path_prefix=model.root, start=None, end=end)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionSteps:
+    """Condition samples summed by the store per tag and step, and the stopped steps.
+
+    ``sums``: ``tag`` (row of ``tags``), ``t`` (step start, µs), ``n``, ``total`` and
+    ``last_us`` (see :func:`~andon.store.queries.tag_step_sums`); ``tags``: ``tag``,
+    ``equipment``, ``name``, ``__scale`` and ``__offset`` (the tag's value as a share of
+    its range: ``value * scale + offset``); ``stopped``: ``equipment``, ``t`` of the
+    steps whose start finds the equipment in a state other than running.
+    """
+
+    sums: pl.DataFrame
+    tags: pl.DataFrame
+    stopped: pl.DataFrame
+    start: int
+    end: int
+    step_us: int
+
+
+def condition_steps(
+    store: Store,
+    model: Model,
+    *,
+    start: int,
+    end: int,
+    step_us: int = HOUR_US,
+    running_only: bool = True,
+    scales: pl.DataFrame | None = None,
+) -> ConditionSteps:
+    """Ask the store for the per tag and step sums of the model's tags in ``[start, end)``.
+
+    The same sums :func:`condition_grid` takes from every sample, computed in the store's
+    engine: what leaves it is one row per tag and step, whatever the sample rate.
+    ``scales`` (``path``, ``__scale``, ``__offset``) turns a tag's values into shares of its
+    range; tags it does not list keep their values.
+    """
+    equipment = list(model.equipment)
+    position = {path: i for i, path in enumerate(equipment)}
+    tag_paths = [p for p, info in model.tags.items() if info.equipment_path in position]
+    owners = [model.tags[p].equipment_path for p in tag_paths]
+    tags = pl.DataFrame(
+        {
+            "tag": list(range(len(tag_paths))),
+            "path": tag_paths,
+            "equipment": owners,
+            "name": [model.tags[p].definition.name for p in tag_paths],
+        },
+        schema={"tag": pl.Int64, "path": pl.Utf8, "equipment": pl.Utf8, "name": pl.Utf8},
+    )
+    if scales is not None:
+        tags = tags.join(scales, on="path", how="left")
+    else:
+        tags = tags.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("__scale"),
+            pl.lit(None, dtype=pl.Float64).alias("__offset"),
+        )
+    sums = _micros(
+        tag_step_sums(
+            store,
+            tags=tag_paths,
+            tag_equipment=[position[o] for o in owners],
+            equipment=equipment,
+            start=start,
+            end=end,
+            step_us=step_us,
+            counted_state="running" if running_only else None,
+        )
+    )
+    stopped = _micros(
+        stopped_steps(
+            store,
+            equipment=equipment,
+            start=start,
+            end=end,
+            step_us=step_us,
+            counted_state="running",
+        )
+    )
+    names = pl.DataFrame(
+        {"__eid": list(range(len(equipment))), "equipment": equipment},
+        schema={"__eid": pl.Int64, "equipment": pl.Utf8},
+    )
+    return ConditionSteps(
+        sums=sums.select(
+            pl.col("tag").cast(pl.Int64),
+            (pl.col("step").cast(pl.Int64) * step_us).alias("t"),
+            pl.col("n").cast(pl.Int64),
+            pl.col("total").cast(pl.Float64),
+            pl.col("last_us").cast(pl.Int64),
+        ),
+        tags=tags.drop("path"),
+        stopped=stopped.select(
+            pl.col("equipment").cast(pl.Int64).alias("__eid"),
+            (pl.col("step").cast(pl.Int64) * step_us).alias("t"),
+        )
+        .join(names, on="__eid", how="left")
+        .select("equipment", "t"),
+        start=start,
+        end=end,
+        step_us=step_us,
+    )
+
+
+def class_grid(steps: ConditionSteps, equipment: list[str]) -> pl.DataFrame:
+    """Return :func:`condition_grid` of some equipment, with ``__running`` as
+    :func:`running_fraction` adds it, from the store's sums.
+
+    One row per equipment and step; a tag column for each tag of these equipment that has
+    a good sample in the range.
+    """
+    first = (steps.start // steps.step_us) * steps.step_us
+    grid_steps = pl.DataFrame(
+        {"t": pl.int_range(first, steps.end, steps.step_us, eager=True, dtype=pl.Int64)}
+    )
+    assets = pl.DataFrame({"equipment": equipment}, schema={"equipment": pl.Utf8})
+    tags = steps.tags.filter(pl.col("equipment").is_in(equipment))
+    sums = steps.sums.join(tags, on="tag", how="inner")
+    grid = assets.join(grid_steps, how="cross")
+    means = sums.filter(pl.col("n") > 0).select(
+        "equipment",
+        "t",
+        "name",
+        pl.when(pl.col("__scale").is_not_null())
+        .then((pl.col("total") / pl.col("n")) * pl.col("__scale") + pl.col("__offset"))
+        .otherwise(pl.col("total") / pl.col("n"))
+        .alias("value"),
+    )
+    seen = sums.select("name").unique().sort("name")["name"].to_list()
+    if not means.is_empty():
+        wide = means.pivot(on="name", index=["equipment", "t"], values="value")
+        grid = grid.join(wide, on=["equipment", "t"], how="left")
+    absent = [name for name in seen if name not in grid.columns]
+    if absent:
+        grid = grid.with_columns([pl.lit(None, dtype=pl.Float64).alias(n) for n in absent])
+    last = sums.group_by(["equipment", "t"]).agg(pl.col("last_us").max().alias("__last_sample"))
+    stopped = steps.stopped.filter(pl.col("equipment").is_in(equipment)).with_columns(
+        pl.lit(0.0).alias("__running")
+    )
+    return (
+        grid.join(last, on=["equipment", "t"], how="left")
+        .join(stopped, on=["equipment", "t"], how="left")
+        .sort(["equipment", "t"])
+        .with_columns(
+            pl.col("__last_sample").forward_fill().over("equipment"),
+            pl.col("__running").fill_null(1.0),
+        )
+    )
 
 
 def condition_grid(

@@ -30,6 +30,7 @@ __all__ = [
     "normalise_samples",
     "pooled_rows",
     "pooled_spec",
+    "tag_scales",
 ]
 
 SIGNAL_SLOTS = ("sig0", "sig1", "sig2")
@@ -44,15 +45,11 @@ def mode_code(equipment_class: str, failure_mode: str) -> float:
     return float(int(digest[:6], 16) % 100_000)
 
 
-def normalise_samples(samples: pl.DataFrame, model: Model) -> pl.DataFrame:
-    """Return samples with ``value`` as a share of the tag's valid range.
+def tag_scales(model: Model) -> pl.DataFrame:
+    """Return ``path``, ``__scale``, ``__offset`` of each tag with a valid range.
 
-    The samples are the store's, in their tag's class unit (the contracts converted them on
-    the way in), so they are not converted again. Tags without a range in the model keep
-    their value (they still carry a trend).
+    A value in the tag's class unit is the share ``value * __scale + __offset`` of its range.
     """
-    if samples.is_empty():
-        return samples
     paths: list[str] = []
     scale: list[float] = []
     offset: list[float] = []
@@ -65,11 +62,22 @@ def normalise_samples(samples: pl.DataFrame, model: Model) -> pl.DataFrame:
         paths.append(path)
         scale.append(1.0 / span)
         offset.append(-lo / span)
-    table = pl.DataFrame(
+    return pl.DataFrame(
         {"path": paths, "__scale": scale, "__offset": offset},
         schema={"path": pl.Utf8, "__scale": pl.Float64, "__offset": pl.Float64},
     )
-    joined = samples.join(table, on="path", how="left")
+
+
+def normalise_samples(samples: pl.DataFrame, model: Model) -> pl.DataFrame:
+    """Return samples with ``value`` as a share of the tag's valid range.
+
+    The samples are the store's, in their tag's class unit (the contracts converted them on
+    the way in), so they are not converted again. Tags without a range in the model keep
+    their value (they still carry a trend).
+    """
+    if samples.is_empty():
+        return samples
+    joined = samples.join(tag_scales(model), on="path", how="left")
     return joined.with_columns(
         pl.when(pl.col("__scale").is_not_null())
         .then(pl.col("value") * pl.col("__scale") + pl.col("__offset"))
