@@ -11,7 +11,8 @@ message. The families, each for one kind of failure::
     │   ├── ModelError                model.invalid             the plant model files
     │   ├── ContractError             contract.invalid          a batch of records
     │   ├── SimulationError           simulation.invalid        a scenario or a run
-    │   └── KpiError                  kpi.invalid               a KPI's grain or period
+    │   ├── KpiError                  kpi.invalid               a KPI's grain or period
+    │   └── OcelError                 ocel.invalid              an OCEL 2.0 event log
     ├── StoreError                    store                     the store refused
     ├── ConnectError                  connect                   a source or bus failed
     ├── DecisionError                 decision                  a decision's workflow refused
@@ -54,6 +55,7 @@ __all__ = [
     "InsufficientHistoryError",
     "KpiError",
     "ModelError",
+    "OcelError",
     "Problem",
     "SimulationError",
     "StoreError",
@@ -304,3 +306,10 @@ class ExecutionError(AppError):
         self.reason = reason
         self.decision_id = decision_id
         self.executor = executor
+
+
+class OcelError(InputError):
+    """An OCEL 2.0 log cannot be read or written: every problem, each with its location
+    (``file``, the element ``path`` and, in XML, the ``line``), and nothing half imported."""
+
+    code = "ocel.invalid"
