@@ -133,3 +133,18 @@ def test_the_unit_rule_meets_without_a_gap() -> None:
         "us",
         "ns",
     ]
+
+
+def test_a_quarantined_message_names_its_source() -> None:
+    from andon.connect.sparkplug import SparkplugHost  # noqa: PLC0415
+    from andon.model import load_model  # noqa: PLC0415
+    from andon.sim.examples import find_model  # noqa: PLC0415
+
+    messages = [("no/such/kind/here", GOOD), (TOPIC, b""), (TOPIC, b"{not json")]
+    decoded = UnsDecoder(source="line-gateway").decode(messages)
+    assert len(decoded.rejected) == 3
+    assert {r.source for r in decoded.rejected} == {"line-gateway"}
+    host = SparkplugHost(model=load_model(find_model("discrete")), source="spb-host")
+    junk = host.decode([("spBv1.0/g/NDATA/n1", b"\xff\x00\xff")])
+    assert junk.rejected
+    assert {r.source for r in junk.rejected} == {"spb-host"}

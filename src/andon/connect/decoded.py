@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import pyarrow as pa
@@ -48,6 +48,12 @@ class Rejected:
         digest = hashlib.sha256(self.payload).hexdigest()
         head = self.payload[:4096].decode("utf-8", errors="backslashreplace")
         return f"<{len(self.payload)} bytes, sha256 {digest}; first 4096 bytes follow>\n{head}"
+
+
+def stamped(rejects: Iterable[Rejected], source: str | None) -> tuple[Rejected, ...]:
+    """Return the rejects with ``source`` where they name none, so that a quarantined
+    message says which source it came from."""
+    return tuple(r if r.source is not None else replace(r, source=source) for r in rejects)
 
 
 def _text(value: str | None) -> str | None:

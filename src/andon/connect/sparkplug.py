@@ -45,7 +45,7 @@ from google.protobuf.message import DecodeError
 
 from andon.connect import spb_wire
 from andon.connect._proto.sparkplug_b_pb2 import Payload
-from andon.connect.decoded import Decoded, Rejected
+from andon.connect.decoded import Decoded, Rejected, stamped
 from andon.connect.uns import DEFAULT_MAX_PAYLOAD_BYTES, is_utf8, printable
 from andon.model import Model
 from andon.records import TS_TYPE, Quality, RecordKind
@@ -424,7 +424,7 @@ class SparkplugHost:
                 rejects.append(_reject("sparkplug.corrupt", str(exc), topic_text, data))
         if run:
             self._data(run, rows, rejects)
-        return Decoded(rows.tables(self.source), tuple(rejects))
+        return Decoded(rows.tables(self.source), stamped(rejects, self.source))
 
     def _node(self, topic: SparkplugTopic) -> NodeState:
         key = (topic.group, topic.node)

@@ -50,7 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from andon.connect.decoded import Decoded, Rejected
+from andon.connect.decoded import Decoded, Rejected, stamped
 from andon.records import PATH_COLUMNS, TS_TYPE, Quality, RecordKind, schema_of
 
 __all__ = [
@@ -329,7 +329,7 @@ class UnsDecoder:
                 else pa.concat_tables(parts, promote_options="default")
                 for kind, parts in by_kind.items()
             },
-            tuple(rejects),
+            stamped(rejects, self.source),
         )
 
     # --- the columnar fast path ---------------------------------------------------------------
