@@ -89,6 +89,9 @@ def run(  # noqa: PLR0917 - typer passes options by keyword, one per parameter
     rate_s: Annotated[
         float | None, typer.Option(help="Sample every tag at this interval, seconds.")
     ] = None,
+    back_history: Annotated[
+        bool, typer.Option(help="First write the work orders the plant implies before its start.")
+    ] = True,
 ) -> None:
     """Simulate DAYS of the plant and send its records to the target, with a progress bar."""
     from andon.sim import simulate
@@ -125,6 +128,7 @@ def run(  # noqa: PLR0917 - typer passes options by keyword, one per parameter
             sample_rate_s=rate_s,
             progress=advance,
             speed=speed,
+            back_history=back_history,
         )
     out_console.print(summary(result, currency=model.currency))
 

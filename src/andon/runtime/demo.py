@@ -429,6 +429,7 @@ class SimulatedRun:
                 epoch_h=settings.epoch_h,
                 source=f"sim-{settings.seed}",
                 progress=self._on_chunk,
+                back_history=True,
             )
             self.summary.records = dict(result.records)
         except _StopError:

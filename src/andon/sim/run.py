@@ -15,6 +15,7 @@ from andon.errors import SimulationError
 from andon.model import Model
 from andon.model.calendar import tariff_at
 from andon.records import KIND_SCHEMAS, RecordKind
+from andon.sim.back_history import back_history as past_work_orders
 from andon.sim.baselines import MixSchedule, ReleaseAll, RunToFailure
 from andon.sim.chunk import ChunkBuilder
 from andon.sim.engine import Plant
@@ -64,6 +65,7 @@ def simulate(
     source: str | None = None,
     progress: Progress | None = None,
     speed: float | None = None,
+    back_history: bool = False,
 ) -> SimResult:
     """Simulate ``days`` of the plant and return costs and outcomes from the ground truth.
 
@@ -74,7 +76,8 @@ def simulate(
     ``sample_rate_s`` overrides every tag's rate (e.g. 1 for 1 Hz). ``speed`` paces the sink
     at that many simulated seconds per wall second (records are handed over in slices of
     about a wall second, each when its simulated time has come); ``None`` runs as fast as it
-    can. The same seed gives the same records.
+    can. The same seed gives the same records. ``back_history`` first writes the work
+    orders the plant implies before its start (:mod:`andon.sim.back_history`).
     """
     if days <= 0:
         msg = f"days must be positive, got {days}"
@@ -106,6 +109,10 @@ def simulate(
         msg = f"speed must be positive, got {speed}"
         raise SimulationError(msg)
     pace = _Slicer(plant.start_us, Pacer(speed=speed or 1.0))
+    if back_history:
+        past = past_work_orders(plant, source=source)
+        records[RecordKind.MAINTENANCE.value] += past.num_rows
+        sink.write(RecordKind.MAINTENANCE, past, batch_id=f"{run_id}:maintenance:back-history")
     for chunk in range(chunks):
         t0 = chunk * epoch_s
         t1 = min(horizon, t0 + epoch_s)
