@@ -201,6 +201,8 @@ class AppStatusOut(_Out):
     failed_at: AwareDatetime | None
     failed_stage: str | None
     failure: str | None
+    stopped_inputs: int = 0
+    stopped_note: str | None = None
 
     @classmethod
     def of(cls, status: AppStatus) -> AppStatusOut:
@@ -222,6 +224,8 @@ class AppStatusOut(_Out):
             failed_at=from_micros(status.failed_at),
             failed_stage=status.failed_stage,
             failure=status.failure,
+            stopped_inputs=status.stopped_inputs,
+            stopped_note=status.stopped_note,
         )
 
 

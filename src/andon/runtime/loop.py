@@ -34,7 +34,8 @@ from andon.decisions import (
 from andon.decisions.executions import ExecutionRow, ExecutionState
 from andon.decisions.upkeep import Upkeep, UpkeepReport
 from andon.errors import AndonError
-from andon.kpi import StateRefresher
+from andon.kpi import KpiSettings, StateRefresher
+from andon.kpi._freshness import newest_by_equipment, stopped_feeds
 from andon.model import Model
 from andon.proposals import (
     DecisionApp,
@@ -107,6 +108,12 @@ class AppStatus:
     failed_stage: str | None = None
     failure: str | None = None
     """The last failure of any stage that has not gone through since, and why."""
+    stopped_inputs: int = 0
+    """Equipment whose data had stopped at the last round (no record of its own feed for
+    longer than ``KpiSettings.silent_after_s``): the round judged them on old data."""
+    stopped_note: str | None = None
+    """What the last round said of them: ``inputs stopped for N equipment: no data from
+    ... since ...`` (``None`` when every feed was live)."""
 
     @property
     def healthy(self) -> bool:
@@ -193,6 +200,8 @@ class Runtime:
         self._status = {name: AppStatus(name=name) for name in self.apps}
         self._last: dict[str, int] = {}
         self._lock = threading.RLock()
+        self._newest: dict[str, int] = {}
+        self._newest_read: int | None = None
 
     # status ------------------------------------------------------------------------------
 
@@ -273,10 +282,14 @@ class Runtime:
         """Collect every app's proposals at ``now`` and, with ``record``, turn them into
         decisions; return them by app (an app that failed has none)."""
         made: dict[str, list[Proposal]] = {}
+        stopped = self._stopped_inputs(now) if self.apps else []
+        note = _stopped_note(stopped)
         for name, app in self.apps.items():
             status = self._status[name]
             status.last_round_at = now
             status.next_round_at = _next(now, self.schedule.propose_every_s)
+            status.stopped_inputs = len(stopped)
+            status.stopped_note = note
             try:
                 proposals = app.propose(self.store, self.model, now=now)
                 if proposals and record:
@@ -293,6 +306,29 @@ class Runtime:
             if report is not None:
                 report.proposals += len(proposals)
         return made
+
+    def _stopped_inputs(self, now: int) -> list[str]:
+        """Return the ``no data from ... since ...`` of each equipment whose feed stopped.
+
+        Each equipment's newest record is kept between rounds, so a round reads only the
+        records since the one before (a day of margin for late records); the first reads
+        the whole history once.
+        """
+        since = None if self._newest_read is None else self._newest_read - from_seconds(86_400)
+        try:
+            fresh = newest_by_equipment(self.store, self.model, prefix=self.model.root, since=since)
+        except AndonError as exc:
+            _log.warning("cannot tell which feeds stopped at %s: %s", now, exc)
+            return []
+        for path, ts in fresh.items():
+            if ts > self._newest.get(path, -(2**62)):
+                self._newest[path] = ts
+        self._newest_read = now if self._newest_read is None else max(self._newest_read, now)
+        silent_us = from_seconds(KpiSettings().silent_after_s)
+        issues = stopped_feeds(
+            self._newest, sorted(self.model.equipment), end=now, silent_us=silent_us
+        )
+        return [str(m) for m in issues["message"].to_list()]
 
     def _run_upkeep(self, now: int, report: TickReport) -> UpkeepReport | None:
         try:
@@ -450,6 +486,21 @@ class Runtime:
         if report is not None:
             report.executed += 1
         return 1
+
+
+def _stopped_note(messages: list[str], *, shown: int = 3) -> str | None:
+    """Return what an app's status says of feeds that stopped, ``None`` when none did.
+
+    >>> _stopped_note(["no data from acme/lyon/m1 since 2026-03-01T00:00:00Z"])
+    'inputs stopped for 1 equipment: no data from acme/lyon/m1 since 2026-03-01T00:00:00Z'
+    >>> _stopped_note([f"no data from m{i} since t" for i in range(5)], shown=2)
+    'inputs stopped for 5 equipment: no data from m0 since t; no data from m1 since t; and 3 more'
+    """
+    if not messages:
+        return None
+    more = len(messages) - shown
+    listed = "; ".join(messages[:shown]) + (f"; and {more} more" if more > 0 else "")
+    return f"inputs stopped for {len(messages)} equipment: {listed}"
 
 
 _STATES = {

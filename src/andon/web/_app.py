@@ -27,7 +27,9 @@ from andon.decisions import Role
 from andon.errors import AndonError, AuthError
 from andon.model import Model
 from andon.store.base import Store
+from andon.time import DAY_US
 from andon.web._charts import STATE_COLOURS
+from andon.web._freshness import stopped_below, visible
 from andon.web._plant import current_states, equipment_page, latest_time, plant_tree
 from andon.web._quality import quality_page
 from andon.web._render import PARTIAL_HEADER, Renderer, format_time
@@ -423,6 +425,7 @@ def _add_plant_routes(app: FastAPI, console: Console) -> None:
             page = equipment_page(console.store, model, path, now=now, days=window)
             extra = console.equipment_extra
             more = extra(path, who) if extra is not None else {}
+            stopped = stopped_below(console.store, model, path, now=now, since=now - DAY_US)
             return console.render.page(
                 request,
                 "equipment.html",
@@ -437,6 +440,7 @@ def _add_plant_routes(app: FastAPI, console: Console) -> None:
                     crumbs=console.crumbs(path),
                     risk=more.get("risk"),
                     decisions=more.get("decisions"),
+                    stopped=stopped,
                 ),
             )
         states = current_states(console.store, now=now, path_prefix=path)
@@ -462,6 +466,7 @@ def _add_plant_routes(app: FastAPI, console: Console) -> None:
                 tree=node,
                 kpi_cards=more.get("cards"),
                 kpi_period=more.get("period"),
+                stopped=visible(more.get("stopped") or [], who.can_see),
                 crumbs=console.crumbs(path),
                 colours=list(STATE_COLOURS.items()),
             ),

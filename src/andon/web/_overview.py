@@ -26,6 +26,7 @@ from andon.store.base import Store
 from andon.time import DAY_US
 from andon.web._app import Console
 from andon.web._charts import PALETTE, Bar, LineSeries, bars, line_chart
+from andon.web._freshness import StoppedFeed, from_run, visible
 from andon.web._render import format_time
 
 __all__ = [
@@ -120,6 +121,8 @@ class Overview:
     gaps: list[tuple[str, GapRow]]
     gap_note: str
     currency: str
+    stopped: list[StoppedFeed] = field(default_factory=list)
+    """Equipment whose data stopped before the end (the KPI run's ``data.stopped``)."""
     computed_at: float = field(default_factory=time.time)
     computed_in_s: float = 0.0
 
@@ -165,6 +168,7 @@ class Overview:
             "palette": PALETTE,
             "overview_start": self.start,
             "overview_end": self.end,
+            "stopped": visible(self.stopped, can_see),
         }
 
 
@@ -268,6 +272,7 @@ def build_overview(store: Store, model: Model, *, now: int, days: int = 7) -> Ov
         gaps=gaps,
         gap_note=gap_note,
         currency=model.currency,
+        stopped=from_run(run),
         computed_in_s=time.perf_counter() - started,
     )
 
@@ -282,8 +287,13 @@ def element_kpis(
         run = compute(store, model, start=start, end=now + 1, period="day", path_prefix=path)
     except AndonError:
         return {}
+    stopped = from_run(run)
     if not run.elements.height:
-        return {"cards": [], "period": f"the {days} days to {format_time(now)} UTC"}
+        return {
+            "cards": [],
+            "period": f"the {days} days to {format_time(now)} UTC",
+            "stopped": stopped,
+        }
     depth = path.count("/")
     grain = {1: Grain.SITE, 2: Grain.AREA, 3: Grain.LINE}.get(depth, Grain.LINE)
     cards: list[SiteCard] = []
@@ -303,7 +313,11 @@ def element_kpis(
             ]
             name = str(row["path"])[len(path) + 1 :] or str(row["path"]).rsplit("/", 1)[-1]
             cards.append(SiteCard(path=str(row["path"]), name=name, kpis=cells))
-    return {"cards": cards, "period": f"the {days} days to {format_time(now)} UTC"}
+    return {
+        "cards": cards,
+        "period": f"the {days} days to {format_time(now)} UTC",
+        "stopped": stopped,
+    }
 
 
 class OverviewCache:
