@@ -25,7 +25,7 @@ from playwright.sync_api import expect, sync_playwright
 from andon import records
 from andon.decisions import PasswordPolicy, Role, UserService, ensure_schema
 from andon.model import Model
-from andon.proposals import FitReport, Proposal
+from andon.proposals import Action, FitReport, Outcome, Proposal
 from andon.records import RecordKind
 from andon.runtime import Runtime, Schedule
 from andon.store import DuckDBStore
@@ -68,6 +68,11 @@ class _QuietApp:
 
     def propose(self, store: Store, model: Model, *, now: int) -> list[Proposal]:
         return []
+
+    def outcome(
+        self, store: Store, model: Model, *, action: Action, decided_at: int, now: int
+    ) -> Outcome | None:
+        return None
 
 
 def _write_until(store: Store, model: Model, path: str, *, end: int) -> None:
