@@ -14,7 +14,7 @@ specification in and out, and the object-centric directly-follows graph.
 from __future__ import annotations
 
 from andon.errors import OcelError
-from andon.ocel._dfg import directly_follows
+from andon.ocel._dfg import FlowGraph, directly_follows
 from andon.ocel._io import FORMATS, Format, dumps, format_of, loads, read, write
 from andon.ocel._model import ATTRIBUTE_TYPES, AttributeType, OcelLog
 
@@ -22,6 +22,7 @@ __all__ = [
     "ATTRIBUTE_TYPES",
     "FORMATS",
     "AttributeType",
+    "FlowGraph",
     "Format",
     "OcelError",
     "OcelLog",

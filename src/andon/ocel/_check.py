@@ -129,7 +129,9 @@ class _Problems:
             self.add(code, f"{left} more problem(s) of this kind not listed")
 
 
-def _check_types(decls: Sequence[TypeDecl], kind: str, report: _Problems) -> dict[str, dict[str, AttributeType]]:
+def _check_types(
+    decls: Sequence[TypeDecl], kind: str, report: _Problems
+) -> dict[str, dict[str, AttributeType]]:
     types: dict[str, dict[str, AttributeType]] = {}
     for decl in decls:
         if not isinstance(decl.name, str):
@@ -257,8 +259,16 @@ def assemble(raw: RawLog, *, file: str | None = None, naive_is_utc: bool = True)
 
     e2o, o2o = frames["e2o"], frames["o2o"]
     for label, frame, ends in (
-        ("event-object relation", e2o, (("event_id", "event", event_ids), ("object_id", "object", object_ids))),
-        ("object-object relation", o2o, (("source_id", "object", object_ids), ("target_id", "object", object_ids))),
+        (
+            "event-object relation",
+            e2o,
+            (("event_id", "event", event_ids), ("object_id", "object", object_ids)),
+        ),
+        (
+            "object-object relation",
+            o2o,
+            (("source_id", "object", object_ids), ("target_id", "object", object_ids)),
+        ),
     ):
         for column, kind, ids in ends:
             report.rows(
@@ -277,7 +287,7 @@ def assemble(raw: RawLog, *, file: str | None = None, naive_is_utc: bool = True)
             "ocel.missing_field",
             f"an {label} has no qualifier",
         )
-        keys = [c for c in SCHEMAS["e2o" if label.startswith("event") else "o2o"]]
+        keys = list(SCHEMAS["e2o" if label.startswith("event") else "o2o"])
         report.rows(
             _later_duplicates(frame, keys),
             "ocel.duplicate_relation",
@@ -285,12 +295,12 @@ def assemble(raw: RawLog, *, file: str | None = None, naive_is_utc: bool = True)
         )
 
     attributes = {}
-    for label, owner, frame, owners, types in (
+    for label, owner, given, owners, types in (
         ("event", "event_id", frames["event_attributes"], events, event_types),
         ("object", "object_id", frames["object_attributes"], objects, object_types),
     ):
         declared = _declared(types)
-        frame = frame.join(
+        frame = given.join(
             owners.select("id", pl.col("type").alias("_owner_type")).unique("id"),
             left_on=owner,
             right_on="id",
@@ -373,8 +383,13 @@ def assemble(raw: RawLog, *, file: str | None = None, naive_is_utc: bool = True)
         objects=objects.select("id", "type"),
         e2o=e2o.select(*SCHEMAS["e2o"]),
         o2o=o2o.select(*SCHEMAS["o2o"]),
-        event_attributes=attributes["event"].select("event_id", "name", pl.col("_value").alias("value")),
+        event_attributes=attributes["event"].select(
+            "event_id", "name", pl.col("_value").alias("value")
+        ),
         object_attributes=attributes["object"].select(
-            "object_id", "name", pl.col("_time").cast(TIME).alias("time"), pl.col("_value").alias("value")
+            "object_id",
+            "name",
+            pl.col("_time").cast(TIME).alias("time"),
+            pl.col("_value").alias("value"),
         ),
     )

@@ -22,7 +22,7 @@ from andon.ocel._model import OcelLog
 from andon.ocel._sqlite import parse_sqlite, write_sqlite
 from andon.ocel._xml import dump_xml, parse_xml
 
-__all__ = ["FORMATS", "Format", "format_of", "loads", "dumps", "read", "write"]
+__all__ = ["FORMATS", "Format", "dumps", "format_of", "loads", "read", "write"]
 
 Format: TypeAlias = Literal["ocel-json", "ocel-xml", "ocel-sqlite"]
 FORMATS: Final[tuple[str, ...]] = get_args(Format)

@@ -73,7 +73,7 @@ def parse_json(data: bytes) -> RawLog:
 
 
 def _fast(data: bytes) -> RawLog | None:
-    if not data.lstrip()[:1] == b"{":
+    if data.lstrip()[:1] != b"{":
         return None
     try:
         document = pl.read_json(io.BytesIO(data), schema=_SCHEMA)
@@ -312,7 +312,9 @@ def _slow(data: bytes) -> RawLog:
 def _slow_type(walk: _Walk, item: Mapping[str, Any], path: str) -> TypeDecl:
     attributes = []
     attr_path = f"{path}.attributes"
-    for j, attr in walk.objects(walk.array(item, "attributes", attr_path, required=False), attr_path):
+    for j, attr in walk.objects(
+        walk.array(item, "attributes", attr_path, required=False), attr_path
+    ):
         loc = f"{attr_path}[{j}]"
         attributes.append((walk.scalar(attr, "name", loc), walk.scalar(attr, "type", loc)))
     return TypeDecl(name=walk.scalar(item, "name", path), attributes=attributes, loc=path)
@@ -346,7 +348,9 @@ def dump_json(log: OcelLog) -> bytes:
     event_values = _grouped(log.event_attributes, "event_id", ["name", "value"])
     o2o = _grouped(log.o2o, "source_id", ["target_id", "qualifier"])
     object_values = _grouped(
-        log.object_attributes.with_columns(_json_time("time")), "object_id", ["name", "time", "value"]
+        log.object_attributes.with_columns(_json_time("time")),
+        "object_id",
+        ["name", "time", "value"],
     )
     events = []
     for ident, kind, time in log.events.with_columns(_json_time("time")).iter_rows():
@@ -359,9 +363,7 @@ def dump_json(log: OcelLog) -> bytes:
                     {"name": n, "value": typed("event", kind, n, v)}
                     for n, v in event_values.get(ident, ())
                 ],
-                "relationships": [
-                    {"objectId": o, "qualifier": q} for o, q in rels.get(ident, ())
-                ],
+                "relationships": [{"objectId": o, "qualifier": q} for o, q in rels.get(ident, ())],
             }
         )
     objects = []

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -151,7 +151,8 @@ def _read(connection: sqlite3.Connection, raw: RawLog, name: str) -> None:
             names = [a for a, _ in attributes]
             select = ", ".join(_quote(c) for c in names)
             if kind == "event":
-                sql = f"SELECT ocel_id, ocel_time{', ' + select if select else ''} FROM {_quote(table)}"
+                extra = f", {select}" if select else ""
+                sql = f"SELECT ocel_id, ocel_time{extra} FROM {_quote(table)}"
                 for n, row in enumerate(_rows(connection, sql), start=1):
                     row_loc = f"{table} row {n}"
                     event_times["id"].append(_text(row[0]))
@@ -159,7 +160,9 @@ def _read(connection: sqlite3.Connection, raw: RawLog, name: str) -> None:
                     event_times["_loc"].append(row_loc)
                     for attr, value in zip(names, row[2:], strict=True):
                         if value is not None:
-                            put("event_attributes", row_loc, event_id=row[0], name=attr, value=value)
+                            put(
+                                "event_attributes", row_loc, event_id=row[0], name=attr, value=value
+                            )
             else:
                 sql = (
                     f"SELECT ocel_id, ocel_time, ocel_changed_field"
@@ -191,18 +194,24 @@ def _read(connection: sqlite3.Connection, raw: RawLog, name: str) -> None:
 
     for n, (ident, kind) in enumerate(_rows(connection, "SELECT ocel_id, ocel_type FROM event"), 1):
         put("events", f"event row {n}", id=ident, type=kind)
-    for n, (ident, kind) in enumerate(_rows(connection, "SELECT ocel_id, ocel_type FROM object"), 1):
+    for n, (ident, kind) in enumerate(
+        _rows(connection, "SELECT ocel_id, ocel_type FROM object"), 1
+    ):
         put("objects", f"object row {n}", id=ident, type=kind)
     sql = "SELECT ocel_event_id, ocel_object_id, ocel_qualifier FROM event_object"
     for n, (event, obj, qualifier) in enumerate(_rows(connection, sql), 1):
         put("e2o", f"event_object row {n}", event_id=event, object_id=obj, qualifier=qualifier)
     sql = "SELECT ocel_source_id, ocel_target_id, ocel_qualifier FROM object_object"
     for n, (source, target, qualifier) in enumerate(_rows(connection, sql), 1):
-        put("o2o", f"object_object row {n}", source_id=source, target_id=target, qualifier=qualifier)
+        put(
+            "o2o", f"object_object row {n}", source_id=source, target_id=target, qualifier=qualifier
+        )
 
     frames = {table: raw_frame(table, cols) for table, cols in columns.items()}
     events = frames.get("events", raw_frame("events")).drop("time")
-    times = pl.DataFrame(event_times, schema={"id": pl.String, "time": pl.String, "_loc": pl.String})
+    times = pl.DataFrame(
+        event_times, schema={"id": pl.String, "time": pl.String, "_loc": pl.String}
+    )
     stray = times.join(events.select("id"), on="id", how="anti")
     for ident, loc in stray.select("id", "_loc").iter_rows():
         raw.problems.append(
@@ -256,7 +265,7 @@ def _check_columns(kind: str, type_name: str, attributes: Sequence[str]) -> list
     return problems
 
 
-def _sql_values(frame: pl.DataFrame, kinds: dict[str, str]) -> pl.DataFrame:
+def _sql_values(frame: pl.DataFrame, kinds: Mapping[str, str]) -> pl.DataFrame:
     return frame.with_columns(
         *[
             pl.col(name).dt.strftime(_SQL_TIME)
@@ -348,7 +357,9 @@ def _insert(
 ) -> None:
     connection.executemany("INSERT INTO event_map_type VALUES (?, ?)", event_maps.items())
     connection.executemany("INSERT INTO object_map_type VALUES (?, ?)", object_maps.items())
-    connection.executemany("INSERT INTO event VALUES (?, ?)", log.events.select("id", "type").iter_rows())
+    connection.executemany(
+        "INSERT INTO event VALUES (?, ?)", log.events.select("id", "type").iter_rows()
+    )
     connection.executemany("INSERT INTO object VALUES (?, ?)", log.objects.iter_rows())
     connection.executemany("INSERT INTO event_object VALUES (?, ?, ?)", log.e2o.iter_rows())
     connection.executemany("INSERT INTO object_object VALUES (?, ?, ?)", log.o2o.iter_rows())
@@ -365,7 +376,9 @@ def _insert(
     for type_name, suffix in object_maps.items():
         kinds = dict(log.object_types[type_name])
         values = log.object_attribute_frame(type_name)
-        initial = (pl.col("time") == pl.lit(0).cast(TIME)) & pl.struct("id", "name").is_first_distinct()
+        initial = (pl.col("time") == pl.lit(0).cast(TIME)) & pl.struct(
+            "id", "name"
+        ).is_first_distinct()
         values = values.with_columns(initial.alias("_initial"))
         ids = log.objects.filter(pl.col("type") == type_name).select("id")
         starts = ids.join(
@@ -379,7 +392,10 @@ def _insert(
             "id", pl.lit(_EPOCH).alias("ocel_time"), pl.lit(None, pl.String).alias("field"), *kinds
         )
         changes = values.filter(pl.col("_initial").not_()).select(
-            "id", pl.col("time").dt.strftime(_SQL_TIME).alias("ocel_time"), pl.col("name").alias("field"), *kinds
+            "id",
+            pl.col("time").dt.strftime(_SQL_TIME).alias("ocel_time"),
+            pl.col("name").alias("field"),
+            *kinds,
         )
         marks = ", ".join("?" * (3 + len(kinds)))
         sql = f"INSERT INTO {_quote('object_' + suffix)} VALUES ({marks})"

@@ -37,7 +37,7 @@ __all__ = ["dump_xml", "parse_xml"]
 _TYPE_LISTS: Final = {"event-types": "event-type", "object-types": "object-type"}
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     pass
 
 
@@ -68,7 +68,7 @@ class _Reader:
         self.sections = 0
 
     def doctype(self, *_args: object) -> None:
-        raise _Refused
+        raise _RefusedError
 
     def put(self, table: str, loc: str, line: int, values: Mapping[str, Any]) -> None:
         target = self.columns[table]
@@ -88,7 +88,7 @@ class _Reader:
         if depth == 0:
             self.root_seen = tag == "log"
             if not self.root_seen:
-                raise _Refused
+                raise _RefusedError
             return
         parent = stack[-2]
         if depth == 1:
@@ -153,7 +153,12 @@ class _Reader:
         self.stack.pop()
         if self.value is not None and tag == "attribute" and depth == 5:
             info = self.value_row
-            self.put(info["table"], info["loc"], info["line"], {**info["row"], "value": "".join(self.value)})
+            self.put(
+                info["table"],
+                info["loc"],
+                info["line"],
+                {**info["row"], "value": "".join(self.value)},
+            )
             self.value = None
         elif depth == 3 and self.decl is not None:
             section = self.stack[1] if len(self.stack) > 1 else ""
@@ -174,8 +179,8 @@ def parse_xml(data: bytes) -> RawLog:
     reader = _Reader()
     raw = RawLog()
     try:
-        reader.parser.Parse(data, True)
-    except _Refused:
+        reader.parser.Parse(data, True)  # noqa: FBT003 - positional only
+    except _RefusedError:
         if reader.stack and not reader.root_seen:
             message = f"the root element is <{reader.stack[0]}>, not an OCEL 2.0 log"
         else:
@@ -245,7 +250,9 @@ def dump_xml(log: OcelLog) -> bytes:
 
     o2o = _grouped(log.o2o, "source_id", ["target_id", "qualifier"])
     values = _grouped(
-        log.object_attributes.with_columns(_xml_time("time")), "object_id", ["name", "time", "value"]
+        log.object_attributes.with_columns(_xml_time("time")),
+        "object_id",
+        ["name", "time", "value"],
     )
     out.append("  <objects>")
     for ident, kind in log.objects.iter_rows():
