@@ -1,13 +1,16 @@
+# ruff: noqa: RUF003 - σ, λ and χ are the statistics' own symbols
 """SPC against the worked examples of the NIST/SEMATECH e-Handbook of Statistical Methods
 (section 6.3) and Montgomery's *Introduction to Statistical Quality Control* (6th edition),
 with the data of their tables and the figures they print."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy import integrate, special
 
-from _published import agrees
 from andon.apps.quality.spc import (
     A2,
     A3,
@@ -22,9 +25,25 @@ from andon.apps.quality.spc import (
     chi_square_interval,
     cusum_chart,
     d2,
+    d3,
     ewma_chart,
     phase_one,
 )
+
+
+def _figures(text: str) -> list[str]:
+    """Printed figures as the book prints them, separated by spaces."""
+    return text.split()
+
+
+def agrees(computed: float, printed: str) -> bool:
+    """Whether ``computed`` agrees with the figure printed as ``printed``."""
+    value = float(printed)
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    printed_tolerance = 0.5 * 10.0**-decimals
+    significant_tolerance = 0.5 * 10.0 ** (math.floor(math.log10(abs(value))) - 3) if value else 0
+    return abs(computed - value) <= max(printed_tolerance, significant_tolerance) * (1 + 1e-9)
+
 
 # Montgomery, Table 6.3: inside diameter (mm) of forged piston rings, 25 samples of 5.
 PISTON_RINGS = np.array([
@@ -55,14 +74,14 @@ PISTON_RINGS = np.array([
     [73.982, 73.984, 73.995, 74.017, 74.013],
 ])  # fmt: skip
 # The sample means and ranges Table 6.3 prints beside the data.
-PISTON_MEANS = (
+PISTON_MEANS = _figures(
     "74.010 74.001 74.008 74.003 74.003 73.996 74.000 73.997 74.004 73.998 73.994 74.001 "
     "73.998 73.990 74.006 73.997 74.001 74.007 73.998 74.009 74.000 74.002 74.002 74.005 73.998"
-).split()
-PISTON_RANGES = (
+)
+PISTON_RANGES = _figures(
     "0.038 0.019 0.036 0.022 0.026 0.024 0.012 0.030 0.014 0.017 0.008 0.011 0.029 0.039 "
     "0.016 0.021 0.026 0.018 0.021 0.020 0.033 0.019 0.025 0.022 0.035"
-).split()
+)
 
 # NIST/SEMATECH 6.3.2.2: flow rate of ten batches.
 FLOW_RATE = [49.6, 47.6, 49.9, 51.3, 47.8, 51.2, 52.6, 52.4, 53.6, 52.1]
@@ -70,22 +89,24 @@ FLOW_RATE = [49.6, 47.6, 49.9, 51.3, 47.8, 51.2, 52.6, 52.4, 53.6, 52.1]
 # NIST/SEMATECH 6.3.2.4: EWMA example, EWMA_0 = 50, s = 2.0539, λ = 0.3.
 EWMA_DATA = [52.0, 47.0, 53.0, 49.3, 50.1, 47.0, 51.0, 50.1, 51.2, 50.5,
              49.6, 47.6, 49.9, 51.3, 47.8, 51.2, 52.6, 52.4, 53.6, 52.1]  # fmt: skip
-EWMA_PRINTED = ("50.60 49.52 50.56 50.18 50.16 49.21 49.75 49.85 50.26 50.33 "
-                "50.11 49.36 49.52 50.05 49.38 49.92 50.73 51.23 51.94 51.99").split()  # fmt: skip
+EWMA_PRINTED = _figures("50.60 49.52 50.56 50.18 50.16 49.21 49.75 49.85 50.26 50.33 "
+                "50.11 49.36 49.52 50.05 49.38 49.92 50.73 51.23 51.94 51.99")  # fmt: skip
 
 # NIST/SEMATECH 6.3.2.3: CUSUM example, target 325, k = 0.3175, h = 4.1959 (σ = 0.635).
 CUSUM_DATA = [324.925, 324.675, 324.725, 324.350, 325.350, 325.225, 324.125, 324.525,
               325.225, 324.600, 324.625, 325.150, 328.325, 327.250, 327.825, 328.500,
               326.675, 327.775, 326.875, 328.350]  # fmt: skip
-CUSUM_HIGH = ("0.00 0.00 0.00 0.00 0.03 0.00 0.00 0.00 0.00 0.00 0.00 0.00 "
-              "3.01 4.94 7.45 10.63 11.99 14.44 16.00 19.04").split()  # fmt: skip
-CUSUM_LOW = ("0.00 0.01 0.00 0.33 0.00 0.00 0.56 0.72 0.17 0.25 0.31 0.00 "
-             "0.00 0.00 0.00 0.00 0.00 0.00 0.00 0.00").split()  # fmt: skip
+CUSUM_HIGH = _figures("0.00 0.00 0.00 0.00 0.03 0.00 0.00 0.00 0.00 0.00 0.00 0.00 "
+              "3.01 4.94 7.45 10.63 11.99 14.44 16.00 19.04")  # fmt: skip
+CUSUM_LOW = _figures("0.00 0.01 0.00 0.33 0.00 0.00 0.56 0.72 0.17 0.25 0.31 0.00 "
+             "0.00 0.00 0.00 0.00 0.00 0.00 0.00 0.00")  # fmt: skip
 
 # Montgomery, Table 9.1: 30 observations, the first 20 from N(10, 1), the last 10 from N(11, 1).
-MONTGOMERY_CUSUM = [9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.20, 10.34,
-                    9.03, 11.47, 10.51, 9.40, 10.08, 9.37, 10.62, 10.31, 8.52, 10.84,
-                    10.90, 9.33, 12.29, 11.50, 10.60, 11.08, 10.38, 11.62, 11.31, 10.52]  # fmt: skip
+MONTGOMERY_CUSUM = [
+    9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.20, 10.34,
+    9.03, 11.47, 10.51, 9.40, 10.08, 9.37, 10.62, 10.31, 8.52, 10.84,
+    10.90, 9.33, 12.29, 11.50, 10.60, 11.08, 10.38, 11.62, 11.31, 10.52,
+]  # fmt: skip
 
 
 def _baseline(data: np.ndarray, kind: ChartKind, **kwargs: int) -> Baseline:
@@ -231,8 +252,6 @@ def test_phase_one_drops_an_assignable_cause(kind: ChartKind) -> None:
 
 
 def test_the_range_constants_are_integrals_of_the_normal() -> None:
-    from scipy import integrate, special
-
     # n = 2 in closed form: R = |X1 - X2| with X1 - X2 ~ N(0, 2).
     assert d2(2) == pytest.approx(2 / np.sqrt(np.pi), abs=1e-6)
     assert D4(2) == pytest.approx(1 + 3 * np.sqrt(2 - 4 / np.pi) / (2 / np.sqrt(np.pi)), abs=1e-5)
@@ -245,6 +264,4 @@ def test_the_range_constants_are_integrals_of_the_normal() -> None:
     tail = 1 - n * integrate.simpson(phi[None, :] * inner, x=x, axis=1)
     mean = integrate.simpson(tail, x=r)
     assert d2(n) == pytest.approx(mean, abs=2e-6)
-    from andon.apps.quality.spc import d3
-
     assert d3(n) == pytest.approx(np.sqrt(integrate.simpson(2 * r * tail, x=r) - mean**2), abs=2e-6)
