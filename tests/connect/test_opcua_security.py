@@ -254,3 +254,53 @@ def test_a_restart_is_caught_up_with_a_capped_back_off_and_current_values(
         assert source.metrics.count("connects") == 2
 
     asyncio.run(scenario())
+
+
+def test_andon_ingest_browse_trusts_on_first_use_when_told(certs: Path, tmp_path: Path) -> None:
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    port = _free_port()
+    ready, done = threading.Event(), threading.Event()
+
+    def serve() -> None:
+        async def run() -> None:
+            async with _server(port, certs=certs):
+                ready.set()
+                while not done.is_set():
+                    await asyncio.sleep(0.05)
+
+        asyncio.run(run())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(30)
+    command = [sys.executable, "-m", "andon", "ingest", "browse"]
+    command += ["--endpoint", f"opc.tcp://127.0.0.1:{port}"]
+    command += ["--certificate", str(certs / "client.der")]
+    command += ["--private-key", str(certs / "client.pem")]
+    env = {**os.environ, "HOME": str(tmp_path), "COLUMNS": "200"}  # the kept certificate's home
+    try:
+        refused = subprocess.run(
+            command, check=False, capture_output=True, text=True, env=env, timeout=120
+        )
+        trusted = subprocess.run(
+            [*command, "--trust-on-first-use"],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        done.set()
+        thread.join(30)
+    assert refused.returncode == 2, refused.stderr
+    assert "not trusted" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert trusted.returncode == 0, trusted.stderr
+    assert "Lyon.M1.Mill1.SpindleTemp" in trusted.stdout
+    assert "TRUSTING ON FIRST USE" in trusted.stderr
+    assert list((tmp_path / ".andon" / "opcua-trusted").iterdir())

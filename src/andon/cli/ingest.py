@@ -246,6 +246,8 @@ def opcua_settings(
     certificate: Path | None,
     private_key: Path | None,
     server_certificate: Path | None,
+    *,
+    trust_on_first_use: bool = False,
 ) -> OpcUaSettings:
     """Return OPC UA settings from command-line values (``andon ingest browse``)."""
     from andon.connect.opcua import OpcUaSettings
@@ -260,6 +262,7 @@ def opcua_settings(
         certificate=certificate,
         private_key=private_key,
         server_certificate=server_certificate,
+        trust_on_first_use=trust_on_first_use,
     )
 
 
@@ -320,18 +323,31 @@ def opcua(  # noqa: PLR0917 - typer passes each option by keyword
 
 
 @app.command(name="browse")
-def browse_command(
+def browse_command(  # noqa: PLR0917 - typer passes each option by keyword
     endpoint: Annotated[str, typer.Option(help="Server endpoint, opc.tcp://host:4840.")],
     security: Annotated[str, typer.Option(help="basic256sha256 or none.")] = "basic256sha256",
     certificate: Annotated[Path | None, typer.Option(help="Client certificate (DER).")] = None,
     private_key: Annotated[Path | None, typer.Option(help="Client private key (PEM).")] = None,
-    server_certificate: Annotated[Path | None, typer.Option(help="Server certificate.")] = None,
+    server_certificate: Annotated[
+        Path | None, typer.Option(help="The server's certificate, pinned (DER or PEM).")
+    ] = None,
+    trust_on_first_use: Annotated[
+        bool,
+        typer.Option(help="Without a pinned certificate, trust the first one seen (logged)."),
+    ] = False,
 ) -> None:
     """List the variables of an OPC UA server, to map them to tags (TagOverride.node_id)."""
     from andon.connect.opcua import browse
 
     setup_logging(verbose=False)
-    settings = opcua_settings(endpoint, security, certificate, private_key, server_certificate)
+    settings = opcua_settings(
+        endpoint,
+        security,
+        certificate,
+        private_key,
+        server_certificate,
+        trust_on_first_use=trust_on_first_use,
+    )
     try:
         found = asyncio.run(browse(settings))
     except AndonError as exc:
