@@ -7,7 +7,6 @@ import copy
 import json
 from typing import Any
 
-
 SMALL: dict[str, Any] = {
     "objectTypes": [
         {
