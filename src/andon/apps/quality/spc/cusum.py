@@ -22,16 +22,23 @@ from andon.apps.quality.spc._judgement import CannotJudge, finite_values
 __all__ = ["CusumChart", "cusum_chart"]
 
 
-def _lindley(step: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """The sums ``max(0, C_(t-1) + step_t)`` from 0, and the periods since each was zero."""
+def _lindley(step: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The sums ``max(0, C_(t-1) + step_t)`` from 0 (exactly 0 where the sum restarts)."""
     total = np.cumsum(step, axis=0)
-    floor = np.minimum(np.minimum.accumulate(total, axis=0), 0.0)
-    sums = total - floor
-    zero = total == floor
-    n = step.shape[0]
-    index = np.arange(n, dtype=np.int64).reshape((n,) + (1,) * (step.ndim - 1))
+    floor = np.minimum.accumulate(total, axis=0)
+    np.minimum(floor, 0.0, out=floor)
+    total -= floor
+    return total
+
+
+def _periods(sums: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Periods since each sum was last zero."""
+    n = sums.shape[0]
+    index = np.arange(n, dtype=np.int64).reshape((n,) + (1,) * (sums.ndim - 1))
+    zero = sums == 0.0
     last_zero = np.maximum.accumulate(np.where(zero, index, -1), axis=0)
-    return np.where(zero, 0.0, sums), index - last_zero
+    result: NDArray[np.int64] = index - last_zero
+    return result
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,13 +47,21 @@ class CusumChart:
 
     upper: NDArray[np.float64]
     lower: NDArray[np.float64]
-    upper_periods: NDArray[np.int64]
-    lower_periods: NDArray[np.int64]
     target: float
     reference: float
     """K, in data units."""
     interval: float
     """H, in data units."""
+
+    @property
+    def upper_periods(self) -> NDArray[np.int64]:
+        """N+: periods since the upper CUSUM was last zero."""
+        return _periods(self.upper)
+
+    @property
+    def lower_periods(self) -> NDArray[np.int64]:
+        """N-: periods since the lower CUSUM was last zero."""
+        return _periods(self.lower)
 
     @property
     def beyond(self) -> NDArray[np.bool_]:
@@ -88,13 +103,11 @@ def cusum_chart(
     if isinstance(x, CannotJudge):
         return x
     reference = k * sigma
-    upper, upper_periods = _lindley(x - (target + reference))
-    lower, lower_periods = _lindley((target - reference) - x)
+    upper = _lindley(x - (target + reference))
+    lower = _lindley((target - reference) - x)
     return CusumChart(
         upper=upper,
         lower=lower,
-        upper_periods=upper_periods,
-        lower_periods=lower_periods,
         target=float(target),
         reference=reference,
         interval=h * sigma,

@@ -2,8 +2,8 @@
 """Western Electric and Nelson run rules, by rolling windows over whole columns.
 
 A point's zone is its distance from the centre line in standard deviations of the plotted
-statistic, ``z = (x - centre) / sigma``. Every rule is a window or run computed with
-cumulative sums along the first axis, so a column of a million points, or a matrix with one
+statistic, ``z = (x - centre) / sigma``. Every rule is a window computed by whole-column
+shifts along the first axis, so a column of a million points, or a matrix with one
 column per parameter, is judged without a Python loop per point. A rule flags the point that
 completes its pattern (for "2 of 3 beyond 2σ", a point beyond 2σ with another beyond 2σ on
 the same side among the two before it). "Beyond" is strict: a point on a limit is inside,
@@ -106,28 +106,28 @@ class RuleFlags:
         return result
 
 
-def _count_in_window(hit: NDArray[np.bool_], window: int) -> NDArray[np.int64]:
+def _count_in_window(hit: NDArray[np.bool_], window: int) -> NDArray[np.uint8]:
     """How many of the last ``window`` points (this one included) are hits, along axis 0."""
-    total = np.cumsum(hit, axis=0, dtype=np.int64)
-    before = np.zeros_like(total)
-    if window < total.shape[0]:
-        before[window:] = total[:-window]
-    return total - before
+    count = hit.astype(np.uint8)
+    for shift in range(1, window):  # one whole-column add per place in the window
+        count[shift:] += hit[:-shift]
+    return count
 
 
-def _run_length(hit: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Length of the run of hits ending at each point, along axis 0 (0 where no hit)."""
-    n = hit.shape[0]
-    index = np.arange(n, dtype=np.int64).reshape((n,) + (1,) * (hit.ndim - 1))
-    last_miss = np.maximum.accumulate(np.where(hit, -1, index), axis=0)
-    return np.where(hit, index - last_miss, 0)
+def _all_in_window(hit: NDArray[np.bool_], window: int, *, offset: int = 0) -> NDArray[np.bool_]:
+    """Whether the last ``window`` values are all hits: a run of at least ``window``.
 
-
-def _shifted_run(hit: NDArray[np.bool_], lag: int) -> NDArray[np.int64]:
-    """Run lengths of a sequence defined between points, aligned so index i is point i."""
-    runs = _run_length(hit)
-    out = np.zeros((runs.shape[0] + lag, *runs.shape[1:]), dtype=np.int64)
-    out[lag:] = runs
+    ``offset`` aligns a sequence defined between points (steps) with the points: value i
+    of ``hit`` belongs to point ``i + offset``.
+    """
+    run = hit.copy()
+    for shift in range(1, window):
+        run[shift:] &= hit[:-shift]
+    run[: window - 1] = False
+    if offset == 0:
+        return run
+    out = np.zeros((run.shape[0] + offset, *run.shape[1:]), dtype=bool)
+    out[offset:] = run
     return out
 
 
@@ -146,18 +146,18 @@ def _flag(rule: Rule, z: NDArray[np.float64]) -> NDArray[np.bool_]:
         return _k_of_w(z, 1.0, 4, 5)
     if rule is _EIGHT_SIDE or rule is _NINE_SIDE:
         run = 8 if rule is _EIGHT_SIDE else 9
-        return (_run_length(z > 0) >= run) | (_run_length(z < 0) >= run)
+        return _all_in_window(z > 0, run) | _all_in_window(z < 0, run)
     if rule is _FIFTEEN_INSIDE:
-        return _run_length(np.abs(z) < 1.0) >= 15
+        return _all_in_window(np.abs(z) < 1.0, 15)
     if rule is _EIGHT_OUTSIDE:
-        return _run_length(np.abs(z) > 1.0) >= 8
+        return _all_in_window(np.abs(z) > 1.0, 8)
     step = np.diff(z, axis=0)
     if rule is _SIX_TREND:
-        return (_shifted_run(step > 0, 1) >= 5) | (_shifted_run(step < 0, 1) >= 5)
+        return _all_in_window(step > 0, 5, offset=1) | _all_in_window(step < 0, 5, offset=1)
     if rule is _FOURTEEN_ALT:
         sign = np.sign(step)
         alternate = sign[1:] * sign[:-1] < 0
-        return _shifted_run(alternate, 2) >= 12
+        return _all_in_window(alternate, 12, offset=2)
     msg = f"unknown rule {rule.name!r}"
     raise UsageError(msg)
 
