@@ -33,8 +33,7 @@ HOSTILE = settings(
 
 codecs = pytest.mark.parametrize("codec", CODECS, ids=lambda c: c.name)
 
-KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 """Checks that fail for a known defect outside this suite, with the reason; meant to shrink.
 Each is a strict xfail: the fix turns it into a failure that asks to strike the line."""
 
