@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import itertools
+import json
 import sqlite3
 from pathlib import Path
 
@@ -208,8 +209,6 @@ def test_type_names_that_clash_as_tables_get_their_own_tables(tmp_path: Path) ->
             {"id": f"o{i}", "type": n} for i, n in enumerate(("object", "Object", "map type"))
         ],
     }
-    import json
-
     log = ocel.loads(json.dumps(document).encode(), "ocel-json")
     path = tmp_path / "clash.sqlite"
     ocel.write(log, path)

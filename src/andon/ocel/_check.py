@@ -224,6 +224,9 @@ def _later_duplicates(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 def assemble(raw: RawLog, *, file: str | None = None, naive_is_utc: bool = True) -> OcelLog:
     """Check ``raw`` and return the log, or raise :class:`OcelError` with every problem."""
     report = _Problems(file, raw.problems)
+    if raw.problems and not raw.frames:  # not a log at all: nothing more to check
+        what = f"{file}" if file else "the input"
+        raise OcelError(f"{what} is not an OCEL 2.0 log", report.items)
     event_types = _check_types(raw.event_types, "event", report)
     object_types = _check_types(raw.object_types, "object", report)
     frames = {name: raw.frames.get(name, raw_frame(name)) for name in SCHEMAS}

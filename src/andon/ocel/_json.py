@@ -111,8 +111,11 @@ def _fast_types(document: pl.DataFrame, key: str) -> list[TypeDecl]:
     declared = document[key][0]
     return [
         TypeDecl(
-            name=item["name"],
-            attributes=[(a["name"], a["type"]) for a in item["attributes"] or []],
+            name=(item or {}).get("name"),
+            attributes=[
+                (a.get("name"), a.get("type")) if a else (None, None)
+                for a in (item or {}).get("attributes") or []
+            ],
             loc=f"{key}[{index}]",
         )
         for index, item in enumerate(declared.to_list())
