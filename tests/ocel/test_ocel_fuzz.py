@@ -44,7 +44,7 @@ def _outcome(data: bytes, fmt: ocel.Format) -> ocel.OcelLog | None:
     try:
         log = ocel.loads(data, fmt)
     except OcelError as exc:
-        assert exc.problems, "an OcelError without a problem says nothing"
+        assert exc.problems, "an OcelError without a problem says nothing"  # noqa: PT017
         return None
     return log
 
