@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -43,9 +43,13 @@ from andon.apps.maintenance.assess import (
 from andon.apps.maintenance.criticality import PlanningCalendar, criticality_of, site_calendar
 from andon.apps.maintenance.history import (
     HOUR_US,
+    ConditionSteps,
     History,
+    class_grid,
     condition_grid,
+    condition_steps,
     load_history,
+    load_maintenance,
     running_fraction,
 )
 from andon.apps.maintenance.inbox import (
@@ -67,6 +71,7 @@ from andon.apps.maintenance.pooled import (
     normalise_samples,
     pooled_rows,
     pooled_spec,
+    tag_scales,
 )
 from andon.apps.maintenance.recovery import expedite_for_failures
 from andon.apps.maintenance.risk import RiskModel
@@ -192,27 +197,30 @@ class MaintenanceApp:
         """
         s = self.settings
         start = int(until - s.fit_lookback_h * HOUR_US)
-        history = load_history(store, model, start=start, end=until)
-        grid = self._grid(history, model, start=start, end=until)
-        _write_rates(store, model, grid, history, start=start, until=until, step_h=s.step_h)
-        frame = self._pooled_frame(
-            model, grid, history, until, origins=self._origins(model, history, until)
+        maintenance = load_maintenance(store, model, end=until)
+        # The store sums the condition samples per tag and hour; what is left is streamed one
+        # class grid and one failure mode at a time (see ``_pooled_chunks``).
+        steps = condition_steps(
+            store,
+            model,
+            start=start,
+            end=until,
+            step_us=int(s.step_h * HOUR_US),
+            running_only=s.running_samples_only,
+            scales=tag_scales(model),
         )
-        failures_by_mode: dict[str, int] = {}
-        if not frame.is_empty():
-            observed = (
-                frame.filter(pl.col("observed"))
-                .group_by(["equipment_class", "failure_mode"])
-                .agg(pl.col("life").n_unique().alias("n"))
-            )
-            for row in observed.iter_rows(named=True):
-                failures_by_mode[f"{row['equipment_class']}/{row['failure_mode']}"] = int(row["n"])
+        grids = _ClassGrids(steps, model)
+        _write_rates(
+            store, model, grids.running_hours(s.step_h), maintenance, start=start, until=until
+        )
+        tally = _Tally()
+        chunks = self._pooled_chunks(
+            model, grids, maintenance, until, origins=self._origins(model, maintenance, until)
+        )
+        failures_by_mode = tally.failures
         try:
-            if frame.is_empty():
-                msg = "no history to learn from"
-                raise InsufficientHistoryError(msg, app=self.name)
             risk = RiskModel.fit(
-                frame,
+                tally.count(chunks),
                 pooled_spec(s.windows),
                 rul_column="rul_h",
                 observed_column="observed",
@@ -269,7 +277,7 @@ class MaintenanceApp:
             trained_until=until,
             metrics=metrics,
             notes=notes,
-            rows=frame.height,
+            rows=tally.rows,
         )
 
     def _grid(self, history: History, model: Model, *, start: int, end: int) -> pl.DataFrame:
@@ -284,10 +292,12 @@ class MaintenanceApp:
         )
         return running_fraction(history.states, grid)
 
-    def _origins(self, model: Model, history: History, now: int) -> dict[tuple[str, str], int]:
+    def _origins(
+        self, model: Model, maintenance: pl.DataFrame, now: int
+    ) -> dict[tuple[str, str], int]:
         """Return when each asset's mode began its life in progress, as far as the model
         says (``restored_on``) and no maintenance record tells (plausible dates only)."""
-        recorded = _recorded(history.maintenance)
+        recorded = _recorded(maintenance)
         out: dict[tuple[str, str], int] = {}
         for path, info in model.equipment.items():
             for mode in info.equipment_class.failure_modes:
@@ -333,6 +343,43 @@ class MaintenanceApp:
         if not frames:
             return pl.DataFrame()
         return pl.concat(frames, how="vertical_relaxed")
+
+    @staticmethod
+    def _pooled_chunks(
+        model: Model,
+        grids: _ClassGrids,
+        maintenance: pl.DataFrame,
+        until: int,
+        *,
+        origins: Mapping[tuple[str, str], int],
+    ) -> Iterator[pl.DataFrame]:
+        """Yield the pooled rows of :meth:`_pooled_frame`, one failure mode id at a time.
+
+        In the order of the rows' ``life`` (``mode|equipment@restoration``), so that each
+        chunk holds whole lives and whole regimes (one per class and mode), as
+        :meth:`RiskModel.fit <andon.apps.maintenance.risk.RiskModel.fit>` takes chunks.
+        """
+        by_mode: dict[str, list[tuple[str, FailureMode]]] = {}
+        for cls_id, cls in model.classes.items():
+            if not grids.members(cls_id):
+                continue
+            for mode in cls.failure_modes:
+                by_mode.setdefault(mode.id, []).append((cls_id, mode))
+        for mode_id in sorted(by_mode, key=lambda m: f"{m}|"):
+            frames = [
+                pooled_rows(
+                    grids.grid(cls_id),
+                    maintenance,
+                    cls_id,
+                    mode,
+                    until=until,
+                    origins={p: t for (p, m), t in origins.items() if m == mode.id},
+                )
+                for cls_id, mode in by_mode[mode_id]
+            ]
+            frames = [f for f in frames if not f.is_empty()]
+            if frames:
+                yield pl.concat(frames, how="vertical_relaxed")
 
     @staticmethod
     def _write_artifacts(store: Store, rows: list[_Fitted], until: int) -> None:
@@ -392,7 +439,7 @@ class MaintenanceApp:
         history = load_history(store, model, start=start, end=now)
         grid = self._grid(history, model, start=start, end=now)
         stock = _stock(model, history.inventory)
-        origins = self._origins(model, history, now)
+        origins = self._origins(model, history.maintenance, now)
         rates = _load_rates(store, now)
         frame = self._pooled_frame(model, grid, history, now, origins=origins)
         predictions: dict[tuple[str, str], Assessment] = {}
@@ -816,6 +863,56 @@ class MaintenanceApp:
         )
 
 
+class _ClassGrids:
+    """The condition grid of each equipment class, built from the store's sums once."""
+
+    def __init__(self, steps: ConditionSteps, model: Model) -> None:
+        self._steps = steps
+        self._members: dict[str, list[str]] = {}
+        for path, info in model.equipment.items():
+            self._members.setdefault(info.equipment_class.id, []).append(path)
+        self._grids: dict[str, pl.DataFrame] = {}
+
+    def members(self, class_id: str) -> list[str]:
+        return self._members.get(class_id, [])
+
+    def grid(self, class_id: str) -> pl.DataFrame:
+        grid = self._grids.get(class_id)
+        if grid is None:
+            grid = class_grid(self._steps, self.members(class_id))
+            self._grids[class_id] = grid
+        return grid
+
+    def running_hours(self, step_h: float) -> dict[str, float]:
+        """Return each equipment's running hours over the grid's steps."""
+        out: dict[str, float] = {}
+        for class_id in self._members:
+            hours = self.grid(class_id).group_by("equipment").agg(pl.col("__running").sum())
+            out.update({str(a): float(b) * step_h for a, b in hours.iter_rows()})
+        return out
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Counts the pooled rows streamed to the fit and each class and mode's failed lives."""
+
+    rows: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def count(self, chunks: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        for chunk in chunks:
+            self.rows += chunk.height
+            observed = (
+                chunk.filter(pl.col("observed"))
+                .group_by(["equipment_class", "failure_mode"])
+                .agg(pl.col("life").n_unique().alias("n"))
+            )
+            for row in observed.iter_rows(named=True):
+                key = f"{row['equipment_class']}/{row['failure_mode']}"
+                self.failures[key] = self.failures.get(key, 0) + int(row["n"])
+            yield chunk
+
+
 def _predict(
     risk: RiskModel, frame: pl.DataFrame, horizon_h: float
 ) -> dict[tuple[str, str], Assessment]:
@@ -913,20 +1010,17 @@ def _age_unknown(day: dt.date | None, mode: FailureMode, lives: float) -> str:
 def _write_rates(
     store: Store,
     model: Model,
-    grid: pl.DataFrame,
-    history: History,
+    exposure: Mapping[str, float],
+    maintenance: pl.DataFrame,
     *,
     start: int,
     until: int,
-    step_h: float,
 ) -> None:
     """Store each asset and mode's failures and operating hours in the fit's history."""
-    if grid.is_empty():
+    if not exposure:
         return
-    hours = grid.group_by("equipment").agg((pl.col("__running").sum() * step_h).alias("h"))
-    exposure = {str(a): float(b) for a, b in hours.iter_rows()}
     counts: dict[tuple[str, str], int] = {}
-    m = history.maintenance
+    m = maintenance
     if not m.is_empty():
         failed = (
             m.filter(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time as _time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,7 +133,7 @@ class RiskModel:
     @classmethod
     def fit(
         cls,
-        frame: pl.DataFrame,
+        frame: pl.DataFrame | Iterable[pl.DataFrame],
         spec: FeatureSpec,
         *,
         rul_column: str = "rul",
@@ -161,10 +161,26 @@ class RiskModel:
         once: the rows are stacked with t as a feature under a monotone constraint, so the
         curve rises with t. ``row_stride`` trains on every n-th row (neighbouring hours of
         one asset say nearly the same thing); features still see every row.
+
+        ``frame`` may be chunks of rows (an iterable of frames, read once), each with whole
+        units and whole regimes, in unit order: the model is the one the chunks
+        concatenated give, and only one chunk's features are held at a time.
         """
         started = _time.perf_counter()
-        normaliser = RegimeNormaliser.fit(frame, spec) if spec.regime_columns else None
-        data = build_features(frame, spec, normaliser)
+        chunks = [frame] if isinstance(frame, pl.DataFrame) else frame
+        data, normaliser, failed_units = _training_rows(
+            chunks,
+            spec,
+            keep=[rul_column, observed_column, row_weight_column],
+            observed_column=observed_column,
+            row_stride=row_stride,
+        )
+        if failed_units < max(min_failures, _MIN_FAILURES):
+            msg = (
+                f"too little history to learn failure: {failed_units} asset(s) with an observed "
+                f"failure, at least {max(min_failures, _MIN_FAILURES)} needed"
+            )
+            raise InsufficientHistoryError(msg, app="maintenance")
         rul = data[rul_column].cast(pl.Float64).to_numpy()
         observed = (
             data[observed_column].cast(pl.Boolean).to_numpy()
@@ -172,22 +188,6 @@ class RiskModel:
             else np.ones(len(rul), dtype=bool)
         )
         units = data[spec.unit_column].cast(pl.Utf8).to_numpy()
-        failed_units = len({u for u, o in zip(units, observed, strict=True) if o})
-        if failed_units < max(min_failures, _MIN_FAILURES):
-            msg = (
-                f"too little history to learn failure: {failed_units} asset(s) with an observed "
-                f"failure, at least {max(min_failures, _MIN_FAILURES)} needed"
-            )
-            raise InsufficientHistoryError(msg, app="maintenance")
-        if row_stride > 1:
-            data = data.gather_every(row_stride)
-            rul = data[rul_column].cast(pl.Float64).to_numpy()
-            observed = (
-                data[observed_column].cast(pl.Boolean).to_numpy()
-                if observed_column is not None
-                else np.ones(len(rul), dtype=bool)
-            )
-            units = data[spec.unit_column].cast(pl.Utf8).to_numpy()
         names = _usable_features(data, feature_names(spec))
         x = data.select(names).to_numpy().astype(np.float64)
         weights = (
@@ -195,6 +195,7 @@ class RiskModel:
             if row_weight_column is not None
             else None
         )
+        del data
         curve_h = tuple(sorted({float(h) for h in horizons} | {float(horizon)}))
         stacked = len(curve_h) > 1
         target = np.minimum(rul, cap)
@@ -263,13 +264,14 @@ class RiskModel:
         # Classification: failed within the horizon, or known to survive it.
         class_names = names
         if stacked:
-            # One block of rows per horizon, the horizon as a feature (monotone increasing).
-            x = np.vstack([np.column_stack([x, np.full(len(x), h)]) for h in curve_h])
+            # One block of rows per horizon, the horizon as a feature (monotone increasing);
+            # the blocks are built for the rows each booster takes (see ``_stack_rows``).
+            base_rows = len(rul)
             rul = np.tile(rul, len(curve_h))
             observed = np.tile(observed, len(curve_h))
             units = np.tile(units, len(curve_h))
             fold = np.tile(fold, len(curve_h))
-            h_col = np.repeat(np.asarray(curve_h), len(x) // len(curve_h))
+            h_col = np.repeat(np.asarray(curve_h), base_rows)
             class_names = [*names, "__horizon"]
             label = (rul <= h_col) & observed
             cls_mask = observed | (rul > h_col)
@@ -278,6 +280,10 @@ class RiskModel:
             label = (rul <= horizon) & observed
             cls_mask = observed | (rul > horizon)
             main = np.ones(len(rul), dtype=bool)
+
+        def rows(mask: NDArray[np.bool_]) -> FloatArray:
+            return _stack_rows(x, curve_h, mask) if stacked else x[mask]
+
         class_params: dict[str, Any] = {**params, "objective": "binary"}
         if stacked:
             class_params["monotone_constraints"] = [0] * len(names) + [1]
@@ -288,16 +294,17 @@ class RiskModel:
             test = cls_mask & (fold == k)
             if label[train].sum() == 0 or test.sum() == 0:
                 continue
-            dataset = lgb.Dataset(
-                x[train], label[train].astype(np.float64), feature_name=class_names
+            booster = lgb.train(
+                class_params,
+                _dataset(rows(train), label[train].astype(np.float64), class_names),
+                num_boost_round=class_rounds,
             )
-            booster = lgb.train(class_params, dataset, num_boost_round=class_rounds)
-            raw_oof[test] = booster.predict(x[test])
-        dataset = lgb.Dataset(
-            x[cls_mask], label[cls_mask].astype(np.float64), feature_name=class_names
-        )
+            raw_oof[test] = booster.predict(rows(test))
+            del booster
         boosters["p_fail"] = lgb.train(
-            class_params, dataset, num_boost_round=class_rounds
+            class_params,
+            _dataset(rows(cls_mask), label[cls_mask].astype(np.float64), class_names),
+            num_boost_round=class_rounds,
         ).model_to_string()
         scored_all = cls_mask & ~np.isnan(raw_oof)
         # Stacked horizons: a smooth logistic map (Platt) keeps the short-horizon end of the
@@ -473,6 +480,87 @@ class RiskModel:
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"risk model artifact is damaged: {exc}"
             raise AppError(msg, app="maintenance", code="app.artifact_invalid") from exc
+
+
+def _training_rows(
+    chunks: Iterable[pl.DataFrame],
+    spec: FeatureSpec,
+    *,
+    keep: Sequence[str | None],
+    observed_column: str | None,
+    row_stride: int,
+) -> tuple[pl.DataFrame, RegimeNormaliser | None, int]:
+    """Return the training rows (features, every ``row_stride``-th row), the normaliser and
+    the count of units with an observed failure, one chunk of units at a time.
+
+    The chunks come in unit order and each holds whole units and whole regimes, so that
+    the rows, their features and the normaliser are those of the chunks concatenated:
+    only the rows kept and their feature columns are held at once.
+    """
+    stats: dict[str, Mapping[str, tuple[float, float]]] = {}
+    kept: list[pl.DataFrame] = []
+    offset = 0
+    failed = 0
+    last_unit: str | None = None
+    columns = [*feature_names(spec), *(c for c in keep if c is not None), spec.unit_column]
+    for chunk in chunks:
+        if chunk.is_empty():
+            continue
+        normaliser = RegimeNormaliser.fit(chunk, spec) if spec.regime_columns else None
+        if normaliser is not None:
+            if stats.keys() & normaliser.stats.keys():
+                msg = "a regime spans two chunks of training rows: give each chunk whole regimes"
+                raise AppError(msg, app="maintenance")
+            stats.update(normaliser.stats)
+        data = build_features(chunk, spec, normaliser)
+        unit = data[spec.unit_column].cast(pl.Utf8)
+        if last_unit is not None and str(unit[0]) <= last_unit:
+            msg = "chunks of training rows must come in unit order, each with whole units"
+            raise AppError(msg, app="maintenance")
+        last_unit = str(unit[-1])
+        if observed_column is not None:
+            failed += data.filter(pl.col(observed_column).cast(pl.Boolean))[
+                spec.unit_column
+            ].n_unique()
+        else:
+            failed += unit.n_unique()
+        if row_stride > 1:
+            index = pl.int_range(offset, offset + data.height, eager=True)
+            data = data.filter((index % row_stride) == 0)
+            offset += chunk.height
+        kept.append(data.select([c for c in dict.fromkeys(columns) if c in data.columns]))
+    if not kept:
+        msg = "no history to learn from"
+        raise InsufficientHistoryError(msg, app="maintenance")
+    normaliser = (
+        RegimeNormaliser(regime_columns=spec.regime_columns, stats=stats)
+        if spec.regime_columns
+        else None
+    )
+    return pl.concat(kept, how="vertical_relaxed"), normaliser, failed
+
+
+def _stack_rows(x: FloatArray, horizons: Sequence[float], mask: NDArray[np.bool_]) -> FloatArray:
+    """Return the rows of ``mask`` of the horizon blocks ``[x, h]`` stacked, built in place.
+
+    The same matrix as stacking every block and taking the masked rows, without the
+    full stack in memory.
+    """
+    n, width = x.shape
+    out = np.empty((int(mask.sum()), width + 1), dtype=np.float64)
+    at = 0
+    for b, h in enumerate(horizons):
+        block = mask[b * n : (b + 1) * n]
+        count = int(block.sum())
+        out[at : at + count, :width] = x[block]
+        out[at : at + count, width] = h
+        at += count
+    return out
+
+
+def _dataset(x: FloatArray, label: FloatArray, names: list[str]) -> lgb.Dataset:
+    """Return a LightGBM dataset that lets go of ``x`` once it is binned."""
+    return lgb.Dataset(x, label, feature_name=names, free_raw_data=True)
 
 
 def _usable_features(data: pl.DataFrame, names: list[str]) -> list[str]:
