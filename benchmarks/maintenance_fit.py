@@ -173,8 +173,7 @@ def _fit_in_memory(app: Any, store: Any, model: Any, until: int) -> tuple[int, s
         load_history,
         running_fraction,
     )
-    from andon.apps.maintenance.pooled import normalise_samples, pooled_spec  # noqa: PLC0415
-    from andon.apps.maintenance.risk import RiskModel  # noqa: PLC0415
+    from andon.apps.maintenance.pooled import normalise_samples  # noqa: PLC0415
 
     s = app.settings
     start = int(until - s.fit_lookback_h * 3_600_000_000)
@@ -191,20 +190,7 @@ def _fit_in_memory(app: Any, store: Any, model: Any, until: int) -> tuple[int, s
     )
     origins = app._origins(model, history.maintenance, until)
     frame = app._pooled_frame(model, grid, history, until, origins=origins)
-    risk = RiskModel.fit(
-        frame,
-        pooled_spec(s.windows),
-        rul_column="rul_h",
-        observed_column="observed",
-        cap=s.rul_cap_h,
-        horizon=s.horizon_h,
-        horizons=s.curve_horizons_h,
-        row_stride=s.row_stride,
-        min_failures=s.min_failures,
-        rounds=s.rounds,
-        learning_rate=0.08,
-        seed=s.seed,
-    )
+    risk = app.fit_pooled(frame)
     return frame.height, risk.version
 
 

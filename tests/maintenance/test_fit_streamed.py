@@ -21,8 +21,7 @@ from andon.apps.maintenance.history import (
     load_history,
     running_fraction,
 )
-from andon.apps.maintenance.pooled import normalise_samples, pooled_spec, tag_scales
-from andon.apps.maintenance.risk import RiskModel
+from andon.apps.maintenance.pooled import normalise_samples, tag_scales
 from andon.model import Model
 from andon.records import RecordKind
 from andon.store import Store
@@ -129,21 +128,8 @@ def test_the_streamed_fit_learns_the_same_risks(plant: tuple[Store, Model, int])
     store, model, until = plant
     _, frame = _in_memory(store, model, until)
     s = SETTINGS
-    oracle = RiskModel.fit(
-        frame,
-        pooled_spec(s.windows),
-        rul_column="rul_h",
-        observed_column="observed",
-        cap=s.rul_cap_h,
-        horizon=s.horizon_h,
-        horizons=s.curve_horizons_h,
-        row_stride=s.row_stride,
-        min_failures=s.min_failures,
-        rounds=s.rounds,
-        learning_rate=0.08,
-        seed=s.seed,
-    )
     app = MaintenanceApp(settings=SETTINGS)
+    oracle = app.fit_pooled(frame)
     report = app.fit(store, model, until=until)
     streamed = app._models[POOLED].model
     assert streamed is not None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -187,6 +187,25 @@ class MaintenanceApp:
 
     # ------------------------------------------------------------------ fit
 
+    def fit_pooled(self, rows: pl.DataFrame | Iterable[pl.DataFrame]) -> RiskModel:
+        """Fit the pooled risk model on training rows (one frame, or chunks in life order)
+        with this app's settings: the one place where those settings meet the model."""
+        s = self.settings
+        return RiskModel.fit(
+            rows,
+            pooled_spec(s.windows),
+            rul_column="rul_h",
+            observed_column="observed",
+            cap=s.rul_cap_h,
+            horizon=s.horizon_h,
+            horizons=s.curve_horizons_h,
+            row_stride=s.row_stride,
+            min_failures=s.min_failures,
+            rounds=s.rounds,
+            learning_rate=0.08,
+            seed=s.seed,
+        )
+
     def fit(self, store: Store, model: Model, *, until: int) -> FitReport:
         """Fit the pooled risk model of every class and failure mode on history before ``until``.
 
@@ -219,20 +238,7 @@ class MaintenanceApp:
         )
         failures_by_mode = tally.failures
         try:
-            risk = RiskModel.fit(
-                tally.count(chunks),
-                pooled_spec(s.windows),
-                rul_column="rul_h",
-                observed_column="observed",
-                cap=s.rul_cap_h,
-                horizon=s.horizon_h,
-                horizons=s.curve_horizons_h,
-                row_stride=s.row_stride,
-                min_failures=s.min_failures,
-                rounds=s.rounds,
-                learning_rate=0.08,
-                seed=s.seed,
-            )
+            risk = self.fit_pooled(tally.count(chunks))
             # Each mode's own failures, so that ``propose`` can weigh the pooled model
             # against the mode's prior by the evidence behind it.
             risk = replace(
