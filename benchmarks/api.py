@@ -70,6 +70,7 @@ from andon.decisions import (  # noqa: E402
     ensure_schema,
 )
 from andon.decisions._json import now_us  # noqa: E402
+from andon.decisions._seal import SEAL_KEY, row_seals  # noqa: E402
 from andon.decisions.audit import entry_hash  # noqa: E402
 from andon.store import DuckDBStore, PostgresStore, Store, open_store  # noqa: E402
 
@@ -137,24 +138,32 @@ def fill_decisions(store: Store, rows: int) -> int:
 
 
 def fill_audit(store: Store, entries: int) -> float:
-    """Append a valid chain of ``entries`` entries in bulk; return seconds spent hashing."""
+    """Append a valid chain of ``entries`` entries in bulk; return seconds spent hashing.
+
+    Entry ``i`` records decision ``i`` (in creation order) as proposed, with the seal of
+    its row as stored, as :class:`~andon.decisions.DecisionService` writes it: the chain
+    covers every synthetic decision, so ``verify`` checks the rows as well as the links.
+    """
     started = time.perf_counter()
-    seqs = np.arange(1, entries + 1, dtype=np.int64)
-    ts = now_us() - entries + seqs
+    decisions = store.execute(f"SELECT * FROM decisions ORDER BY created_at, id LIMIT {entries}")
+    ids = decisions.column("id").to_pylist()
+    seals = row_seals(decisions).to_pylist()
+    seqs = np.arange(1, len(ids) + 1, dtype=np.int64)
+    ts = now_us() - len(ids) + seqs
     hashes: list[str] = []
     prevs: list[str] = []
     datas: list[str] = []
     prev = "0" * 64
-    for seq, when in zip(seqs.tolist(), ts.tolist(), strict=True):
-        data = f'{{"status":"approved","version":{seq % 7}}}'
+    for seq, when, the_id, seal in zip(seqs.tolist(), ts.tolist(), ids, seals, strict=True):
+        data = f'{{"{SEAL_KEY}":"{seal}","status":"proposed","version":1}}'
         digest = entry_hash(
             prev,
             seq=seq,
             ts=when,
             actor="bench",
-            action="decision.approved",
+            action="decision.proposed",
             entity="decision",
-            entity_id=f"{seq:032x}",
+            entity_id=the_id,
             site=SITES[seq % 4],
             data=data,
         )
@@ -167,10 +176,10 @@ def fill_audit(store: Store, entries: int) -> float:
         {
             "seq": seqs,
             "ts": ts,
-            "actor": ["bench"] * entries,
-            "action": ["decision.approved"] * entries,
-            "entity": ["decision"] * entries,
-            "entity_id": [f"{s:032x}" for s in seqs.tolist()],
+            "actor": ["bench"] * len(ids),
+            "action": ["decision.proposed"] * len(ids),
+            "entity": ["decision"] * len(ids),
+            "entity_id": ids,
             "site": [SITES[s % 4] for s in seqs.tolist()],
             "data": datas,
             "prev_hash": prevs,
@@ -192,7 +201,7 @@ def fill_audit(store: Store, entries: int) -> float:
         con.register("_bench_audit", table)
         con.execute("INSERT INTO audit_log SELECT * FROM _bench_audit")
         con.unregister("_bench_audit")
-    store.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [entries, prev])
+    store.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [len(ids), prev])
     return hashing
 
 

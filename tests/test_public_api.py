@@ -30,6 +30,7 @@ ERRORS = {
     "ContractError": errors.InputError,
     "SimulationError": errors.InputError,
     "KpiError": errors.InputError,
+    "OcelError": errors.InputError,
     "StoreError": AndonError,
     "ConnectError": AndonError,
     "DecisionError": AndonError,

@@ -31,6 +31,6 @@ def test_demo_benchmark_quick_mode() -> None:
     assert report["time_to_console"]["simulator_alone_seconds"] > 0
     assert report["time_to_console"]["cpu_seconds"] > 0
     pages = report["pages"]["pages"]
-    for name in ("overview", "plant", "equipment", "inbox", "quality", "audit"):
+    for name in ("overview", "plant", "site", "line", "machine_week", "inbox", "quality", "audit"):
         assert pages[name]["p95_ms"] > 0
     assert 0 < report["points"]["max_per_series"] <= 5000

@@ -432,6 +432,15 @@ class VerifyOut(_Out):
     head_hash: str
     broken_seq: int | None
     reason: str | None
+    decisions: int = Field(description="Decision rows checked against the chain.")
+    unsealed: int = Field(description="Decisions whose entries all predate row seals.")
+    decision_id: str | None = Field(
+        description="The first decision whose row the chain does not vouch for."
+    )
+    decisions_failed: int = Field(description="Decisions whose rows the chain does not vouch for.")
+    head_file: str | None = Field(
+        description="The head file the head was checked against, if one is configured."
+    )
 
 
 class LoginIn(_In):
