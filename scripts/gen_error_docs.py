@@ -12,6 +12,7 @@ Usage: python scripts/gen_error_docs.py [--check]
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import inspect
 import pkgutil
@@ -22,6 +23,7 @@ from pathlib import Path
 import andon
 from andon.api.problems import andon_status
 from andon.errors import AndonError
+from andon.model.codes import PROBLEM_CODES, SCENARIO_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "errors.md"
@@ -105,6 +107,87 @@ def when(cls: type[AndonError]) -> str:
     return text.replace("|", "\\|")
 
 
+SECTIONS = {
+    "error": "Errors, problems and API answers",
+    "reject": "Quarantine reasons of rejected records",
+    "issue": "Data-quality issues of KPIs and reports",
+}
+"""What a code names, by the call that writes it."""
+
+CALLS = {
+    "ApiProblem": ("error", 1),
+    "problem_response": ("error", 2),
+    "_SettingsConflictError": ("error", 0),
+    "_Reject": ("reject", 0),
+    "_reject": ("reject", 0),
+    "Rejected": ("reject", 0),
+    "_BirthError": ("reject", 0),
+    "Issue": ("issue", 0),
+}
+"""Calls that take a code positionally: the section and the argument's position."""
+
+_CODE = re.compile(r"^[a-z_]+\.[a-z_0-9<>]+$")
+
+
+def _text(value: ast.expr) -> str | None:
+    """Return a code written as a literal, ``<type>`` standing for an f-string's field."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return value.value
+    if isinstance(value, ast.JoinedStr):
+        return "".join(
+            part.value if isinstance(part, ast.Constant) else "<type>" for part in value.values
+        )
+    return None
+
+
+def _codes_of(call: ast.Call) -> list[tuple[str, str]]:
+    """Return the ``(section, code)`` pairs a call writes."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    found = []
+    for keyword in call.keywords:
+        if keyword.arg != "code":
+            continue
+        value = keyword.value
+        if isinstance(value, ast.Call) and getattr(value.func, "attr", "") == "lit" and value.args:
+            code = _text(value.args[0])  # a column of issues built in Polars: pl.lit("...")
+            if code is not None:
+                found.append(("issue", code))
+        else:
+            code = _text(value)
+            if code is not None:
+                found.append((CALLS.get(name, ("error", 0))[0], code))
+    if name in CALLS:
+        section, position = CALLS[name]
+        if len(call.args) > position:
+            code = _text(call.args[position])
+            if code is not None:
+                found.append((section, code))
+    return [(section, code) for section, code in found if _CODE.match(code)]
+
+
+def raised_codes() -> dict[tuple[str, str], set[str]]:
+    """Return every code the source writes, by section, with the modules that write it.
+
+    A call's ``code="..."`` argument (an error refining its class's code, or a
+    :class:`~andon.errors.Problem`) and the code argument of the calls in :data:`CALLS`
+    are read from the source, but for the model's and scenarios' problem codes, which
+    :mod:`andon.model.codes` lists with their meaning; a code built from a pydantic error's type
+    (``code=f"schema.{error['type']}"``) is listed with ``<type>`` in its place.
+    """
+    root = Path(andon.__file__).resolve().parent
+    found: dict[tuple[str, str], set[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(("andon", *path.relative_to(root).with_suffix("").parts))
+        module = module.removesuffix(".__init__")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                for key in _codes_of(node):
+                    if key[1] not in PROBLEM_CODES and key[1] not in SCENARIO_CODES:
+                        found.setdefault(key, set()).add(module)
+    return found
+
+
 def render() -> str:
     """Return the page."""
     import_all()
@@ -119,6 +202,23 @@ def render() -> str:
         lines.append(
             f"| {indent}`{public_path(cls)}` | `{cls.code}` | {andon_status(cls)} | {when(cls)} |"
         )
+    codes = raised_codes()
+    lines += [
+        "",
+        "## Every code",
+        "",
+        "The codes the source writes beyond the classes' own, with the modules that write",
+        "them: refined error codes and problem codes, the reasons a rejected record is",
+        "quarantined with, and the data-quality issues of KPIs (`<type>` stands for a",
+        "pydantic error type, such as `missing` or `int_parsing`). The plant model's and",
+        "scenarios' problem codes, with what each means, are in docs/model.md.",
+    ]
+    for section, title in SECTIONS.items():
+        lines += ["", f"### {title}", "", "| code | written in |", "| --- | --- |"]
+        for (where, code), modules in sorted(codes.items()):
+            if where == section:
+                listed = ", ".join(f"`{m}`" for m in sorted(modules))
+                lines.append(f"| `{code}` | {listed} |")
     return "\n".join(lines) + "\n"
 
 
