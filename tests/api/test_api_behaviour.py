@@ -173,7 +173,19 @@ def _short() -> Proposal:
 
 def test_unknown_routes_and_methods_are_problems(env: Env) -> None:
     _problem(env.client.get("/api/v1/nothing", headers=env.headers("root")), 404, "route.not_found")
-    _problem(env.client.delete("/api/v1/decisions", headers=env.headers("root")), 405)
+    refused = env.client.delete("/api/v1/decisions", headers=env.headers("root"))
+    _problem(refused, 405, "method.not_allowed")
+    assert refused.headers["allow"] == "GET"  # RFC 9110 15.5.6: the methods the route takes
+
+
+def test_adding_a_user_twice_is_a_conflict_and_changes_nothing(env: Env) -> None:
+    body = {"username": "twice", "role": "viewer", "sites": ["acme/lyon"]}
+    headers = env.headers("root")
+    assert env.client.post("/api/v1/users", json=body, headers=headers).status_code == 201
+    again = {**body, "role": "admin"}
+    _problem(env.client.post("/api/v1/users", json=again, headers=headers), 409, "user.exists")
+    kept = env.client.get("/api/v1/users/twice", headers=headers)
+    assert kept.json()["role"] == "viewer"
 
 
 def test_browser_session_with_csrf(env: Env) -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         IllegalTransitionError,
         InvalidInputError,
         NotAuthenticatedError,
+        UserExistsError,
     )
     from andon.decisions.policy import EscalationRule, Policy, ShadowScope
     from andon.decisions.record import DecisionRecord, Status, from_proposal
@@ -60,6 +61,7 @@ __all__ = [
     "SettingsService",
     "ShadowScope",
     "Status",
+    "UserExistsError",
     "UserService",
     "VerifyResult",
     "ensure_schema",
@@ -83,6 +85,7 @@ _MODULES: dict[str, str] = {
     "IllegalTransitionError": "errors",
     "InvalidInputError": "errors",
     "NotAuthenticatedError": "errors",
+    "UserExistsError": "errors",
     "EscalationRule": "policy",
     "Policy": "policy",
     "ShadowScope": "policy",

@@ -14,6 +14,7 @@ __all__ = [
     "IllegalTransitionError",
     "InvalidInputError",
     "NotAuthenticatedError",
+    "UserExistsError",
 ]
 
 
@@ -45,6 +46,12 @@ class InvalidInputError(DecisionError):
     """A value given to the decision layer is wrong (empty reason, unknown role, bad rule)."""
 
     code = "decision.invalid_input"
+
+
+class UserExistsError(DecisionError):
+    """A user with that name exists already: change that user instead of adding one."""
+
+    code = "user.exists"
 
 
 class HeadFileError(DecisionError):

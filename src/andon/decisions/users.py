@@ -26,7 +26,12 @@ from andon.decisions.access import (
     validate_username,
 )
 from andon.decisions.audit import AuditLog
-from andon.decisions.errors import ForbiddenError, InvalidInputError, NotAuthenticatedError
+from andon.decisions.errors import (
+    ForbiddenError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    UserExistsError,
+)
 from andon.decisions.repository import Repository, TokenRow, UserRow
 from andon.store.base import Store
 
@@ -101,7 +106,7 @@ class UserService:
         with self._audit.transaction():
             if self._repo.get_user(username) is not None:
                 msg = f"user {username!r} already exists"
-                raise InvalidInputError(msg)
+                raise UserExistsError(msg)
             self._repo.insert_user(user)
             self._audit.append(
                 actor=actor,
