@@ -1,0 +1,11 @@
+"""Energy and utilities tied to production states.
+
+Accounting from meters and states (:func:`account`), ISO 50006 baselines checked against
+ASHRAE Guideline 14, and waste decisions (switch idle machines off, fix a leak, stop a
+utility that runs against no demand) with their value in money and CO2e a year.
+"""
+
+from andon.apps.energy.accounting import EnergyAccount, account
+from andon.apps.energy.quality import DataQualityFlag
+
+__all__ = ["DataQualityFlag", "EnergyAccount", "account"]
