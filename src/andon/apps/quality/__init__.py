@@ -10,9 +10,17 @@ The foundation of the quality app, in two packages of pure functions on columns:
   contributions, dynamic PCA and canonical variate analysis, with control limits calibrated
   on held-out normal data to a stated false-alarm rate.
 
+- :mod:`andon.apps.quality.app`: the decision app :class:`QualityApp`: latent-defect risk
+  per unit from its signature at every station, joined by genealogy with the condition of
+  each machine and the context, calibrated; then hold, extra test or release under the test
+  station's capacity.
+
 Where the data cannot support a figure (too few subgroups, no specification limits, no
 variation, missing values), these functions return :class:`~andon.apps.quality.spc.CannotJudge`
 with a code and the reason, never a confident number from nothing.
 """
 
-__all__: list[str] = []
+from andon.apps.quality.actions import EXTRA_TEST, HOLD, QUALITY_KINDS, RELEASE
+from andon.apps.quality.app import QualityApp, QualitySettings
+
+__all__ = ["EXTRA_TEST", "HOLD", "QUALITY_KINDS", "RELEASE", "QualityApp", "QualitySettings"]

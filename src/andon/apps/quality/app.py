@@ -1,0 +1,444 @@
+"""The quality decision app: latent-defect risk per unit, then hold, extra test or release.
+
+``fit`` reads the units of the look-back window (their signatures at every station, their
+genealogy, the condition and work orders of each machine that made them, their shifts and
+the changeovers around them: :mod:`andon.apps.quality.signature`) and the inspections
+that judged them, and fits the calibrated risk model (:mod:`andon.apps.quality.risk`). The
+fitted model is stored as a versioned row of the auxiliary table ``quality_risk_models``.
+
+``propose`` scores the units that passed their test (or that no test station sees) in the
+last ``propose_window_h``, chooses per unit under each test station's capacity
+(:func:`andon.apps.quality.decide.choose`) and returns at most one proposal per station and
+kind (extra test, hold) whose expected value passes ``min_value``: the inbox never fills
+with proposals worth nothing.
+
+The economics per product come from its ``scrap_cost`` (the model has no field for escape
+and test costs): an escape costs ``escape_cost_factor`` times it, an extra test
+``test_cost_factor`` times it, a hold ``hold_cost_factor`` times it (see
+:class:`QualitySettings`). A product without a scrap cost cannot be valued and is not
+proposed on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+
+from andon.apps.quality.actions import EXTRA_TEST, HOLD
+from andon.apps.quality.decide import choose
+from andon.apps.quality.explain import factor_text
+from andon.apps.quality.history import load_unit_tables
+from andon.apps.quality.risk import ID_COLUMNS, UnitRiskModel
+from andon.apps.quality.signature import (
+    ParameterScale,
+    frame_of,
+    parameter_scale,
+    unit_frame,
+    unit_outcomes,
+)
+from andon.errors import InsufficientHistoryError, StoreError
+from andon.model import Model
+from andon.model.schema import EquipmentRole
+from andon.proposals import Action, Factor, FitReport, Option, Outcome, Proposal
+from andon.store import AuxTable
+from andon.store import quality_queries as qq
+from andon.store.base import Store
+from andon.time import HOUR_US
+
+__all__ = ["ARTIFACT_TABLE", "QualityApp", "QualitySettings", "ScoredUnits"]
+
+ARTIFACT_TABLE = "quality_risk_models"
+"""Auxiliary store table of fitted risk models, one row per fit."""
+
+_ARTIFACTS = AuxTable(
+    name=ARTIFACT_TABLE,
+    version=1,
+    schema=pa.schema(
+        [
+            pa.field("trained_until", pa.int64(), nullable=False),
+            pa.field("version", pa.string(), nullable=False),
+            pa.field("metrics", pa.string(), nullable=False),
+            pa.field("artifact", pa.string(), nullable=False),
+        ]
+    ),
+    description="fitted latent-defect risk models of the quality app",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QualitySettings:
+    """How the app looks at history and what its decisions cost."""
+
+    fit_lookback_h: float = 24.0 * 60
+    """History used by ``fit``, hours before ``until``."""
+    propose_window_h: float = 24.0
+    """Units whose last record lies this many hours before ``now`` are decided on."""
+    escape_cost_factor: float = 8.0
+    """Cost of a defect that escapes to the customer, times the product's scrap cost."""
+    test_cost_factor: float = 0.1
+    """Cost of one extra test, times the product's scrap cost."""
+    hold_cost_factor: float = 0.05
+    """Cost of holding a unit until a later shift's test, times the product's scrap cost."""
+    test_sensitivity: float = 0.95
+    """Share of defects the extra test finds."""
+    test_budget: float = 0.05
+    """Extra tests a test station has in a round, as a share of the units decided on."""
+    min_value: float = 50.0
+    """Expected saving (model currency) below which a proposal is not made."""
+    min_failures: int = 10
+    """Failed inspections the risk model needs before it speaks."""
+    rounds: int = 200
+    """Boosting rounds of the risk model."""
+    proposal_ttl_h: float = 8.0
+    """Hours a proposal stays open (about a shift)."""
+    outcome_wait_h: float = 72.0
+    """Hours after a decision before its outcome is measured without a later inspection."""
+    seed: int = 0
+    """Seed of model fitting (results are deterministic for a seed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Fitted:
+    version: str
+    trained_until: int
+    scale: ParameterScale
+    model: UnitRiskModel
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredUnits:
+    """Units decided on at one moment: their signature rows and risk (``p``), station,
+    economics and decision (see :func:`andon.apps.quality.decide.choose`)."""
+
+    frame: pl.DataFrame
+    version: str
+
+
+def _station_of(model: Model) -> dict[str, str]:
+    """Line path -> the path of its first inspection station (the line's own path if none)."""
+    out: dict[str, str] = {}
+    for info in sorted(model.equipment.values(), key=lambda e: e.path):
+        if info.role is EquipmentRole.INSPECTION:
+            out.setdefault(info.line_path, info.path)
+    return out
+
+
+@dataclass(slots=True)
+class QualityApp:
+    """Latent quality risk and hold / extra test / release decisions (see the module)."""
+
+    settings: QualitySettings = field(default_factory=QualitySettings)
+    name: str = "quality"
+    _fitted: _Fitted | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ fit
+
+    def training_frame(
+        self, store: Store, model: Model, *, start: int, end: int
+    ) -> tuple[pl.DataFrame, ParameterScale]:
+        """Return the inspected units of ``[start, end)`` with their signature features and
+        ``failed``, ``inspected_us``, ``test_value``, oldest first; and the parameter scale."""
+        tables = load_unit_tables(store, model, start=start, end=end)
+        scale = parameter_scale(tables.units)
+        frame = unit_frame(tables, model, scale)
+        outcomes = unit_outcomes(tables.inspections)
+        joined = frame.join(outcomes, on="serial", how="inner").sort(["first_us", "serial"])
+        return joined, scale
+
+    def fit(self, store: Store, model: Model, *, until: int) -> FitReport:
+        """Fit the risk model on the inspected units before ``until`` and store it."""
+        s = self.settings
+        start = until - round(s.fit_lookback_h * HOUR_US)
+        frame, scale = self.training_frame(store, model, start=start, end=until)
+        failed = (
+            frame.get_column("failed").to_numpy().astype(bool)
+            if frame.height
+            else np.zeros(0, bool)
+        )
+        try:
+            risk = UnitRiskModel.fit(
+                frame.drop(["failed", "inspected_us", "test_value"]),
+                failed,
+                _values(frame),
+                rounds=s.rounds,
+                seed=s.seed,
+                min_failures=s.min_failures,
+            )
+        except InsufficientHistoryError as exc:
+            raise InsufficientHistoryError(exc.reason, app=self.name) from exc
+        scale_json = json.dumps(scale.to_json(), sort_keys=True)
+        version = (
+            "quality-" + hashlib.sha256((risk.to_json() + scale_json).encode()).hexdigest()[:16]
+        )
+        fitted = _Fitted(version=version, trained_until=until, scale=scale, model=risk)
+        store.declare_table(_ARTIFACTS)
+        store.write_table(
+            ARTIFACT_TABLE,
+            pa.table(
+                {
+                    "trained_until": pa.array([until], pa.int64()),
+                    "version": [version],
+                    "metrics": [json.dumps(dict(risk.metrics), sort_keys=True)],
+                    "artifact": [json.dumps({"scale": scale_json, "model": risk.to_json()})],
+                }
+            ),
+        )
+        self._fitted = fitted
+        curve = "; ".join(
+            f"[{b.lower:.1f},{b.upper:.1f}) n={b.count} predicted {b.mean_predicted:.4f} "
+            f"observed {b.observed:.4f}"
+            for b in risk.reliability
+        )
+        notes = [f"reliability on held-out units: {curve}"]
+        if risk.mixture is None:
+            notes.append("the test values do not separate good from defective units")
+        return FitReport(
+            app=self.name,
+            version=version,
+            trained_until=until,
+            metrics=dict(risk.metrics),
+            notes=tuple(notes),
+            rows=frame.height,
+        )
+
+    def _load(self, store: Store, now: int) -> _Fitted | None:
+        if self._fitted is not None and self._fitted.trained_until <= now:
+            return self._fitted
+        try:
+            table = store.read_table(ARTIFACT_TABLE)
+        except StoreError:
+            return None
+        rows = frame_of(table).filter(pl.col("trained_until") <= now)
+        if rows.height == 0:
+            return None
+        row = rows.sort(["trained_until", "version"]).row(-1, named=True)
+        data = json.loads(row["artifact"])
+        fitted = _Fitted(
+            version=row["version"],
+            trained_until=int(row["trained_until"]),
+            scale=ParameterScale.from_json(json.loads(data["scale"])),
+            model=UnitRiskModel.from_json(data["model"]),
+        )
+        self._fitted = fitted
+        return fitted
+
+    # ------------------------------------------------------------------ propose
+
+    def score(self, store: Store, model: Model, *, now: int) -> ScoredUnits | None:
+        """Return the units decided on at ``now`` with their risk and decision; ``None``
+        before a fit."""
+        fitted = self._load(store, now)
+        if fitted is None:
+            return None
+        s = self.settings
+        start = now - round(s.propose_window_h * HOUR_US)
+        tables = load_unit_tables(store, model, start=start, end=now)
+        frame = unit_frame(tables, model, fitted.scale)
+        outcomes = unit_outcomes(tables.inspections)
+        stations = _station_of(model)
+        frame = frame.join(outcomes, on="serial", how="left").with_columns(
+            pl.col("line").replace_strict(stations, default=None).alias("test_station")
+        )
+        frame = frame.filter(
+            ~pl.col("failed").fill_null(value=False)
+            & (pl.col("inspected_us").is_not_null() | pl.col("test_station").is_null())
+        ).with_columns(pl.coalesce("test_station", "line").alias("station"))
+        risk = fitted.model.score(
+            frame.drop([c for c in ("failed", "inspected_us", "test_value") if c in frame.columns]),
+            _values(frame),
+            frame.get_column("inspected_us").is_not_null().to_numpy(),
+        )
+        costs = {p.id: max(p.scrap_cost, 0.0) for p in model.products.values()}
+        frame = frame.with_columns(
+            pl.Series("p", risk.p_latent),
+            pl.Series("p_fail", risk.p_fail),
+            pl.col("product")
+            .replace_strict(costs, default=0.0, return_dtype=pl.Float64)
+            .alias("unit_cost"),
+        ).with_columns(
+            (pl.col("unit_cost") * s.escape_cost_factor).alias("escape_cost"),
+            (pl.col("unit_cost") * s.test_cost_factor).alias("test_cost"),
+            (pl.col("unit_cost") * s.hold_cost_factor).alias("hold_cost"),
+        )
+        counts = frame.group_by("station").len()
+        capacity = {
+            row["station"]: math.floor(s.test_budget * row["len"])
+            for row in counts.iter_rows(named=True)
+        }
+        decided = choose(
+            frame.filter(pl.col("unit_cost") > 0), capacity=capacity, sensitivity=s.test_sensitivity
+        )
+        return ScoredUnits(frame=decided.sort(["station", "rank"]), version=fitted.version)
+
+    def propose(self, store: Store, model: Model, *, now: int) -> list[Proposal]:
+        """Return at most one extra-test and one hold proposal per test station."""
+        scored = self.score(store, model, now=now)
+        if scored is None or scored.frame.height == 0:
+            return []
+        fitted = self._fitted
+        assert fitted is not None
+        out: list[Proposal] = []
+        frame = scored.frame
+        pairs = (
+            frame.filter(pl.col("decision") != "release")
+            .select("station", "decision")
+            .unique()
+            .sort(["station", "decision"])
+        )
+        for station, kind in pairs.iter_rows():
+            units = frame.filter((pl.col("station") == station) & (pl.col("decision") == kind))
+            proposal = self._proposal(
+                model, fitted=fitted, units=units, station=station, kind=kind, now=now
+            )
+            if proposal is not None:
+                out.append(proposal)
+        return out
+
+    def _proposal(
+        self,
+        model: Model,
+        *,
+        fitted: _Fitted,
+        units: pl.DataFrame,
+        station: str,
+        kind: str,
+        now: int,
+    ) -> Proposal | None:
+        s = self.settings
+        saving = units.get_column("saving").to_numpy()
+        extra = units.get_column("hold_cost").to_numpy() if kind == HOLD else np.zeros(len(saving))
+        value = float((saving - extra).sum())
+        if not value >= s.min_value:
+            return None
+        p = units.get_column("p").to_numpy()
+        escape = units.get_column("escape_cost").to_numpy()
+        spread = 1.2816 * float(np.sqrt((p * (1 - p) * (escape * s.test_sensitivity) ** 2).sum()))
+        release_cost = float((p * escape).sum())
+        serials = tuple(sorted(units.get_column("serial").to_list()))
+        lots = tuple(sorted({str(v) for v in units.get_column("lot").to_list() if v is not None}))
+        verb = "extra test" if kind == EXTRA_TEST else "hold"
+        where = station.rsplit("/", maxsplit=1)[-1]
+        label = f"{verb} {len(serials)} unit(s) of {len(lots)} lot(s) at {where}"
+        action = Action(kind=kind, subject=station, units=serials, lots=lots, label=label)
+        factors = self._factors(model, fitted, units)
+        auc = float(fitted.model.metrics.get("held_out_roc_auc_fail", 0.5))
+        complete = float((units.get_column("missing_stations").to_numpy() == 0).mean())
+        confidence = float(np.clip(2.0 * (auc - 0.5), 0.05, 0.95) * complete)
+        expected = float(p.sum())
+        explanation = (
+            f"{len(serials)} unit(s) carry {expected:.1f} expected latent defect(s); "
+            f"{verb} saves {value:.0f} {model.currency} against release"
+        )
+        if factors:
+            explanation += "; top factor: " + factors[0].text
+        return Proposal(
+            app=self.name,
+            subject=station,
+            action=action,
+            options=(
+                Option(action="release", expected_cost=release_cost),
+                Option(action=verb, expected_cost=release_cost - value),
+            ),
+            expected_value=value,
+            value_low=value - spread,
+            value_high=value + spread,
+            confidence=confidence,
+            explanation=explanation,
+            factors=tuple(factors),
+            evidence={
+                "units": len(serials),
+                "expected_defects": expected,
+                "highest_risk": float(p.max()),
+                "complete_records": complete,
+            },
+            created_at=now,
+            expires_at=now + round(s.proposal_ttl_h * HOUR_US),
+            model_version=fitted.version,
+            supersede_key=kind,
+        )
+
+    def _factors(self, model: Model, fitted: _Fitted, units: pl.DataFrame) -> list[Factor]:
+        """The three features that raised the risk of these units most, in plain words
+        (worded with the value of the unit they raised most)."""
+        risky = units.sort(["p", "serial"], descending=[True, False]).head(50)
+        contrib = fitted.model.contributions(risky)
+        names = fitted.model.features
+        if contrib.size == 0:
+            return []
+        body = contrib[:, : len(names)]
+        total = np.clip(body, 0, None).sum(axis=0)
+        positive = float(total.sum()) or 1.0
+        order = sorted(range(len(names)), key=lambda k: (-total[k], names[k]))[:3]
+        shifts = _shift_ids(model, units)
+        out = []
+        for k in order:
+            if total[k] <= 0:
+                continue
+            name = names[k]
+            row = int(np.argmax(body[:, k]))
+            value = risky.get_column(name)[row] if name in risky.columns else None
+            shown = None if value is None or isinstance(value, str) else float(value)
+            out.append(
+                Factor(
+                    name=name,
+                    text=factor_text(name, shown, shifts),
+                    weight=float(total[k] / positive),
+                    value=shown if shown is None or math.isfinite(shown) else None,
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ outcome
+
+    def outcome(
+        self, store: Store, model: Model, *, action: Action, decided_at: int, now: int
+    ) -> Outcome | None:
+        """Measure from the later inspections of the action's units what it found."""
+        del model
+        units = set(action.units)
+        if not units:
+            return None
+        lookback = round(self.settings.fit_lookback_h * HOUR_US)
+        later = frame_of(qq.inspections(store, start=decided_at - lookback, end=now)).filter(
+            pl.col("serial").is_in(sorted(units)) & (pl.col("ts_us") > decided_at)
+        )
+        wait = round(self.settings.outcome_wait_h * HOUR_US)
+        if later.height == 0 and now - decided_at < wait:
+            return None
+        failed = later.filter(~pl.col("passed")).get_column("serial").n_unique()
+        tested = later.get_column("serial").n_unique()
+        return Outcome(
+            measured_at=now,
+            realised_value=None,
+            success=(failed > 0) if tested else None,
+            detail={
+                "units": len(units),
+                "inspected_after": tested,
+                "failed_after": failed,
+            },
+        )
+
+
+def _values(frame: pl.DataFrame) -> npt.NDArray[np.float64]:
+    if "test_value" not in frame.columns:
+        return np.full(frame.height, np.nan)
+    return frame.get_column("test_value").cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def _shift_ids(model: Model, units: pl.DataFrame) -> list[str]:
+    lines = units.get_column("line").to_list()
+    if not lines:
+        return []
+    site_path = "/".join(str(lines[0]).split("/")[:2])
+    site = model.sites.get(site_path)
+    return [sh.id for sh in site.shifts] if site is not None else []
+
+
+_ = ID_COLUMNS
