@@ -176,6 +176,13 @@ def test_unknown_routes_and_methods_are_problems(env: Env) -> None:
     refused = env.client.delete("/api/v1/decisions", headers=env.headers("root"))
     _problem(refused, 405, "method.not_allowed")
     assert refused.headers["allow"] == "GET"  # RFC 9110 15.5.6: the methods the route takes
+    # A path that several routes serve names the methods of all of them.
+    both = env.client.delete("/api/v1/users", headers=env.headers("root"))
+    assert _problem(both, 405, "method.not_allowed")["detail"].endswith("allowed: GET, POST")
+    assert both.headers["allow"] == "GET, POST"
+    assert env.client.put("/api/v1/users/root", headers=env.headers("root")).headers["allow"] == (
+        "GET, PATCH"
+    )
 
 
 def test_adding_a_user_twice_is_a_conflict_and_changes_nothing(env: Env) -> None:
@@ -247,7 +254,8 @@ def test_admin_manages_users_and_policy(env: Env) -> None:
             json={"username": "zoe", "role": "operator", "sites": ["acme/lyon"]},
             headers=h,
         ),
-        422,
+        409,
+        "user.exists",
     )
     _problem(
         env.client.post(

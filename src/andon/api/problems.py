@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from andon import errors
 from andon.decisions.errors import DecisionNotFoundError, InvalidInputError, NotAuthenticatedError
@@ -206,6 +207,26 @@ def _summary(problems: Iterable[errors.Problem], limit: int = 5) -> str:
     return "; ".join(f"{p.location() or 'request'}: {p.message}" for p in list(problems)[:limit])
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Return every method some route at the request's path takes (RFC 9110 15.5.6).
+
+    Starlette answers 405 with the methods of the first route whose path matches; a path
+    served by several routes (``GET`` and ``POST`` on one collection) takes all of theirs.
+    Each method is asked of the app's routes as the router would ask it.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
 def install(app: FastAPI) -> None:
     """Register the problem handlers on an app."""
 
@@ -224,11 +245,14 @@ def install(app: FastAPI) -> None:
         codes = {404: "route.not_found", 405: "method.not_allowed"}
         code = codes.get(exc.status_code, f"http.{exc.status_code}")
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404:
             detail = f"no resource at {request.url.path}"
-        return problem_response(
-            request, exc.status_code, code, detail, headers=getattr(exc, "headers", None)
-        )
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
+        return problem_response(request, exc.status_code, code, detail, headers=headers)
 
     async def on_andon(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AndonError)
