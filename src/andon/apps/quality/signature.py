@@ -46,6 +46,9 @@ __all__ = [
 CONTEXT_COLUMNS = ("shift", "hour", "missing_stations")
 """Feature columns every signature frame has, whatever its stations."""
 
+_DIGITS = 6
+"""Decimals kept of each feature."""
+
 _CELL = r"^(?:[^/]+/){4}([^/]+)/"
 _LINE = r"^((?:[^/]+/){3}[^/]+)/"
 
@@ -115,7 +118,10 @@ def parameter_scale(units: pl.DataFrame) -> ParameterScale:
     keyed = _keyed(units)
     frame = (
         keyed.group_by(["product", "key"])
-        .agg(pl.col("value").mean().alias("mean"), pl.col("value").std().alias("sd"))
+        .agg(
+            pl.col("value").mean().round(9).alias("mean"),
+            pl.col("value").std().round(9).alias("sd"),
+        )
         .with_columns(
             pl.when(pl.col("sd").is_null() | (pl.col("sd") <= 0))
             .then(None)
@@ -313,4 +319,7 @@ def unit_frame(tables: UnitTables, model: Model, scale: ParameterScale) -> pl.Da
         .join(_station_features(keyed, tables), on="serial", how="left")
         .with_columns(pl.col("missing_stations").fill_null(0))
     )
-    return out.sort("serial")
+    # Sums of floats depend on the order the rows were added in: rounded, the features of
+    # the same facts are the same whatever order the store holds them in.
+    features = [c for c in out.columns if out.schema[c] == pl.Float64]
+    return out.with_columns(pl.col(features).round(_DIGITS)).sort("serial")

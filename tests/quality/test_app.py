@@ -1,0 +1,165 @@
+"""The quality app on a simulated SMT plant: fit, propose, the typed actions, determinism.
+
+Eight simulated days of the SMT example (``examples/smt``) give the app units with their
+signatures, inspections that failed and passed, and latent defects the simulator knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from andon.apps import get_app
+from andon.apps.quality import QualityApp
+from andon.apps.quality.risk import average_precision
+from andon.errors import InsufficientHistoryError
+from andon.model import Model, load_model
+from andon.proposals import Proposal, action_kinds, validate_action
+from andon.records import RecordKind
+from andon.sim import simulate
+from andon.sim.sinks import PipelineSink
+from andon.store import DuckDBStore
+
+SMT = Path(__file__).resolve().parents[2] / "examples" / "smt"
+DAYS = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class Plant:
+    model: Model
+    store: DuckDBStore
+    now: int
+
+
+@pytest.fixture(scope="module")
+def plant() -> Iterator[Plant]:
+    model = load_model(SMT)
+    store = DuckDBStore(None)
+    result = simulate(model, days=DAYS, seed=3, sink=PipelineSink.into(store, model=model))
+    try:
+        yield Plant(model=model, store=store, now=result.end_us)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def fitted(plant: Plant) -> tuple[QualityApp, list[Proposal]]:
+    app = QualityApp()
+    app.fit(plant.store, plant.model, until=plant.now)
+    return app, app.propose(plant.store, plant.model, now=plant.now)
+
+
+def _copy(source: DuckDBStore, seed: int | None) -> DuckDBStore:
+    target = DuckDBStore(None)
+    rng = np.random.default_rng(seed) if seed is not None else None
+    for kind in RecordKind:
+        table = source.records(kind)
+        if table.num_rows == 0:
+            continue
+        if rng is not None:
+            table = table.take(pa.array(rng.permutation(table.num_rows)))
+        target.write(kind, table, batch_id=f"copy:{kind.value}")
+    return target
+
+
+def test_the_app_is_registered_with_its_vocabulary() -> None:
+    assert isinstance(get_app("quality"), QualityApp)
+    assert {k.name for k in action_kinds("quality")} == {"hold", "extra_test", "release"}
+
+
+def test_fit_reports_calibration_and_a_version(plant: Plant) -> None:
+    report = QualityApp().fit(plant.store, plant.model, until=plant.now)
+    assert report.version.startswith("quality-")
+    assert report.rows > 1000
+    assert report.metrics["failed"] >= 10
+    assert 0.5 < report.metrics["held_out_roc_auc_fail"] <= 1.0
+    assert 0.0 < report.metrics["test_sensitivity"] <= 1.0
+    assert report.metrics["test_false_alarm"] < report.metrics["test_sensitivity"]
+    assert any(note.startswith("reliability on held-out units") for note in report.notes)
+
+
+def test_proposals_are_valid_material_and_within_capacity(
+    plant: Plant, fitted: tuple[QualityApp, list[Proposal]]
+) -> None:
+    app, proposals = fitted
+    assert proposals, "the SMT plant has risky units worth an extra test"
+    scored = app.score(plant.store, plant.model, now=plant.now)
+    assert scored is not None
+    tested = scored.frame.filter(scored.frame["decision"] == "extra_test")
+    per_station = scored.frame.group_by("station").len()
+    for station, count in per_station.iter_rows():
+        assert tested.filter(tested["station"] == station).height <= 0.05 * count
+    for proposal in proposals:
+        kind = validate_action(proposal.action)
+        assert kind.app == "quality"
+        assert proposal.subject in plant.model.equipment
+        assert proposal.expected_value >= app.settings.min_value
+        assert proposal.value_low is not None
+        assert proposal.value_high is not None
+        assert proposal.value_low <= proposal.expected_value <= proposal.value_high
+        assert proposal.action.units
+        assert proposal.action.lots
+        assert proposal.factors
+        assert all(f.text for f in proposal.factors)
+        assert proposal.created_at == plant.now < proposal.expires_at
+
+
+def test_risk_ranks_the_latent_defects_first(
+    plant: Plant, fitted: tuple[QualityApp, list[Proposal]]
+) -> None:
+    app, _ = fitted
+    scored = app.score(plant.store, plant.model, now=plant.now)
+    assert scored is not None
+    truth = plant.store.read_table("truth_units")
+    latent = {
+        s
+        for s, x in zip(truth["serial"].to_pylist(), truth["latent"].to_pylist(), strict=False)
+        if x
+    }
+    label = np.array([s in latent for s in scored.frame["serial"].to_list()])
+    assert label.sum() > 0
+    p = scored.frame["p"].to_numpy()
+    # far above the base rate: a ranking that knows nothing scores about label.mean()
+    assert average_precision(p, label) > 5 * label.mean()
+
+
+def test_same_facts_in_any_order_give_the_same_proposals(
+    plant: Plant, fitted: tuple[QualityApp, list[Proposal]]
+) -> None:
+    _, proposals = fitted
+    for seed in (None, 11):
+        copy = _copy(plant.store, seed)
+        try:
+            app = QualityApp()
+            app.fit(copy, plant.model, until=plant.now)
+            again = app.propose(copy, plant.model, now=plant.now)
+        finally:
+            copy.close()
+        assert again == proposals
+
+
+def test_a_new_instance_proposes_from_the_stored_model(
+    plant: Plant, fitted: tuple[QualityApp, list[Proposal]]
+) -> None:
+    app, proposals = fitted
+    fresh = QualityApp().propose(plant.store, plant.model, now=plant.now)
+    assert fresh == proposals
+    assert {p.model_version for p in fresh} <= {
+        app.score(plant.store, plant.model, now=plant.now).version
+    }  # type: ignore[union-attr]
+
+
+def test_without_inspections_the_app_says_it_cannot_judge(plant: Plant) -> None:
+    empty = DuckDBStore(None)
+    try:
+        empty.write(RecordKind.UNIT, plant.store.records(RecordKind.UNIT), batch_id="u")
+        with pytest.raises(InsufficientHistoryError, match="too little inspection history"):
+            QualityApp().fit(empty, plant.model, until=plant.now)
+        assert QualityApp().propose(empty, plant.model, now=plant.now) == []
+    finally:
+        empty.close()
