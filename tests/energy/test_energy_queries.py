@@ -34,11 +34,22 @@ def test_meter_hours_sum_the_readings_of_each_hour(store: Store) -> None:
 
 
 def test_bad_readings_are_flagged_with_what_and_where(store: Store) -> None:
-    ts = [T0 + k * Q for k in (1, 2, 3, 4, 5, 8, 9, 10, 11, 12)]  # a gap of two readings
-    kwh = [1.0, 1.0, -7.0, 1.0, 1.0, 1.0, 5000.0, 1.0, 1.0, 1.0]
-    interval = [900.0] * 9 + [0.0]
-    store.write(RecordKind.ENERGY, energy(ts=ts, path=M, kwh=kwh, interval_s=interval))
-    flags = meter_flags(store, meters=[M], start=T0, end=T0 + 4 * HOUR_US).to_pylist()
+    # a day of 15-minute readings of 1 kWh, with a reset, a gap of two readings, a rollover
+    # and a zero interval among them
+    steps = [k for k in range(1, 97) if k not in (6, 7)]
+    kwh = {3: -7.0, 9: 5000.0}
+    interval = {12: 0.0}
+    store.write(
+        RecordKind.ENERGY,
+        energy(
+            ts=[T0 + k * Q for k in steps],
+            path=M,
+            kwh=[kwh.get(k, 1.0) for k in steps],
+            interval_s=[interval.get(k, 900.0) for k in steps],
+        ),
+    )
+    end = T0 + 25 * HOUR_US
+    flags = meter_flags(store, meters=[M], start=T0, end=end).to_pylist()
     found = {(r["flag"], r["ts_us"]) for r in flags}
     assert found == {
         ("counter_reset", T0 + 3 * Q),
@@ -48,11 +59,14 @@ def test_bad_readings_are_flagged_with_what_and_where(store: Store) -> None:
     }
     assert {r["meter"] for r in flags} == {0}
     hours = {
-        r["hour"]: r["kwh"]
-        for r in meter_hours(store, meters=[M], start=T0, end=T0 + 4 * HOUR_US).to_pylist()
+        r["hour"]: r["kwh"] for r in meter_hours(store, meters=[M], start=T0, end=end).to_pylist()
     }
-    # the reset, the rollover and the zero interval are left out; the reading after the gap counts
-    assert hours == {H0: 3.0, H0 + 1: 2.0, H0 + 2: 2.0}
+    # the reset, the rollover and the zero interval are left out; the reading after the gap
+    # counts (only the missing time is flagged)
+    assert hours[H0] == 3.0
+    assert hours[H0 + 1] == 2.0
+    assert hours[H0 + 2] == 2.0
+    assert hours[H0 + 3] == 4.0
 
 
 def test_state_hours_cut_intervals_at_hours_and_carry_the_state_in(store: Store) -> None:

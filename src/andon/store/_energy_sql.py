@@ -4,7 +4,7 @@ Months of meter readings and state records are summed per hour in the database e
 that one row per (meter, hour) and per (equipment, hour, state) leaves the store:
 
 1. meter readings are checked against their neighbour (the previous reading of the same
-   meter, by ``ts`` then ``seq``) and against the meter's median: a negative energy (a
+   meter, by ``ts`` then ``seq``) and against the meter's 90th percentile: a negative energy (a
    counter that reset or rolled over upstream), a non-positive interval, a gap, an overlap,
    or a spike (a rollover differenced as a huge positive value) flag the reading; flagged
    readings are left out of the hourly sums and listed with what and where;
@@ -35,8 +35,10 @@ __all__ = [
     "tariff_hours_sql",
 ]
 
-SPIKE_FACTOR: Final = 20.0
-"""A reading above this many times its meter's median power (and above 1 kWh) is a spike."""
+SPIKE_FACTOR: Final = 10.0
+"""A reading above this many times its meter's 90th percentile power (and above 1 kWh) is a
+spike: a machine's running power is within a few times its usual hours' power, a counter
+rolled over and differenced is orders of magnitude off."""
 
 _GAP: Final = 1.5
 """A reading more than this many intervals after the previous one leaves a gap."""
@@ -56,7 +58,7 @@ rd AS (
     WHERE e.ts >= {_ts(dialect, p(start))} AND e.ts < {_ts(dialect, p(end))}
 ),
 med AS (
-    SELECT mid, percentile_cont(0.5) WITHIN GROUP (ORDER BY kwh * 3600.0 / interval_s) AS kw
+    SELECT mid, percentile_cont(0.9) WITHIN GROUP (ORDER BY kwh * 3600.0 / interval_s) AS kw
     FROM rd WHERE kwh >= 0 AND interval_s > 0 GROUP BY mid
 ),
 checked AS (

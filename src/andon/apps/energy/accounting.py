@@ -260,8 +260,20 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
                 "seconds": pl.Float64,
             }
         )
-    eq_hours = (
-        states.with_columns(category=_category_expr())
+    mh = _frame(meter_hours(store, meters=meters, start=start, end=end))
+    if mh.height == 0:
+        mh = pl.DataFrame(
+            schema={"meter": pl.Int64, "hour": pl.Int64, "kwh": pl.Float64, "seconds": pl.Float64}
+        )
+    meter_frame = mh.with_columns(
+        meter=pl.col("meter").replace_strict(list(range(len(meters))), meters, return_dtype=pl.Utf8)
+    ).select("meter", "hour", "kwh", "seconds")
+    pieces = (
+        states.with_columns(
+            category=pl.when((pl.col("state") == "planned_down") & (pl.col("reason") == "break"))
+            .then(pl.lit("break"))
+            .otherwise(_category_expr())
+        )
         .group_by(["equipment", "hour", "category"])
         .agg(pl.col("seconds").sum())
         .join(
@@ -274,22 +286,25 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
             ),
             on="equipment",
         )
+    )
+    share = _break_power_share(model, pieces, meter_frame)
+    eq_hours = (
+        pieces.join(share, on="site", how="left")
+        .with_columns(pl.col("break_share").fill_null(1.0))
         .with_columns(
             kw=pl.coalesce(
-                *(pl.when(pl.col("category") == c).then(pl.col(f"{c}_kw")) for c in CATEGORIES)
-            )
+                pl.when(pl.col("category") == "break").then(
+                    pl.col("off_kw")
+                    + pl.col("break_share") * (pl.col("idle_kw") - pl.col("off_kw"))
+                ),
+                *(pl.when(pl.col("category") == c).then(pl.col(f"{c}_kw")) for c in CATEGORIES),
+            ),
+            category=pl.col("category").replace("break", "idle"),
         )
         .with_columns(kwh=pl.col("kw") * pl.col("seconds") / 3600.0)
-        .select("path", "site", "produces", "hour", "category", "seconds", "kwh")
+        .group_by(["path", "site", "produces", "hour", "category"])
+        .agg(pl.col("seconds", "kwh").sum())
     )
-    mh = _frame(meter_hours(store, meters=meters, start=start, end=end))
-    if mh.height == 0:
-        mh = pl.DataFrame(
-            schema={"meter": pl.Int64, "hour": pl.Int64, "kwh": pl.Float64, "seconds": pl.Float64}
-        )
-    meter_frame = mh.with_columns(
-        meter=pl.col("meter").replace_strict(list(range(len(meters))), meters, return_dtype=pl.Utf8)
-    ).select("meter", "hour", "kwh", "seconds")
     tariffs = _frame(tariff_hours(store, sites=sites, start=start, end=end))
     if tariffs.height:
         tariffs = tariffs.with_columns(
@@ -368,7 +383,7 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
         *_meter_flags(store, meters, start, end),
         *_silent_meters(mh, meters, start, end),
         *_tariff_flags(site_hours, sites),
-        *meter_balance(model, meter_frame),
+        *meter_balance(model, meter_frame, eq_hours),
     ]
     return EnergyAccount(
         start_us=start,
@@ -381,6 +396,64 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
         meter_hours=meter_frame,
         equipment_hours=eq_hours.select("path", "hour", "category", "seconds", "kwh"),
         flags=tuple(flags),
+    )
+
+
+def _break_power_share(
+    model: Model, pieces: pl.DataFrame, meter_frame: pl.DataFrame
+) -> pl.DataFrame:
+    """Return per site how much of its idle power equipment draws in planned breaks.
+
+    A site may switch its machines off in breaks or leave them idling; the state records say
+    "break" either way. The sub-meters of production equipment tell: the share ``b`` in
+    [0, 1] (break power = off + b (idle - off)) that fits their full hours best in least
+    squares. A site without such a meter, or without breaks, keeps 1 (idling, the more
+    wasteful reading, so that waste is not hidden).
+    """
+    produces = {p: i.role is EquipmentRole.PRODUCTION for p, i in model.equipment.items()}
+    rows: list[dict[str, object]] = []
+    for path, info in sorted(model.meters.items()):
+        if info.owner_path in model.sites or info.meter.medium != "electricity":
+            continue
+        prefix = info.owner_path + "/"
+        members = [p for p in model.equipment if (p + "/").startswith(prefix)]
+        if not members or not all(produces[p] for p in members):
+            continue
+        site = "/".join(info.owner_path.split("/")[:2])
+        mine = pieces.filter(pl.col("path").is_in(members))
+        x = mine.group_by("hour").agg(
+            pl.when(pl.col("category") == "break")
+            .then(pl.col("off_kw"))
+            .otherwise(
+                pl.coalesce(
+                    *(pl.when(pl.col("category") == c).then(pl.col(f"{c}_kw")) for c in CATEGORIES)
+                )
+            )
+            .mul(pl.col("seconds") / 3600.0)
+            .sum()
+            .alias("x0"),
+            pl.when(pl.col("category") == "break")
+            .then((pl.col("idle_kw") - pl.col("off_kw")) * pl.col("seconds") / 3600.0)
+            .otherwise(0.0)
+            .sum()
+            .alias("b"),
+        )
+        y = meter_frame.filter((pl.col("meter") == path) & (pl.col("seconds") == 3600.0))
+        joined = y.join(x, on="hour").filter(pl.col("b") > 0)
+        if joined.height:
+            rows.append(
+                {
+                    "site": site,
+                    "num": float(((joined["kwh"] - joined["x0"]) * joined["b"]).sum()),
+                    "den": float((joined["b"] ** 2).sum()),
+                }
+            )
+    if not rows:
+        return pl.DataFrame(schema={"site": pl.Utf8, "break_share": pl.Float64})
+    return (
+        pl.DataFrame(rows)
+        .group_by("site")
+        .agg((pl.col("num").sum() / pl.col("den").sum()).clip(0.0, 1.0).alias("break_share"))
     )
 
 
@@ -427,7 +500,7 @@ def _site_hours(
             schema={"meter": pl.Utf8, "site": pl.Utf8},
         ),
         on="meter",
-    ).select("site", "hour", "kwh")
+    ).select("site", "hour", "kwh", "seconds")
     on = (
         eq_hours.filter(pl.col("produces"))
         .group_by(["site", "hour"])
@@ -462,11 +535,12 @@ def _site_hours(
 
 
 def base_load(site_hours: pl.DataFrame) -> pl.DataFrame:
-    """Return per site and hour the base load (kW) of the hours when nothing produces: the
-    site meter less the production machines' off power and the utilities' modelled draw."""
-    return site_hours.filter(pl.col("producing") <= 0.0).with_columns(
-        base_kw=pl.col("kwh") - pl.col("off_kwh") - pl.col("utility_kwh")
-    )
+    """Return per site and hour the base load (kW) of the full hours when nothing produces:
+    the site meter less the production machines' off power (what is left is lighting, HVAC,
+    leaks and the utilities that serve them)."""
+    return site_hours.filter(
+        (pl.col("producing") <= 0.0) & (pl.col("seconds") == 3600.0)
+    ).with_columns(base_kw=pl.col("kwh") - pl.col("off_kwh"))
 
 
 def _drift(hours: np.ndarray, kw: np.ndarray) -> float:

@@ -2,10 +2,11 @@
 
 A meter measures everything below it, so its energy is at least the sum of its sub-meters
 (meters of the same medium owned by elements below its owner, none of them below another
-of those), and what is left (base load, losses, equipment without a sub-meter) moves
-slowly. An hour where the sub-meters exceed their parent by more than 2 %, or where the
-remainder leaves its usual band (the median ± the larger of 5 robust standard deviations
-and 10 % of the parent's median hour), is flagged; runs of flagged hours give one flag each.
+of those), and what is left (base load, losses, utilities and equipment without a
+sub-meter) follows the sub-meters as it did before. An hour where the sub-meters exceed
+their parent by more than 2 %, or where the remainder leaves the band its reference fit
+gives (the first half of the hours; the larger of 5 robust standard deviations and 10 % of
+the parent's median hour), is flagged; runs of flagged hours give one flag each.
 
 >>> import polars as pl
 >>> from andon.model import load_model  # doctest: +SKIP
@@ -68,11 +69,47 @@ def _runs(hours: np.ndarray) -> list[tuple[int, int]]:
     return [(int(hours[s]), int(hours[e])) for s, e in zip(starts, ends, strict=True)]
 
 
-def imbalance_hours(model: Model, meter_hours: pl.DataFrame) -> pl.DataFrame:
+def _unmetered(model: Model, parent: str, children: tuple[str, ...]) -> list[str]:
+    """Return the equipment below ``parent``'s owner that none of its sub-meters measures."""
+    owner = model.meters[parent].owner_path + "/"
+    below = [model.meters[c].owner_path + "/" for c in children]
+    return [
+        p
+        for p in model.equipment
+        if (p + "/").startswith(owner) and not any((p + "/").startswith(b) for b in below)
+    ]
+
+
+def _reference_fit(joined: pl.DataFrame) -> np.ndarray:
+    """Return the remainder each hour should have, as the first half of the hours say.
+
+    The remainder is fitted by least squares on the sub-meters' sum (losses, and utilities
+    that follow production) and on the modelled energy of unmetered equipment, over the
+    first half of the hours (at least a day): a meter that stops balancing is one that
+    balances otherwise than it did.
+    """
+    x = np.column_stack(
+        [
+            np.ones(joined.height),
+            joined["sub_kwh"].to_numpy(),
+            joined["modelled"].to_numpy(),
+        ]
+    )
+    y = joined["rest_kwh"].to_numpy()
+    ref = max(24, joined.height // 2)
+    coef, *_ = np.linalg.lstsq(x[:ref], y[:ref], rcond=None)
+    return np.asarray(x @ coef, dtype=float)
+
+
+def imbalance_hours(
+    model: Model, meter_hours: pl.DataFrame, equipment_hours: pl.DataFrame
+) -> pl.DataFrame:
     """Return per parent meter and hour its mean power, its sub-meters' sum, the remainder
     (kWh per hour) and whether the hour is flagged (``meter``, ``hour``, ``kwh``,
     ``sub_kwh``, ``rest_kwh``, ``flagged``). Hours not metered alike by the parent and
-    every sub-meter are left out."""
+    every sub-meter are left out. The remainder is judged after taking off the modelled
+    energy of the equipment below the parent that no sub-meter measures, so that their
+    production hours are no imbalance."""
     frames = []
     for parent, children in sorted(sub_meters(model).items()):
         top = meter_hours.filter(pl.col("meter") == parent).select("hour", "kwh", "seconds")
@@ -102,15 +139,26 @@ def imbalance_hours(model: Model, meter_hours: pl.DataFrame) -> pl.DataFrame:
         )
         if joined.height < 24:
             continue
-        rest = joined["rest_kwh"].to_numpy()
-        median = float(np.median(rest))
-        mad = float(np.median(np.abs(rest - median))) * 1.4826
+        modelled = (
+            equipment_hours.filter(pl.col("path").is_in(_unmetered(model, parent, children)))
+            .group_by("hour")
+            .agg(pl.col("kwh").sum().alias("modelled"))
+        )
+        joined = joined.join(modelled, on="hour", how="left").with_columns(
+            pl.col("modelled").fill_null(0.0)
+        )
+        joined = joined.sort("hour")
+        expected = _reference_fit(joined)
+        resid = joined["rest_kwh"].to_numpy() - expected
+        reference = resid[: max(24, joined.height // 2)]
+        median = float(np.median(reference))
+        mad = float(np.median(np.abs(reference - median))) * 1.4826
         band = max(_BAND_MAD * mad, _BAND_SHARE * float(np.median(joined["kwh"].to_numpy())))
         frames.append(
             joined.with_columns(
                 meter=pl.lit(parent),
                 flagged=(pl.col("sub_kwh") > (1 + _EXCESS) * pl.col("kwh"))
-                | ((pl.col("rest_kwh") - median).abs() > band),
+                | pl.Series(np.abs(resid - median) > band),
             ).select("meter", "hour", "kwh", "sub_kwh", "rest_kwh", "flagged")
         )
     if not frames:
@@ -127,9 +175,11 @@ def imbalance_hours(model: Model, meter_hours: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(frames).sort(["meter", "hour"])
 
 
-def meter_balance(model: Model, meter_hours: pl.DataFrame) -> list[DataQualityFlag]:
+def meter_balance(
+    model: Model, meter_hours: pl.DataFrame, equipment_hours: pl.DataFrame
+) -> list[DataQualityFlag]:
     """Return one ``meter_imbalance`` flag per run of hours a meter does not balance."""
-    table = imbalance_hours(model, meter_hours)
+    table = imbalance_hours(model, meter_hours, equipment_hours)
     flags = []
     for parent in table["meter"].unique(maintain_order=True).to_list():
         mine = table.filter((pl.col("meter") == parent) & pl.col("flagged"))
