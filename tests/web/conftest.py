@@ -95,7 +95,7 @@ class PlainSessions:
         self.users = users
         self.live: dict[str, str] = {}
 
-    def start(self, username: str, password: str) -> str:
+    def start(self, username: str, password: str, request: object) -> str:
         entry = self.users.get(username)
         if entry is None or entry[0] != password:
             raise AuthError("unknown user or wrong password")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from andon.api._limits import client_address
+from andon.api.login_guard import LoginGuard
 from andon.api.ratelimit import RateLimiter
 from andon.api.settings import ApiSettings
 from andon.decisions import AuditLog, DecisionService, SettingsService, UserService
@@ -34,6 +35,11 @@ class ApiContext:
     def client(self, request: Request) -> str:
         """Return the address a request came from (through the trusted proxies only)."""
         return client_address(request, trusted_proxies=self.settings.trusted_proxies)
+
+    @property
+    def login_guard(self) -> LoginGuard:
+        """Return the login limits, over the limiter the API and the console share."""
+        return LoginGuard(self.login_limiter, self.settings)
 
 
 async def context(request: Request) -> ApiContext:

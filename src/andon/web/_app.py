@@ -343,15 +343,18 @@ def _add_session_routes(app: FastAPI, console: Console) -> None:
         if not target.startswith("/") or target.startswith("//"):
             target = "/"
         try:
-            secret = console.sessions.start(username, password)
-        except AuthError:
+            secret = console.sessions.start(username, password, request)
+        except AuthError as exc:
+            wait = getattr(exc, "retry_after_s", None)
             return console.render.page(
                 request,
                 "login.html",
                 {
                     "title": "Log in",
                     "next": target,
-                    "error": "Unknown user or wrong password.",
+                    "error": "Unknown user or wrong password."
+                    if wait is None
+                    else f"Too many login attempts from this address: try again in {wait} s.",
                     "username": username,
                     "demo_hint": console.settings.demo_hint,
                     "user": None,

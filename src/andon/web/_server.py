@@ -67,7 +67,12 @@ def build_app(
         app,
         store=store,
         model=model,
-        sessions=UserSessions(users=users, ttl_s=api_settings.session_ttl_s),
+        sessions=UserSessions(
+            users=users,
+            guard=context.login_guard,
+            client=context.client,
+            ttl_s=api_settings.session_ttl_s,
+        ),
         settings=settings,
         clock=clock,
     )

@@ -15,6 +15,8 @@ import threading
 from collections import OrderedDict
 from typing import Any, Protocol
 
+from starlette.requests import Request
+
 __all__ = ["COOKIE", "FormTokens", "Principal", "SessionBackend", "csrf_token", "csrf_valid"]
 
 COOKIE = "andon_session"
@@ -41,8 +43,9 @@ class Principal(Protocol):
 class SessionBackend(Protocol):
     """Starts, resolves and ends browser sessions; raises ``AuthError`` when it cannot."""
 
-    def start(self, username: str, password: str) -> str:
-        """Check a password and return a new session secret."""
+    def start(self, username: str, password: str, request: Request) -> str:
+        """Check a password and return a new session secret (``request``: who asks, for
+        limits on logins per address)."""
         ...
 
     def principal(self, secret: str) -> Principal:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from andon.api.login_guard import LoginGuard, LoginThrottledError
 from andon.decisions import NotAuthenticatedError, Principal, Role, UserService
 from andon.decisions.access import split_token
 from andon.errors import AndonError
@@ -23,44 +24,42 @@ __all__ = ["UserSessions", "add_user_routes"]
 class UserSessions:
     """Start, resolve and end browser sessions through a :class:`UserService`.
 
-    Failed logins are counted per user name; after ``max_failures`` within ``window_s``
-    seconds a login is refused without checking the password.
+    Logins are limited as the API's are, by the same :class:`~andon.api.login_guard.LoginGuard`
+    over the same counts: failures per address and user name and per address, never per
+    user name alone, so that nobody locks the real user out from another address.
     """
 
     def __init__(
         self,
         *,
         users: UserService,
+        guard: LoginGuard,
+        client: Callable[[Request], str],
         ttl_s: int = 8 * 3600,
-        max_failures: int = 5,
-        window_s: float = 60.0,
-        clock: Callable[[], float] | None = None,
     ) -> None:
         self.users = users
+        self.guard = guard
+        self.client = client
         self.ttl_s = ttl_s
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._clock = clock or time.monotonic
-        self._failures: dict[str, list[float]] = {}
 
-    def _limited(self, username: str) -> bool:
-        now = self._clock()
-        recent = [t for t in self._failures.get(username, []) if now - t < self.window_s]
-        self._failures[username] = recent
-        return len(recent) >= self.max_failures
+    def start(self, username: str, password: str, request: Request) -> str:
+        """Check the password and return a new session secret; raise ``AuthError`` if wrong.
 
-    def start(self, username: str, password: str) -> str:
-        """Check the password and return a new session secret; raise ``AuthError`` if wrong."""
+        A login from an address that spent its attempts is refused without checking the
+        password, with :class:`LoginThrottledError` saying how long to wait.
+        """
         name = username.strip().lower()
-        if self._limited(name):
-            msg = "too many failed logins; wait a minute and try again"
-            raise NotAuthenticatedError(msg)
+        address = self.client(request)
+        wait = self.guard.wait_s(address, name)
+        if wait > 0:
+            raise LoginThrottledError(int(wait) + 1)
+        self.guard.attempted(address)
         try:
             principal = self.users.login(name, password)
         except NotAuthenticatedError:
-            self._failures.setdefault(name, []).append(self._clock())
+            self.guard.failed(address, name)
             raise
-        self._failures.pop(name, None)
+        self.guard.succeeded(address, name)
         issued = self.users.issue_token(
             principal.username,
             name="console session",

@@ -36,18 +36,6 @@ RULES = {
 Ctx = Annotated[ApiContext, Depends(context)]
 
 
-def _login_keys(ctx: ApiContext, request: Request, username: str) -> tuple[str, str, str]:
-    """Return the limiter keys of a login: failures per address and user, failures per
-    address, attempts per address. None is per user alone: failures from one address never
-    lock the user out of a login from another."""
-    address = ctx.client(request)
-    return (
-        f"fail-ip-user:{address}:{username.lower()}",
-        f"fail-ip:{address}",
-        f"any-ip:{address}",
-    )
-
-
 @router.post(
     "/login",
     responses={
@@ -69,13 +57,9 @@ def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> Logi
     unsafe request.
     """
     limits = ctx.settings
-    limiter = ctx.login_limiter
-    user_key, ip_key, any_key = _login_keys(ctx, request, body.username)
-    wait = max(
-        limiter.retry_after(user_key, limit=limits.login_max_failures),
-        limiter.retry_after(ip_key, limit=limits.login_max_address_failures),
-        limiter.retry_after(any_key, limit=limits.login_max_attempts),
-    )
+    guard = ctx.login_guard
+    address = ctx.client(request)
+    wait = guard.wait_s(address, body.username)
     if wait > 0:
         raise ApiProblem(
             429,
@@ -83,14 +67,13 @@ def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> Logi
             f"too many login attempts from this address; try again in {int(wait) + 1} s",
             headers={"Retry-After": str(int(wait) + 1)},
         )
-    limiter.hit(any_key)
+    guard.attempted(address)
     try:
         principal = ctx.users.login(body.username, body.password)
     except NotAuthenticatedError as exc:
-        limiter.hit(ip_key)
-        limiter.hit(user_key)
+        guard.failed(address, body.username)
         raise ApiProblem(401, "auth.not_authenticated", str(exc)) from exc
-    limiter.clear(user_key)
+    guard.succeeded(address, body.username)
     issued = ctx.users.issue_token(
         principal.username,
         name="browser session",
