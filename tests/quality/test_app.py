@@ -14,12 +14,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from andon.apps import get_app
 from andon.apps.quality import QualityApp
 from andon.apps.quality.risk import average_precision
 from andon.errors import InsufficientHistoryError
 from andon.model import Model, load_model
-from andon.proposals import Proposal, action_kinds, validate_action
+from andon.proposals import DecisionApp, Proposal, action_kinds, validate_action
 from andon.records import RecordKind
 from andon.sim import simulate
 from andon.sim.sinks import PipelineSink
@@ -67,8 +66,8 @@ def _copy(source: DuckDBStore, seed: int | None) -> DuckDBStore:
     return target
 
 
-def test_the_app_is_registered_with_its_vocabulary() -> None:
-    assert isinstance(get_app("quality"), QualityApp)
+def test_the_app_offers_the_protocol_and_its_vocabulary() -> None:
+    assert isinstance(QualityApp(), DecisionApp)
     assert {k.name for k in action_kinds("quality")} == {"hold", "extra_test", "release"}
 
 
