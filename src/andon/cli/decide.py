@@ -193,3 +193,102 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
         f"planned in {seconds:.1f} s"
         + ("; recorded as decisions, status proposed" if keep and proposals else "")
     )
+
+
+def render_quality(proposals: list[Proposal], *, currency: str, limit: int) -> Table:
+    """Return the quality decisions as a Rich table, one row per station and kind."""
+    rows = table(
+        Column("site", wrap=False),
+        "station",
+        "action",
+        Column("units", numeric=True),
+        Column(f"saving {currency}", numeric=True),
+        Column("conf.", numeric=True),
+        "top factor",
+        title="quality decisions",
+    )
+    for p in proposals[:limit]:
+        site, station = _where(p.subject)
+        rows.add_row(
+            escape(site),
+            escape(station),
+            escape(p.action.kind),
+            str(len(p.action.units)),
+            f"{number(p.expected_value)}\n"
+            f"({number(p.value_low or 0)} to {number(p.value_high or 0)})",
+            f"{p.confidence:.2f}",
+            escape(p.factors[0].text) if p.factors else "",
+        )
+    return rows
+
+
+@app.command()
+def quality(  # noqa: PLR0917  (typer maps parameters to options)
+    model_path: Annotated[Path, typer.Argument(help="Plant model YAML file or folder.")],
+    now: Annotated[
+        str | None, typer.Option("--now", help="Decision time, ISO 8601 with zone (default: now).")
+    ] = None,
+    store_url: Annotated[
+        str, typer.Option("--store", help="Store URL or DuckDB file.")
+    ] = "andon.duckdb",
+    fit: Annotated[
+        bool, typer.Option("--fit/--no-fit", help="Fit the latent-defect risk model first.")
+    ] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep/--no-keep", help="Record the proposals as decisions.")
+    ] = True,
+    limit: Annotated[int, typer.Option(help="Rows to print.")] = 30,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the decisions as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """Score the latest units' latent-defect risk and print hold / extra-test decisions."""
+    from andon.apps.quality import QualityApp
+    from andon.runtime import Runtime, Schedule
+    from andon.store import open_store
+
+    model = _load(model_path)
+    at = _parse_now(now)
+    store: Store
+    try:
+        store = open_store(store_url)
+    except AndonError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    try:
+        runtime = Runtime(
+            store=store,
+            model=model,
+            apps={"quality": QualityApp()},
+            clock=lambda: at,
+            schedule=Schedule(fit_every_s=0, propose_every_s=0, upkeep_every_s=0, kpi_every_s=0),
+        )
+        if fit:
+            with out_console.status("fitting the latent-defect risk model ..."):
+                fitted = runtime.fit("quality", now=at)
+            [status] = runtime.status()
+            if fitted:
+                out_console.print(
+                    f"fitted on {status.fit_rows:,} inspected units (version {status.fit_version})"
+                )
+            else:
+                out_console.print(f"[yellow]not fitted: {status.failure}[/]", highlight=False)
+            for note in status.fit_notes:
+                out_console.print(f"  [yellow]{note}[/]", highlight=False)
+        with out_console.status("scoring units ..."):
+            proposals = runtime.propose(now=at, record=keep)["quality"]
+        [status] = runtime.status()
+        if status.failure is not None and status.failed_stage == "propose":
+            err_console.print(f"[bold red]error:[/] {status.failure}", highlight=False)
+            raise typer.Exit(code=1)
+    finally:
+        store.close()
+    if json_out:
+        print_json(plan_json(p) for p in proposals[:limit])
+        return
+    out_console.print(render_quality(proposals, currency=model.currency, limit=limit))
+    total = sum(p.expected_value for p in proposals)
+    out_console.print(
+        f"{len(proposals)} proposal(s), expected saving {total:,.0f} {model.currency}"
+        + ("; recorded as decisions, status proposed" if keep and proposals else "")
+    )
