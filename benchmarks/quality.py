@@ -12,6 +12,11 @@ give each policy the same extra-test budget, ``--budget`` of those units:
   line, product mean and sigma from the fit days: Phase I), a flagged unit tested, by
   largest deviation first when the flags exceed the budget;
 * ``random``: the budget drawn at random;
+* ``true_state``: a reference that knows the simulator's hidden present state but not the
+  outcomes: each unit's chance of a defect from the scenario's mechanism, the true health
+  of the downstream machine and the true upstream deviation, updated by the true
+  distributions of the final test's values (the night-shift factor is left out: the SMT
+  site has no night shift); the ceiling of any policy that reads the plant;
 * ``oracle``: the budget spent on the true latent defects.
 
 Reported per policy: the share of latent defects caught, the share of the interaction-
@@ -42,7 +47,8 @@ from andon.apps.quality import QualityApp, QualitySettings
 from andon.apps.quality.risk import average_precision
 from andon.apps.quality.spc import WESTERN_ELECTRIC, run_rules
 from andon.model import Model, load_model
-from andon.sim import simulate
+from andon.records import RecordKind
+from andon.sim import find_scenario, load_scenario, simulate
 from andon.sim.sinks import PipelineSink
 from andon.store import DuckDBStore
 from andon.time import DAY_US
@@ -93,6 +99,67 @@ def _policy(
     }
 
 
+def _true_state(model: Model, store: DuckDBStore, frame: pl.DataFrame) -> np.ndarray:
+    """P(latent defect) of each unit from the simulator's hidden state (see the docstring)."""
+    scenario = load_scenario(find_scenario(model), model=model)
+    health = pl.from_arrow(store.read_table("truth_health"))
+    assert isinstance(health, pl.DataFrame)
+    hourly = health.group_by(["equipment", pl.col("ts").dt.epoch("us").alias("hr")]).agg(
+        pl.col("health").max()
+    )
+    base = np.full(frame.height, 0.0)
+    for site in model.sites:
+        practice = scenario.practices.get(site.split("/")[-1])
+        rate = practice.defect_base_rate if practice else 0.004
+        base = np.where(frame.get_column("line").str.starts_with(site + "/").to_numpy(), rate, base)
+    p = base.copy()
+    for product_id, mech in scenario.defects.items():
+        spec = next(
+            s
+            for s in model.products[product_id].spec_limits
+            if s.cell == mech.upstream_cell and s.parameter == mech.upstream_parameter
+        )
+        assert spec.lsl is not None
+        assert spec.usl is not None
+        target = spec.target if spec.target is not None else (spec.lsl + spec.usl) / 2
+        records = pl.from_arrow(store.records(RecordKind.UNIT))
+        assert isinstance(records, pl.DataFrame)
+        units = records.filter(pl.col("product") == product_id).select(
+            "serial", "path", pl.col("ts").dt.epoch("us").alias("ts_us"), "parameter", "value"
+        )
+        units = units.with_columns(pl.col("path").str.split("/").list.get(4).alias("cell"))
+        up = units.filter(
+            (pl.col("cell") == mech.upstream_cell)
+            & (pl.col("parameter") == mech.upstream_parameter)
+        ).select("serial", ((pl.col("value") - target) / ((spec.usl - spec.lsl) / 8)).alias("z"))
+        down = (
+            units.filter(pl.col("cell") == mech.downstream_cell)
+            .group_by("serial")
+            .agg(pl.col("path").first().alias("equipment"), pl.col("ts_us").min())
+            .with_columns((pl.col("ts_us") // 3_600_000_000 * 3_600_000_000).alias("hr"))
+            .join(hourly, on=["equipment", "hr"], how="left")
+        )
+        joined = (
+            frame.select("serial")
+            .join(up, on="serial", how="left")
+            .join(down.select("serial", "health"), on="serial", how="left")
+        )
+        z = joined.get_column("z").fill_null(0.0).to_numpy()
+        h = joined.get_column("health").fill_null(0.0).to_numpy()
+        mine = frame.get_column("product").to_numpy() == product_id
+        mech_p = mech.strength / (1 + np.exp(-6 * (np.abs(z) - mech.z0))) * h**4
+        p = np.where(mine, p + mech_p, p)
+    value = frame.get_column("test_value").cast(pl.Float64).fill_null(np.nan).to_numpy()
+    sd_d = math.sqrt(1 + 0.8**2)
+    ratio = np.where(
+        np.isfinite(value),
+        np.exp(-0.5 * ((value - 2.5) / sd_d) ** 2 + 0.5 * value**2) / sd_d,
+        1.0,
+    )
+    odds = np.clip(p, 1e-9, 1 - 1e-9) / (1 - np.clip(p, 1e-9, 1 - 1e-9)) * ratio
+    return np.asarray(odds / (1 + odds), dtype=np.float64)
+
+
 def run_seed(
     model: Model, *, seed: int, days: float, test_days: float, budget: float
 ) -> dict[str, Any]:
@@ -122,11 +189,13 @@ def run_seed(
         k = math.floor(budget * frame.height)
         p = frame.get_column("p").to_numpy()
         rng = np.random.default_rng(seed)
+        reference = _true_state(model, store, frame)
         picks = {
             "app": np.flatnonzero(frame.get_column("decision").to_numpy() == "extra_test"),
             "app_ranked": np.argsort(-p, kind="stable")[:k],
             "spc": _spc_pick(frame, k),
             "random": rng.choice(frame.height, size=k, replace=False),
+            "true_state": np.argsort(-reference, kind="stable")[:k],
             "oracle": np.flatnonzero(latent)[:k],
         }
         return {
@@ -136,6 +205,7 @@ def run_seed(
             "interaction_latent": int(interaction.sum()),
             "budget_units": k,
             "pr_auc": average_precision(p, latent),
+            "pr_auc_true_state": average_precision(reference, latent),
             "fit_metrics": dict(report.metrics),
             "policies": {
                 name: _policy(idx, latent, interaction, frame) for name, idx in picks.items()
@@ -198,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         "test_days": test_days,
         "budget": args.budget,
         "pr_auc": _ci([r["pr_auc"] for r in runs], rng),
+        "pr_auc_true_state": _ci([r["pr_auc_true_state"] for r in runs], rng),
         "policies": summary,
         "app_over_spc": app / spc if spc > 0 else None,
         "targets": {"caught": 0.8, "app_over_spc": 2.0, "pr_auc": 0.8},

@@ -28,9 +28,10 @@ def test_quality_benchmark_quick_mode() -> None:
     report = json.loads(completed.stdout)
     assert report["benchmark"] == "quality"
     policies = report["policies"]
-    assert set(policies) == {"app", "app_ranked", "spc", "random", "oracle"}
+    assert set(policies) == {"app", "app_ranked", "spc", "random", "true_state", "oracle"}
     assert policies["oracle"]["caught"]["mean"] >= policies["app_ranked"]["caught"]["mean"]
     assert policies["app_ranked"]["caught"]["mean"] > policies["random"]["caught"]["mean"]
+    assert policies["oracle"]["caught"]["mean"] >= policies["true_state"]["caught"]["mean"]
     assert 0.0 <= report["pr_auc"]["mean"] <= 1.0
     tested = policies["app"]["tested"]["mean"]
     assert tested <= report["runs"][0]["budget_units"] + 2  # per-station floors add at most 1 each

@@ -90,9 +90,9 @@ def test_proposals_are_valid_material_and_within_capacity(
     scored = app.score(plant.store, plant.model, now=plant.now)
     assert scored is not None
     tested = scored.frame.filter(scored.frame["decision"] == "extra_test")
-    per_station = scored.frame.group_by("station").len()
-    for station, count in per_station.iter_rows():
-        assert tested.filter(tested["station"] == station).height <= 0.05 * count
+    per_site = scored.frame.group_by("pool").len()  # a site's test stations share capacity
+    for site, count in per_site.iter_rows():
+        assert tested.filter(tested["pool"] == site).height <= 0.05 * count
     for proposal in proposals:
         kind = validate_action(proposal.action)
         assert kind.app == "quality"

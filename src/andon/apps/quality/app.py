@@ -90,6 +90,9 @@ class QualitySettings:
     """Share of defects the extra test finds."""
     test_budget: float = 0.05
     """Extra tests a test station has in a round, as a share of the units decided on."""
+    pool_sites: bool = True
+    """Pool the extra-test capacity of a site's test stations: a unit may be carried to
+    any of them, so the site's riskiest units get the tests whichever line made them."""
     min_value: float = 50.0
     """Expected saving (model currency) below which a proposal is not made."""
     min_failures: int = 10
@@ -250,6 +253,13 @@ class QualityApp:
             ~pl.col("failed").fill_null(value=False)
             & (pl.col("inspected_us").is_not_null() | pl.col("test_station").is_null())
         ).with_columns(pl.coalesce("test_station", "line").alias("station"))
+        frame = frame.with_columns(
+            (
+                pl.col("station").str.extract(r"^([^/]+/[^/]+)")
+                if s.pool_sites
+                else pl.col("station")
+            ).alias("pool")
+        )
         risk = fitted.model.score(
             frame.drop([c for c in ("failed", "inspected_us", "test_value") if c in frame.columns]),
             _values(frame),
@@ -267,13 +277,16 @@ class QualityApp:
             (pl.col("unit_cost") * s.test_cost_factor).alias("test_cost"),
             (pl.col("unit_cost") * s.hold_cost_factor).alias("hold_cost"),
         )
-        counts = frame.group_by("station").len()
+        counts = frame.group_by("pool").len()
         capacity = {
-            row["station"]: math.floor(s.test_budget * row["len"])
+            row["pool"]: math.floor(s.test_budget * row["len"])
             for row in counts.iter_rows(named=True)
         }
         decided = choose(
-            frame.filter(pl.col("unit_cost") > 0), capacity=capacity, sensitivity=s.test_sensitivity
+            frame.filter(pl.col("unit_cost") > 0),
+            capacity=capacity,
+            sensitivity=s.test_sensitivity,
+            by="pool",
         )
         return ScoredUnits(frame=decided.sort(["station", "rank"]), version=fitted.version)
 

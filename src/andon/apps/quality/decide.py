@@ -30,23 +30,30 @@ from andon.apps.quality.actions import EXTRA_TEST, HOLD, RELEASE
 __all__ = ["choose"]
 
 
-def choose(units: pl.DataFrame, *, capacity: Mapping[str, int], sensitivity: float) -> pl.DataFrame:
+def choose(
+    units: pl.DataFrame,
+    *,
+    capacity: Mapping[str, int],
+    sensitivity: float,
+    by: str = "station",
+) -> pl.DataFrame:
     """Return ``units`` with ``saving`` (of a test, against release), ``rank`` (by saving
-    at its station) and ``decision`` (``extra_test``, ``hold`` or ``release``).
+    in its capacity group) and ``decision`` (``extra_test``, ``hold`` or ``release``).
 
-    ``units`` has ``serial``, ``station``, ``p``, ``escape_cost``, ``test_cost`` and
-    ``hold_cost``; ``capacity`` gives each station's tests this shift (0 when absent).
+    ``units`` has ``serial``, the column ``by`` (what shares a capacity: a test station, or
+    the test stations of a site pooled), ``p``, ``escape_cost``, ``test_cost`` and
+    ``hold_cost``; ``capacity`` gives each group's tests this shift (0 when absent).
     """
     cap = pl.DataFrame(
-        {"station": list(capacity), "capacity": [int(v) for v in capacity.values()]},
-        schema={"station": pl.Utf8, "capacity": pl.Int64},
+        {by: list(capacity), "capacity": [int(v) for v in capacity.values()]},
+        schema={by: pl.Utf8, "capacity": pl.Int64},
     )
     scored = units.with_columns(
         (pl.col("p") * pl.col("escape_cost") * sensitivity - pl.col("test_cost")).alias("saving")
-    ).sort(["station", "saving", "serial"], descending=[False, True, False])
+    ).sort([by, "saving", "serial"], descending=[False, True, False])
     ranked = scored.with_columns(
-        pl.col("saving").cum_count().over("station").cast(pl.Int64).alias("rank")
-    ).join(cap, on="station", how="left")
+        pl.col("saving").cum_count().over(by).cast(pl.Int64).alias("rank")
+    ).join(cap, on=by, how="left")
     return ranked.with_columns(
         pl.when((pl.col("saving") > 0) & (pl.col("rank") <= pl.col("capacity").fill_null(0)))
         .then(pl.lit(EXTRA_TEST))
