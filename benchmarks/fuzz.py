@@ -229,8 +229,15 @@ def _check_decoded(
     from andon.contracts import check
     from andon.records import RecordKind
 
-    if len(decoded.rejected) > messages:
-        raise Wrong(f"{len(decoded.rejected)} rejects of {messages} messages")
+    # A message is quarantined once per reason: one whose metrics fail for two reasons
+    # (an alias no birth announced, a value of the wrong type) gives a row for each, each
+    # naming its metrics; more rows of one reason than messages would be a duplicate.
+    by_reason: dict[str, int] = {}
+    for reject in decoded.rejected:
+        by_reason[reject.reason] = by_reason.get(reject.reason, 0) + 1
+    for reason, count in by_reason.items():
+        if count > messages:
+            raise Wrong(f"{count} rejects for {reason} of {messages} messages")
     for reject in decoded.rejected:
         if not reject.reason or not reject.detail or not reject.reason.startswith(reason_prefix):
             raise Wrong(f"a reject without a reason or detail: {reject.reason!r}")

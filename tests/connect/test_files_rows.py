@@ -205,6 +205,28 @@ def test_a_parquet_value_column_of_text_is_read_row_by_row(tmp_path: Path) -> No
     assert "'abc' is not a number" in str(bad[0]["detail"])
 
 
+def test_a_parquet_string_cell_that_is_not_utf8_quarantines_its_row(tmp_path: Path) -> None:
+    # Parquet does not check that a string column holds UTF-8 as it is read: a file that
+    # says "string" over other bytes must not reach the contract check (found by fuzzing).
+    path = tmp_path / "not-utf8.parquet"
+    raw = pa.array([f"{PRINTER}/squeegee_pressure".encode(), b"\xb6\xff", PRINTER.encode()])
+    tags = raw.view(pa.string())  # what such a file gives: no check of the bytes
+    pq.write_table(
+        pa.table(
+            {
+                "ts": pa.array([1_767_000_000_000 + i for i in range(3)], pa.int64()),
+                "tag": tags,
+                "value": [1.0, 2.0, 3.0],
+            }
+        ),
+        path,
+    )
+    good, bad = _read(HistorianFile(path=path))
+    assert [row["value"] for row in good] == [1.0, 3.0]
+    assert [row["reason"] for row in bad] == ["wrong_type"]
+    assert "row 1: the tag is not UTF-8 text" in str(bad[0]["detail"])
+
+
 def test_a_parquet_value_column_of_lists_quarantines_every_row(tmp_path: Path) -> None:
     path = tmp_path / "lists.parquet"
     pq.write_table(

@@ -331,6 +331,11 @@ def _as_text(array: pa.Array) -> tuple[pa.Array, Any]:
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        try:
+            array.validate(full=True)  # a Parquet string column is not checked as it is read
+        except pa.ArrowInvalid:
+            raw = pa.large_binary() if pa.types.is_large_string(array.type) else pa.binary()
+            return _bisect_cast(array.view(raw), pa.string())
         return array.cast(pa.string()), np.zeros(len(array), dtype=bool)
     if pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
         return _bisect_cast(array, pa.string())
@@ -431,10 +436,7 @@ def _raw_row(table: pa.Table, index: int, spec: HistorianFile, first_row: int) -
     """A row's cells as text (bytes not UTF-8 escaped), for its quarantine record."""
     record: dict[str, Any] = {"file": spec.path.name, "row": first_row + index}
     for name in table.column_names:
-        cell = table.column(name)[index].as_py()
-        if isinstance(cell, bytes):
-            cell = cell.decode("utf-8", errors="backslashreplace")
-        record[name] = cell
+        record[name] = _cell(table, name, index)
     return record
 
 
@@ -534,7 +536,16 @@ def _long(
 
 
 def _cell(table: pa.Table, column: str, index: int) -> object:
-    cell = table.column(column)[index].as_py()
+    """Return a cell as Python, bytes that are not UTF-8 escaped (a string column too)."""
+    scalar = table.column(column)[index]
+    if pa.types.is_string(scalar.type) or pa.types.is_large_string(scalar.type):
+        raw = pa.large_binary() if pa.types.is_large_string(scalar.type) else pa.binary()
+        try:
+            cell = scalar.as_py()
+        except UnicodeDecodeError:
+            cell = scalar.cast(raw).as_py()
+    else:
+        cell = scalar.as_py()
     return cell.decode("utf-8", errors="backslashreplace") if isinstance(cell, bytes) else cell
 
 
