@@ -18,6 +18,7 @@ from andon.proposals import DecisionApp
 __all__ = ["app_names", "get_app"]
 
 _REGISTRY: dict[str, str] = {
+    "energy": "andon.apps.energy:EnergyApp",
     "maintenance": "andon.apps.maintenance:MaintenanceApp",
 }
 

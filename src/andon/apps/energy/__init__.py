@@ -6,6 +6,17 @@ utility that runs against no demand) with their value in money and CO2e a year.
 """
 
 from andon.apps.energy.accounting import EnergyAccount, account
+from andon.apps.energy.app import ARTIFACT_TABLE, EnergyApp, EnergySettings
+from andon.apps.energy.baseline import Baseline, fit_baselines
 from andon.apps.energy.quality import DataQualityFlag
 
-__all__ = ["DataQualityFlag", "EnergyAccount", "account"]
+__all__ = [
+    "ARTIFACT_TABLE",
+    "Baseline",
+    "DataQualityFlag",
+    "EnergyAccount",
+    "EnergyApp",
+    "EnergySettings",
+    "account",
+    "fit_baselines",
+]

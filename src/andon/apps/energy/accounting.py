@@ -46,6 +46,7 @@ __all__ = [
     "account",
     "category",
     "equipment_frame",
+    "frame_of",
 ]
 
 CATEGORIES: Final = ("running", "setup", "warmup", "idle", "off")
@@ -126,7 +127,9 @@ class EnergyAccount:
     * ``site_hours``: ``site``, ``hour``, ``kwh`` (site meter), ``producing`` (production
       machines on), ``off_kw``, ``units``, ``price_per_kwh``, ``gco2e_per_kwh``;
     * ``meter_hours``: ``meter``, ``hour``, ``kwh``, ``seconds`` (metered);
-    * ``equipment_hours``: ``path``, ``hour``, ``category``, ``seconds``, ``kwh``.
+    * ``equipment_hours``: ``path``, ``site``, ``produces``, ``hour``, ``category``,
+      ``seconds``, ``kwh``;
+    * ``count_hours``: ``path``, ``hour``, ``good``, ``last_cell``.
 
     ``flags`` lists every data-quality problem met, with what and where.
     """
@@ -140,6 +143,7 @@ class EnergyAccount:
     site_hours: pl.DataFrame
     meter_hours: pl.DataFrame
     equipment_hours: pl.DataFrame
+    count_hours: pl.DataFrame
     flags: tuple[DataQualityFlag, ...] = field(default=())
 
     @property
@@ -148,7 +152,8 @@ class EnergyAccount:
         return (self.end_us - self.start_us) / HOUR_US
 
 
-def _frame(table: pa.Table) -> pl.DataFrame:
+def frame_of(table: pa.Table) -> pl.DataFrame:
+    """Return an Arrow table as a Polars frame."""
     frame = pl.from_arrow(table)
     if not isinstance(frame, pl.DataFrame):  # pragma: no cover - a table gives a frame
         msg = "expected a table"
@@ -168,7 +173,7 @@ def _site_meters(model: Model) -> dict[str, str]:
 def _meter_flags(
     store: Store, meters: Sequence[str], start: int, end: int
 ) -> list[DataQualityFlag]:
-    flagged = _frame(meter_flags(store, meters=meters, start=start, end=end))
+    flagged = frame_of(meter_flags(store, meters=meters, start=start, end=end))
     flags: list[DataQualityFlag] = []
     if flagged.height:
         grouped = (
@@ -249,7 +254,7 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
     paths = equipment["path"].to_list()
     meters = sorted(model.meters)
     sites = sorted(model.sites)
-    states = _frame(state_hours(store, equipment=paths, start=start, end=end))
+    states = frame_of(state_hours(store, equipment=paths, start=start, end=end))
     if states.height == 0:
         states = pl.DataFrame(
             schema={
@@ -260,7 +265,7 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
                 "seconds": pl.Float64,
             }
         )
-    mh = _frame(meter_hours(store, meters=meters, start=start, end=end))
+    mh = frame_of(meter_hours(store, meters=meters, start=start, end=end))
     if mh.height == 0:
         mh = pl.DataFrame(
             schema={"meter": pl.Int64, "hour": pl.Int64, "kwh": pl.Float64, "seconds": pl.Float64}
@@ -305,7 +310,7 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
         .group_by(["path", "site", "produces", "hour", "category"])
         .agg(pl.col("seconds", "kwh").sum())
     )
-    tariffs = _frame(tariff_hours(store, sites=sites, start=start, end=end))
+    tariffs = frame_of(tariff_hours(store, sites=sites, start=start - start % HOUR_US, end=end))
     if tariffs.height:
         tariffs = tariffs.with_columns(
             site=pl.col("site").replace_strict(list(range(len(sites))), sites, return_dtype=pl.Utf8)
@@ -319,7 +324,7 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
                 "gco2e_per_kwh": pl.Float64,
             }
         )
-    counts = _frame(count_hours(store, equipment=paths, start=start, end=end))
+    counts = frame_of(count_hours(store, equipment=paths, start=start, end=end))
     if counts.height == 0:
         counts = pl.DataFrame(
             schema={
@@ -394,7 +399,10 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
         by_site=by_site,
         site_hours=site_hours,
         meter_hours=meter_frame,
-        equipment_hours=eq_hours.select("path", "hour", "category", "seconds", "kwh"),
+        equipment_hours=eq_hours.select(
+            "path", "site", "produces", "hour", "category", "seconds", "kwh"
+        ),
+        count_hours=counts.group_by(["path", "hour", "last_cell"]).agg(pl.col("good").sum()),
         flags=tuple(flags),
     )
 
