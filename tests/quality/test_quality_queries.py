@@ -91,3 +91,9 @@ def test_an_empty_store_answers_with_empty_tables(store: Store) -> None:
     assert qq.unit_signatures(store, start=0, end=H).num_rows == 0
     assert qq.inspections(store, start=0, end=H).num_rows == 0
     assert qq.setups(store, start=0, end=H).num_rows == 0
+
+
+def test_the_newest_unit_before_a_time(store: Store) -> None:
+    _fill(store)
+    assert qq.latest_unit(store, end=10 * H) == 6 * H
+    assert qq.latest_unit(store, end=H) is None

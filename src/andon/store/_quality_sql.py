@@ -20,6 +20,7 @@ from andon.store._kpi_sql import _Params, _ts, _us
 __all__ = [
     "genealogy_sql",
     "inspections_sql",
+    "latest_unit_sql",
     "maintenance_closes_sql",
     "setups_sql",
     "unit_signatures_sql",
@@ -102,4 +103,12 @@ def setups_sql(dialect: str, *, start: int, end: int) -> tuple[str, list[Any]]:
 FROM rec_state
 WHERE state = 'setup' AND ts >= {_ts(dialect, p(start))} AND ts < {_ts(dialect, p(end))}
 ORDER BY path, ts_us"""
+    return sql, p.values
+
+
+def latest_unit_sql(dialect: str, *, end: int) -> tuple[str, list[Any]]:
+    """The newest unit record before ``end``: one row, column ``ts_us`` (null: none)."""
+    p = _Params()
+    sql = f"""SELECT {_us(dialect, "max(ts)")} AS ts_us
+FROM rec_unit WHERE ts < {_ts(dialect, p(end))}"""
     return sql, p.values

@@ -17,6 +17,7 @@ import pyarrow as pa
 from andon.store._quality_sql import (
     genealogy_sql,
     inspections_sql,
+    latest_unit_sql,
     maintenance_closes_sql,
     setups_sql,
     unit_signatures_sql,
@@ -26,6 +27,7 @@ from andon.store.base import Store
 __all__ = [
     "genealogy_links",
     "inspections",
+    "latest_unit",
     "maintenance_closes",
     "setups",
     "unit_signatures",
@@ -69,3 +71,10 @@ def setups(store: Store, *, start: int, end: int) -> pa.Table:
     ``ts_us`` and ``path`` (equipment)."""
     sql, params = setups_sql(store.dialect, start=start, end=end)
     return store.execute(sql, params)
+
+
+def latest_unit(store: Store, *, end: int) -> int | None:
+    """Return the time of the newest unit record before ``end`` (``None``: there is none)."""
+    sql, params = latest_unit_sql(store.dialect, end=end)
+    value = store.execute(sql, params).column("ts_us")[0].as_py()
+    return None if value is None else int(value)

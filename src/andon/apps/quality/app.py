@@ -79,7 +79,11 @@ class QualitySettings:
     fit_lookback_h: float = 24.0 * 60
     """History used by ``fit``, hours before ``until``."""
     propose_window_h: float = 24.0
-    """Units whose last record lies this many hours before ``now`` are decided on."""
+    """Units whose last record lies within this many hours before the newest unit record
+    (at or before ``now``) are decided on: the last day of production, weekends skipped."""
+    ship_after_h: float = 168.0
+    """Units older than this at ``now`` have shipped (a week in finished-goods stock):
+    nothing is decided on them."""
     escape_cost_factor: float = 8.0
     """Cost of a defect that escapes to the customer, times the product's scrap cost."""
     test_cost_factor: float = 0.1
@@ -241,7 +245,12 @@ class QualityApp:
         if fitted is None:
             return None
         s = self.settings
-        start = now - round(s.propose_window_h * HOUR_US)
+        newest = qq.latest_unit(store, end=now)
+        if newest is None or now - newest > s.ship_after_h * HOUR_US:
+            return ScoredUnits(frame=pl.DataFrame(), version=fitted.version)
+        start = max(
+            newest - round(s.propose_window_h * HOUR_US), now - round(s.ship_after_h * HOUR_US)
+        )
         tables = load_unit_tables(store, model, start=start, end=now)
         frame = unit_frame(tables, model, fitted.scale)
         outcomes = unit_outcomes(tables.inspections)
