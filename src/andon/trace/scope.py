@@ -1,0 +1,85 @@
+"""A trace as a user scoped to some sites may see it: only those sites' stations.
+
+A unit is visible when one of its stations lies in the sites; a lot when a visible unit is
+linked to it (or it is linked to a visible lot); a link when both of its ends are visible.
+The station rows (visits, parameters, inspections, maintenance, condition) are kept only
+for stations in the sites. A trace of which nothing is visible is, for that user, a trace
+of something unknown: the same error as for a serial that does not exist, so that a
+scoped user cannot learn what other sites made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from andon.trace.errors import UnknownTraceError
+from andon.trace.types import Recall, Trace
+
+__all__ = ["recall_within_sites", "within_sites"]
+
+
+def _inside(paths: pa.ChunkedArray | pa.Array, sites: Sequence[str]) -> pa.ChunkedArray:
+    """Whether each path is a site of ``sites`` or lies below one."""
+    hit = pc.is_in(paths, value_set=pa.array(list(sites), pa.string()))
+    for site in sites:
+        hit = pc.or_(hit, pc.starts_with(paths, site.rstrip("/") + "/"))
+    return pc.fill_null(hit, fill_value=False)
+
+
+def _member(values: pa.ChunkedArray, allowed: set[str]) -> pa.ChunkedArray:
+    hit = pc.is_in(values, value_set=pa.array(sorted(allowed), pa.string()))
+    return pc.fill_null(hit, fill_value=False)
+
+
+def within_sites(trace: Trace, sites: Sequence[str]) -> Trace:
+    """Return the part of ``trace`` at ``sites``; raise :class:`UnknownTraceError` if none."""
+    visits = trace.visits.filter(_inside(trace.visits.column("station"), sites))
+    serials = set(visits.column("serial").to_pylist())
+    every_unit = set(trace.units.column("serial").to_pylist())
+    links = trace.links
+    parents, children = links.column("parent"), links.column("child")
+    lots_only = pc.invert(_member(children, every_unit)), pc.invert(_member(parents, every_unit))
+    visible = set(serials)
+    while True:  # one round per level of lots, each over the trace's links as columns
+        reach_child = pc.and_(_member(parents, visible), lots_only[0])
+        reach_parent = pc.and_(_member(children, visible), lots_only[1])
+        found = set(children.filter(reach_child).to_pylist())
+        found.update(parents.filter(reach_parent).to_pylist())
+        if found <= visible:
+            break
+        visible |= found
+    if trace.id not in visible:
+        raise UnknownTraceError(trace.id)
+    kept_links = links.filter(
+        pc.and_(_member(links.column("parent"), visible), _member(links.column("child"), visible))
+    )
+
+    def at_sites(table: pa.Table, column: str = "path") -> pa.Table:
+        return table.filter(_inside(table.column(column), sites))
+
+    return replace(
+        trace,
+        links=kept_links,
+        units=trace.units.filter(_member(trace.units.column("serial"), serials)),
+        visits=visits,
+        parameters=at_sites(trace.parameters),
+        inspections=at_sites(trace.inspections),
+        maintenance=at_sites(trace.maintenance),
+        condition=at_sites(trace.condition),
+    )
+
+
+def recall_within_sites(answer: Recall, sites: Sequence[str]) -> Recall:
+    """Return the part of a recall at ``sites``; raise :class:`UnknownTraceError` if none."""
+    trace = within_sites(answer.trace, sites)
+    kept = set(trace.units.column("serial").to_pylist())
+    return replace(
+        answer,
+        trace=trace,
+        completed=answer.completed.filter(_member(answer.completed.column("serial"), kept)),
+        in_progress=answer.in_progress.filter(_member(answer.in_progress.column("serial"), kept)),
+    )
