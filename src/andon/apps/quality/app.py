@@ -6,8 +6,9 @@ the changeovers around them: :mod:`andon.apps.quality.signature`) and the inspec
 that judged them, and fits the calibrated risk model (:mod:`andon.apps.quality.risk`). The
 fitted model is stored as a versioned row of the auxiliary table ``quality_risk_models``.
 
-``propose`` scores the units that passed their test (or that no test station sees) in the
-last ``propose_window_h``, chooses per unit under each test station's capacity
+``propose`` scores the units that passed their inspections in the last day of production
+(``propose_window_h`` before the newest unit record, at most ``ship_after_h`` before
+``now``), chooses per unit under the test capacity of each site's test stations
 (:func:`andon.apps.quality.decide.choose`) and returns at most one proposal per station and
 kind (extra test, hold) whose expected value passes ``min_value``: the inbox never fills
 with proposals worth nothing.
@@ -258,10 +259,11 @@ class QualityApp:
         frame = frame.join(outcomes, on="serial", how="left").with_columns(
             pl.col("line").replace_strict(stations, default=None).alias("test_station")
         )
-        frame = frame.filter(
-            ~pl.col("failed").fill_null(value=False)
-            & (pl.col("inspected_us").is_not_null() | pl.col("test_station").is_null())
-        ).with_columns(pl.coalesce("test_station", "line").alias("station"))
+        # The units decided on passed their inspections: a unit not inspected yet is still
+        # on its way to the test, and one that nothing tests gives the model no evidence.
+        frame = frame.filter(pl.col("inspected_us").is_not_null() & ~pl.col("failed")).with_columns(
+            pl.coalesce("test_station", "line").alias("station")
+        )
         frame = frame.with_columns(
             (
                 pl.col("station").str.extract(r"^([^/]+/[^/]+)")
@@ -278,6 +280,7 @@ class QualityApp:
         frame = frame.with_columns(
             pl.Series("p", risk.p_latent),
             pl.Series("p_fail", risk.p_fail),
+            pl.Series("test_ratio", risk.likelihood_ratio),
             pl.col("product")
             .replace_strict(costs, default=0.0, return_dtype=pl.Float64)
             .alias("unit_cost"),
@@ -388,7 +391,27 @@ class QualityApp:
 
     def _factors(self, model: Model, fitted: _Fitted, units: pl.DataFrame) -> list[Factor]:
         """The three features that raised the risk of these units most, in plain words
-        (worded with the value of the unit they raised most)."""
+        (worded with the value of the unit they raised most), and what the test values said;
+        or, when the signature model learnt nothing, that reason."""
+        out = _test_factor(fitted, units)
+        if not fitted.model.informative:
+            auc = fitted.model.metrics.get("held_out_roc_auc_fail", 0.0)
+            return [
+                Factor(
+                    name="data_quality",
+                    text=(
+                        f"the signature model ranks held-out units no better than chance "
+                        f"(ROC AUC {auc:.2f}): the risk rests on the test values alone"
+                    ),
+                    value=auc,
+                ),
+                *out,
+            ]
+        return self._signature_factors(model, fitted, units) + out
+
+    def _signature_factors(
+        self, model: Model, fitted: _Fitted, units: pl.DataFrame
+    ) -> list[Factor]:
         risky = units.sort(["p", "serial"], descending=[True, False]).head(50)
         contrib = fitted.model.contributions(risky)
         names = fitted.model.features
@@ -452,6 +475,29 @@ def _values(frame: pl.DataFrame) -> npt.NDArray[np.float64]:
     if "test_value" not in frame.columns:
         return np.full(frame.height, np.nan)
     return frame.get_column("test_value").cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def _test_factor(fitted: _Fitted, units: pl.DataFrame) -> list[Factor]:
+    """What the values of the tests the units passed said, when they raised the odds."""
+    mixture = fitted.model.mixture
+    if mixture is None:
+        return []
+    ratio = units.get_column("test_ratio").to_numpy()
+    raised = int((ratio > 1.0).sum())
+    if raised == 0:
+        return []
+    return [
+        Factor(
+            name="test_value",
+            text=(
+                f"{raised} of {len(ratio)} unit(s) passed their test with a value where "
+                f"defective units' values lie (the test fails "
+                f"{mixture.sensitivity:.0%} of defects)"
+            ),
+            weight=float(raised / len(ratio)),
+            value=float(np.median(ratio)),
+        )
+    ]
 
 
 def _shift_ids(model: Model, units: pl.DataFrame) -> list[str]:
