@@ -9,6 +9,7 @@ from andon.decisions import (
     InvalidInputError,
     NotAuthenticatedError,
     Role,
+    UserExistsError,
     UserService,
 )
 from andon.decisions._principals import PrincipalCache
@@ -95,7 +96,7 @@ def test_bad_users_are_refused(
 
 def test_a_user_name_is_unique(users: UserService) -> None:
     users.add("ana", role="viewer", sites=["*"], password=None, actor="t")
-    with pytest.raises(InvalidInputError, match="exists"):
+    with pytest.raises(UserExistsError, match="exists"):
         users.add("ana", role="admin", sites=["*"], password=None, actor="t")
     assert users.get("ana").role is Role.VIEWER
 

@@ -1,7 +1,9 @@
 """The decision service: proposals in, governed decision records out, every change audited.
 
 Each change commits in one store transaction: the record change and its audit entry commit
-together or not at all. A decision is read and its next state judged before that
+together or not at all. On PostgreSQL, changes that arrive together share a transaction,
+each in its own savepoint (:mod:`andon.decisions._group_commit`): one write to disk for
+all of them instead of a queue of them. A decision is read and its next state judged before that
 transaction (so that other changes need not wait for it); the update names the version it
 read, and a change made by someone else in between is refused with
 :class:`~andon.decisions.errors.DecisionConflictError` rather than overwritten.
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from andon.decisions import workflow
+from andon.decisions._group_commit import GroupCommit
 from andon.decisions._json import now_us
 from andon.decisions._seal import SEAL_KEY
 from andon.decisions.access import Principal, Role
@@ -56,6 +59,12 @@ class DecisionService:
         self._audit = AuditLog(store=store)
         self._settings = SettingsService(store=store, clock=clock)
         self._clock = clock
+        # Changes that arrive together commit together where the store has savepoints.
+        self._commits = (
+            GroupCommit(transaction=self._audit.transaction, savepoint=store.transaction)
+            if store.dialect == "postgres"
+            else None
+        )
         self.executions = ExecutionLedger(store=store, audit=self._audit)
         """What became of each approved decision's action (the outbox of work requests)."""
 
@@ -190,9 +199,16 @@ class DecisionService:
         # record changed meanwhile, so the transaction holds only the writes and the audit.
         record = self.get(decision_id, who=who)
         changed = step(record)
-        with self._audit.transaction():
+
+        def write() -> None:
             seal = self._write(changed, record.version)
             self._log(changed, seal, action, who.username if who else SYSTEM, **extra)
+
+        if self._commits is None:
+            with self._audit.transaction():
+                write()
+        else:
+            self._commits.run(write)
         return changed
 
     def approve(
