@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from andon.errors import StoreError
-from andon.store import Store
+from andon.store import DuckDBStore, Store
 
 
 def _count(store: Store) -> int:
@@ -80,3 +83,23 @@ def test_rows_are_dicts_and_a_transaction_reads_its_own(store: Store) -> None:
     with pytest.raises(StoreError, match="SELECT"):
         store.rows("DELETE FROM t_reads")
     assert len(store.rows("SELECT n FROM t_reads")) == 2
+
+
+def test_a_duckdb_file_another_process_holds_is_a_clear_locked_error(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    hold = "import sys, duckdb; c = duckdb.connect(sys.argv[1]); print('held', flush=True); input()"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError) as caught:
+            DuckDBStore(path)
+        assert caught.value.code == "store.locked"
+        assert "another process holds it" in str(caught.value)
+    finally:
+        holder.communicate("\n", timeout=10)

@@ -96,7 +96,14 @@ class DuckDBStore:
             )
         except duckdb.Error as exc:
             msg = f"cannot open DuckDB store at {path}: {exc}"
-            raise StoreError(msg) from exc
+            if "Could not set lock" in str(exc):
+                msg = (
+                    f"cannot open DuckDB store at {path}: another process holds it (a DuckDB "
+                    "file has one process at a time; with `andon serve` running, change users "
+                    "and decisions in its console or API, or use PostgreSQL for several "
+                    f"processes): {exc}"
+                )
+            raise StoreError(msg, code="store.locked") from exc
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction(): inner blocks join the outer one
         self._owner: int | None = None  # the thread whose transaction is open
