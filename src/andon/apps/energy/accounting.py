@@ -248,8 +248,14 @@ def _tariff_flags(site_hours: pl.DataFrame, sites: Sequence[str]) -> list[DataQu
     return flags
 
 
-def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccount:
-    """Return the energy accounts of ``[start, end)`` (UTC microseconds)."""
+def account(
+    store: Store, model: Model, *, start: int, end: int, break_share: float | None = None
+) -> EnergyAccount:
+    """Return the energy accounts of ``[start, end)`` (UTC microseconds).
+
+    ``break_share`` fixes the share of idle power drawn in planned breaks at every site
+    instead of reading it from the sub-meters (1: machines idle through breaks).
+    """
     equipment = equipment_frame(model)
     paths = equipment["path"].to_list()
     meters = sorted(model.meters)
@@ -292,7 +298,11 @@ def account(store: Store, model: Model, *, start: int, end: int) -> EnergyAccoun
             on="equipment",
         )
     )
-    share = _break_power_share(model, pieces, meter_frame)
+    share = (
+        _break_power_share(model, pieces, meter_frame)
+        if break_share is None
+        else pl.DataFrame({"site": sites, "break_share": [float(break_share)] * len(sites)})
+    )
     eq_hours = (
         pieces.join(share, on="site", how="left")
         .with_columns(pl.col("break_share").fill_null(1.0))

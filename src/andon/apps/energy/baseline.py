@@ -8,8 +8,8 @@ where the caller gives them. The energy performance indicators are the specific 
 running sum of expected less measured energy over the reporting period (ISO 50006 annex).
 
 The model is judged as ASHRAE Guideline 14 judges hourly baselines: CV(RMSE) at most 30 %
-and NMBE within ±10 %, both with ``n - p`` degrees of freedom, on the baseline period and
-on its held-out last quarter.
+and NMBE within ±10 %, both with ``n - p`` degrees of freedom, on the baseline period; and,
+more strictly, fitted on its first three quarters and judged on the last.
 
 >>> import numpy as np
 >>> y = np.array([10.0, 12.0, 14.0, 16.0]); fit = y.copy()
@@ -92,11 +92,15 @@ class Baseline:
 
     @property
     def meets_guideline_14(self) -> bool:
-        """Whether the hourly model meets Guideline 14 on the baseline and held-out hours."""
-        return all(
-            abs(c) <= CV_RMSE_MAX and abs(b) <= NMBE_MAX
-            for c, b in ((self.cv_rmse, self.nmbe), (self.cv_rmse_test, self.nmbe_test))
-        )
+        """Whether the hourly model meets Guideline 14 on its baseline hours, as the
+        guideline judges a baseline model."""
+        return abs(self.cv_rmse) <= CV_RMSE_MAX and abs(self.nmbe) <= NMBE_MAX
+
+    @property
+    def holds_out(self) -> bool:
+        """Whether the model fitted on the first three quarters of the hours meets the same
+        bounds on the last quarter (a stricter check than the guideline's)."""
+        return abs(self.cv_rmse_test) <= CV_RMSE_MAX and abs(self.nmbe_test) <= NMBE_MAX
 
     def expected(self, x: pl.DataFrame) -> npt.NDArray[np.float64]:
         """Return the expected kWh of each hour of a design frame (:func:`design`)."""
