@@ -7,7 +7,7 @@ utility that runs against no demand) with their value in money and CO2e a year.
 
 from andon.apps.energy.accounting import EnergyAccount, account
 from andon.apps.energy.app import ARTIFACT_TABLE, EnergyApp, EnergySettings
-from andon.apps.energy.baseline import Baseline, fit_baselines
+from andon.apps.energy.baseline import Baseline, Performance, fit_baselines, performance
 from andon.apps.energy.quality import DataQualityFlag
 
 __all__ = [
@@ -17,6 +17,8 @@ __all__ = [
     "EnergyAccount",
     "EnergyApp",
     "EnergySettings",
+    "Performance",
     "account",
     "fit_baselines",
+    "performance",
 ]

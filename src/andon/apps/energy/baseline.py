@@ -35,11 +35,13 @@ __all__ = [
     "CV_RMSE_MAX",
     "NMBE_MAX",
     "Baseline",
+    "Performance",
     "cusum",
     "cv_rmse",
     "design",
     "fit_baselines",
     "nmbe",
+    "performance",
 ]
 
 CV_RMSE_MAX: Final = 30.0
@@ -253,3 +255,53 @@ def fit_baselines(
             )
         )
     return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Performance:
+    """A meter's energy performance over a reporting period against its baseline (ISO 50006).
+
+    ``enpi_ratio`` is measured over expected energy (below 1: better than the baseline);
+    ``kwh_per_unit`` the specific energy; ``cusum_kwh`` the CUSUM of savings, hour by hour.
+    """
+
+    meter: str
+    hours: int
+    measured_kwh: float
+    expected_kwh: float
+    enpi_ratio: float | None
+    kwh_per_unit: float | None
+    cusum_kwh: tuple[float, ...]
+
+    @property
+    def savings_kwh(self) -> float:
+        """Expected less measured energy over the period (the CUSUM's last value)."""
+        return self.cusum_kwh[-1] if self.cusum_kwh else 0.0
+
+
+def performance(
+    model: Model,
+    acc: EnergyAccount,
+    baseline: Baseline,
+    *,
+    degree_hours: pl.DataFrame | None = None,
+) -> Performance:
+    """Return a meter's EnPIs and CUSUM of savings over the account's period."""
+    frame = design(model, acc, baseline.meter, degree_hours=degree_hours)
+    for name in baseline.variables:
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(0.0).alias(name))
+    measured = frame["kwh"].to_numpy().astype(float)
+    expected = baseline.expected(frame)
+    units = float(frame["units"].sum()) if frame.height else 0.0
+    total = float(measured.sum())
+    wanted = float(expected.sum())
+    return Performance(
+        meter=baseline.meter,
+        hours=frame.height,
+        measured_kwh=total,
+        expected_kwh=wanted,
+        enpi_ratio=total / wanted if wanted > 0 else None,
+        kwh_per_unit=total / units if units > 0 else None,
+        cusum_kwh=tuple(float(v) for v in cusum(measured, expected)),
+    )
