@@ -292,3 +292,106 @@ def quality(  # noqa: PLR0917  (typer maps parameters to options)
         f"{len(proposals)} proposal(s), expected saving {total:,.0f} {model.currency}"
         + ("; recorded as decisions, status proposed" if keep and proposals else "")
     )
+
+
+def render_energy(proposals: list[Proposal], *, currency: str, limit: int) -> Table:
+    """Return the energy waste decisions as a Rich table, one row per subject and kind."""
+    rows = table(
+        Column("site", wrap=False),
+        "where",
+        "action",
+        Column("kWh/yr", numeric=True),
+        Column("kg CO2e/yr", numeric=True),
+        Column(f"{currency}/yr", numeric=True),
+        Column("conf.", numeric=True),
+        title="energy waste decisions",
+    )
+    for p in sorted(proposals, key=lambda p: -p.expected_value)[:limit]:
+        site, where = _where(p.subject)
+        rows.add_row(
+            escape(site),
+            escape(where),
+            escape(p.title),
+            number(float(p.evidence.get("kwh_per_year", 0.0))),
+            number(float(p.evidence.get("kg_co2e_per_year", 0.0))),
+            number(p.expected_value),
+            f"{p.confidence:.2f}",
+        )
+    return rows
+
+
+@app.command()
+def energy(  # noqa: PLR0917  (typer maps parameters to options)
+    model_path: Annotated[Path, typer.Argument(help="Plant model YAML file or folder.")],
+    now: Annotated[
+        str | None, typer.Option("--now", help="Decision time, ISO 8601 with zone (default: now).")
+    ] = None,
+    store_url: Annotated[
+        str, typer.Option("--store", help="Store URL or DuckDB file.")
+    ] = "andon.duckdb",
+    fit: Annotated[
+        bool, typer.Option("--fit/--no-fit", help="Fit the meters' baselines first.")
+    ] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep/--no-keep", help="Record the proposals as decisions.")
+    ] = True,
+    limit: Annotated[int, typer.Option(help="Rows to print.")] = 30,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the decisions as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """Account the recent energy and print the waste decisions worth a year's money."""
+    from andon.apps.energy import EnergyApp
+    from andon.runtime import Runtime, Schedule
+    from andon.store import open_store
+
+    model = _load(model_path)
+    at = _parse_now(now)
+    store: Store
+    try:
+        store = open_store(store_url)
+    except AndonError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    try:
+        runtime = Runtime(
+            store=store,
+            model=model,
+            apps={"energy": EnergyApp()},
+            clock=lambda: at,
+            schedule=Schedule(fit_every_s=0, propose_every_s=0, upkeep_every_s=0, kpi_every_s=0),
+        )
+        if fit:
+            with out_console.status("fitting the meters' baselines ..."):
+                fitted = runtime.fit("energy", now=at)
+            [status] = runtime.status()
+            if fitted:
+                out_console.print(
+                    f"fitted {status.fit_metrics.get('meters', 0):.0f} baseline(s), "
+                    f"{status.fit_metrics.get('guideline_14_met', 0):.0f} meeting Guideline 14 "
+                    f"(version {status.fit_version})"
+                )
+            else:
+                out_console.print(f"[yellow]not fitted: {status.failure}[/]", highlight=False)
+            for note in status.fit_notes:
+                out_console.print(f"  [yellow]{note}[/]", highlight=False)
+        with out_console.status("accounting energy and finding waste ..."):
+            proposals = runtime.propose(now=at, record=keep)["energy"]
+        [status] = runtime.status()
+        if status.failure is not None and status.failed_stage == "propose":
+            err_console.print(f"[bold red]error:[/] {status.failure}", highlight=False)
+            raise typer.Exit(code=1)
+    finally:
+        store.close()
+    if json_out:
+        print_json(
+            {**plan_json(p), "evidence": dict(p.evidence)}
+            for p in sorted(proposals, key=lambda p: -p.expected_value)[:limit]
+        )
+        return
+    out_console.print(render_energy(proposals, currency=model.currency, limit=limit))
+    total = sum(p.expected_value for p in proposals)
+    out_console.print(
+        f"{len(proposals)} proposal(s), expected saving {total:,.0f} {model.currency} a year"
+        + ("; recorded as decisions, status proposed" if keep and proposals else "")
+    )
