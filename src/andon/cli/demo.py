@@ -148,6 +148,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
+    from andon.api.serving import run_until_stopped
     from andon.web import ConsoleSettings
     from andon.web._server import build_app
 
@@ -176,6 +177,6 @@ def _serve(
     out_console.print(f"log in as [bold]admin[/] / [bold]{password}[/]  ({hint})")
     out_console.print("Ctrl-C stops the demo; its store stays in " + str(runtime.settings.workdir))
     try:
-        web.run()
+        run_until_stopped(web)
     finally:
         runtime.close()

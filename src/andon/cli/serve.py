@@ -97,7 +97,7 @@ def serve(  # noqa: PLR0917 - typer maps parameters to options
         raise _usage(f"no store at {store}; run `andon demo` first or give --store")
     import uvicorn
 
-    from andon.api.serving import server_config
+    from andon.api.serving import run_until_stopped, server_config
     from andon.runtime.serve import serving_runtime
     from andon.store import open_store
     from andon.web._server import build_app
@@ -130,7 +130,7 @@ def serve(  # noqa: PLR0917 - typer maps parameters to options
         f"executor: {settings.executor}"
     )
     try:
-        uvicorn.Server(server_config(server.app, host=host, port=port)).run()
+        run_until_stopped(uvicorn.Server(server_config(server.app, host=host, port=port)))
     finally:
         if runtime.executor is not None and hasattr(runtime.executor, "close"):
             runtime.executor.close()

@@ -9,6 +9,7 @@ with each other and with the writer, each seeing the last committed state.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -56,6 +57,7 @@ _READ = re.compile(r"^\s*SELECT\b", re.IGNORECASE)
 _DML = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _IDLE_READERS = 8
+_log = logging.getLogger("andon.store")
 """Reader cursors kept for reuse; more are opened while more threads read at once."""
 
 
@@ -95,7 +97,6 @@ class DuckDBStore:
                 ":memory:" if path is None else str(path), read_only=read_only
             )
         except duckdb.Error as exc:
-            msg = f"cannot open DuckDB store at {path}: {exc}"
             if "Could not set lock" in str(exc):
                 msg = (
                     f"cannot open DuckDB store at {path}: another process holds it (a DuckDB "
@@ -103,7 +104,10 @@ class DuckDBStore:
                     "and decisions in its console or API, or use PostgreSQL for several "
                     f"processes): {exc}"
                 )
-            raise StoreError(msg, code="store.locked") from exc
+                raise StoreError(msg, code="store.locked") from exc
+            msg = f"cannot open DuckDB store at {path}: {exc}"
+            raise StoreError(msg) from exc
+        self._read_only = read_only
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction(): inner blocks join the outer one
         self._owner: int | None = None  # the thread whose transaction is open
@@ -541,13 +545,25 @@ class DuckDBStore:
             raise StoreError(msg) from exc
 
     def close(self) -> None:
-        """Close the database and its reader cursors."""
+        """Checkpoint the write-ahead log into the file and close the database and its
+        reader cursors.
+
+        DuckDB checkpoints by itself only when its last connection closes; a reader still
+        running on another thread (a server stopping) would keep the database open until
+        the process ends, and leave the log beside the file. The explicit checkpoint makes
+        the file whole now; it is skipped, not forced, while another transaction runs.
+        """
         with self._readers_lock:
             self._closed = True
             readers, self._readers = self._readers, []
         for cursor in readers:
             cursor.close()
         with self._lock:
+            if self.path is not None and not self._read_only:
+                try:
+                    self._con.execute("CHECKPOINT")
+                except duckdb.Error:
+                    _log.warning("could not checkpoint %s before closing", self.path)
             self._factory.close()
             self._con.close()
 
