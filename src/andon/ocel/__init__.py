@@ -17,6 +17,7 @@ from andon.errors import OcelError
 from andon.ocel._dfg import FlowGraph, directly_follows
 from andon.ocel._io import FORMATS, Format, dumps, format_of, loads, read, write
 from andon.ocel._model import ATTRIBUTE_TYPES, AttributeType, OcelLog
+from andon.ocel._xes import read_xes
 
 __all__ = [
     "ATTRIBUTE_TYPES",
@@ -31,5 +32,6 @@ __all__ = [
     "format_of",
     "loads",
     "read",
+    "read_xes",
     "write",
 ]
