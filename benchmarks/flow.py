@@ -97,7 +97,7 @@ def _pm4py_ocel(path: Path) -> tuple[Any, Any, dict[str, Any], dict[str, float],
 
 
 def _pm4py_child(kind: str, path: Path, out: Path) -> dict[str, Any]:
-    import pm4py  # type: ignore[import-untyped]
+    import pm4py
 
     rows: list[dict[str, Any]] = []
     if kind == "ocel":

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from flow_samples import fill
 
 from andon.store import Store
+
+from .flow_samples import fill
 
 
 @pytest.fixture

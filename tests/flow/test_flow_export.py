@@ -7,11 +7,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from flow_samples import BENCH, LINE, PRINT, REFLOW, H, fill
 
 from andon import ocel
 from andon.apps.flow import store_log
 from andon.store import Store
+
+from .flow_samples import BENCH, LINE, PRINT, REFLOW, H, fill
 
 
 def _pairs(log: ocel.OcelLog, qualifier: str) -> set[tuple[str, str]]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flow_samples import BENCH, LINE, PRINT, REFLOW, H, M
-
 from andon.store import Store
 from andon.store import flow_queries as fq
+
+from .flow_samples import BENCH, LINE, PRINT, REFLOW, H, M
 
 
 def test_orders_in_range_in_order(filled: Store) -> None:

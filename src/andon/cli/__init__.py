@@ -102,6 +102,11 @@ _COMMANDS: dict[str, _CommandEntry] = {
         attribute="app",
         help="Ingest plant data: MQTT UNS JSON, Sparkplug B, OPC UA, historian files, NATS.",
     ),
+    "flow": _CommandEntry(
+        module="andon.cli.flow",
+        attribute="app",
+        help="Object-centric event logs (OCEL 2.0) and the flow of orders and units.",
+    ),
     "edge": _CommandEntry(
         module="andon.cli.edge",
         attribute="app",
