@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--days", type=float, default=30.0)
     parser.add_argument("--test-days", type=float, default=7.0)
     parser.add_argument("--budget", type=float, default=0.05)
@@ -247,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     wall0, cpu0 = time.perf_counter(), _cpu()
     runs = [
         run_seed(model, seed=s, days=days, test_days=test_days, budget=args.budget)
-        for s in range(seeds)
+        for s in range(args.first_seed, args.first_seed + seeds)
     ]
     rng = np.random.default_rng(0)
     names = list(runs[0]["policies"])
@@ -264,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "quality",
         "plant": "examples/smt",
         "seeds": seeds,
+        "first_seed": args.first_seed,
         "days": days,
         "test_days": test_days,
         "budget": args.budget,

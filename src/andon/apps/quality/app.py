@@ -102,7 +102,7 @@ class QualitySettings:
     """Expected saving (model currency) below which a proposal is not made."""
     min_failures: int = 10
     """Failed inspections the risk model needs before it speaks."""
-    rounds: int = 200
+    rounds: int = 300
     """Boosting rounds of the risk model."""
     proposal_ttl_h: float = 8.0
     """Hours a proposal stays open (about a shift)."""

@@ -32,6 +32,10 @@ def factor_text(feature: str, value: float | None, shifts: Sequence[str] = ()) -
         return f"{name} at {cell} {_signed(value, 'sd')} the product's mean"
     if kind == "dlot":
         return f"{name} at {cell} {_signed(value, 'sd')} its lot's mean"
+    if kind == "absz":
+        return f"{name} at {cell} {abs(value):.1f} sd off the product's mean"
+    if kind == "absdlot":
+        return f"{name} at {cell} {abs(value):.1f} sd off its lot's mean"
     if kind == "cond":
         return f"{name} of the {cell} machine at {100 * value:.0f} % of its range"
     if kind == "maint_h":

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +57,10 @@ _EPS = 1e-6
 
 MIN_HELD_OUT_AUC = 0.55
 """Held-out ROC AUC below which the signature model is taken to have learnt nothing: its
-ranking is no better than chance, so each unit gets the plant's failure rate instead."""
+ranking is no better than chance, so each unit gets the plant's failure rate instead. The
+AUC must also lie two standard deviations of a chance ranking's AUC above 0.5 (Mann-Whitney:
+``sqrt((n1 + n0 + 1) / (12 n1 n0))``), which matters when the held-out units hold few
+failures."""
 
 
 def average_precision(score: FloatArray, label: npt.NDArray[np.bool_]) -> float:
@@ -211,7 +215,7 @@ class UnitRiskModel:
         failed: npt.NDArray[np.bool_],
         test_value: FloatArray,
         *,
-        rounds: int = 200,
+        rounds: int = 300,
         seed: int = 0,
         min_failures: int = 10,
     ) -> UnitRiskModel:
@@ -230,10 +234,12 @@ class UnitRiskModel:
         half = cut + (frame.height - cut) // 2
         params: dict[str, Any] = {
             "objective": "binary",
-            "learning_rate": 0.05,
-            "num_leaves": 15,
-            "min_data_in_leaf": 20,
-            "feature_fraction": 0.9,
+            # Few, rare failures: small trees, many units per leaf and a slow rate keep the
+            # booster from learning the noise of a few hundred failed units.
+            "learning_rate": 0.03,
+            "num_leaves": 7,
+            "min_data_in_leaf": 50,
+            "feature_fraction": 0.7,
             "bagging_fraction": 1.0,
             "lambda_l2": 1.0,
             "verbose": -1,
@@ -261,6 +267,7 @@ class UnitRiskModel:
             "held_out_pr_auc_fail": _finite(average_precision(raw_held, y_held)),
             "held_out_roc_auc_fail": _finite(_auc(raw_held, y_held)),
             "held_out_fail_rate": float(y_held.mean()) if len(y_held) else 0.0,
+            "held_out_auc_chance_sd": _chance_sd(int(y_held.sum()), int((~y_held).sum())),
             "brier_calibrated": _finite(float(np.mean((report_p - report_y) ** 2)))
             if len(report_y)
             else 0.0,
@@ -315,7 +322,9 @@ class UnitRiskModel:
     def informative(self) -> bool:
         """Whether the signature model ranks held-out units better than chance
         (:data:`MIN_HELD_OUT_AUC`)."""
-        return self.metrics.get("held_out_roc_auc_fail", 0.0) >= MIN_HELD_OUT_AUC
+        auc = self.metrics.get("held_out_roc_auc_fail", 0.0)
+        chance = self.metrics.get("held_out_auc_chance_sd", 0.0)
+        return auc >= max(MIN_HELD_OUT_AUC, 0.5 + 2.0 * chance)
 
     def contributions(self, frame: pl.DataFrame) -> FloatArray:
         """Return per unit and feature (:attr:`features`) the contribution to the raw
@@ -390,6 +399,13 @@ def _mixture_json(m: InspectionMixture) -> dict[str, float]:
 def _safe(names: Sequence[str]) -> list[str]:
     """LightGBM feature names: no JSON special characters."""
     return [f"f{k}" for k in range(len(names))]
+
+
+def _chance_sd(positives: int, negatives: int) -> float:
+    """Standard deviation of the ROC AUC of a ranking by chance (0.5 when undefined)."""
+    if positives == 0 or negatives == 0:
+        return 0.5
+    return math.sqrt((positives + negatives + 1) / (12.0 * positives * negatives))
 
 
 def _finite(value: float) -> float:

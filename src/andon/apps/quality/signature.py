@@ -8,6 +8,8 @@ module joins them, in columns, into one row per serial:
 * ``z:{cell}.{parameter}``: the parameter's deviation from its product's mean, in the
   product's standard deviations at that station (learnt at fit, :class:`ParameterScale`);
 * ``dlot:{cell}.{parameter}``: the same deviation from the mean of the unit's lot;
+* ``absz:`` and ``absdlot:`` the sizes of both deviations (a defect that follows a
+  parameter off in either direction is one split away, not two);
 * ``cond:{cell}.{tag}``: the hourly mean of the station machine's condition tag when the
   unit passed, as a share of the tag's range (the machine's health proxy);
 * ``maint_h:{cell}``: hours since a work order on that machine was last closed;
@@ -186,9 +188,15 @@ def _parameter_features(keyed: pl.DataFrame, scale: ParameterScale) -> pl.DataFr
     )
     z = values.pivot(on="key", index="serial", values="z", aggregate_function="first")
     dlot = values.pivot(on="key", index="serial", values="dlot", aggregate_function="first")
-    z = z.rename({c: f"z:{c}" for c in z.columns if c != "serial"})
-    dlot = dlot.rename({c: f"dlot:{c}" for c in dlot.columns if c != "serial"})
-    return z.join(dlot, on="serial", how="full", coalesce=True)
+    keys = [c for c in z.columns if c != "serial"]
+    z = z.rename({c: f"z:{c}" for c in keys})
+    dlot = dlot.rename({c: f"dlot:{c}" for c in keys if c in dlot.columns})
+    sizes = [pl.col(f"z:{c}").abs().alias(f"absz:{c}") for c in keys]
+    out = z.join(dlot, on="serial", how="full", coalesce=True)
+    lot_sizes = [
+        pl.col(f"dlot:{c}").abs().alias(f"absdlot:{c}") for c in keys if f"dlot:{c}" in out.columns
+    ]
+    return out.with_columns(sizes + lot_sizes)
 
 
 def _hours_since(visits: pl.DataFrame, events: pl.DataFrame, name: str) -> pl.DataFrame:
