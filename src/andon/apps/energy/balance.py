@@ -7,9 +7,6 @@ sub-meter) follows the sub-meters as it did before. An hour where the sub-meters
 their parent by more than 2 %, or where the remainder leaves the band its reference fit
 gives (the first half of the hours; the larger of 5 robust standard deviations and 10 % of
 the parent's median hour), is flagged; runs of flagged hours give one flag each.
-
->>> import polars as pl
->>> from andon.model import load_model  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ it is left out and named by a :class:`DataQualityFlag`.
 >>> flag = DataQualityFlag(code="gap", where="acme/lyon/main", start_us=0, end_us=10, count=1,
 ...                        detail="900 s without a reading")
 >>> flag.text
-'gap at acme/lyon/main: 900 s without a reading (1 reading(s) from 1970-01-01T00:00:00Z)'
+'gap at acme/lyon/main: 900 s without a reading (1 reading(s) from 1970-01-01T00:00:00+00:00)'
 """
 
 from __future__ import annotations
