@@ -19,6 +19,7 @@ __all__ = [
     "AUDIT_HEAD",
     "AUDIT_RANGE",
     "AUDIT_SET_HEAD",
+    "BOOKED_ACTIONS",
     "COUNT_USERS",
     "DECISION_BODY_COLUMNS",
     "DECISION_BY_ID",
@@ -125,6 +126,12 @@ OPEN_FOR_SUBJECT = (
     f"SELECT {_SELECT} FROM decisions WHERE app = ? AND subject = ? AND kind = ? AND status = ?"
 )
 """Parameters: app, subject, supersede key, the undecided status."""
+
+BOOKED_ACTIONS = (
+    "SELECT subject, action FROM decisions WHERE app = ? "
+    "AND status IN ('approved', 'executed') AND updated_at >= ?"
+)
+"""Parameters: app, the earliest decision time included (approved or carried out since)."""
 
 MEASURED_OUTCOMES = (
     "SELECT outcome_at, outcome_success FROM decisions WHERE app = ? AND site = ? "

@@ -143,6 +143,11 @@ class DecisionTable:
         """Return every column of the next ``limit`` rows in id order after id ``after``."""
         return self._store.execute(sql.DECISION_STATES, [after, limit])
 
+    def booked_actions(self, *, app: str, since: int) -> list[dict[str, Any]]:
+        """Return ``subject, action`` (JSON text) of an app's decisions approved or carried
+        out since ``since``: the work people already agreed to."""
+        return self._store.rows(sql.BOOKED_ACTIONS, [app, since])
+
     def measured_outcomes(self, *, app: str, site: str, until: int) -> list[dict[str, Any]]:
         """Return ``outcome_at, outcome_success`` of an app's decisions at a site measured by
         ``until``."""

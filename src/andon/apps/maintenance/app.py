@@ -692,14 +692,18 @@ class MaintenanceApp:
         """Return one proposal per asset that has something to decide, best saving first.
 
         An asset that is down gets a recovery decision (expedite the parts its repair waits
-        for), never a forecast; every asset's modes go onto the round's health cards and the
-        watch list (:mod:`.inbox`). Proposals below the site's threshold are returned too,
+        for), never a forecast; a mode whose work is already agreed (:func:`booked_work`) is
+        not proposed again; every asset's other modes go onto the round's health cards and
+        the watch list (:mod:`.inbox`). Proposals below the site's threshold are returned too,
         with ``asks`` false: recorded and scored, not shown.
         """
         risks, stock, history = self.assess(store, model, now=now)
         on_order = on_order_of(history.inventory)
         down = {d.subject: d for d in down_assets(history.states, history.maintenance, now=now)}
-        forecast = [r for r in risks if r.subject not in down]
+        booked = booked_work(store, self.name, now=now, horizon_h=self.settings.horizon_h)
+        forecast = [
+            r for r in risks if r.subject not in down and (r.subject, r.mode.id) not in booked
+        ]
         result = self.plan_risks(model, forecast, stock, now=now, on_order=on_order)
         ctx = self._context(store, model, now, history, stock, on_order, result)
         proposals, items = self._advise(result, ctx)
@@ -1109,6 +1113,30 @@ def _track_records(store: Store, app: str, model: Model, now: int) -> dict[str, 
             measured=len(judged), succeeded=sum(1 for r in judged if r["outcome_success"])
         )
     return out
+
+
+def booked_work(store: Store, app: str, *, now: int, horizon_h: float) -> set[tuple[str, str]]:
+    """Return the ``(asset, failure mode)`` pairs whose work people already agreed to.
+
+    A decision of the app approved or carried out within the horizon, whose action does
+    work (not only orders parts) in a slot that has not passed, books its modes: the work
+    order opens when the work starts, so until then the risk still reads as before, and
+    proposing the same work again each round would only repeat the question.
+    """
+    since = now - int(horizon_h * HOUR_US)
+    try:
+        rows = DecisionTable(store=store).booked_actions(app=app, since=since)
+    except AndonError:
+        return set()
+    booked: set[tuple[str, str]] = set()
+    for row in rows:
+        action = json.loads(str(row["action"]))
+        slot = action.get("slot_start")
+        if action.get("kind") not in WORK_KINDS or slot is None or int(slot) < now:
+            continue
+        for mode in action.get("failure_modes") or ():
+            booked.add((str(row["subject"]), str(mode)))
+    return booked
 
 
 def _stock(model: Model, inventory: pl.DataFrame) -> dict[tuple[str, str], int]:

@@ -374,7 +374,10 @@ def life_rows(
     and drops rows inside a repair (after a failure, before its restoration). ``origins``
     gives, per equipment, when the life in progress before any restoration on record began
     (the model's installation or last restoration date); ``installed_at`` the same for all.
-    The hours before the first step of a life count as run (an upper bound).
+    The calendar hours before the first step of a life count at the equipment's running
+    share over the steps on record (all of them without state records: an upper bound),
+    not as run throughout: a machine installed years before its records began ran on its
+    shifts, not round the clock.
     """
     restorations, failures = restorations_and_failures(maintenance, mode)
     rows = grid.sort(["equipment", "t"])
@@ -402,8 +405,10 @@ def life_rows(
             "life"
         ),
     )
-    # A life that began before the first step carries the hours it had already run.
-    carried = ((pl.col("t").min().over("life") - start_of_life) / HOUR_US).clip(0.0)
+    # A life that began before the first step carries the hours it had already run, at
+    # the share of the steps on record that the equipment ran.
+    share = pl.col("__running").mean().over("equipment")
+    carried = ((pl.col("t").min().over("life") - start_of_life) / HOUR_US).clip(0.0) * share
     rows = rows.with_columns(
         (pl.col("__running").cum_sum().over("life") + carried).alias("age_h"),
         pl.when(pl.col("__failed_next").is_not_null())
