@@ -1,11 +1,17 @@
 """SQL of the genealogy traces (:mod:`andon.store.genealogy_queries`), for DuckDB and PostgreSQL.
 
-A trace walks the ``genealogy`` records (parent serial or lot, child serial or lot) with one
-recursive statement (``WITH RECURSIVE``, the same text on both engines). The walk keeps
-only the nodes it reached, joined with ``UNION`` rather than ``UNION ALL``: a node reached a
-second time adds no row, so the walk ends after at most as many steps as there are nodes,
-even when bad data makes the genealogy a cycle. The links are then read once, for the
-reached nodes.
+A trace walks the ``genealogy`` records (parent serial or lot, child serial or lot) a level
+at a time (:func:`step_sql`): the frontier's serials and lots are looked up as children
+(backward) or parents (forward) through the lookup indexes of migration 5. On DuckDB a
+join never uses an index and ``= ANY`` of a list does only up to a few dozen keys
+(:data:`LOOKUP_KEYS`), so a wide frontier is joined instead, one scan of the links.
+
+:func:`links_sql` is the same walk as one recursive statement (``WITH RECURSIVE``, the same
+text on both engines), kept as the reference the walk is measured and tested against: on
+PostgreSQL it is about as fast, on DuckDB every step of its recursion scans (and hashes)
+every link. It keeps only the nodes it reached, joined with ``UNION`` rather than
+``UNION ALL``: a node reached a second time adds no row, so it ends even when bad data
+makes the genealogy a cycle.
 
 The other statements take a small set of serials or (station, time) visits as array
 parameters and join them to the record tables. Times leave the store as integer UTC
@@ -21,6 +27,7 @@ from typing import Any, Literal
 from andon.store._kpi_sql import _Params, _table, _ts, _us
 
 __all__ = [
+    "LOOKUP_KEYS",
     "Direction",
     "condition_sql",
     "inspections_sql",
@@ -28,11 +35,17 @@ __all__ = [
     "links_sql",
     "maintenance_sql",
     "orders_sql",
+    "step_sql",
     "unit_rows_sql",
 ]
 
 Direction = Literal["backward", "forward"]
 """``backward``: from a child to what went into it; ``forward``: to all a parent reached."""
+
+
+LOOKUP_KEYS = {"duckdb": 50, "postgres": 100_000}
+"""The most keys one ``= ANY`` lookup takes on each engine (DuckDB: its
+``dynamic_or_filter_threshold``, past which the list becomes a scan)."""
 
 
 def _walk(direction: Direction) -> tuple[str, str]:
@@ -41,22 +54,51 @@ def _walk(direction: Direction) -> tuple[str, str]:
 
 
 def links_sql(dialect: str, *, node: str, direction: Direction) -> tuple[str, list[Any]]:
-    """Every genealogy link reachable from ``node`` in ``direction``.
+    """Every genealogy link reachable from ``node`` in ``direction``, as one recursive statement.
 
     Columns ``ts_us`` (the first record of the link), ``parent``, ``child``, ``relation``,
-    ordered by child, parent and relation.
+    ordered by child, parent and relation. The recursion carries the records themselves, so
+    no last join reads every link again; ``UNION`` adds a record once, so a cycle ends it.
     """
     p = _Params()
     start, reach = _walk(direction)
-    sql = f"""WITH RECURSIVE reached(node) AS (
-    SELECT CAST({p(node)} AS TEXT)
+    collate = ' COLLATE "C"' if dialect == "postgres" else ""
+    sql = f"""WITH RECURSIVE walk(ts, parent, child, relation) AS (
+    SELECT g.ts, g.parent, g.child, g.relation FROM rec_genealogy g
+    WHERE g.{start}{collate} = CAST({p(node)} AS TEXT)
     UNION
-    SELECT g.{reach} FROM rec_genealogy g JOIN reached r ON g.{start} = r.node
+    SELECT g.ts, g.parent, g.child, g.relation
+    FROM rec_genealogy g JOIN walk w ON g.{start}{collate} = w.{reach}
 )
-SELECT {_us(dialect, "min(g.ts)")} AS ts_us, g.parent, g.child, g.relation
-FROM rec_genealogy g JOIN reached r ON g.{start} = r.node
-GROUP BY g.parent, g.child, g.relation
-ORDER BY g.child, g.parent, g.relation"""
+SELECT {_us(dialect, "min(ts)")} AS ts_us, parent, child, relation FROM walk
+GROUP BY parent, child, relation
+ORDER BY child, parent, relation"""
+    return sql, p.values
+
+
+def step_sql(
+    dialect: str, *, nodes: Sequence[str], direction: Direction, wide: bool = False
+) -> tuple[str, list[Any]]:
+    """One level of a walk: every genealogy record whose child (backward) or parent
+    (forward) is one of ``nodes``.
+
+    ``wide``: join the nodes instead of looking each up (DuckDB, past :data:`LOOKUP_KEYS`).
+    Columns ``ts_us``, ``parent``, ``child``, ``relation``.
+    """
+    p = _Params()
+    start, _ = _walk(direction)
+    select = f"SELECT {_us(dialect, 'g.ts')} AS ts_us, g.parent, g.child, g.relation"
+    if wide:
+        frontier = _table(dialect, p, [("node", "text", nodes)])
+        # a semi-join hashes the frontier, never the links
+        sql = f"{select} FROM rec_genealogy g WHERE g.{start} IN (SELECT node FROM ({frontier}) f)"
+    elif dialect == "postgres":
+        # the lookup indexes are in byte order (COLLATE "C"); equality must say so to use them
+        keys = p(list(nodes))
+        sql = f'{select} FROM rec_genealogy g WHERE g.{start} COLLATE "C" = ANY({keys}::text[])'
+    else:
+        keys = p(list(nodes))
+        sql = f"{select} FROM rec_genealogy g WHERE g.{start} = ANY({keys}::VARCHAR[])"
     return sql, p.values
 
 

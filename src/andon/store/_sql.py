@@ -259,6 +259,21 @@ def _executions(dialect: str, tables: frozenset[str]) -> list[str]:
     return statements
 
 
+def _genealogy_lookups(dialect: str, tables: frozenset[str]) -> list[str]:
+    # A trace walks the genealogy a level at a time, looking up the frontier's serials and
+    # lots as children (backward) or as parents (forward). PostgreSQL's natural-key index
+    # leads with the parent already; the child needs its own. DuckDB joins never use an
+    # index, but a lookup of a few dozen keys (= ANY of a list) does: an ART on each side
+    # turns a level of a trace from a scan of every link into a probe.
+    del tables
+    if dialect == "postgres":
+        return ['CREATE INDEX rec_genealogy_child ON rec_genealogy (child COLLATE "C", parent)']
+    return [
+        "CREATE INDEX rec_genealogy_child ON rec_genealogy (child)",
+        "CREATE INDEX rec_genealogy_parent ON rec_genealogy (parent)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "record tables, quarantine, batch ledger", _initial),
     Migration(
@@ -268,6 +283,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "ledger of auxiliary table versions", _aux_ledger),
     Migration(4, "execution ledger of approved decisions (the outbox)", _executions),
+    Migration(5, "genealogy lookups by child and by parent", _genealogy_lookups),
 )
 """Every schema version in order; a store applies those above its recorded version."""
 

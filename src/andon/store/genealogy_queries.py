@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from andon.store._genealogy_sql import (
+    LOOKUP_KEYS,
     Direction,
     condition_sql,
     inspections_sql,
@@ -25,14 +27,19 @@ from andon.store._genealogy_sql import (
     links_sql,
     maintenance_sql,
     orders_sql,
+    step_sql,
     unit_rows_sql,
 )
 from andon.store.base import Store
+
+_LOOKUPS_PER_LEVEL = 4
+"""Past this many lookups of :data:`LOOKUP_KEYS` keys, one join costs less than the lookups."""
 
 __all__ = [
     "Direction",
     "NodeSeen",
     "genealogy_links",
+    "genealogy_links_recursive",
     "node_seen",
     "station_condition",
     "station_maintenance",
@@ -45,10 +52,60 @@ __all__ = [
 def genealogy_links(store: Store, *, node: str, direction: Direction) -> pa.Table:
     """Return every genealogy link reachable from ``node`` backward or forward.
 
-    Columns ``ts_us``, ``parent``, ``child``, ``relation``; a cycle in the records ends the
-    walk where it closes.
+    Columns ``ts_us`` (the link's first record), ``parent``, ``child``, ``relation``, in
+    child, parent, relation order. The walk goes a level at a time and never looks up a
+    serial or lot twice, so a cycle in the records ends it where it closes.
+    """
+    reach = "parent" if direction == "backward" else "child"
+    seen = pa.array([node], pa.string())
+    frontier = seen
+    levels: list[pa.Table] = []
+    while len(frontier):
+        level = _step(store, frontier.to_pylist(), direction)
+        levels.append(level)
+        found = pc.unique(level.column(reach).combine_chunks())
+        frontier = found.filter(pc.invert(pc.is_in(found, value_set=seen)))
+        seen = pa.concat_arrays([seen, frontier])
+    if not levels:
+        return _links_sql_empty(store)
+    links = (
+        pa.concat_tables(levels)
+        .group_by(["parent", "child", "relation"])
+        .aggregate([("ts_us", "min")])
+    )
+    return (
+        links.rename_columns(["parent", "child", "relation", "ts_us"])
+        .select(["ts_us", "parent", "child", "relation"])
+        .sort_by([("child", "ascending"), ("parent", "ascending"), ("relation", "ascending")])
+    )
+
+
+def genealogy_links_recursive(store: Store, *, node: str, direction: Direction) -> pa.Table:
+    """Return what :func:`genealogy_links` returns, from one ``WITH RECURSIVE`` statement.
+
+    The reference the walk is tested and measured against (``benchmarks/genealogy.py``).
     """
     sql, params = links_sql(store.dialect, node=node, direction=direction)
+    return store.execute(sql, params)
+
+
+def _step(store: Store, nodes: list[str], direction: Direction) -> pa.Table:
+    """One level: the records whose child (backward) or parent (forward) is in ``nodes``."""
+    most = LOOKUP_KEYS.get(store.dialect, LOOKUP_KEYS["postgres"])
+    if len(nodes) > _LOOKUPS_PER_LEVEL * most:
+        sql, params = step_sql(store.dialect, nodes=nodes, direction=direction, wide=True)
+        return store.execute(sql, params)
+    parts = []
+    for first in range(0, len(nodes), most):
+        sql, params = step_sql(
+            store.dialect, nodes=nodes[first : first + most], direction=direction
+        )
+        parts.append(store.execute(sql, params))
+    return pa.concat_tables(parts)
+
+
+def _links_sql_empty(store: Store) -> pa.Table:
+    sql, params = step_sql(store.dialect, nodes=[], direction="forward")
     return store.execute(sql, params)
 
 
