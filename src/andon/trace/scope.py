@@ -1,7 +1,8 @@
 """A trace as a user scoped to some sites may see it: only those sites' stations.
 
-A unit is visible when one of its stations lies in the sites; a lot when a visible unit is
-linked to it (or it is linked to a visible lot); a link when both of its ends are visible.
+A unit is shown when one of its stations lies in the sites; a unit made elsewhere only as a
+name, and only when it is linked to a shown unit; a lot always; a link when both of its ends
+are shown. A trace that reaches no unit of the sites is not shown at all.
 The station rows (visits, parameters, inspections, maintenance, condition) are kept only
 for stations in the sites. A trace of which nothing is visible is, for that user, a trace
 of something unknown: the same error as for a serial that does not exist, so that a
@@ -42,17 +43,14 @@ def within_sites(trace: Trace, sites: Sequence[str]) -> Trace:
     every_unit = set(trace.units.column("serial").to_pylist())
     links = trace.links
     parents, children = links.column("parent"), links.column("child")
-    lots_only = pc.invert(_member(children, every_unit)), pc.invert(_member(parents, every_unit))
-    visible = set(serials)
-    while True:  # one round per level of lots, each over the trace's links as columns
-        reach_child = pc.and_(_member(parents, visible), lots_only[0])
-        reach_parent = pc.and_(_member(children, visible), lots_only[1])
-        found = set(children.filter(reach_child).to_pylist())
-        found.update(parents.filter(reach_parent).to_pylist())
-        if found <= visible:
-            break
-        visible |= found
-    if trace.id not in visible:
+    nodes = {trace.id, *parents.to_pylist(), *children.to_pylist()}
+    # A unit made elsewhere stays a name in the links when it went into (or took in) a unit
+    # of these sites: a recall must say that the site's unit holds it.
+    into_ours = pc.or_(_member(parents, serials), _member(children, serials))
+    neighbours = set(parents.filter(into_ours).to_pylist())
+    neighbours.update(children.filter(into_ours).to_pylist())
+    visible = (nodes - every_unit) | serials | (neighbours & every_unit)
+    if not serials or trace.id not in visible:
         raise UnknownTraceError(trace.id)
     kept_links = links.filter(
         pc.and_(_member(links.column("parent"), visible), _member(links.column("child"), visible))
