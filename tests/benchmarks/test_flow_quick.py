@@ -41,3 +41,18 @@ def test_flow_benchmark_quick() -> None:
         edges = result[kind]["edges"]
         assert edges["edges_andon"] == edges["edges_pm4py"] == edges["edges_same"], kind
         assert all(d["reason"] != "unexplained" for d in edges["differences"])
+
+
+@pytest.mark.slow
+def test_flow_bottleneck_quick() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "flow.py"), "--bottlenecks", "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    found = json.loads(done.stdout)["bottlenecks"]
+    assert found["scenarios"] == 5  # one slow cell on each line of the discrete example
+    assert 0 <= found["slow_cell_ranked_first"] <= found["scenarios"]
+    assert len(found["misses"]) == found["scenarios"] - found["slow_cell_ranked_first"]

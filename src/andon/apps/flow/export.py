@@ -58,7 +58,7 @@ from andon.ocel._model import SCHEMAS
 from andon.store import Store
 from andon.store import flow_queries as fq
 
-__all__ = ["EVENT_TYPES", "OBJECT_TYPES", "store_log"]
+__all__ = ["EVENT_TYPES", "OBJECT_TYPES", "store_log", "unit_orders"]
 
 OBJECT_TYPES: Final[Mapping[str, Mapping[str, str]]] = {
     "order": {"product": "string", "quantity": "integer", "status": "string", "line": "string"},
@@ -207,7 +207,7 @@ def _orders(parts: _Parts, orders: pl.DataFrame) -> None:
     )
 
 
-def _unit_orders(visits: pl.DataFrame, links: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
+def unit_orders(visits: pl.DataFrame, links: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
     """Each unit's order: ``serial``, ``order_id`` (see the module's rule)."""
     order_ids = orders.select(pl.col("order_id").unique())
     explicit = pl.concat(
@@ -269,7 +269,7 @@ def _units(parts: _Parts, visits: pl.DataFrame, links: pl.DataFrame, orders: pl.
     first = visits.sort("ts_us").unique("serial", keep="first", maintain_order=True)
     parts.values(first, "serial", ("product", "lot"), time=pl.lit(_EPOCH))
     parts.values(visits.rename({"path": "station"}), "serial", ("station",), time=_time())
-    parts.o2o(_unit_orders(visits, links, orders), "serial", "order_id", "part of")
+    parts.o2o(unit_orders(visits, links, orders), "serial", "order_id", "part of")
 
 
 def _genealogy(parts: _Parts, links: pl.DataFrame) -> None:
