@@ -162,6 +162,7 @@ def _common(q: ElementQuery, dialect: str, p: _Params) -> str:
             ("pidx", "int", q.seg_period),
         ],
     )
+    lo_ts = _ts(dialect, str(lo))  # an integer, written in the statement (used twice)
     hi_ts = _ts(dialect, p(hi))
     # No invented time: the last state ends at the equipment's newest record, and every
     # state at most ``stale_us`` after its own record.
@@ -174,11 +175,18 @@ bk AS MATERIALIZED (
   SELECT g.sid, g.i, g.b_lo, g.b_hi, g.zone, g.pidx, {_series(dialect, bucket, bucket_end)} AS b
   FROM seg g
 ),
+start_at AS MATERIALIZED (
+  -- The record in force at lo, per equipment: nothing older can reach the window (it ends
+  -- where the next begins), so history before it is never read past this aggregate.
+  SELECT r.path, max(r.ts) AS ts0 FROM rec_state r JOIN eq e ON r.path = e.path
+  WHERE r.ts <= {lo_ts} GROUP BY r.path
+),
 rec AS (
   SELECT e.pid, e.sid, e.untl, r.seq, {_us(dialect, "r.ts")} AS ts,
          {_us(dialect, "r.ts")} * 8 + CASE r.state {cls_case} ELSE {int(q.unknown_class)} END AS k
-  FROM rec_state r JOIN eq e ON r.path = e.path
-  WHERE r.ts < {hi_ts}
+  FROM rec_state r JOIN eq e ON r.path = e.path LEFT JOIN start_at a ON a.path = r.path
+  WHERE r.ts < {hi_ts} AND r.ts >= coalesce((SELECT min(ts0) FROM start_at), {lo_ts})
+    AND (a.ts0 IS NULL OR r.ts >= a.ts0)
 ),
 nb AS (
   -- Time and state class packed in one key (class in the low 3 bits): three window
