@@ -112,6 +112,11 @@ _COMMANDS: dict[str, _CommandEntry] = {
         attribute="app",
         help="Run the edge agent of a site and read its status.",
     ),
+    "trace": _CommandEntry(
+        module="andon.cli.trace",
+        attribute="trace",
+        help="Trace a serial or lot backward through its genealogy, forward, or as a recall.",
+    ),
 }
 """The top-level commands in the order ``andon --help`` lists them."""
 
