@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import os
 import resource
@@ -265,16 +266,23 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # --- the bottleneck evaluation on the simulator: every line of the discrete example with one
-# known slow cell (its cycle time doubled after every cell's time per unit is made equal)
+# known bottleneck cell: a slow cell (its cycle time raised after every cell's time per unit
+# is made equal), or a changeover-heavy cell (the only one with setups, on lines that make
+# more than one product)
 
 BASE_S = 60.0
 SLOW = 2.0
+SETUP_MIN = 45.0
+KINDS = ("slow", "changeover")
+EXPECTED_LIMIT = {"slow": "capacity", "changeover": "changeover"}
 
 
-def _plant_with_slow_cells(folder: Path, round_: int, slow_factor: float) -> dict[str, str]:
+def _plant_scenario(folder: Path, round_: int, kind: str, slow_factor: float) -> dict[str, str]:
     """Rewrite the discrete example in ``folder``: in every production line all cells take
-    the same time per unit (cycle time per machine scaled by the cell's machines and batch),
-    then cell ``round_`` (mod the line's cells) twice that. Return line path -> slow cell."""
+    the same time per unit (cycle time per machine scaled by the cell's machines and batch)
+    and no setups, then cell ``round_`` (mod the line's cells) is made ``slow_factor`` times
+    slower (``slow``) or the only one with setups of ``SETUP_MIN`` at each product change
+    (``changeover``). Return line path -> the bottleneck cell it was given."""
     import re
     import shutil
 
@@ -292,37 +300,40 @@ def _plant_with_slow_cells(folder: Path, round_: int, slow_factor: float) -> dic
         chosen = cells[round_ % len(cells)].id
         slow[path] = f"{path}/{chosen}"
         for cell in cells:
-            factor = slow_factor if cell.id == chosen else 1.0
+            factor = slow_factor if cell.id == chosen and kind == "slow" else 1.0
             machines = len(cell.equipment)
             per_unit[(path, cell.id)] = (
                 BASE_S * factor * machines * cell.units_per_count / cell.counts_per_unit
             )
     # A text edit of the routing lines: the rest of the file stays as written (a YAML
     # round trip would read keys such as "off" as booleans).
-    used: set[str] = set()
+    used: dict[str, int] = {}
     line_path = ""
     out: list[str] = []
     for text in (folder / "acme.yaml").read_text().splitlines():
         found = re.search(r"- line: (\S+)", text)
         if found:
             line_path = f"{model.root}/{found.group(1)}"
-            used.add(line_path)
+            used[line_path] = used.get(line_path, 0) + 1
         elif "steps: [" in text and line_path:
 
             def step(match: re.Match[str], line: str = line_path) -> str:
-                rest = re.sub(r",\s*cycle_time_s:\s*[0-9.]+", "", match.group(2))
-                seconds = round(per_unit[(line, match.group(1))], 3)
-                return f"{{cell: {match.group(1)}, cycle_time_s: {seconds}{rest}}}"
+                cell = match.group(1)
+                seconds = round(per_unit[(line, cell)], 3)
+                setup = SETUP_MIN if kind == "changeover" and slow[line].endswith(f"/{cell}") else 0
+                return f"{{cell: {cell}, cycle_time_s: {seconds}, setup_min: {setup}}}"
 
             out.append(re.sub(r"\{cell: (\w+)([^}]*)\}", step, text))
             continue
         out.append(text)
     (folder / "acme.yaml").write_text("\n".join(out) + "\n")
-    return {line: cell for line, cell in slow.items() if line in used}
+    products = 2 if kind == "changeover" else 1
+    return {line: cell for line, cell in slow.items() if used.get(line, 0) >= products}
 
 
 def bottlenecks(*, rounds: int, seeds: int, days: float, slow: float = SLOW) -> dict[str, Any]:
-    """Run the scenarios and score the bottleneck found on each line against the truth."""
+    """Run the scenarios of every kind and score the bottleneck found on each line against
+    the cell given the bottleneck, and what limits it against the kind."""
     from andon.apps.flow.delay import delays
     from andon.model import load_model
     from andon.sim import simulate
@@ -331,39 +342,50 @@ def bottlenecks(*, rounds: int, seeds: int, days: float, slow: float = SLOW) -> 
 
     scenarios: list[dict[str, Any]] = []
     wall, cpu = time.perf_counter(), _cpu()
-    for seed in range(seeds):
-        for round_ in range(rounds):
-            with tempfile.TemporaryDirectory() as scratch:
-                truth = _plant_with_slow_cells(Path(scratch), round_, slow)
-                model = load_model(Path(scratch))
-                store = DuckDBStore(None)
-                try:
-                    result = simulate(
-                        model, days=days, seed=seed, sink=PipelineSink.into(store, model=model)
-                    )
-                    report = delays(store, start=result.start_us, end=result.end_us)
-                finally:
-                    store.close()
-            found = {row["line"]: row for row in report.lines.iter_rows(named=True)}
-            for line, cell in sorted(truth.items()):
-                row = found.get(line, {})
-                scenarios.append(
-                    {
-                        "seed": seed,
-                        "line": line,
-                        "slow_cell": cell,
-                        "found": row.get("bottleneck"),
-                        "limited_by": row.get("limited_by"),
-                        "first": row.get("bottleneck") == cell,
-                    }
+    for kind, seed, round_ in itertools.product(KINDS, range(seeds), range(rounds)):
+        with tempfile.TemporaryDirectory() as scratch:
+            truth = _plant_scenario(Path(scratch), round_, kind, slow)
+            model = load_model(Path(scratch))
+            store = DuckDBStore(None)
+            try:
+                result = simulate(
+                    model, days=days, seed=seed, sink=PipelineSink.into(store, model=model)
                 )
+                report = delays(store, start=result.start_us, end=result.end_us)
+            finally:
+                store.close()
+        found = {row["line"]: row for row in report.lines.iter_rows(named=True)}
+        for line, cell in sorted(truth.items()):
+            row = found.get(line, {})
+            scenarios.append(
+                {
+                    "kind": kind,
+                    "seed": seed,
+                    "line": line,
+                    "true_cell": cell,
+                    "found": row.get("bottleneck"),
+                    "limited_by": row.get("limited_by"),
+                    "first": row.get("bottleneck") == cell,
+                    "limit_right": row.get("limited_by") == EXPECTED_LIMIT[kind],
+                }
+            )
     hits = sum(s["first"] for s in scenarios)
+    per_kind = {
+        kind: {
+            "scenarios": sum(s["kind"] == kind for s in scenarios),
+            "ranked_first": sum(s["first"] for s in scenarios if s["kind"] == kind),
+            "limit_right": sum(s["limit_right"] for s in scenarios if s["kind"] == kind),
+        }
+        for kind in KINDS
+    }
     return {
         "scenarios": len(scenarios),
-        "slow_cell_ranked_first": hits,
+        "true_cell_ranked_first": hits,
         "share": round(hits / len(scenarios), 3) if scenarios else None,
         "target_share": 0.9,
-        "kind": f"slow cell (cycle x{slow} after equalising time per unit), {days} days",
+        "kinds": per_kind,
+        "setup": f"slow: cycle x{slow} after equalising time per unit; changeover: the only "
+        f"cell with setups, {SETUP_MIN} min per product change; {days} days each",
         "wall_s": round(time.perf_counter() - wall, 2),
         "cpu_s": round(_cpu() - cpu, 2),
         "misses": [s for s in scenarios if not s["first"]],

@@ -53,6 +53,6 @@ def test_flow_bottleneck_quick() -> None:
         check=True,
     )
     found = json.loads(done.stdout)["bottlenecks"]
-    assert found["scenarios"] == 5  # one slow cell on each line of the discrete example
-    assert 0 <= found["slow_cell_ranked_first"] <= found["scenarios"]
-    assert len(found["misses"]) == found["scenarios"] - found["slow_cell_ranked_first"]
+    assert found["kinds"]["slow"]["scenarios"] == 5  # one slow cell on each line
+    assert 0 <= found["true_cell_ranked_first"] <= found["scenarios"]
+    assert len(found["misses"]) == found["scenarios"] - found["true_cell_ranked_first"]

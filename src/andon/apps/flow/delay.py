@@ -25,9 +25,11 @@ The bottleneck of a line is found by the active period method (Roser, Nakano and
 2001): the cell whose stations were active (running, down, planned down or in changeover,
 neither starved, blocked nor idle) for the largest share of their staffed time; a station
 that is never waited for by its neighbours is the one that limits the line. What limits it
-is the largest of its active times: ``capacity`` (running), ``down``, ``planned down``,
-``changeover``. Beside it, ``own_h``: the hours units waited at the station for the
-station's own reasons (``queue``, ``down``, ``planned down``, ``changeover``).
+is the cause that, removed, would move the bottleneck: the largest of its ``down``,
+``planned down`` and ``changeover`` times without which it would be less active than the
+line's next cell; where none would, its ``capacity`` (its running time). Beside it,
+``own_h``: the hours units waited at the station for the station's own reasons (``queue``,
+``down``, ``planned down``, ``changeover``).
 """
 
 from __future__ import annotations
@@ -79,9 +81,10 @@ class DelayReport:
     ``down_active_h``, ``planned down_active_h``, ``changeover_active_h``), its
     ``active_share`` of staffed time, the hours units lost there to each of
     :data:`BOTTLENECK_CAUSES` and their sum ``own_h``; the most active first. ``lines``:
-    per line, the ``bottleneck`` cell (the highest mean active share of its stations),
-    ``limited_by``, ``active_share`` and ``own_h``. ``bottleneck`` and ``limited_by``: the
-    most active station of all and its largest active cause (None without states).
+    per line, the ``bottleneck`` cell (the highest active share of its stations' staffed
+    time together), ``limited_by``, ``active_share`` and ``own_h``. ``bottleneck`` and
+    ``limited_by``: the most active station of all and its largest active cause (None
+    without states).
     """
 
     waits: pl.DataFrame
@@ -266,18 +269,15 @@ def _report(waits: pl.DataFrame, activity: pl.DataFrame) -> DelayReport:
     active = [f"{c}_active_h" for c in ACTIVE]
     cells = (
         stations.group_by("line", "cell")
-        .agg(
-            pl.col("active_share").mean(), pl.col("own_h").sum(), *[pl.col(c).sum() for c in active]
+        .agg(pl.col("own_h", "staffed_h", *active).sum())
+        .with_columns(
+            pl.when(pl.col("staffed_h") > 0)
+            .then(pl.sum_horizontal(active) / pl.col("staffed_h"))
+            .alias("active_share")
         )
         .sort(["line", "active_share", "cell"], descending=[False, True, False], nulls_last=True)
     )
-    lines = (
-        cells.filter(pl.col("active_share").is_not_null())
-        .group_by("line", maintain_order=True)
-        .first()
-        .with_columns(_largest(active).str.replace("_active_h", "").alias("limited_by"))
-        .select("line", pl.col("cell").alias("bottleneck"), "limited_by", "active_share", "own_h")
-    )
+    lines = _line_bottlenecks(cells.filter(pl.col("active_share").is_not_null()))
     bottleneck = limited_by = None
     if stations.height and stations["active_share"][0] is not None:
         first = stations.row(0, named=True)
@@ -291,6 +291,34 @@ def _report(waits: pl.DataFrame, activity: pl.DataFrame) -> DelayReport:
         lines=lines,
         bottleneck=bottleneck,
         limited_by=limited_by,
+    )
+
+
+def _line_bottlenecks(cells: pl.DataFrame) -> pl.DataFrame:
+    """The most active cell of each line and what limits it: the largest of its down,
+    planned down and changeover times whose removal would leave it less active than the
+    line's next cell (the cause that, gone, moves the bottleneck), else ``capacity``."""
+    firsts = cells.group_by("line", maintain_order=True).agg(
+        pl.all().first(), pl.col("active_share").slice(1, 1).first().alias("_next")
+    )
+    causes = [c for c in ACTIVE if c != "capacity"]
+    movers = [
+        pl.when(
+            (pl.col("active_share") - pl.col(f"{c}_active_h") / pl.col("staffed_h"))
+            < pl.col("_next").fill_null(0.0)
+        )
+        .then(pl.col(f"{c}_active_h"))
+        .otherwise(0.0)
+        .alias(f"_{c}")
+        for c in causes
+    ]
+    moved = firsts.with_columns(movers)
+    best = pl.max_horizontal([f"_{c}" for c in causes])
+    limit = pl.lit("capacity")
+    for c in reversed(causes):
+        limit = pl.when((pl.col(f"_{c}") == best) & (best > 0)).then(pl.lit(c)).otherwise(limit)
+    return moved.with_columns(limit.alias("limited_by")).select(
+        "line", pl.col("cell").alias("bottleneck"), "limited_by", "active_share", "own_h"
     )
 
 
@@ -317,22 +345,13 @@ def _activity(states: pl.DataFrame, end: int) -> pl.DataFrame:
             .then(pl.sum_horizontal([f"{c}_active_h" for c in ACTIVE]) / pl.col("_staffed"))
             .alias("active_share")
         )
-        .drop("_staffed")
+        .rename({"_staffed": "staffed_h"})
     )
 
 
 def _parent(path: pl.Expr) -> pl.Expr:
     parts = path.str.split("/")
     return parts.list.slice(0, parts.list.len() - 1).list.join("/")
-
-
-def _largest(columns: list[str]) -> pl.Expr:
-    """The name of the largest of ``columns`` in each row (the first on a tie)."""
-    best = pl.max_horizontal(columns)
-    expr = pl.lit(None, pl.String())
-    for name in reversed(columns):
-        expr = pl.when(pl.col(name) == best).then(pl.lit(name)).otherwise(expr)
-    return expr
 
 
 def _frame(table: object) -> pl.DataFrame:
