@@ -117,3 +117,21 @@ def test_show_an_unknown_type(store_file: Path, tmp_path: Path) -> None:
     done = runner.invoke(app, ["flow", "show", str(out), "--type", "pallet"], env=ENV)
     assert done.exit_code == 2
     assert "[flow.unknown_type]" in done.output
+
+
+def test_delays_rank_causes_and_name_each_line_bottleneck(store_file: Path) -> None:
+    done = runner.invoke(app, ["flow", "delays", "--store", str(store_file), "--json"], env=ENV)
+    assert done.exit_code == 0, done.output
+    found = json.loads(done.stdout)
+    hours = [c["hours"] for c in found["causes"]]
+    assert hours == sorted(hours, reverse=True)
+    assert found["lines"]
+    for line in found["lines"]:
+        assert line["bottleneck"].startswith(line["line"] + "/")
+        assert line["limited_by"] in {"capacity", "down", "planned down", "changeover"}
+    table = runner.invoke(app, ["flow", "delays", "--store", str(store_file)], env=ENV)
+    assert table.exit_code == 0
+    assert "bottlenecks" in table.output
+    missing = runner.invoke(app, ["flow", "delays", "--store", "nowhere.duckdb"], env=ENV)
+    assert missing.exit_code == 2
+    assert "[flow.no_store]" in missing.output

@@ -70,9 +70,7 @@ def export(  # noqa: PLR0917 - typer turns each parameter into an option
     try:
         first, last = _micros(start, "--start", 0), _micros(end, "--end", _FAR)
         fmt = output_format.value if output_format else ocel.format_of(out)
-        if not Path(store).exists() and "://" not in store:
-            msg = f"no store at {store!r}"
-            raise InputError(msg, [Problem(code="flow.no_store", message=msg, file=store)])
+        _check_store(store)
         opened = open_store(store)
         try:
             log = store_log(opened, start=first, end=last, equipment_states=states)
@@ -180,3 +178,59 @@ def _print(frame: pl.DataFrame, columns: list[str], title: str) -> None:
     for row in frame.select(columns).iter_rows():
         view.add_row(*(number(v) if isinstance(v, int | float) else str(v) for v in row))
     out_console.print(view)
+
+
+@app.command("delays")
+def delays_command(
+    store: Annotated[
+        str, typer.Option(help="Store URL or DuckDB file.", envvar="ANDON_STORE")
+    ] = "andon.duckdb",
+    start: Annotated[str | None, typer.Option(help="Start, ISO (UTC unless an offset).")] = None,
+    end: Annotated[str | None, typer.Option(help="End (exclusive), ISO.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="Causes shown.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the causes of delay by hours lost and the bottleneck of each line."""
+    from andon.apps.flow.delay import delays
+    from andon.store import open_store
+
+    try:
+        first, last = _micros(start, "--start", 0), _micros(end, "--end", _FAR)
+        _check_store(store)
+        opened = open_store(store)
+        try:
+            if end is None:
+                last = _newest(opened, first)
+            report = delays(opened, start=first, end=last)
+        finally:
+            opened.close()
+    except AndonError as exc:
+        raise _abort(exc) from None
+    causes = report.causes.head(top)
+    if json_out:
+        print(json.dumps({"causes": _rows(causes), "lines": _rows(report.lines)}, default=str))
+        return
+    _print(causes, ["station", "cause", "hours", "steps", "share"], "causes of delay")
+    _print(report.lines, ["line", "bottleneck", "limited_by", "active_share"], "bottlenecks")
+
+
+def _check_store(store: str) -> None:
+    if not Path(store).exists() and "://" not in store:
+        msg = f"no store at {store!r}"
+        raise InputError(msg, [Problem(code="flow.no_store", message=msg, file=store)])
+
+
+def _newest(store: Any, start: int) -> int:
+    """Just after the newest order or unit record: the end that closes the last states."""
+    import pyarrow.compute as pc
+
+    from andon.store import flow_queries as fq
+
+    newest = [
+        pc.max(table.column("ts_us")).as_py()
+        for table in (
+            fq.orders(store, start=start, end=_FAR),
+            fq.unit_visits(store, start=start, end=_FAR),
+        )
+    ]
+    return max((t for t in newest if t is not None), default=start) + 1
