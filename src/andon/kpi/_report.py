@@ -23,6 +23,7 @@ from andon.kpi._pushdown import store_elements
 from andon.model import Model
 from andon.records import RecordKind, to_micros
 from andon.store.base import Store, TimeArg
+from andon.store.queries import inspections_of_units
 
 __all__ = [
     "KpiRun",
@@ -224,7 +225,7 @@ def compute(
             path_prefix=prefix, start=start_us - margin - (stale_us or 0), end=end_us + margin
         )
         counts = store.records(RecordKind.COUNT, path_prefix=prefix, start=start_us, end=end_us + 1)
-        inspections = store.records(RecordKind.INSPECTION, path_prefix=prefix, end=end_us)
+        inspections = inspections_of_units(store, path_prefix=prefix, start=start_us, end=end_us)
         maintenance = store.records(RecordKind.MAINTENANCE, path_prefix=prefix, end=end_us)
         orders = store.records(RecordKind.ORDER, end=end_us)
         energy = store.records(
@@ -307,8 +308,8 @@ def _compute_in_store(
     newest: dict[str, int],
 ) -> KpiRun:
     try:
-        # A unit's first inspection may precede the range: all of them up to its end.
-        inspections = store.records(RecordKind.INSPECTION, path_prefix=prefix, end=end_us)
+        # A unit's first inspection may precede the range: those of the units in it.
+        inspections = inspections_of_units(store, path_prefix=prefix, start=start_us, end=end_us)
         maintenance = store.records(RecordKind.MAINTENANCE, path_prefix=prefix, end=end_us)
         orders = store.records(RecordKind.ORDER, end=end_us)
         energy = store.records(

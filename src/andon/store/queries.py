@@ -17,12 +17,13 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from andon.records import RecordKind, to_micros
+from andon.records import RecordKind, schema_of, to_micros
 from andon.store._condition_sql import stopped_steps_sql, tag_step_sums_sql
+from andon.store._kpi_sql import _ts
 from andon.store._sql import table_name
 from andon.store.base import Store
 
-__all__ = ["latest_time", "ping", "stopped_steps", "tag_step_sums"]
+__all__ = ["inspections_of_units", "latest_time", "ping", "stopped_steps", "tag_step_sums"]
 
 
 def ping(store: Store) -> None:
@@ -102,3 +103,24 @@ def stopped_steps(
         counted_state=counted_state,
     )
     return store.execute(sql, params)
+
+
+def inspections_of_units(store: Store, *, path_prefix: str, start: int, end: int) -> pa.Table:
+    """Return every inspection before ``end`` of the units inspected below a path prefix in
+    ``[start, end)`` (UTC microseconds), ordered by ts: the records first-pass yield needs.
+
+    A unit counts where it was first inspected, which may be before the range; reading its
+    earlier inspections only, not every inspection in the store, keeps a day's figures the
+    cost of that day however long the history.
+    """
+    prefix = path_prefix.rstrip("/")
+    table = table_name(RecordKind.INSPECTION)
+    under = "(path = ? OR starts_with(path, ?))"
+    dialect = store.dialect
+    sql = (
+        f"SELECT * FROM {table} WHERE {under} AND ts < {_ts(dialect, '?')} AND serial IN "
+        f"(SELECT serial FROM {table} WHERE {under} AND ts >= {_ts(dialect, '?')} "
+        f"AND ts < {_ts(dialect, '?')}) ORDER BY ts, seq"
+    )
+    params = [prefix, prefix + "/", int(end), prefix, prefix + "/", int(start), int(end)]
+    return store.execute(sql, params).cast(schema_of(RecordKind.INSPECTION))
