@@ -26,6 +26,7 @@ from andon.api.routes import (
     model,
     policy,
     records,
+    trace,
     users,
 )
 from andon.api.security import Authorized, route_rules
@@ -50,7 +51,7 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 _LIST_PARAMETERS = frozenset({"status"})
 """Query parameters that may be given more than once."""
 
-_MODULES = (health, auth, decisions, apps, policy, audit, users, model, records, kpis)
+_MODULES = (health, auth, decisions, apps, policy, audit, users, model, records, kpis, trace)
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
