@@ -118,6 +118,17 @@ def _line(path: pl.Expr) -> pl.Expr:
     return parts.list.slice(0, parts.list.len() - 2).list.join("/")
 
 
+def _event_id(kind: str, *columns: str) -> pl.Expr:
+    """The id of an event from the record's identifying columns: ``kind:a:b:ts``, each
+    part with ``%`` and ``:`` percent-escaped, so two records have one id only when they
+    are the same fact."""
+    parts = [
+        pl.col(c).cast(_S).fill_null("").str.replace_all("%", "%25").str.replace_all(":", "%3A")
+        for c in columns
+    ]
+    return pl.lit(f"{kind}:") + pl.concat_str(parts, separator=":")
+
+
 class _Parts:
     """Collects the text frames of the log, one list per table."""
 
@@ -187,9 +198,7 @@ class _Parts:
 
 def _orders(parts: _Parts, orders: pl.DataFrame) -> None:
     events = orders.filter(pl.col("event").is_in(ORDER_EVENTS)).with_columns(
-        id=pl.concat_str(
-            pl.lit("order:"), "order_id", pl.lit(":"), "event", pl.lit(":"), pl.col("ts_us")
-        ),
+        id=_event_id("order", "order_id", "event", "ts_us"),
         type=pl.col("event"),
     )
     events = events.unique("id", keep="first", maintain_order=True)
@@ -259,7 +268,7 @@ def unit_orders(visits: pl.DataFrame, links: pl.DataFrame, orders: pl.DataFrame)
 
 def _units(parts: _Parts, visits: pl.DataFrame, links: pl.DataFrame, orders: pl.DataFrame) -> None:
     events = visits.with_columns(
-        id=pl.concat_str(pl.lit("visit:"), "serial", pl.lit(":"), "path", pl.lit(":"), "ts_us"),
+        id=_event_id("visit", "serial", "path", "ts_us"),
         type=pl.concat_str(pl.lit("processed at "), _cell(pl.col("path"))),
     )
     parts.events(events)
@@ -278,9 +287,7 @@ def _genealogy(parts: _Parts, links: pl.DataFrame) -> None:
         ("assembled_into", "assembled", ("part", "assembly")),
     ):
         chosen = links.filter(pl.col("relation") == relation).with_columns(
-            id=pl.concat_str(
-                pl.lit(f"{kind}:"), "parent", pl.lit(":"), "child", pl.lit(":"), "ts_us"
-            ),
+            id=_event_id(kind, "parent", "child", "ts_us"),
             type=pl.lit(kind),
         )
         parts.events(chosen)
@@ -293,8 +300,7 @@ def _genealogy(parts: _Parts, links: pl.DataFrame) -> None:
 
 
 def _inspection_id() -> pl.Expr:
-    parts = [pl.col(c).cast(_S) for c in ("serial", "path", "test", "ts_us")]
-    return pl.lit("inspected:") + pl.concat_str(parts, separator=":")
+    return _event_id("inspected", "serial", "path", "test", "ts_us")
 
 
 def _inspections(parts: _Parts, inspections: pl.DataFrame) -> None:
@@ -321,9 +327,7 @@ def _work_orders(parts: _Parts, work: pl.DataFrame) -> None:
     events = (
         work.filter(pl.col("event").is_in(list(WORK_ORDER_EVENTS)))
         .with_columns(
-            id=pl.concat_str(
-                pl.lit("work:"), "work_order", pl.lit(":"), "event", pl.lit(":"), "ts_us"
-            ),
+            id=_event_id("work", "work_order", "event", "ts_us"),
             type=pl.col("event").replace_strict(WORK_ORDER_EVENTS),
         )
         .unique("id", keep="first", maintain_order=True)
