@@ -8,7 +8,9 @@ Arrow columns and cached as Parquet, and the loaded stores (a DuckDB file, a Pos
 schema) are cached beside them, so a second run measures without loading again.
 
 Measured, on each store, wall and CPU seconds (CPU of this process: the PostgreSQL server's
-own CPU is not in it), median and worst of ``--repeat`` runs:
+own CPU is not in it), least, median and worst of ``--repeat`` runs, and the machine's load
+average at the start (on a shared machine the median waits for other work; the least is
+the trace's own cost):
 
 * ``backward_unit``: :func:`andon.trace.backward` of a unit (its component, the component's
   supplier lot, the unit's lot, and the process story of the units found);
@@ -125,9 +127,11 @@ def _timed(run: Callable[[], Any], repeat: int) -> tuple[dict[str, float], Any]:
         walls.append((time.perf_counter() - wall) * 1000)
         cpus.append((time.process_time() - cpu) * 1000)
     figures = {
+        "wall_ms_min": round(min(walls), 2),
         "wall_ms_median": round(statistics.median(walls), 2),
         "wall_ms_max": round(max(walls), 2),
         "cpu_ms_median": round(statistics.median(cpus), 2),
+        "cpu_ms_min": round(min(cpus), 2),
         "runs": repeat,
     }
     return figures, result
@@ -239,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         "generate_s": round(generate_s, 3),
         "generated_from_cache": cached,
         "targets": targets,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
         "stores": {},
     }
     for dialect in args.stores.split(","):
