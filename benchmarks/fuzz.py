@@ -334,7 +334,7 @@ class Uns(Target):
             decoded = self.decoder.decode(messages)
         except AndonError:
             return REFUSED
-        outcome = _check_decoded(decoded, self.model, messages=len(set(messages)))
+        outcome = _check_decoded(decoded, self.model, messages=len(set(messages)), null_is_bad=True)
         if how == "known":
             document = json.loads(messages[0][1])
             samples = decoded.tables.get(RecordKind.SAMPLE)

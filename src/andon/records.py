@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from andon.time import from_datetime
 
@@ -61,6 +62,7 @@ __all__ = [
     "tariffs",
     "to_micros",
     "units",
+    "valueless_not_good",
 ]
 
 TS_TYPE: Final = pa.timestamp("us", tz="UTC")
@@ -470,3 +472,24 @@ def tariffs(
 ) -> pa.Table:
     """Build a ``tariff`` table: price and grid carbon intensity from ``ts`` on."""
     return _build(RecordKind.TARIFF, ts, dict(locals()))
+
+
+def valueless_not_good(samples: pa.Table) -> pa.Table:
+    """Return sample records where a sample without a value is never of quality ``good``.
+
+    One rule for every source that can say "no value": a Sparkplug metric with
+    ``is_null``, a UNS payload with ``"value": null``, an OPC UA value without a variant.
+    The sample is kept (the source said something at that instant) with quality ``bad``
+    unless the source gave ``uncertain`` or ``bad`` itself. (A file's empty cell is a
+    different case: a row that does not say why its value is missing is quarantined.)
+
+    >>> table = samples(ts=[0, 1], path="a/t", value=[1.5, None])
+    >>> valueless_not_good(table).column("quality").to_pylist()
+    ['good', 'bad']
+    """
+    value, quality = samples.column("value"), samples.column("quality")
+    wrong = pc.and_(pc.is_null(value), pc.equal(quality, Quality.GOOD.value))
+    if not pc.any(wrong).as_py():
+        return samples
+    fixed = pc.if_else(wrong, Quality.BAD.value, quality)
+    return samples.set_column(samples.schema.get_field_index("quality"), "quality", fixed)

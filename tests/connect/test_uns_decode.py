@@ -176,3 +176,23 @@ def test_columnar_samples_take_the_fast_path_in_every_ts_unit(unit: str) -> None
         1_767_600_000_000_000,
         1_767_600_001_000_000,
     ]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"ts": 1767600000000, "value": null}',  # the slow path, one sample
+        b'{"ts": [1767600000000, 1767600001000], "value": [null, null]}',  # columnar
+    ],
+)
+def test_a_null_value_is_a_bad_sample_unless_the_payload_says_otherwise(payload: bytes) -> None:
+    decoded = UnsDecoder().decode([(TOPIC, payload)])
+    samples = decoded.tables[RecordKind.SAMPLE]
+    assert set(samples.column("quality").to_pylist()) == {"bad"}  # one rule with Sparkplug
+    assert samples.column("value").null_count == samples.num_rows
+    said = UnsDecoder().decode(
+        [(TOPIC, b'{"ts": 1767600000000, "value": null, "quality": "uncertain"}')]
+    )
+    assert said.tables[RecordKind.SAMPLE].column("quality").to_pylist() == ["uncertain"]
+    kept = UnsDecoder().decode([(TOPIC, b'{"ts": 1767600000000, "value": 2.5}')])
+    assert kept.tables[RecordKind.SAMPLE].column("quality").to_pylist() == ["good"]

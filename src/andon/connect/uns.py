@@ -51,7 +51,14 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from andon.connect.decoded import Decoded, Rejected, stamped
-from andon.records import PATH_COLUMNS, TS_TYPE, Quality, RecordKind, schema_of
+from andon.records import (
+    PATH_COLUMNS,
+    TS_TYPE,
+    Quality,
+    RecordKind,
+    schema_of,
+    valueless_not_good,
+)
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD_BYTES",
@@ -321,7 +328,9 @@ class UnsDecoder:
                 self._one(kind, topic, path, payload, tables, rejects)
         by_kind: dict[RecordKind, list[pa.Table]] = {}
         for kind, table in tables:
-            by_kind.setdefault(kind, []).append(table)
+            # "value": null says there is no value: never a good sample
+            kept = valueless_not_good(table) if kind is RecordKind.SAMPLE else table
+            by_kind.setdefault(kind, []).append(kept)
         return Decoded(
             {
                 kind: parts[0]
