@@ -162,3 +162,26 @@ def test_without_inspections_the_app_says_it_cannot_judge(plant: Plant) -> None:
         assert QualityApp().propose(empty, plant.model, now=plant.now) == []
     finally:
         empty.close()
+
+
+def test_the_outcome_is_read_from_later_inspections(
+    plant: Plant, fitted: tuple[QualityApp, list[Proposal]]
+) -> None:
+    app, proposals = fitted
+    action = proposals[0].action
+    # Too early: nothing inspected after the decision and the wait not over.
+    assert (
+        app.outcome(
+            plant.store, plant.model, action=action, decided_at=plant.now, now=plant.now + 1
+        )
+        is None
+    )
+    # Decided before the units were inspected: their inspections are the outcome.
+    decided = plant.now - 4 * 86_400_000_000
+    outcome = app.outcome(
+        plant.store, plant.model, action=action, decided_at=decided, now=plant.now
+    )
+    assert outcome is not None
+    assert outcome.detail["units"] == len(action.units)
+    assert 0 < outcome.detail["inspected_after"] <= len(action.units)
+    assert outcome.success is (outcome.detail["failed_after"] > 0)
