@@ -71,3 +71,9 @@ def test_nothing_in_range(filled: Store) -> None:
     assert report.waits.height == 0
     assert report.causes.height == 0
     assert report.bottleneck is None
+
+
+def test_each_order_waits_for_its_line_before_it_starts(filled: Store) -> None:
+    report = delays(filled, start=0, end=10 * H)
+    queue = report.orders.filter(pl.col("cause") == "line queue")
+    assert dict(queue.select("order_id", "hours").iter_rows()) == {"O1": 1.0, "O2": 4.0}

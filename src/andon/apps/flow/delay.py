@@ -21,6 +21,9 @@ Everything is computed on columns: each station's time in each state up to any i
 a cumulative sum over its state intervals, read at both ends of every wait with one as-of
 join per end, so no interval is compared with another in Python.
 
+An order's own wait before its first unit, from ``released`` to ``started``, is its
+``line queue``: the line was busy with the orders before it.
+
 The bottleneck of a line is found by the active period method (Roser, Nakano and Tanaka,
 2001): the cell whose stations were active (running, down, planned down or in changeover,
 neither starved, blocked nor idle) for the largest share of their staffed time; a station
@@ -76,7 +79,8 @@ class DelayReport:
     ``end_us``, ``wait_h`` and one column of hours per cause. ``causes``: ``station``,
     ``cause``, ``hours``, ``steps`` (steps that lost time to it), ``share`` (of all hours
     lost), most hours first, ``processing`` left out. ``orders``: ``order_id``, ``cause``,
-    ``hours``. ``stations`` (those units visited): ``station``, its ``cell`` and ``line``
+    ``hours``: its units' hours per cause, and ``line queue``, its wait from release to
+    start. ``stations`` (those units visited): ``station``, its ``cell`` and ``line``
     (the parents in the ISA-95 path), its hours active per cause (``capacity_active_h``,
     ``down_active_h``, ``planned down_active_h``, ``changeover_active_h``), its
     ``active_share`` of staffed time, the hours units lost there to each of
@@ -235,10 +239,29 @@ def delays_of(
         .drop("running", "_quick")
         .sort("serial", "start_us", "station")
     )
-    return _report(hours, _activity(states, end))
+    return _report(hours, _activity(states, end), _line_queue(orders))
 
 
-def _report(waits: pl.DataFrame, activity: pl.DataFrame) -> DelayReport:
+def _line_queue(orders: pl.DataFrame) -> pl.DataFrame:
+    """Each order's wait from its release to its start: ``order_id``, ``cause`` (``line
+    queue``: the line was busy with the orders before it), ``hours``."""
+    firsts = orders.group_by("order_id", "event").agg(pl.col("ts_us").min())
+    released = firsts.filter(pl.col("event") == "released").select("order_id", "ts_us")
+    started = firsts.filter(pl.col("event") == "started").select(
+        "order_id", pl.col("ts_us").alias("_start")
+    )
+    return (
+        released.join(started, on="order_id")
+        .select(
+            "order_id",
+            pl.lit("line queue").alias("cause"),
+            ((pl.col("_start") - pl.col("ts_us")).clip(0) / _H).alias("hours"),
+        )
+        .filter(pl.col("hours") > 0)
+    )
+
+
+def _report(waits: pl.DataFrame, activity: pl.DataFrame, line_queue: pl.DataFrame) -> DelayReport:
     names = ["hold", "queue", *sorted(set(STATE_CAUSES.values()) - {"running"}), "no state"]
     long = waits.unpivot(
         index=["serial", "order_id", "station"], on=names, variable_name="cause", value_name="hours"
@@ -249,11 +272,13 @@ def _report(waits: pl.DataFrame, activity: pl.DataFrame) -> DelayReport:
         .with_columns((pl.col("hours") / pl.col("hours").sum()).alias("share"))
         .sort(["hours", "station", "cause"], descending=[True, False, False])
     )
-    orders = (
+    units = (
         long.filter(pl.col("order_id").is_not_null())
         .group_by("order_id", "cause")
         .agg(pl.col("hours").sum())
-        .sort(["order_id", "hours", "cause"], descending=[False, True, False])
+    )
+    orders = pl.concat([line_queue, units]).sort(
+        ["order_id", "hours", "cause"], descending=[False, True, False]
     )
     own = list(BOTTLENECK_CAUSES)
     lost = waits.group_by("station").agg([pl.col(c).sum() for c in own])
