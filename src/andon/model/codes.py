@@ -57,6 +57,10 @@ PROBLEM_CODES: Final = MappingProxyType(
         "model.bad_limits": "lsl is not below usl, or the target lies outside them",
         "model.bad_lead_time": "a part's expedited lead time is longer than its normal one",
         "model.implausible_mtbf": "a failure mode's MTBF is not above its repair time",
+        "model.bad_pf_interval": "a failure mode degrading pf has no pf_interval_h, or one "
+        "not below its mtbf_h",
+        "model.pf_without_signal": "a failure mode degrading pf has no signals to show its "
+        "potential failure",
         "model.part_not_stocked": "a site's equipment needs a part with no stock entry there",
         "model.negative_value": "a quantity, stock or carbon intensity below zero",
         "model.unknown_failure_mode": "an equipment's restored date names a mode its class lacks",

@@ -18,6 +18,7 @@ from andon.model.schema import (
     Cell,
     Equipment,
     EquipmentClass,
+    FailureMode,
     Meter,
     PlantModel,
     Shift,
@@ -336,6 +337,7 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                     f"{cls.id}/{mode.id}",
                     "mtbf_h well above repair_h (both in hours)",
                 )
+            yield from _check_degradation(mode, (*location, "failure_modes", fi), cls.id)
             for part_id, quantity in mode.parts.items():
                 if part_id not in parts:
                     yield Issue(
@@ -581,6 +583,39 @@ def _check(plant: PlantModel) -> Iterator[Issue]:
                     product.id,
                     "one of " + ", ".join(sorted(stations)),
                 )
+
+
+def _check_degradation(mode: FailureMode, location: Location, class_id: str) -> Iterator[Issue]:
+    """Check a ``pf`` mode's P-F interval and that some signal can show its potential failure."""
+    if mode.degradation != "pf":
+        return
+    path = f"{class_id}/{mode.id}"
+    if mode.pf_interval_h is None:
+        yield Issue(
+            "model.bad_pf_interval",
+            f"failure mode {mode.id!r} degrades pf but gives no pf_interval_h",
+            (*location, "degradation"),
+            path,
+            "pf_interval_h: the mean P-F interval in operating hours, below mtbf_h",
+        )
+    elif mode.pf_interval_h >= mode.mtbf_h:
+        yield Issue(
+            "model.bad_pf_interval",
+            f"failure mode {mode.id!r} has a P-F interval of {mode.pf_interval_h} h, not below "
+            f"its MTBF of {mode.mtbf_h} h: the potential failure would come before it is new",
+            (*location, "pf_interval_h"),
+            path,
+            "pf_interval_h < mtbf_h (both in operating hours)",
+        )
+    if not mode.signals:
+        yield Issue(
+            "model.pf_without_signal",
+            f"failure mode {mode.id!r} degrades pf but lists no signals: nothing would show "
+            "its potential failure",
+            (*location, "degradation"),
+            path,
+            "signals naming the condition tags that show it, or degradation: random",
+        )
 
 
 def _check_step_order(  # noqa: PLR0917 (a private helper of one caller, read in place)

@@ -170,6 +170,23 @@ class FailureMode(_Frozen):
     """Tags of the class that show this mode developing (condition indicators)."""
     repair_cost: FiniteFloat = Field(default=0.0, ge=0)
     """Labour and service cost of one repair besides the parts, in the enterprise currency."""
+    degradation: Literal["wear", "pf", "random"] | None = None
+    """How the mode announces itself (Moubray, *RCM II*; Nowlan & Heap): ``wear`` degrades
+    with use along a gamma process, ``pf`` gives a potential failure at a random time and then
+    fails over a P-F interval, ``random`` fails without warning. When omitted: ``wear`` if the
+    mode has signals, ``random`` otherwise."""
+    pf_interval_h: FiniteFloat | None = Field(default=None, gt=0)
+    """Mean P-F interval of a ``pf`` mode: operating hours from the potential failure
+    (detectable) to the functional failure; below ``mtbf_h``. Required for ``pf``."""
+    pf_cv: FiniteFloat = Field(default=0.3, ge=0)
+    """Coefficient of variation of the P-F interval between occurrences of a ``pf`` mode."""
+
+    @property
+    def degradation_kind(self) -> Literal["wear", "pf", "random"]:
+        """Return the declared degradation, or its default from the signals."""
+        if self.degradation is not None:
+            return self.degradation
+        return "wear" if self.signals else "random"
 
 
 class PowerByState(_Frozen):

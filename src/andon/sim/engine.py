@@ -232,6 +232,9 @@ class _Eq:
                 shape=scenario.wear_shape,
                 signal=bool(m.signals),
                 age_share=1.0,
+                kind=m.degradation_kind,
+                pf_interval_h=m.pf_interval_h,
+                pf_cv=m.pf_cv,
             )
             for m in self.modes
         ]
@@ -1108,6 +1111,9 @@ class Plant:
                 shape=self.scenario.wear_shape,
                 signal=bool(mode.signals),
                 offset=eq.W,
+                kind=mode.degradation_kind,
+                pf_interval_h=mode.pf_interval_h,
+                pf_cv=mode.pf_cv,
             )
             eq.paths[i] = path
             eq.segs[i].append((t_end, path))

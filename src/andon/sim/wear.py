@@ -1,23 +1,39 @@
-"""Hidden health: gamma-process wear in load-weighted operating hours, and random shocks.
+"""Hidden health: how each failure mode degrades, in load-weighted operating hours.
 
-A failure mode with condition signals degrades along a gamma process X(w) of the wear clock
-w (operating hours weighted by load, age and site practice); it fails when X reaches 1. The
-process is scaled so that the mean wear to failure equals the mode's ``mtbf_h`` (van
-Noortwijk 2009, "A survey of the application of gamma processes in maintenance"). A mode
-without signals fails by shocks: an exponential wear to failure with the same mean.
+Health runs from 0 (as new) to 1 (functional failure) along the wear clock w (operating hours
+weighted by load, age and site practice). Each failure mode degrades in one of three kinds
+(RCM's failure patterns: Nowlan & Heap 1978; Moubray, *Reliability-centred Maintenance II*):
+
+- ``wear``: a gamma process X(w) failing when it reaches 1, scaled so that the mean wear to
+  failure equals the mode's ``mtbf_h`` (van Noortwijk 2009, "A survey of the application of
+  gamma processes in maintenance").
+- ``pf``: the P-F curve. A potential failure comes at an age-independent wear time
+  (exponential, mean ``mtbf_h - pf_interval_h``); health then rises convexly from 0 to 1 over
+  a P-F interval drawn per path (gamma, mean ``pf_interval_h``, coefficient of variation
+  ``pf_cv``), so the first part of the interval shows little; the mean wear to failure is
+  ``mtbf_h``.
+- ``random``: no warning. Health stays 0 and the mode fails at an exponential wear with mean
+  ``mtbf_h`` (a shock); its signals show noise only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 from scipy.special import gammainc, gammaincc
 
-__all__ = ["HealthPath", "draw_path", "failure_probability", "initial_path"]
+__all__ = ["DegradationKind", "HealthPath", "draw_path", "failure_probability", "initial_path"]
+
+DegradationKind = Literal["wear", "pf", "random"]
 
 _STEPS = 120
+_PF_POINTS = np.linspace(0.0, 1.0, 25)
+"""Share of the P-F interval at the knots of a pf path."""
+_PF_HEALTH = _PF_POINTS**2
+"""Health at those knots: convex, so the first part of the P-F interval shows little."""
 
 
 @lru_cache(maxsize=64)
@@ -53,15 +69,61 @@ class HealthPath:
         return result
 
 
+def _kind(kind: DegradationKind | None, signal: bool) -> DegradationKind:
+    if kind is not None:
+        return kind
+    return "wear" if signal else "random"
+
+
+def _pf_interval(rng: np.random.Generator, mean_h: float, cv: float, *, biased: bool) -> float:
+    """Draw a P-F interval: gamma with the mean and cv given (length-biased when asked)."""
+    if cv <= 0.0:
+        return mean_h
+    shape = 1.0 / (cv * cv)
+    return float(rng.gamma(shape + (1.0 if biased else 0.0), mean_h / shape))
+
+
+def _pf_path(offset: float, onset: float, pf: float) -> HealthPath:
+    w = np.concatenate([[0.0], onset + pf * _PF_POINTS])
+    x = np.concatenate([[0.0], _PF_HEALTH])
+    return HealthPath(offset, w, x, offset + onset + pf, signal=True)
+
+
+def _pf_mean(mtbf_h: float, pf_interval_h: float | None) -> float:
+    if pf_interval_h is None or not 0.0 < pf_interval_h < mtbf_h:
+        raise ValueError(
+            f"a pf mode needs 0 < pf_interval_h < mtbf_h, got {pf_interval_h} and {mtbf_h}"
+        )
+    return pf_interval_h
+
+
 def draw_path(
-    rng: np.random.Generator, *, mtbf_h: float, shape: float, signal: bool, offset: float
+    rng: np.random.Generator,
+    *,
+    mtbf_h: float,
+    shape: float,
+    signal: bool,
+    offset: float,
+    kind: DegradationKind | None = None,
+    pf_interval_h: float | None = None,
+    pf_cv: float = 0.3,
 ) -> HealthPath:
-    """Draw a fresh path starting as new at wear-clock ``offset``."""
-    if not signal:
+    """Draw a fresh path starting as new at wear-clock ``offset``.
+
+    ``kind`` defaults to ``wear`` for a mode with signals and ``random`` for one without;
+    ``shape`` is the gamma process's (``wear``), ``pf_interval_h`` and ``pf_cv`` the P-F
+    interval's mean and coefficient of variation (``pf``).
+    """
+    resolved = _kind(kind, signal)
+    if resolved == "random":
         life = float(rng.exponential(mtbf_h))
         return HealthPath(
             offset, np.array([0.0, life]), np.array([0.0, 1.0]), offset + life, signal=False
         )
+    if resolved == "pf":
+        mean_pf = _pf_mean(mtbf_h, pf_interval_h)
+        onset = float(rng.exponential(mtbf_h - mean_pf))
+        return _pf_path(offset, onset, _pf_interval(rng, mean_pf, pf_cv, biased=False))
     rate = _mean_scale(shape) / mtbf_h  # gamma shape per wear hour
     step = mtbf_h / _STEPS
     increments: list[np.ndarray] = []
@@ -81,21 +143,55 @@ def draw_path(
     return HealthPath(offset, w_cut, x_cut, offset + fail, signal=True)
 
 
+def _initial_pf(
+    rng: np.random.Generator, *, mtbf_h: float, mean_pf: float, pf_cv: float, age_share: float
+) -> HealthPath:
+    """Draw a pf path in equilibrium: the life that covers a random instant, length-biased.
+
+    A life is an exponential onset plus a P-F interval; its length-biased law is a mixture:
+    with probability (mtbf - pf) / mtbf the onset is length-biased (gamma of shape 2), else
+    the P-F interval is (gamma of shape k + 1). The instant lies uniformly in that life, so
+    it falls inside the P-F interval with probability pf / mtbf (``age_share`` = 1).
+    """
+    mean_onset = mtbf_h - mean_pf
+    if rng.uniform() < mean_onset / mtbf_h:
+        onset = float(rng.gamma(2.0, mean_onset))
+        pf = _pf_interval(rng, mean_pf, pf_cv, biased=False)
+    else:
+        onset = float(rng.exponential(mean_onset))
+        pf = _pf_interval(rng, mean_pf, pf_cv, biased=True)
+    life = onset + pf
+    elapsed = float(rng.uniform(0.0, life)) * age_share
+    return _pf_path(-elapsed, onset, pf)
+
+
 def initial_path(
-    rng: np.random.Generator, *, mtbf_h: float, shape: float, signal: bool, age_share: float
+    rng: np.random.Generator,
+    *,
+    mtbf_h: float,
+    shape: float,
+    signal: bool,
+    age_share: float,
+    kind: DegradationKind | None = None,
+    pf_interval_h: float | None = None,
+    pf_cv: float = 0.3,
 ) -> HealthPath:
     """Draw a path for equipment already in service: started earlier, part-way worn.
 
     The elapsed wear is a uniform share of a length-biased life (the renewal process in
     equilibrium), times ``age_share`` in (0, 1] for plants that renewed recently.
     """
+    resolved = _kind(kind, signal)
+    if resolved == "pf":
+        mean_pf = _pf_mean(mtbf_h, pf_interval_h)
+        return _initial_pf(rng, mtbf_h=mtbf_h, mean_pf=mean_pf, pf_cv=pf_cv, age_share=age_share)
     while True:
-        path = draw_path(rng, mtbf_h=mtbf_h, shape=shape, signal=signal, offset=0.0)
+        path = draw_path(rng, mtbf_h=mtbf_h, shape=shape, signal=signal, offset=0.0, kind=resolved)
         life = path.fail_w
         if rng.uniform() * 4.0 * mtbf_h < life or life > 4.0 * mtbf_h:
             break
     elapsed = float(rng.uniform(0.0, life)) * age_share
-    return HealthPath(-elapsed, path.w, path.x, life - elapsed, signal=signal)
+    return HealthPath(-elapsed, path.w, path.x, life - elapsed, signal=path.signal)
 
 
 def failure_probability(health: float, *, mtbf_h: float, shape: float, wear_h: float) -> float:
