@@ -129,9 +129,17 @@ def test_delays_rank_causes_and_name_each_line_bottleneck(store_file: Path) -> N
     for line in found["lines"]:
         assert line["bottleneck"].startswith(line["line"] + "/")
         assert line["limited_by"] in {"capacity", "down", "planned down", "changeover"}
-    table = runner.invoke(app, ["flow", "delays", "--store", str(store_file)], env=ENV)
-    assert table.exit_code == 0
+    table = runner.invoke(
+        app, ["flow", "delays", "--store", str(store_file), "--model", str(PLANT)], env=ENV
+    )
+    assert table.exit_code == 0, table.output
     assert "bottlenecks" in table.output
+    priced = runner.invoke(
+        app,
+        ["flow", "delays", "--store", str(store_file), "--model", str(PLANT), "--json"],
+        env=ENV,
+    )
+    assert all(line["lost_value"] is not None for line in json.loads(priced.stdout)["lines"])
     missing = runner.invoke(app, ["flow", "delays", "--store", "nowhere.duckdb"], env=ENV)
     assert missing.exit_code == 2
     assert "[flow.no_store]" in missing.output

@@ -77,3 +77,13 @@ def test_each_order_waits_for_its_line_before_it_starts(filled: Store) -> None:
     report = delays(filled, start=0, end=10 * H)
     queue = report.orders.filter(pl.col("cause") == "line queue")
     assert dict(queue.select("order_id", "hours").iter_rows()) == {"O1": 1.0, "O2": 4.0}
+
+
+def test_the_bottleneck_hours_lost_are_worth_its_output(filled: Store) -> None:
+    report = delays(filled, start=0, end=10 * H, unit_prices={"P": 50.0})
+    line = report.lines.row(0, named=True)
+    assert line["lost_h"] == pytest.approx(1.0)  # the oven down one hour
+    assert line["units_per_h"] == pytest.approx(4 / 9.0)  # four units in nine running hours
+    assert line["lost_value"] == pytest.approx(1.0 * 4 / 9.0 * 50.0)
+    unpriced = delays(filled, start=0, end=10 * H).lines.row(0, named=True)
+    assert unpriced["lost_value"] is None

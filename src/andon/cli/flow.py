@@ -176,32 +176,43 @@ def _print(frame: pl.DataFrame, columns: list[str], title: str) -> None:
 
     view = cli_table(*columns, title=title)
     for row in frame.select(columns).iter_rows():
-        view.add_row(*(number(v) if isinstance(v, int | float) else str(v) for v in row))
+        view.add_row(
+            *(number(v) if isinstance(v, int | float) else "" if v is None else str(v) for v in row)
+        )
     out_console.print(view)
 
 
 @app.command("delays")
-def delays_command(
+def delays_command(  # noqa: PLR0917 - typer turns each parameter into an option
     store: Annotated[
         str, typer.Option(help="Store URL or DuckDB file.", envvar="ANDON_STORE")
     ] = "andon.duckdb",
     start: Annotated[str | None, typer.Option(help="Start, ISO (UTC unless an offset).")] = None,
     end: Annotated[str | None, typer.Option(help="End (exclusive), ISO.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Causes shown.")] = 10,
+    model_path: Annotated[
+        Path | None,
+        typer.Option("--model", help="Plant model: unit prices value the lost hours."),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the causes of delay by hours lost and the bottleneck of each line."""
     from andon.apps.flow.delay import delays
+    from andon.model import load_model
     from andon.store import open_store
 
     try:
+        prices = None
+        if model_path is not None:
+            model = load_model(model_path)
+            prices = {name: product.unit_price for name, product in model.products.items()}
         first, last = _micros(start, "--start", 0), _micros(end, "--end", _FAR)
         _check_store(store)
         opened = open_store(store)
         try:
             if end is None:
                 last = _newest(opened, first)
-            report = delays(opened, start=first, end=last)
+            report = delays(opened, start=first, end=last, unit_prices=prices)
         finally:
             opened.close()
     except AndonError as exc:
@@ -211,7 +222,8 @@ def delays_command(
         print(json.dumps({"causes": _rows(causes), "lines": _rows(report.lines)}, default=str))
         return
     _print(causes, ["station", "cause", "hours", "steps", "share"], "causes of delay")
-    _print(report.lines, ["line", "bottleneck", "limited_by", "active_share"], "bottlenecks")
+    columns = ["line", "bottleneck", "limited_by", "active_share", "lost_h", "lost_value"]
+    _print(report.lines, columns, "bottlenecks")
 
 
 def _check_store(store: str) -> None:

@@ -37,6 +37,7 @@ line's next cell; where none would, its ``capacity`` (its running time). Beside 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -86,7 +87,8 @@ class DelayReport:
     ``active_share`` of staffed time, the hours units lost there to each of
     :data:`BOTTLENECK_CAUSES` and their sum ``own_h``; the most active first. ``lines``:
     per line, the ``bottleneck`` cell (the highest active share of its stations' staffed
-    time together), ``limited_by``, ``active_share`` and ``own_h``. ``bottleneck`` and
+    time together), ``limited_by``, ``active_share``, ``own_h``, ``lost_h``,
+    ``units_per_h`` and ``lost_value`` (null without prices). ``bottleneck`` and
     ``limited_by``: the most active station of all and its largest active cause (None
     without states).
     """
@@ -179,7 +181,8 @@ def _hold_us(waits: pl.DataFrame, orders: pl.DataFrame, end: int) -> pl.DataFram
 
 
 def _steps(visits: pl.DataFrame, links: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
-    """One row per unit step: ``serial``, ``order_id``, ``station``, ``start_us``, ``end_us``."""
+    """One row per unit step: ``serial``, ``order_id``, ``station``, ``product``,
+    ``start_us``, ``end_us``."""
     released = (
         links.filter(pl.col("relation") == "consumed")
         .group_by(pl.col("child").alias("serial"))
@@ -198,7 +201,7 @@ def _steps(visits: pl.DataFrame, links: pl.DataFrame, orders: pl.DataFrame) -> p
     )
     owners = unit_orders(visits, links, orders)
     return steps.join(owners, on="serial", how="left").select(
-        "serial", "order_id", "station", "start_us", "end_us"
+        "serial", "order_id", "station", "product", "start_us", "end_us"
     )
 
 
@@ -209,9 +212,11 @@ def delays_of(
     orders: pl.DataFrame,
     states: pl.DataFrame,
     end: int,
+    unit_prices: Mapping[str, float] | None = None,
 ) -> DelayReport:
     """Return the causes of delay from the flow tables (the columns of
-    :mod:`andon.store.flow_queries`); ``end`` closes the last state of each station."""
+    :mod:`andon.store.flow_queries`); ``end`` closes the last state of each station;
+    ``unit_prices`` (product to the price of a unit) values the bottleneck's lost hours."""
     steps = _steps(visits, links, orders)
     cumulative = _cumulative(states, end)
     read = _at(_at(steps, cumulative, "start_us", "_a_"), cumulative, "end_us", "_b_")
@@ -239,6 +244,11 @@ def delays_of(
         .drop("running", "_quick")
         .sort("serial", "start_us", "station")
     )
+    prices = pl.DataFrame(
+        {"product": list(unit_prices or {}), "_price": list((unit_prices or {}).values())},
+        schema={"product": pl.String(), "_price": pl.Float64()},
+    )
+    hours = hours.join(prices, on="product", how="left")
     return _report(hours, _activity(states, end), _line_queue(orders))
 
 
@@ -281,7 +291,12 @@ def _report(waits: pl.DataFrame, activity: pl.DataFrame, line_queue: pl.DataFram
         ["order_id", "hours", "cause"], descending=[False, True, False]
     )
     own = list(BOTTLENECK_CAUSES)
-    lost = waits.group_by("station").agg([pl.col(c).sum() for c in own])
+    lost = waits.group_by("station").agg(
+        *[pl.col(c).sum() for c in own],
+        pl.len().cast(pl.Int64).alias("visits"),
+        pl.col("_price").sum().alias("_value"),
+        pl.col("_price").count().alias("_priced"),
+    )
     stations = (
         activity.join(lost, on="station", how="inner")
         .with_columns(
@@ -294,7 +309,7 @@ def _report(waits: pl.DataFrame, activity: pl.DataFrame, line_queue: pl.DataFram
     active = [f"{c}_active_h" for c in ACTIVE]
     cells = (
         stations.group_by("line", "cell")
-        .agg(pl.col("own_h", "staffed_h", *active).sum())
+        .agg(pl.col("own_h", "staffed_h", "visits", "_value", "_priced", *active).sum())
         .with_columns(
             pl.when(pl.col("staffed_h") > 0)
             .then(pl.sum_horizontal(active) / pl.col("staffed_h"))
@@ -322,7 +337,11 @@ def _report(waits: pl.DataFrame, activity: pl.DataFrame, line_queue: pl.DataFram
 def _line_bottlenecks(cells: pl.DataFrame) -> pl.DataFrame:
     """The most active cell of each line and what limits it: the largest of its down,
     planned down and changeover times whose removal would leave it less active than the
-    line's next cell (the cause that, gone, moves the bottleneck), else ``capacity``."""
+    line's next cell (the cause that, gone, moves the bottleneck), else ``capacity``.
+
+    An hour the bottleneck is not running is an hour of the line's output: ``lost_h``
+    (its down, planned down and changeover hours) times ``units_per_h`` (the units it
+    passed per running hour) times the mean price of those units is ``lost_value``."""
     firsts = cells.group_by("line", maintain_order=True).agg(
         pl.all().first(), pl.col("active_share").slice(1, 1).first().alias("_next")
     )
@@ -337,13 +356,26 @@ def _line_bottlenecks(cells: pl.DataFrame) -> pl.DataFrame:
         .alias(f"_{c}")
         for c in causes
     ]
-    moved = firsts.with_columns(movers)
+    moved = firsts.with_columns(movers).with_columns(
+        pl.sum_horizontal([f"{c}_active_h" for c in causes]).alias("lost_h"),
+        pl.when(pl.col("capacity_active_h") > 0)
+        .then(pl.col("visits") / pl.col("capacity_active_h"))
+        .alias("units_per_h"),
+    )
+    value = pl.when(pl.col("_priced") > 0).then(pl.col("_value") / pl.col("_priced"))
     best = pl.max_horizontal([f"_{c}" for c in causes])
     limit = pl.lit("capacity")
     for c in reversed(causes):
         limit = pl.when((pl.col(f"_{c}") == best) & (best > 0)).then(pl.lit(c)).otherwise(limit)
     return moved.with_columns(limit.alias("limited_by")).select(
-        "line", pl.col("cell").alias("bottleneck"), "limited_by", "active_share", "own_h"
+        "line",
+        pl.col("cell").alias("bottleneck"),
+        "limited_by",
+        "active_share",
+        "own_h",
+        "lost_h",
+        "units_per_h",
+        (pl.col("lost_h") * pl.col("units_per_h") * value).alias("lost_value"),
     )
 
 
@@ -386,12 +418,16 @@ def _frame(table: object) -> pl.DataFrame:
     return frame
 
 
-def delays(store: Store, *, start: int, end: int) -> DelayReport:
-    """Return the causes of delay of the units seen in ``[start, end)``."""
+def delays(
+    store: Store, *, start: int, end: int, unit_prices: Mapping[str, float] | None = None
+) -> DelayReport:
+    """Return the causes of delay of the units seen in ``[start, end)`` (``unit_prices``:
+    product to the price of a unit, to value the bottlenecks' lost hours)."""
     return delays_of(
         visits=_frame(fq.unit_visits(store, start=start, end=end)),
         links=_frame(fq.genealogy(store, start=start, end=end)),
         orders=_frame(fq.orders(store, start=start, end=end)),
         states=_frame(fq.states(store, start=start, end=end)),
         end=end,
+        unit_prices=unit_prices,
     )
