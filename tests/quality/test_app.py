@@ -185,3 +185,23 @@ def test_the_outcome_is_read_from_later_inspections(
     assert outcome.detail["units"] == len(action.units)
     assert 0 < outcome.detail["inspected_after"] <= len(action.units)
     assert outcome.success is (outcome.detail["failed_after"] > 0)
+
+
+def test_one_unit_is_assessed_with_its_lot(
+    plant: Plant, fitted: tuple[QualityApp, list[Proposal]]
+) -> None:
+    app, _ = fitted
+    scored = app.score(plant.store, plant.model, now=plant.now)
+    assert scored is not None
+    riskiest = scored.frame.sort(["p", "serial"], descending=[True, False]).row(0, named=True)
+    unit = app.assess_unit(plant.store, plant.model, serial=riskiest["serial"], now=plant.now)
+    assert unit is not None
+    assert unit.serial == riskiest["serial"]
+    assert unit.lot == riskiest["lot"]
+    assert unit.inspected
+    assert not unit.failed
+    assert unit.stations
+    assert unit.stations[-1].endswith("/ict/ict1")
+    assert unit.factors
+    assert unit.p_latent > 0.5 * riskiest["p"]  # its lot-mates in the window may differ
+    assert app.assess_unit(plant.store, plant.model, serial="no-such-unit", now=plant.now) is None

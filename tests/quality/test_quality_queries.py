@@ -97,3 +97,13 @@ def test_the_newest_unit_before_a_time(store: Store) -> None:
     _fill(store)
     assert qq.latest_unit(store, end=10 * H) == 6 * H
     assert qq.latest_unit(store, end=H) is None
+
+
+def test_units_chosen_by_serial_or_by_lot(store: Store) -> None:
+    _fill(store)
+    by_serial = qq.unit_signatures(store, start=0, end=10 * H, serials=["B"])
+    assert by_serial.column("serial").to_pylist() == ["B"]
+    by_lot = qq.unit_signatures(store, start=0, end=10 * H, lots=["L1"])
+    assert sorted(set(by_lot.column("serial").to_pylist())) == ["A", "B", "C"]
+    assert qq.inspections(store, start=0, end=10 * H, serials=["B"]).num_rows == 1
+    assert qq.unit_signatures(store, start=0, end=10 * H, lots=["L9"]).num_rows == 0

@@ -4,7 +4,8 @@ The quality app reads each unit's whole story: its process signature at every st
 inspections and its genealogy, for the units seen in a range of time. The units are chosen
 once (``picked``: every serial with a unit record in ``[start, end)``) and each statement
 joins its kind to that set, so that a unit whose first station lies before ``start`` still
-brings all its rows, and nothing after ``end`` leaks in. Rows leave the store in a total
+brings all its rows, and nothing after ``end`` leaks in. With ``serials`` the set is those
+serials instead (one unit's story, whenever it was made). Rows leave the store in a total
 order of their natural key, so that the same facts give the same table whatever order they
 were written in.
 
@@ -13,9 +14,10 @@ Placeholders are ``?`` in both dialects (the PostgreSQL store translates them fo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from andon.store._kpi_sql import _Params, _ts, _us
+from andon.store._kpi_sql import _Params, _table, _ts, _us
 
 __all__ = [
     "genealogy_sql",
@@ -27,21 +29,45 @@ __all__ = [
 ]
 
 
-def _picked(dialect: str, p: _Params, start: int, end: int) -> str:
-    """The CTE ``picked``: the distinct serials with a unit record in ``[start, end)``."""
+def _picked(  # noqa: PLR0917  (the three ways of choosing units, side by side)
+    dialect: str,
+    p: _Params,
+    start: int,
+    end: int,
+    serials: Sequence[str] | None,
+    lots: Sequence[str] | None,
+) -> str:
+    """The CTE ``picked``: the distinct serials with a unit record in ``[start, end)``, or
+    the ``serials`` given, or the serials of the ``lots`` given (their records before
+    ``end``)."""
+    if serials is not None:
+        return f"picked AS ({_table(dialect, p, [('serial', 'text', sorted(set(serials)))])})"
+    if lots is not None:
+        wanted = _table(dialect, p, [("lot", "text", sorted(set(lots)))])
+        return f"""picked AS (
+    SELECT DISTINCT serial FROM rec_unit
+    WHERE lot IN (SELECT lot FROM ({wanted}) w) AND ts < {_ts(dialect, p(end))}
+)"""
     return f"""picked AS (
     SELECT DISTINCT serial FROM rec_unit
     WHERE ts >= {_ts(dialect, p(start))} AND ts < {_ts(dialect, p(end))}
 )"""
 
 
-def unit_signatures_sql(dialect: str, *, start: int, end: int) -> tuple[str, list[Any]]:
+def unit_signatures_sql(
+    dialect: str,
+    *,
+    start: int,
+    end: int,
+    serials: Sequence[str] | None = None,
+    lots: Sequence[str] | None = None,
+) -> tuple[str, list[Any]]:
     """Every unit record before ``end`` of the serials seen in ``[start, end)``.
 
     Columns: ``ts_us``, ``serial``, ``path``, ``product``, ``lot``, ``parameter``, ``value``.
     """
     p = _Params()
-    picked = _picked(dialect, p, start, end)
+    picked = _picked(dialect, p, start, end, serials, lots)
     sql = f"""WITH {picked}
 SELECT {_us(dialect, "u.ts")} AS ts_us, u.serial, u.path, u.product, u.lot, u.parameter,
     u.value
@@ -51,14 +77,21 @@ ORDER BY u.serial, u.path, u.parameter, u.ts, u.value"""
     return sql, p.values
 
 
-def inspections_sql(dialect: str, *, start: int, end: int) -> tuple[str, list[Any]]:
+def inspections_sql(
+    dialect: str,
+    *,
+    start: int,
+    end: int,
+    serials: Sequence[str] | None = None,
+    lots: Sequence[str] | None = None,
+) -> tuple[str, list[Any]]:
     """Every inspection before ``end`` of the serials seen in ``[start, end)``.
 
     Columns: ``ts_us``, ``serial``, ``path``, ``test``, ``passed``, ``value``,
     ``defect_code``.
     """
     p = _Params()
-    picked = _picked(dialect, p, start, end)
+    picked = _picked(dialect, p, start, end, serials, lots)
     sql = f"""WITH {picked}
 SELECT {_us(dialect, "i.ts")} AS ts_us, i.serial, i.path, i.test, i.passed, i.value,
     i.defect_code
@@ -68,13 +101,20 @@ ORDER BY i.serial, i.ts, i.path, i.test, i.passed, i.value"""
     return sql, p.values
 
 
-def genealogy_sql(dialect: str, *, start: int, end: int) -> tuple[str, list[Any]]:
+def genealogy_sql(
+    dialect: str,
+    *,
+    start: int,
+    end: int,
+    serials: Sequence[str] | None = None,
+    lots: Sequence[str] | None = None,
+) -> tuple[str, list[Any]]:
     """Every genealogy link before ``end`` whose child is a serial seen in ``[start, end)``.
 
     Columns: ``ts_us``, ``parent``, ``child``, ``relation``.
     """
     p = _Params()
-    picked = _picked(dialect, p, start, end)
+    picked = _picked(dialect, p, start, end, serials, lots)
     sql = f"""WITH {picked}
 SELECT {_us(dialect, "g.ts")} AS ts_us, g.parent, g.child, g.relation
 FROM rec_genealogy g JOIN picked k ON k.serial = g.child

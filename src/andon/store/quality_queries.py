@@ -12,6 +12,8 @@ times are UTC microseconds (``ts_us``), in a total order of the rows' natural ke
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 
 from andon.store._quality_sql import (
@@ -34,29 +36,54 @@ __all__ = [
 ]
 
 
-def unit_signatures(store: Store, *, start: int, end: int) -> pa.Table:
+def unit_signatures(
+    store: Store,
+    *,
+    start: int,
+    end: int,
+    serials: Sequence[str] | None = None,
+    lots: Sequence[str] | None = None,
+) -> pa.Table:
     """Return every unit record before ``end`` of the serials seen in ``[start, end)``.
 
     Columns ``ts_us``, ``serial``, ``path``, ``product``, ``lot``, ``parameter``, ``value``:
-    each unit's whole signature, its first stations before ``start`` included.
+    each unit's whole signature, its first stations before ``start`` included. With
+    ``serials``, those units' records before ``end`` instead; with ``lots``, those of every
+    unit of those lots (the same for the two below).
     """
-    sql, params = unit_signatures_sql(store.dialect, start=start, end=end)
+    sql, params = unit_signatures_sql(
+        store.dialect, start=start, end=end, serials=serials, lots=lots
+    )
     return store.execute(sql, params)
 
 
-def inspections(store: Store, *, start: int, end: int) -> pa.Table:
+def inspections(
+    store: Store,
+    *,
+    start: int,
+    end: int,
+    serials: Sequence[str] | None = None,
+    lots: Sequence[str] | None = None,
+) -> pa.Table:
     """Return every inspection before ``end`` of the serials seen in ``[start, end)``.
 
     Columns ``ts_us``, ``serial``, ``path``, ``test``, ``passed``, ``value``, ``defect_code``.
     """
-    sql, params = inspections_sql(store.dialect, start=start, end=end)
+    sql, params = inspections_sql(store.dialect, start=start, end=end, serials=serials, lots=lots)
     return store.execute(sql, params)
 
 
-def genealogy_links(store: Store, *, start: int, end: int) -> pa.Table:
+def genealogy_links(
+    store: Store,
+    *,
+    start: int,
+    end: int,
+    serials: Sequence[str] | None = None,
+    lots: Sequence[str] | None = None,
+) -> pa.Table:
     """Return the genealogy links before ``end`` whose child is a serial seen in
     ``[start, end)``: columns ``ts_us``, ``parent``, ``child``, ``relation``."""
-    sql, params = genealogy_sql(store.dialect, start=start, end=end)
+    sql, params = genealogy_sql(store.dialect, start=start, end=end, serials=serials, lots=lots)
     return store.execute(sql, params)
 
 

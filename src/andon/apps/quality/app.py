@@ -53,7 +53,7 @@ from andon.store import quality_queries as qq
 from andon.store.base import Store
 from andon.time import HOUR_US
 
-__all__ = ["ARTIFACT_TABLE", "QualityApp", "QualitySettings", "ScoredUnits"]
+__all__ = ["ARTIFACT_TABLE", "QualityApp", "QualitySettings", "ScoredUnits", "UnitAssessment"]
 
 ARTIFACT_TABLE = "quality_risk_models"
 """Auxiliary store table of fitted risk models, one row per fit."""
@@ -127,6 +127,26 @@ class ScoredUnits:
 
     frame: pl.DataFrame
     version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnitAssessment:
+    """One unit's latent-defect risk, what it rests on, and what the model cannot see."""
+
+    serial: str
+    product: str
+    lot: str | None
+    stations: tuple[str, ...]
+    """Equipment paths the unit's records name, in the order it passed them."""
+    missing_stations: int
+    """Stations of its routing before its last one that left no record."""
+    inspected: bool
+    failed: bool
+    p_latent: float
+    """P(latent defect | signature, the test it passed); for a failed unit, its P(fail)."""
+    p_fail: float
+    factors: tuple[Factor, ...]
+    model_version: str
 
 
 def _station_of(model: Model) -> dict[str, str]:
@@ -301,6 +321,53 @@ class QualityApp:
             by="pool",
         )
         return ScoredUnits(frame=decided.sort(["station", "rank"]), version=fitted.version)
+
+    def assess_unit(
+        self, store: Store, model: Model, *, serial: str, now: int
+    ) -> UnitAssessment | None:
+        """Return one unit's risk and factors from its records before ``now``; ``None``
+        before a fit or for a serial with no unit record.
+
+        The unit is read with the other units of its lot, so that its deviations from its
+        lot's mean are those the batch scoring of :meth:`score` sees."""
+        fitted = self._load(store, now)
+        if fitted is None:
+            return None
+        own = frame_of(qq.unit_signatures(store, start=0, end=now, serials=(serial,)))
+        if own.height == 0:
+            return None
+        lots = sorted({str(v) for v in own.get_column("lot").to_list() if v is not None})
+        tables = load_unit_tables(
+            store, model, start=0, end=now, **({"lots": lots} if lots else {"serials": (serial,)})
+        )
+        frame = unit_frame(tables, model, fitted.scale).filter(pl.col("serial") == serial)
+        frame = frame.join(unit_outcomes(tables.inspections), on="serial", how="left")
+        inspected = frame.get_column("inspected_us").is_not_null().to_numpy()
+        risk = fitted.model.score(
+            frame.drop([c for c in ("failed", "inspected_us", "test_value") if c in frame.columns]),
+            _values(frame),
+            inspected,
+        )
+        frame = frame.with_columns(
+            pl.Series("p", risk.p_latent), pl.Series("test_ratio", risk.likelihood_ratio)
+        )
+        row = frame.row(0, named=True)
+        stations = tuple(
+            tables.units.sort(["ts_us", "path"]).get_column("path").unique(maintain_order=True)
+        )
+        return UnitAssessment(
+            serial=serial,
+            product=str(row["product"]),
+            lot=row["lot"],
+            stations=stations,
+            missing_stations=int(row["missing_stations"]),
+            inspected=bool(inspected[0]),
+            failed=bool(row["failed"]) if row["failed"] is not None else False,
+            p_latent=float(risk.p_latent[0]),
+            p_fail=float(risk.p_fail[0]),
+            factors=tuple(self._factors(model, fitted, frame)),
+            model_version=fitted.version,
+        )
 
     def propose(self, store: Store, model: Model, *, now: int) -> list[Proposal]:
         """Return at most one extra-test and one hold proposal per test station."""

@@ -8,6 +8,8 @@ scaled to each tag's range so that machines of one class speak on one scale.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import polars as pl
 
@@ -79,17 +81,27 @@ def _condition(
     )
 
 
-def load_unit_tables(store: Store, model: Model, *, start: int, end: int) -> UnitTables:
-    """Return the records behind the units seen in ``[start, end)`` (see :class:`UnitTables`)."""
-    units = frame_of(qq.unit_signatures(store, start=start, end=end))
+def load_unit_tables(
+    store: Store,
+    model: Model,
+    *,
+    start: int,
+    end: int,
+    serials: Sequence[str] | None = None,
+    lots: Sequence[str] | None = None,
+) -> UnitTables:
+    """Return the records behind the units seen in ``[start, end)``, or behind ``serials``,
+    or behind the units of ``lots`` (their records before ``end``), see :class:`UnitTables`."""
+    picked = {"serials": serials, "lots": lots}
+    units = frame_of(qq.unit_signatures(store, start=start, end=end, **picked))
     first = int(units.get_column("ts_us").min()) if units.height else start  # type: ignore[arg-type]
     equipment = sorted(
         p for p in units.get_column("path").unique().to_list() if p in model.equipment
     )
     return UnitTables(
         units=units,
-        inspections=frame_of(qq.inspections(store, start=start, end=end)),
-        genealogy=frame_of(qq.genealogy_links(store, start=start, end=end)),
+        inspections=frame_of(qq.inspections(store, start=start, end=end, **picked)),
+        genealogy=frame_of(qq.genealogy_links(store, start=start, end=end, **picked)),
         closes=frame_of(qq.maintenance_closes(store, end=end)),
         setups=frame_of(qq.setups(store, start=first - 7 * 24 * HOUR_US, end=end)),
         condition=_condition(store, model, equipment, first, end),
