@@ -3,7 +3,9 @@
 A synthetic genealogy in the shape of an assembly plant: every unit ``U-n`` is assembled
 from one component ``C-n`` and consumes its own lot (``LOT-U-k``, ``--lot-size`` units
 each); every component consumes a supplier lot (``SUP-k``). One million units make three
-million links, written in time order as a plant writes them. The links are generated as
+million links, written in time order as a plant writes them, and one unit record per
+component and per unit (two million rows), so that the trace's joins on unit records are
+measured too. The records are generated as
 Arrow columns and cached as Parquet, and the loaded stores (a DuckDB file, a PostgreSQL
 schema) are cached beside them, so a second run measures without loading again.
 
@@ -97,26 +99,68 @@ def synthetic_genealogy(units: int, lot_size: int) -> pa.Table:
     return table.take(pa.array(order)).cast(schema_of(RecordKind.GENEALOGY))
 
 
-def _links(cache: Path, units: int, lot_size: int) -> tuple[pa.Table, float, bool]:
-    path = cache / f"genealogy-{units}-{lot_size}.parquet"
-    started = time.perf_counter()
-    if path.exists():
-        return pq.read_table(path), time.perf_counter() - started, True
-    table = synthetic_genealogy(units, lot_size)
-    pq.write_table(table, path)
-    return table, time.perf_counter() - started, False
+def synthetic_units(units: int, lot_size: int) -> pa.Table:
+    """Return one ``unit`` record per component and per unit (a force at its press), so that
+    a trace's joins on unit records run against two million rows."""
+    n = np.arange(units, dtype=np.int64)
+    made = T0_US + n * 1_000_000
+    site = pc.binary_join_element_wise(
+        pa.scalar("bench/site"), pa.array(n % 2).cast(pa.string()), ""
+    )
+    unit_path = pc.binary_join_element_wise(site, pa.scalar("/assembly/a1/pressing/press1"), "")
+    component_path = pc.binary_join_element_wise(site, pa.scalar("/machining/m1/sawing/saw1"), "")
+    table = pa.table(
+        {
+            "ts": pa.array(np.concatenate([made - 300_000_000, made + 60_000_000]), pa.int64()),
+            "source": pa.array(np.full(2 * units, "bench", dtype=object), pa.string()),
+            "seq": pa.array(np.arange(2 * units, dtype=np.int64)),
+            "serial": pa.concat_arrays([_names("C-", n, 7), _names("U-", n, 7)]),
+            "path": pa.concat_arrays([component_path, unit_path]),
+            "product": pa.array(np.repeat(["HSG", "GB"], units).astype(object), pa.string()),
+            "lot": pa.concat_arrays(
+                [_names("SUP-", n // lot_size, 5), _names("LOT-U-", n // lot_size, 5)]
+            ),
+            "parameter": pa.array(np.full(2 * units, "force_kn", dtype=object), pa.string()),
+            "value": pa.array(np.linspace(10.0, 12.0, 2 * units)),
+        }
+    )
+    table = table.set_column(0, "ts", table.column("ts").cast(pa.timestamp("us", tz="UTC")))
+    return table.take(pa.array(np.argsort(table.column("ts").cast(pa.int64()).to_numpy())))
 
 
-def _load(store: Store, links: pa.Table) -> dict[str, Any]:
+def _links(
+    cache: Path, units: int, lot_size: int
+) -> tuple[dict[RecordKind, pa.Table], float, bool]:
+    paths = {
+        RecordKind.GENEALOGY: cache / f"genealogy-{units}-{lot_size}.parquet",
+        RecordKind.UNIT: cache / f"units-{units}-{lot_size}.parquet",
+    }
     started = time.perf_counter()
-    stored = store.count_rows(RecordKind.GENEALOGY)
-    if stored == links.num_rows:
-        return {"cached": True, "load_s": round(time.perf_counter() - started, 3)}
-    if stored:
-        msg = f"the cached store holds {stored} links, not {links.num_rows}: remove the cache"
-        raise StoreError(msg)
-    store.write(RecordKind.GENEALOGY, links)
-    return {"cached": False, "load_s": round(time.perf_counter() - started, 3)}
+    if all(p.exists() for p in paths.values()):
+        tables = {kind: pq.read_table(p) for kind, p in paths.items()}
+        return tables, time.perf_counter() - started, True
+    tables = {
+        RecordKind.GENEALOGY: synthetic_genealogy(units, lot_size),
+        RecordKind.UNIT: synthetic_units(units, lot_size).cast(schema_of(RecordKind.UNIT)),
+    }
+    for kind, table in tables.items():
+        pq.write_table(table, paths[kind])
+    return tables, time.perf_counter() - started, False
+
+
+def _load(store: Store, tables: dict[RecordKind, pa.Table]) -> dict[str, Any]:
+    started = time.perf_counter()
+    cached = True
+    for kind, table in tables.items():
+        stored = store.count_rows(kind)
+        if stored == table.num_rows:
+            continue
+        if stored:
+            msg = f"the cached store holds {stored} {kind.value} rows, not {table.num_rows}"
+            raise StoreError(msg + ": remove the cache")
+        store.write(kind, table)
+        cached = False
+    return {"cached": cached, "load_s": round(time.perf_counter() - started, 3)}
 
 
 def _timed(run: Callable[[], Any], repeat: int) -> tuple[dict[str, float], Any]:
@@ -232,13 +276,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         units, lot_size, repeat = 20_000, 100, 3
     args.cache.mkdir(parents=True, exist_ok=True)
-    links, generate_s, cached = _links(args.cache, units, lot_size)
+    tables, generate_s, cached = _links(args.cache, units, lot_size)
+    links = tables[RecordKind.GENEALOGY]
     targets = _targets(units, lot_size)
     result: dict[str, Any] = {
         "benchmark": "genealogy",
         "units": units,
         "lot_size": lot_size,
         "links": links.num_rows,
+        "unit_records": tables[RecordKind.UNIT].num_rows,
         "target_ms": TARGET_MS,
         "generate_s": round(generate_s, 3),
         "generated_from_cache": cached,
@@ -253,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             result["stores"][dialect] = {"skipped": store}
             continue
         try:
-            loaded = _load(store, links)
+            loaded = _load(store, tables)
             result["stores"][dialect] = {**loaded, **_measure_store(store, targets, repeat)}
         finally:
             store.close()
