@@ -1,5 +1,6 @@
-"""OCEL 2.0 out of a simulated plant unlike the hand-written one: the conformance plant
-(tests/conformance/plant.yaml) for one day, every unit placed in an order, valid on re-read."""
+"""OCEL 2.0 out of simulated plants unlike the hand-written one: the conformance plant
+(tests/conformance/plant.yaml) and the SMT and batch examples for one day each, every unit
+placed in an order, valid on re-read, a bottleneck cell found on each line."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from andon import ocel
 from andon.apps.flow import store_log
+from andon.apps.flow.delay import delays
 from andon.model import load_model
 from andon.sim import simulate
 from andon.sim.sinks import PipelineSink
@@ -55,3 +57,23 @@ def test_unit_steps_follow_the_routing(log: ocel.OcelLog) -> None:
 def test_sqlite_round_trip(log: ocel.OcelLog, tmp_path: Path) -> None:
     ocel.write(log, tmp_path / "plant.sqlite")
     assert ocel.read(tmp_path / "plant.sqlite").same_facts(log)
+
+
+@pytest.mark.parametrize("example", ["smt", "batch"])
+def test_other_example_plants(example: str, tmp_path: Path) -> None:
+    model = load_model(Path(__file__).resolve().parents[2] / "examples" / example)
+    store = DuckDBStore(None)
+    try:
+        result = simulate(model, days=1.0, seed=1, sink=PipelineSink.into(store, model=model))
+        log = store_log(store, start=result.start_us, end=result.end_us)
+        report = delays(store, start=result.start_us, end=result.end_us)
+    finally:
+        store.close()
+    units = log.objects.filter(pl.col("type") == "unit").height
+    assert units > 0
+    assert log.o2o.filter(pl.col("qualifier") == "part of").height == units
+    ocel.write(log, tmp_path / "plant.json")
+    assert ocel.read(tmp_path / "plant.json").same_facts(log)
+    assert report.lines.height > 0
+    for line, cell in report.lines.select("line", "bottleneck").iter_rows():
+        assert cell.startswith(f"{line}/")
