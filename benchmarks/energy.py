@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=float, default=14.0)
     parser.add_argument("--templates", default="discrete,batch")
     parser.add_argument("--threshold-kwh-per-day", type=float, default=1.0)
+    parser.add_argument("--skip-steel", action="store_true", help="leave the steel data out")
     args = parser.parse_args(argv)
     seeds, days, templates = args.seeds, args.days, args.templates.split(",")
     if args.quick:
@@ -238,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     steel_data = Path("../shared/data/steel_industry_energy/Steel_industry_data.csv")
     if args.quick:
         report["steel"] = {"skipped": "not in quick mode"}
+    elif args.skip_steel:
+        report["steel"] = {"skipped": "--skip-steel"}
     elif not steel_data.exists():
         report["steel"] = {"skipped": f"{steel_data} is absent"}
     else:

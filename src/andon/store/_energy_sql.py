@@ -120,8 +120,8 @@ def state_hours_sql(
     """Return the statement of per equipment, hour, state and reason seconds in the range.
 
     Columns: ``equipment`` (position in ``equipment``), ``hour``, ``state``, ``reason``
-    (empty string for none), ``seconds``. Time before an equipment's first state record is
-    not listed.
+    (empty string for none), ``seconds``, ``starts`` (intervals of that state entered in
+    the hour). Time before an equipment's first state record is not listed.
     """
     p = _Params()
     eqmap = _table(
@@ -139,15 +139,17 @@ st AS (
     WHERE s.ts < {_ts(dialect, p(hi))}
 ),
 clipped AS (
-    SELECT eid, greatest(a0, {lo}::BIGINT) AS a,
+    SELECT eid, a0, greatest(a0, {lo}::BIGINT) AS a,
         least(coalesce(b0, {hi}::BIGINT), {hi}::BIGINT) AS b, state, reason
     FROM st WHERE coalesce(b0, {hi}::BIGINT) > {lo}::BIGINT
 ),
 pieces AS (
-    SELECT eid, a, b, state, reason, {hours} AS h FROM clipped WHERE b > a
+    SELECT eid, a0, a, b, state, reason, {hours} AS h FROM clipped WHERE b > a
 )
 SELECT eid AS equipment, h AS hour, state, reason,
-    sum(least(b, (h + 1) * {HOUR_US}) - greatest(a, h * {HOUR_US})) / 1000000.0 AS seconds
+    sum(least(b, (h + 1) * {HOUR_US}) - greatest(a, h * {HOUR_US})) / 1000000.0 AS seconds,
+    sum(CASE WHEN a0 >= h * {HOUR_US} AND a0 < (h + 1) * {HOUR_US} THEN 1 ELSE 0 END)
+        AS starts
 FROM pieces
 GROUP BY eid, h, state, reason"""
     return sql, p.values

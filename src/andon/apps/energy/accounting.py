@@ -128,7 +128,7 @@ class EnergyAccount:
       machines on), ``off_kw``, ``units``, ``price_per_kwh``, ``gco2e_per_kwh``;
     * ``meter_hours``: ``meter``, ``hour``, ``kwh``, ``seconds`` (metered);
     * ``equipment_hours``: ``path``, ``site``, ``produces``, ``hour``, ``category``,
-      ``seconds``, ``kwh``;
+      ``seconds``, ``kwh``, ``starts`` (intervals of the category entered in the hour);
     * ``count_hours``: ``path``, ``hour``, ``good``, ``last_cell``.
 
     ``flags`` lists every data-quality problem met, with what and where.
@@ -269,6 +269,7 @@ def account(
                 "state": pl.Utf8,
                 "reason": pl.Utf8,
                 "seconds": pl.Float64,
+                "starts": pl.Int64,
             }
         )
     mh = frame_of(meter_hours(store, meters=meters, start=start, end=end))
@@ -286,7 +287,7 @@ def account(
             .otherwise(_category_expr())
         )
         .group_by(["equipment", "hour", "category"])
-        .agg(pl.col("seconds").sum())
+        .agg(pl.col("seconds").sum(), pl.col("starts").sum().cast(pl.Int64))
         .join(
             equipment.select(
                 pl.col("eid").cast(pl.Int64).alias("equipment"),
@@ -318,7 +319,7 @@ def account(
         )
         .with_columns(kwh=pl.col("kw") * pl.col("seconds") / 3600.0)
         .group_by(["path", "site", "produces", "hour", "category"])
-        .agg(pl.col("seconds", "kwh").sum())
+        .agg(pl.col("seconds", "kwh", "starts").sum())
     )
     tariffs = frame_of(tariff_hours(store, sites=sites, start=start - start % HOUR_US, end=end))
     if tariffs.height:
@@ -410,7 +411,7 @@ def account(
         site_hours=site_hours,
         meter_hours=meter_frame,
         equipment_hours=eq_hours.select(
-            "path", "site", "produces", "hour", "category", "seconds", "kwh"
+            "path", "site", "produces", "hour", "category", "seconds", "kwh", "starts"
         ),
         count_hours=counts.group_by(["path", "hour", "last_cell"]).agg(pl.col("good").sum()),
         flags=tuple(flags),

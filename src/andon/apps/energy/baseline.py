@@ -2,8 +2,9 @@
 
 Each meter's hourly energy is regressed (ordinary least squares) on the relevant variables
 ISO 50006 asks for: the production below the meter (good units at its lines' last cells),
-the machine-hours running and on (operating time), and heating and cooling degree-hours
-where the caller gives them. The energy performance indicators are the specific energy
+the machine-hours running and on (operating time), the runs started in the hour and the hour
+before (batches and cycles begun), and heating and cooling degree-hours where the caller
+gives them. The energy performance indicators are the specific energy
 (kWh per unit) and the ratio of measured to expected energy; the CUSUM of savings is the
 running sum of expected less measured energy over the reporting period (ISO 50006 annex).
 
@@ -48,7 +49,7 @@ CV_RMSE_MAX: Final = 30.0
 """ASHRAE Guideline 14: the largest hourly CV(RMSE), percent."""
 NMBE_MAX: Final = 10.0
 """ASHRAE Guideline 14: the largest hourly |NMBE|, percent."""
-VARIABLES: Final = ("units", "running_h", "on_h")
+VARIABLES: Final = ("units", "running_h", "on_h", "starts", "starts_before")
 _MIN_HOURS: Final = 24
 
 
@@ -153,8 +154,10 @@ def design(
 ) -> pl.DataFrame:
     """Return the meter's full hours with its kWh and the relevant variables.
 
-    Columns: ``hour``, ``kwh``, ``units``, ``running_h``, ``on_h`` and, with
-    ``degree_hours`` (``hour``, ``hdh``, ``cdh``), those two.
+    Columns: ``hour``, ``kwh``, ``units``, ``running_h``, ``on_h``, ``starts`` and
+    ``starts_before`` (runs begun in the hour and in the hour before: the batches or cycles
+    started, whose first phases draw most in batch plants) and, with ``degree_hours``
+    (``hour``, ``hdh``, ``cdh``), those two.
     """
     owner = model.meters[meter].owner_path + "/"
     below = [p for p in model.equipment if (p + "/").startswith(owner)]
@@ -165,6 +168,7 @@ def design(
             "running_h"
         ),
         (pl.col("seconds").filter(pl.col("category") != "off").sum() / 3600.0).alias("on_h"),
+        pl.col("starts").filter(pl.col("category") == "running").sum().cast(pl.Float64),
     )
     counted = acc.count_hours.filter(pl.col("path").is_in(below))
     last = counted.filter(pl.col("last_cell"))
@@ -177,7 +181,12 @@ def design(
         hours.select("hour", "kwh")
         .join(operating, on="hour", how="left")
         .join(units, on="hour", how="left")
-        .with_columns(pl.col("running_h", "on_h", "units").fill_null(0.0))
+        .with_columns(pl.col("running_h", "on_h", "units", "starts").fill_null(0.0))
+        .sort("hour")
+    )
+    before = frame.select(pl.col("hour") + 1, pl.col("starts").alias("starts_before"))
+    frame = frame.join(before, on="hour", how="left").with_columns(
+        pl.col("starts_before").fill_null(0.0)
     )
     if degree_hours is not None:
         frame = frame.join(degree_hours.select("hour", "hdh", "cdh"), on="hour", how="inner")
