@@ -48,6 +48,12 @@ LOOKUP_KEYS = {"duckdb": 50, "postgres": 100_000}
 ``dynamic_or_filter_threshold``, past which the list becomes a scan)."""
 
 
+def _c(dialect: str) -> str:
+    """The collation of PostgreSQL's record indexes (byte order): an equality on an indexed
+    column names it, or the index cannot serve it."""
+    return ' COLLATE "C"' if dialect == "postgres" else ""
+
+
 def _walk(direction: Direction) -> tuple[str, str]:
     """The column a step starts from and the column it reaches, for a direction."""
     return ("child", "parent") if direction == "backward" else ("parent", "child")
@@ -105,12 +111,12 @@ def step_sql(
 def known_sql(dialect: str, *, node: str) -> tuple[str, list[Any]]:
     """Whether ``node`` appears in the store: one row, columns ``as_parent``, ``as_child``,
     ``as_serial``, ``as_lot`` (booleans)."""
-    del dialect
     p = _Params()
+    c = _c(dialect)
     sql = f"""SELECT
-    EXISTS (SELECT 1 FROM rec_genealogy WHERE parent = {p(node)}) AS as_parent,
-    EXISTS (SELECT 1 FROM rec_genealogy WHERE child = {p(node)}) AS as_child,
-    EXISTS (SELECT 1 FROM rec_unit WHERE serial = {p(node)}) AS as_serial,
+    EXISTS (SELECT 1 FROM rec_genealogy WHERE parent{c} = {p(node)}) AS as_parent,
+    EXISTS (SELECT 1 FROM rec_genealogy WHERE child{c} = {p(node)}) AS as_child,
+    EXISTS (SELECT 1 FROM rec_unit WHERE serial{c} = {p(node)}) AS as_serial,
     EXISTS (SELECT 1 FROM rec_unit WHERE lot = {p(node)}) AS as_lot"""
     return sql, p.values
 
@@ -127,7 +133,7 @@ def unit_rows_sql(dialect: str, *, serials: Sequence[str]) -> tuple[str, list[An
     p = _Params()
     sql = f"""WITH picked AS ({_serials(dialect, p, serials)})
 SELECT {_us(dialect, "u.ts")} AS ts_us, u.serial, u.path, u.product, u.lot, u.parameter, u.value
-FROM rec_unit u JOIN picked k ON k.serial = u.serial
+FROM rec_unit u JOIN picked k ON u.serial{_c(dialect)} = k.serial
 ORDER BY u.serial, u.ts, u.path, u.parameter, u.value"""
     return sql, p.values
 
@@ -141,7 +147,7 @@ def inspections_sql(dialect: str, *, serials: Sequence[str]) -> tuple[str, list[
     sql = f"""WITH picked AS ({_serials(dialect, p, serials)})
 SELECT {_us(dialect, "i.ts")} AS ts_us, i.serial, i.path, i.test, i.passed, i.value,
     i.defect_code
-FROM rec_inspection i JOIN picked k ON k.serial = i.serial
+FROM rec_inspection i JOIN picked k ON i.serial{_c(dialect)} = k.serial
 ORDER BY i.serial, i.ts, i.path, i.test, i.passed, i.value"""
     return sql, p.values
 
@@ -175,7 +181,7 @@ def maintenance_sql(
         row_number() OVER (PARTITION BY v.path, v.at_us ORDER BY m.ts DESC, m.seq DESC,
             m.work_order DESC) AS rn
     FROM visit v JOIN rec_maintenance m
-        ON m.path = v.path AND m.ts <= {_ts(dialect, "v.at_us")}
+        ON m.path{_c(dialect)} = v.path AND m.ts <= {_ts(dialect, "v.at_us")}
 )
 SELECT path, at_us, ts_us, work_order, kind, event, failure_mode, last_closed_us
 FROM hit WHERE rn = 1 ORDER BY path, at_us"""
@@ -244,7 +250,7 @@ def orders_sql(
 ), done AS (
     SELECT o.order_id, {_us(dialect, "min(o.ts)")} AS completed_us
     FROM rec_order o JOIN (SELECT DISTINCT order_id FROM matched WHERE rn = 1) k
-        ON k.order_id = o.order_id
+        ON o.order_id{_c(dialect)} = k.order_id
     WHERE o.event = 'completed'
     GROUP BY o.order_id
 )
