@@ -143,3 +143,13 @@ def test_delays_rank_causes_and_name_each_line_bottleneck(store_file: Path) -> N
     missing = runner.invoke(app, ["flow", "delays", "--store", "nowhere.duckdb"], env=ENV)
     assert missing.exit_code == 2
     assert "[flow.no_store]" in missing.output
+
+
+def test_show_the_store_itself(store_file: Path) -> None:
+    done = runner.invoke(
+        app, ["flow", "show", "--store", str(store_file), "--type", "order", "--json"], env=ENV
+    )
+    assert done.exit_code == 0, done.output
+    views = json.loads(done.stdout)
+    assert {e["object_type"] for e in views["edges"]} == {"order"}
+    assert any(v["variant"].startswith("released > started") for v in views["variants"])

@@ -131,7 +131,13 @@ def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 @app.command("show")
 def show(
-    path: Annotated[Path, typer.Argument(help="An OCEL 2.0 file (JSON, XML, SQLite) or XES.")],
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="An OCEL 2.0 file (JSON, XML, SQLite) or XES; none: the store."),
+    ] = None,
+    store: Annotated[
+        str, typer.Option(help="Store URL or DuckDB file.", envvar="ANDON_STORE")
+    ] = "andon.duckdb",
     object_type: Annotated[
         list[str] | None, typer.Option("--type", help="Only these object types.")
     ] = None,
@@ -143,7 +149,7 @@ def show(
     from andon.apps.flow.analysis import variants, waiting
 
     try:
-        log = _read(path, None)
+        log = _read(path, None) if path is not None else _store_log(store)
         types = object_type or None
         known = set(log.object_types)
         unknown = [t for t in types or () if t not in known]
@@ -224,6 +230,18 @@ def delays_command(  # noqa: PLR0917 - typer turns each parameter into an option
     _print(causes, ["station", "cause", "hours", "steps", "share"], "causes of delay")
     columns = ["line", "bottleneck", "limited_by", "active_share", "lost_h", "lost_value"]
     _print(report.lines, columns, "bottlenecks")
+
+
+def _store_log(store: str) -> Any:
+    from andon.apps.flow import store_log
+    from andon.store import open_store
+
+    _check_store(store)
+    opened = open_store(store)
+    try:
+        return store_log(opened, start=0, end=_FAR, equipment_states=False)
+    finally:
+        opened.close()
 
 
 def _check_store(store: str) -> None:
