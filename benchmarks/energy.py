@@ -127,6 +127,10 @@ def score(truth: pl.DataFrame, found: pl.DataFrame, *, threshold_kwh: float) -> 
 def ci(values: list[float], *, seed: int = 0) -> dict[str, float]:
     """Return the mean and its 95 % bootstrap interval."""
     data = np.asarray(values, dtype=float)
+    undefined = int((~np.isfinite(data)).sum())
+    data = data[np.isfinite(data)]  # a figure over hours of zero mean energy is undefined
+    if data.size == 0:
+        return {"mean": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0}
     rng = np.random.default_rng(seed)
     means = rng.choice(data, size=(2000, data.size), replace=True).mean(axis=1)
     return {
@@ -134,6 +138,7 @@ def ci(values: list[float], *, seed: int = 0) -> dict[str, float]:
         "low": float(np.percentile(means, 2.5)),
         "high": float(np.percentile(means, 97.5)),
         "n": int(data.size),
+        "undefined": undefined,
     }
 
 
@@ -209,6 +214,17 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _finite(value: Any) -> Any:
+    """Return the report with every non-finite number as null (strict JSON)."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds of 7 days, discrete only")
@@ -250,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         report["steel"] = evaluate(steel_data)
     report["wall_s"] = time.perf_counter() - started
     report["cpu_s"] = time.process_time() - cpu
-    print(json.dumps(report, indent=2))
+    print(
+        json.dumps(report, indent=2, default=str).replace("Infinity", "null").replace("NaN", "null")
+    )
     return 0
 
 
