@@ -14,7 +14,9 @@ every link. It keeps only the nodes it reached, joined with ``UNION`` rather tha
 makes the genealogy a cycle.
 
 The other statements take a small set of serials or (station, time) visits as array
-parameters and join them to the record tables. Times leave the store as integer UTC
+parameters and join them to the record tables; a set of serials is a semi-join
+(``IN (SELECT ...)``), which DuckDB hashes on the small side, where a plain join may hash
+the record table. Times leave the store as integer UTC
 microseconds (``ts_us``); rows leave in a total order so that the same facts give the same
 table. Placeholders are ``?`` in both dialects.
 """
@@ -133,7 +135,7 @@ def unit_rows_sql(dialect: str, *, serials: Sequence[str]) -> tuple[str, list[An
     p = _Params()
     sql = f"""WITH picked AS ({_serials(dialect, p, serials)})
 SELECT {_us(dialect, "u.ts")} AS ts_us, u.serial, u.path, u.product, u.lot, u.parameter, u.value
-FROM rec_unit u JOIN picked k ON u.serial{_c(dialect)} = k.serial
+FROM rec_unit u WHERE u.serial{_c(dialect)} IN (SELECT serial FROM picked)
 ORDER BY u.serial, u.ts, u.path, u.parameter, u.value"""
     return sql, p.values
 
@@ -147,7 +149,7 @@ def inspections_sql(dialect: str, *, serials: Sequence[str]) -> tuple[str, list[
     sql = f"""WITH picked AS ({_serials(dialect, p, serials)})
 SELECT {_us(dialect, "i.ts")} AS ts_us, i.serial, i.path, i.test, i.passed, i.value,
     i.defect_code
-FROM rec_inspection i JOIN picked k ON i.serial{_c(dialect)} = k.serial
+FROM rec_inspection i WHERE i.serial{_c(dialect)} IN (SELECT serial FROM picked)
 ORDER BY i.serial, i.ts, i.path, i.test, i.passed, i.value"""
     return sql, p.values
 
