@@ -11,17 +11,17 @@ EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 
 
 def test_a_failure_still_waiting_for_parts_at_the_end_is_charged() -> None:
-    # Seed 11: Brno's mill2 loses its spindle bearing on day 2; Brno holds one of the two
-    # bearings a repair needs and does not expedite, so it waits three weeks for the rest.
+    # Seed 18: Brno's lathe2 loses its tool turret on day 2; Brno holds no turret clamping
+    # unit and does not expedite, so it waits two weeks for one.
     model = load_model(EXAMPLES / "discrete")
-    result = simulate(model, days=3, seed=11, policy=RunToFailure(), sample_rate_s=3600)
+    result = simulate(model, days=3, seed=18, policy=RunToFailure(), sample_rate_s=3600)
     repaired = result.failures.to_pylist()  # ground truth lists repairs that closed
     assert [r["failure_mode"] for r in repaired] == ["blade_wear"]
     costs = result.maintenance
-    assert costs.failures == 2  # the saw blade repaired, the mill still down
-    mill_cost_per_h = model.equipment["acme/brno/machining/m1/milling/mill2"].equipment
+    assert costs.failures == 2  # the saw blade repaired, the lathe still down
+    lathe = model.equipment["acme/brno/machining/m1/turning/lathe2"].equipment
     assert costs.unplanned_downtime_h > 20.0
-    assert costs.unplanned_downtime_cost > 20.0 * mill_cost_per_h.downtime_cost_per_hour
+    assert costs.unplanned_downtime_cost > 20.0 * lathe.downtime_cost_per_hour
 
 
 def test_two_jobs_opened_at_once_do_not_both_claim_the_last_part() -> None:
