@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.sim.conftest import TINY
 
 from andon.errors import ModelError, Problem
@@ -272,3 +274,30 @@ def test_a_world_of_other_kinds_differs_from_the_default_one() -> None:
     all_random = _records(_with_kinds(base, dict.fromkeys(signalled, "random")))
     assert signalled
     assert not plain.table("sample").equals(all_random.table("sample"))
+
+
+@given(
+    mtbf=st.floats(min_value=1.0, max_value=1e6),
+    share=st.floats(min_value=1e-6, max_value=0.999999),
+    cv=st.floats(min_value=0.0, max_value=5.0),
+    offset=st.floats(min_value=-1e6, max_value=1e6),
+    age_share=st.floats(min_value=1e-3, max_value=1.0),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+@settings(max_examples=200, deadline=None)
+def test_any_pf_law_gives_a_path_that_rises_to_failure(
+    mtbf: float, share: float, cv: float, offset: float, age_share: float, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    law = {"mtbf_h": mtbf, "shape": 6.0, "signal": True, "kind": "pf", "pf_cv": cv}
+    fresh = draw_path(rng, offset=offset, pf_interval_h=share * mtbf, **law)  # type: ignore[arg-type]
+    aged = initial_path(rng, age_share=age_share, pf_interval_h=share * mtbf, **law)  # type: ignore[arg-type]
+    for path in (fresh, aged):
+        assert np.isfinite(path.fail_w)
+        assert path.fail_w >= path.offset
+        wear = np.linspace(path.offset - 1.0, path.fail_w, 64)
+        health = path.health(wear)
+        assert np.all((health >= 0.0) & (health <= 1.0))
+        assert np.all(np.diff(health) >= 0.0)
+        assert float(path.health(path.fail_w)) == 1.0
+    assert aged.offset <= 0.0

@@ -30,6 +30,8 @@ __all__ = ["DegradationKind", "HealthPath", "draw_path", "failure_probability", 
 DegradationKind = Literal["wear", "pf", "random"]
 
 _STEPS = 120
+_CV_EXACT = 1e-6
+"""A P-F interval with a coefficient of variation below this is taken as exact."""
 _PF_POINTS = np.linspace(0.0, 1.0, 25)
 """Share of the P-F interval at the knots of a pf path."""
 _PF_HEALTH = _PF_POINTS**2
@@ -77,16 +79,23 @@ def _kind(kind: DegradationKind | None, signal: bool) -> DegradationKind:
 
 def _pf_interval(rng: np.random.Generator, mean_h: float, cv: float, *, biased: bool) -> float:
     """Draw a P-F interval: gamma with the mean and cv given (length-biased when asked)."""
-    if cv <= 0.0:
+    if cv < _CV_EXACT:
         return mean_h
     shape = 1.0 / (cv * cv)
     return float(rng.gamma(shape + (1.0 if biased else 0.0), mean_h / shape))
 
 
 def _pf_path(offset: float, onset: float, pf: float) -> HealthPath:
+    fail = offset + onset + pf
     w = np.concatenate([[0.0], onset + pf * _PF_POINTS])
+    # The last knot is the failure as health() will see it, so health is 1 exactly there; no
+    # knot lies past it, and of knots that rounding merged (an interval too short for the
+    # clock's resolution) the last is kept, so the path still ends at 1 on the failure.
+    w = np.minimum(w, fail - offset)
+    w[-1] = fail - offset
     x = np.concatenate([[0.0], _PF_HEALTH])
-    return HealthPath(offset, w, x, offset + onset + pf, signal=True)
+    keep = np.append(w[1:] > w[:-1], True)
+    return HealthPath(offset, w[keep], x[keep], fail, signal=True)
 
 
 def _pf_mean(mtbf_h: float, pf_interval_h: float | None) -> float:
