@@ -23,7 +23,8 @@ from andon.records import RecordKind
 from andon.series import MAX_POINTS
 from andon.store.base import Store
 from andon.store.queries import latest_time as _latest_time
-from andon.time import DAY_US
+from andon.store.queries import sample_buckets
+from andon.time import DAY_US, HOUR_US
 from andon.web._charts import LineSeries, band_chart, line_chart, state_timeline
 
 __all__ = [
@@ -349,33 +350,66 @@ BAND_BUCKETS = 240
 """Buckets of a long window's min-max band: one per three pixels of the chart."""
 
 
-def _trend(group: pl.DataFrame, *, name: str, unit: str, window: tuple[int, int]) -> Markup:
-    """Return a tag's trend: its raw line when short, else a min-max band with the mean line.
+def _trends(
+    store: Store, model: Model, path: str, *, start: int, end: int
+) -> tuple[list[tuple[str, Markup, int]], dict[str, tuple[float | None, int | None]]]:
+    """Return each tag's trend (label, chart, samples) and its newest value in the window.
 
-    A week of a one-minute tag is 10,080 points, which drawn raw are noise: bucketed by
-    Polars into :data:`BAND_BUCKETS` intervals of the window, each its min, max and mean.
+    The store folds the window's samples per tag into :data:`BAND_BUCKETS` buckets
+    (:func:`andon.store.queries.sample_buckets`): a tag with few samples is drawn raw (its
+    samples read again, few), a longer one as a min-max band with its mean line; a week
+    of a one-minute tag is 10,080 points, which drawn raw are noise. The newest value is
+    the newest in the window: the store's latest values would scan the tag's history.
     """
-    if group.height <= MAX_POINTS:
+    bucket = max((end - start) // BAND_BUCKETS, 1)
+    table = sample_buckets(store, path_prefix=path, start=start, end=end, bucket_us=bucket)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    trends: list[tuple[str, Markup, int]] = []
+    latest: dict[str, tuple[float | None, int | None]] = {}
+    for (tag_path,), group in frame.group_by(["path"], maintain_order=True):
+        tag = model.tags.get(str(tag_path))
+        unit = tag.definition.unit if tag else ""
+        name = str(tag_path).rsplit("/", 1)[-1]
+        label = name + (f" ({unit})" if unit else "")
+        rows = int(group["rows"].sum())
+        trends.append(
+            (label, _trend(store, str(tag_path), group, rows, name, unit, start, end), rows)
+        )
+        valued = group.filter(pl.col("last_us").is_not_null())
+        if valued.height:
+            newest = valued.row(valued["last_us"].arg_max() or 0, named=True)
+            latest[str(tag_path)] = (float(newest["last_value"]), int(newest["last_us"]))
+    return trends, latest
+
+
+def _reporting_hours(store: Store, path: str, *, start: int, end: int) -> list[int]:
+    """Return the hours (since the epoch) in which any tag below ``path`` reported."""
+    table = sample_buckets(store, path_prefix=path, start=start, end=end, bucket_us=HOUR_US)
+    return sorted({(start + b * HOUR_US) // HOUR_US for b in table.column("bucket").to_pylist()})
+
+
+def _trend(  # noqa: PLR0917 - private, one caller
+    store: Store,
+    tag_path: str,
+    buckets: pl.DataFrame,
+    rows: int,
+    name: str,
+    unit: str,
+    start: int,
+    end: int,
+) -> Markup:
+    if rows <= MAX_POINTS:
+        raw = store.samples(tags=[tag_path], start=start, end=end)
         series = LineSeries(
             name=name,
-            x=group["us"].to_numpy().astype(np.float64),
-            y=group["value"].to_numpy().astype(np.float64),
+            x=pa.compute.cast(raw.column("ts"), pa.int64()).to_numpy().astype(np.float64),
+            y=raw.column("value").to_numpy(zero_copy_only=False).astype(np.float64),
             unit=unit,
         )
         return line_chart([series])
-    start, end = window
+    folded = buckets.filter(pl.col("n") > 0).sort("bucket")
     bucket = max((end - start) // BAND_BUCKETS, 1)
-    folded = (
-        group.filter(pl.col("value").is_not_null() & pl.col("value").is_not_nan())
-        .with_columns(((pl.col("us") - start) // bucket).alias("bucket"))
-        .group_by("bucket")
-        .agg(
-            pl.col("value").mean().alias("mean"),
-            pl.col("value").min().alias("low"),
-            pl.col("value").max().alias("high"),
-        )
-        .sort("bucket")
-    )
     x = (start + (folded["bucket"].to_numpy() + 0.5) * bucket).astype(np.float64)
     return band_chart(
         x=x,
@@ -425,29 +459,7 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
         frame["end"].dt.epoch("us").to_numpy(),
         window=(start, end),
     )
-    samples = store.samples(path_prefix=path, start=start, end=end)
-    trends: list[tuple[str, Markup, int]] = []
-    # The condition now is the newest sample of each tag inside the window: reading the
-    # store's latest values instead would scan the tag's whole history on every page view.
-    latest_by_tag: dict[str, tuple[float | None, int | None]] = {}
-    reporting_hours: list[int] = []
-    if samples.num_rows:
-        sample_frame = pl.from_arrow(samples.select(["ts", "path", "value"]))
-        assert isinstance(sample_frame, pl.DataFrame)
-        sample_frame = sample_frame.with_columns(pl.col("ts").dt.epoch("us").alias("us"))
-        reporting_hours = (sample_frame["us"] // 3_600_000_000).unique().to_list()
-        for (tag_path,), group in sample_frame.group_by(["path"], maintain_order=True):
-            tag = model.tags.get(str(tag_path))
-            unit = tag.definition.unit if tag else ""
-            name = str(tag_path).rsplit("/", 1)[-1]
-            label = name + (f" ({unit})" if unit else "")
-            trends.append(
-                (label, _trend(group, name=name, unit=unit, window=(start, end)), len(group))
-            )
-            valid = group.filter(pl.col("value").is_not_null())
-            if valid.height:
-                last = valid.row(valid.height - 1, named=True)
-                latest_by_tag[str(tag_path)] = (float(last["value"]), int(last["us"]))
+    trends, latest_by_tag = _trends(store, model, path, start=start, end=end)
     tags = []
     for definition in info.equipment_class.tags:
         value, when = latest_by_tag.get(f"{path}/{definition.name}", (None, None))
@@ -463,8 +475,9 @@ def equipment_page(store: Store, model: Model, path: str, *, now: int, days: int
         )
     state = str(frame.sort("start")["state"][-1]) if frame.height else None
     utility = None
-    if frame.height == 0:
-        utility = _utility(store, model, info, reporting_hours, start=start, end=end)
+    if frame.height == 0:  # no states: a utility, judged by the hours it reported in
+        hours = _reporting_hours(store, path, start=start, end=end)
+        utility = _utility(store, model, info, hours, start=start, end=end)
     return EquipmentPage(
         info=info,
         window=(start, end),
