@@ -2,6 +2,9 @@
 
 Eight simulated days of the SMT example (``examples/smt``) give the app units with their
 signatures, inspections that failed and passed, and latent defects the simulator knows.
+Seed 1 is one where a reflow oven's blower bearing enters its P-F interval within the eight
+days, so the interaction defect mechanism shows; on most seeds it does not yet, the model
+learns nothing and the app proposes on the test values alone or not at all.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class Plant:
 def plant() -> Iterator[Plant]:
     model = load_model(SMT)
     store = DuckDBStore(None)
-    result = simulate(model, days=DAYS, seed=3, sink=PipelineSink.into(store, model=model))
+    result = simulate(model, days=DAYS, seed=1, sink=PipelineSink.into(store, model=model))
     try:
         yield Plant(model=model, store=store, now=result.end_us)
     finally:
