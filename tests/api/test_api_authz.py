@@ -93,6 +93,9 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/model/equipment"): lambda e, w: ("/api/v1/model/equipment", None),
     ("GET", "/api/v1/records/{kind}"): lambda e, w: ("/api/v1/records/state", None),
     ("GET", "/api/v1/kpis"): lambda e, w: ("/api/v1/kpis?grain=site", None),
+    # an id no record names: the role is judged before the trace (404 past the rule)
+    ("GET", "/api/v1/trace/{id}"): lambda e, w: ("/api/v1/trace/SN-NONE", None),
+    ("GET", "/api/v1/trace/{id}/recall"): lambda e, w: ("/api/v1/trace/LOT-NONE/recall", None),
 }  # fmt: skip
 
 
