@@ -87,11 +87,11 @@ def test_revoked_and_expired_grants_are_refused(
     assert grants(store)[revoked].revoked_at_us == 2 * H
     with pytest.raises(GrantError) as raised:
         export_bundle(store, example_model, revoked, tmp_path, now_us=3 * H)
-    assert raised.value.problems[0].code == "data_act.revoked"
+    assert raised.value.problems[0].code == "grant.revoked"
     expired = _grant(store, example_model, mine, expires_us=2 * H)
     with pytest.raises(GrantError) as raised:
         export_bundle(store, example_model, expired, tmp_path, now_us=3 * H)
-    assert raised.value.problems[0].code == "data_act.expired"
+    assert raised.value.problems[0].code == "grant.expired"
     with pytest.raises(GrantError):
         export_bundle(store, example_model, "G-nothing", tmp_path, now_us=H)
 
@@ -111,7 +111,7 @@ def test_a_bad_grant_reports_every_problem(store: Store, example_model: Model) -
             now_us=0,
         )
     codes = sorted(p.code for p in raised.value.problems)
-    assert codes == ["data_act.range", "data_act.unknown_kind", "data_act.unknown_path"]
+    assert codes == ["grant.range", "grant.unknown_kind", "grant.unknown_path"]
 
 
 def test_an_export_enters_the_audit_chain(

@@ -72,7 +72,7 @@ class GrantError(InputError):
     record kind, an empty or reversed range, a grant that does not exist, expired or was
     revoked."""
 
-    code = "data_act.invalid"
+    code = "grant.invalid"
 
     def __init__(self, reason: str, *, code: str | None = None) -> None:
         problem_code = code or self.code
@@ -106,14 +106,14 @@ class Grant:
 def _check(model: Model, paths: Sequence[str], kinds: Sequence[str], start: int, end: int) -> None:
     known_kinds = sorted(k.value for k in PATH_COLUMNS)
     problems = [
-        Problem(code="data_act.unknown_path", message="no equipment there", path=path)
+        Problem(code="grant.unknown_path", message="no equipment there", path=path)
         for path in paths
         if path not in model.equipment
         and not any(p.startswith(path.rstrip("/") + "/") for p in model.equipment)
     ]
     problems.extend(
         Problem(
-            code="data_act.unknown_kind",
+            code="grant.unknown_kind",
             message=f"{kind!r} is not a record kind of equipment",
             expected=", ".join(known_kinds),
         )
@@ -121,9 +121,9 @@ def _check(model: Model, paths: Sequence[str], kinds: Sequence[str], start: int,
         if kind not in known_kinds
     )
     if not paths or not kinds:
-        problems.append(Problem(code="data_act.empty", message="name paths and record kinds"))
+        problems.append(Problem(code="grant.empty", message="name paths and record kinds"))
     if end <= start:
-        problems.append(Problem(code="data_act.range", message="the range ends before it starts"))
+        problems.append(Problem(code="grant.range", message="the range ends before it starts"))
     if problems:
         raise InputError("the Data Act grant is refused", problems, code="input.data_act")
 
@@ -238,11 +238,11 @@ def _fields(g: Grant) -> dict[str, Any]:
 def _active(store: Store, grant_id: str, now_us: int) -> Grant:
     found = grants(store).get(grant_id)
     if found is None:
-        raise GrantError(f"no grant {grant_id}", code="data_act.unknown_grant")
+        raise GrantError(f"no grant {grant_id}", code="grant.unknown_grant")
     if found.revoked_at_us is not None:
-        raise GrantError(f"grant {grant_id} was revoked", code="data_act.revoked")
+        raise GrantError(f"grant {grant_id} was revoked", code="grant.revoked")
     if not found.active(now_us):
-        raise GrantError(f"grant {grant_id} expired", code="data_act.expired")
+        raise GrantError(f"grant {grant_id} expired", code="grant.expired")
     return found
 
 
