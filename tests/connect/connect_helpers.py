@@ -32,7 +32,7 @@ def publish(
         client.disconnect()
 
 
-def wait_for(predicate: object, timeout_s: float = 20.0) -> bool:
+def wait_for(predicate: object, timeout_s: float = 60.0) -> bool:
     """Poll a condition until it holds or the timeout passes; return whether it held."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
