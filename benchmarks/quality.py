@@ -93,7 +93,10 @@ def _policy(
     cost = float((escape * (latent & ~mask)).sum() + (test * mask).sum())
     return {
         "caught": float((latent & mask).sum() / max(latent.sum(), 1)),
-        "interaction_caught": float((interaction & mask).sum() / max(interaction.sum(), 1)),
+        # a seed without interaction-caused latent defects says nothing of catching them
+        "interaction_caught": float((interaction & mask).sum() / interaction.sum())
+        if interaction.any()
+        else float("nan"),
         "tested": float(mask.sum()),
         "cost": cost,
     }
