@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,7 +24,8 @@ from andon.errors import AndonError, ModelError
 from andon.model import Model, load_model
 
 if TYPE_CHECKING:
-    from andon.proposals import Proposal
+    from andon.proposals import DecisionApp, Proposal
+    from andon.runtime import AppStatus
     from andon.store import Store
 
 app = typer.Typer(help="Run a decision app and show what it proposes.", no_args_is_help=True)
@@ -114,6 +116,63 @@ def plan_json(proposal: Proposal) -> dict[str, Any]:
     }
 
 
+def _one_round(
+    name: str,
+    decision_app: DecisionApp,
+    *,
+    model: Model,
+    store_url: str,
+    at: int,
+    fit: bool,
+    keep: bool,
+    fitting: str,
+    working: str,
+    fitted_line: Callable[[AppStatus], str],
+) -> tuple[list[Proposal], float]:
+    """Run one round of ``decision_app`` through the runtime ``andon serve`` runs on a
+    schedule: fit it when asked (``fitted_line`` says what was fitted), propose, record the
+    proposals with ``keep``. Return them and the seconds proposing took; a store that does
+    not open exits 2, a round that fails exits 1, each with one line."""
+    from andon.runtime import Runtime, Schedule
+    from andon.store import open_store
+
+    store: Store
+    try:
+        store = open_store(store_url)
+    except AndonError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    try:
+        runtime = Runtime(
+            store=store,
+            model=model,
+            apps={name: decision_app},
+            clock=lambda: at,
+            schedule=Schedule(fit_every_s=0, propose_every_s=0, upkeep_every_s=0, kpi_every_s=0),
+        )
+        if fit:
+            with out_console.status(fitting):
+                fitted = runtime.fit(name, now=at)
+            [status] = runtime.status()
+            if fitted:
+                out_console.print(fitted_line(status))
+            else:
+                out_console.print(f"[yellow]not fitted: {status.failure}[/]", highlight=False)
+            for note in status.fit_notes:
+                out_console.print(f"  [yellow]{note}[/]", highlight=False)
+        started = time.perf_counter()
+        with out_console.status(working):
+            proposals = runtime.propose(now=at, record=keep)[name]
+        seconds = time.perf_counter() - started
+        [status] = runtime.status()
+        if status.failure is not None and status.failed_stage == "propose":
+            err_console.print(f"[bold red]error:[/] {status.failure}", highlight=False)
+            raise typer.Exit(code=1)
+    finally:
+        store.close()
+    return proposals, seconds
+
+
 @app.command()
 def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
     model_path: Annotated[Path, typer.Argument(help="Plant model YAML file or folder.")],
@@ -137,50 +196,23 @@ def maintenance(  # noqa: PLR0917  (typer maps parameters to options)
 ) -> None:
     """Assess every asset, solve the maintenance plan and print it as a table."""
     from andon.apps.maintenance import MaintenanceApp, MaintenanceSettings
-    from andon.runtime import Runtime, Schedule
-    from andon.store import open_store
 
     model = _load(model_path)
-    at = _parse_now(now)
-    store: Store
-    try:
-        store = open_store(store_url)
-    except AndonError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=2) from None
-    decision_app = MaintenanceApp(settings=MaintenanceSettings(horizon_h=horizon_h))
-    try:
-        # One round of the loop that ``andon serve`` runs on a schedule.
-        runtime = Runtime(
-            store=store,
-            model=model,
-            apps={"maintenance": decision_app},
-            clock=lambda: at,
-            schedule=Schedule(fit_every_s=0, propose_every_s=0, upkeep_every_s=0, kpi_every_s=0),
-        )
-        if fit:
-            with out_console.status("fitting failure-risk models on history ..."):
-                fitted = runtime.fit("maintenance", now=at)
-            [status] = runtime.status()
-            if fitted:
-                out_console.print(
-                    f"fitted {status.fit_metrics.get('models_fitted', 0):.0f} model(s) on "
-                    f"{status.fit_rows:,} rows (version {status.fit_version})"
-                )
-            else:
-                out_console.print(f"[yellow]not fitted: {status.failure}[/]", highlight=False)
-            for note in status.fit_notes:
-                out_console.print(f"  [yellow]{note}[/]", highlight=False)
-        started = time.perf_counter()
-        with out_console.status("assessing assets and solving the plan ..."):
-            proposals = runtime.propose(now=at, record=keep)["maintenance"]
-        seconds = time.perf_counter() - started
-        [status] = runtime.status()
-        if status.failure is not None and status.failed_stage == "propose":
-            err_console.print(f"[bold red]error:[/] {status.failure}", highlight=False)
-            raise typer.Exit(code=1)
-    finally:
-        store.close()
+    proposals, seconds = _one_round(
+        "maintenance",
+        MaintenanceApp(settings=MaintenanceSettings(horizon_h=horizon_h)),
+        model=model,
+        store_url=store_url,
+        at=_parse_now(now),
+        fit=fit,
+        keep=keep,
+        fitting="fitting failure-risk models on history ...",
+        working="assessing assets and solving the plan ...",
+        fitted_line=lambda status: (
+            f"fitted {status.fit_metrics.get('models_fitted', 0):.0f} model(s) on "
+            f"{status.fit_rows:,} rows (version {status.fit_version})"
+        ),
+    )
     if json_out:
         print_json(plan_json(p) for p in proposals[:limit])
         return
@@ -244,45 +276,22 @@ def quality(  # noqa: PLR0917  (typer maps parameters to options)
 ) -> None:
     """Score the latest units' latent-defect risk and print hold / extra-test decisions."""
     from andon.apps.quality import QualityApp
-    from andon.runtime import Runtime, Schedule
-    from andon.store import open_store
 
     model = _load(model_path)
-    at = _parse_now(now)
-    store: Store
-    try:
-        store = open_store(store_url)
-    except AndonError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=2) from None
-    try:
-        runtime = Runtime(
-            store=store,
-            model=model,
-            apps={"quality": QualityApp()},
-            clock=lambda: at,
-            schedule=Schedule(fit_every_s=0, propose_every_s=0, upkeep_every_s=0, kpi_every_s=0),
-        )
-        if fit:
-            with out_console.status("fitting the latent-defect risk model ..."):
-                fitted = runtime.fit("quality", now=at)
-            [status] = runtime.status()
-            if fitted:
-                out_console.print(
-                    f"fitted on {status.fit_rows:,} inspected units (version {status.fit_version})"
-                )
-            else:
-                out_console.print(f"[yellow]not fitted: {status.failure}[/]", highlight=False)
-            for note in status.fit_notes:
-                out_console.print(f"  [yellow]{note}[/]", highlight=False)
-        with out_console.status("scoring units ..."):
-            proposals = runtime.propose(now=at, record=keep)["quality"]
-        [status] = runtime.status()
-        if status.failure is not None and status.failed_stage == "propose":
-            err_console.print(f"[bold red]error:[/] {status.failure}", highlight=False)
-            raise typer.Exit(code=1)
-    finally:
-        store.close()
+    proposals, _ = _one_round(
+        "quality",
+        QualityApp(),
+        model=model,
+        store_url=store_url,
+        at=_parse_now(now),
+        fit=fit,
+        keep=keep,
+        fitting="fitting the latent-defect risk model ...",
+        working="scoring units ...",
+        fitted_line=lambda status: (
+            f"fitted on {status.fit_rows:,} inspected units (version {status.fit_version})"
+        ),
+    )
     if json_out:
         print_json(plan_json(p) for p in proposals[:limit])
         return
@@ -342,47 +351,24 @@ def energy(  # noqa: PLR0917  (typer maps parameters to options)
 ) -> None:
     """Account the recent energy and print the waste decisions worth a year's money."""
     from andon.apps.energy import EnergyApp
-    from andon.runtime import Runtime, Schedule
-    from andon.store import open_store
 
     model = _load(model_path)
-    at = _parse_now(now)
-    store: Store
-    try:
-        store = open_store(store_url)
-    except AndonError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=2) from None
-    try:
-        runtime = Runtime(
-            store=store,
-            model=model,
-            apps={"energy": EnergyApp()},
-            clock=lambda: at,
-            schedule=Schedule(fit_every_s=0, propose_every_s=0, upkeep_every_s=0, kpi_every_s=0),
-        )
-        if fit:
-            with out_console.status("fitting the meters' baselines ..."):
-                fitted = runtime.fit("energy", now=at)
-            [status] = runtime.status()
-            if fitted:
-                out_console.print(
-                    f"fitted {status.fit_metrics.get('meters', 0):.0f} baseline(s), "
-                    f"{status.fit_metrics.get('guideline_14_met', 0):.0f} meeting Guideline 14 "
-                    f"(version {status.fit_version})"
-                )
-            else:
-                out_console.print(f"[yellow]not fitted: {status.failure}[/]", highlight=False)
-            for note in status.fit_notes:
-                out_console.print(f"  [yellow]{note}[/]", highlight=False)
-        with out_console.status("accounting energy and finding waste ..."):
-            proposals = runtime.propose(now=at, record=keep)["energy"]
-        [status] = runtime.status()
-        if status.failure is not None and status.failed_stage == "propose":
-            err_console.print(f"[bold red]error:[/] {status.failure}", highlight=False)
-            raise typer.Exit(code=1)
-    finally:
-        store.close()
+    proposals, _ = _one_round(
+        "energy",
+        EnergyApp(),
+        model=model,
+        store_url=store_url,
+        at=_parse_now(now),
+        fit=fit,
+        keep=keep,
+        fitting="fitting the meters' baselines ...",
+        working="accounting energy and finding waste ...",
+        fitted_line=lambda status: (
+            f"fitted {status.fit_metrics.get('meters', 0):.0f} baseline(s), "
+            f"{status.fit_metrics.get('guideline_14_met', 0):.0f} meeting Guideline 14 "
+            f"(version {status.fit_version})"
+        ),
+    )
     if json_out:
         print_json(
             {**plan_json(p), "evidence": dict(p.evidence)}
