@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from andon.records import RecordKind, schema_of, to_micros
 from andon.store._condition_sql import stopped_steps_sql, tag_step_sums_sql
-from andon.store._kpi_sql import _ts
+from andon.store._kpi_sql import _div, _ts, _us
 from andon.store._sql import table_name
 from andon.store.base import Store
 
@@ -161,7 +161,7 @@ def sample_buckets(
     """
     prefix = path_prefix.rstrip("/")
     dialect = store.dialect
-    us = "(date_part('epoch', ts) * 1000000)::int8" if dialect == "postgres" else "epoch_us(ts)"
+    us = _us(dialect, "ts")
     finite = "value <> 'NaN'::float8" if dialect == "postgres" else "NOT isnan(value)"
     last = (
         "(array_agg(value ORDER BY ts DESC) FILTER (WHERE good))[1]"
@@ -175,7 +175,7 @@ SELECT path, bucket, count(*) AS rows, count(value) FILTER (WHERE good) AS n,
        max(value) FILTER (WHERE good) AS high, max(us) FILTER (WHERE good) AS last_us,
        {last} AS last_value
 FROM (
-  SELECT path, ts, value, {us} AS us, ({us} - {int(start)}) / {step} AS bucket,
+  SELECT path, ts, value, {us} AS us, {_div(dialect, f"{us} - {int(start)}", step)} AS bucket,
          value IS NOT NULL AND {finite} AS good
   FROM rec_sample
   WHERE (path = ? OR starts_with(path, ?)) AND ts >= {_ts(dialect, "?")}
@@ -183,7 +183,5 @@ FROM (
 ) s
 GROUP BY path, bucket ORDER BY path, bucket
 """
-    if dialect != "postgres":
-        sql = sql.replace(f") / {step} AS bucket", f") // {step} AS bucket")
     params = [prefix, prefix + "/", int(start), int(end)]
     return store.execute(sql, params).cast(SAMPLE_BUCKET_SCHEMA)

@@ -373,9 +373,8 @@ def _trends(
         name = str(tag_path).rsplit("/", 1)[-1]
         label = name + (f" ({unit})" if unit else "")
         rows = int(group["rows"].sum())
-        trends.append(
-            (label, _trend(store, str(tag_path), group, rows, name, unit, start, end), rows)
-        )
+        chart = _trend(store, str(tag_path), group, rows, name, unit, (start, end), bucket)
+        trends.append((label, chart, rows))
         valued = group.filter(pl.col("last_us").is_not_null())
         if valued.height:
             newest = valued.row(valued["last_us"].arg_max() or 0, named=True)
@@ -396,9 +395,10 @@ def _trend(  # noqa: PLR0917 - private, one caller
     rows: int,
     name: str,
     unit: str,
-    start: int,
-    end: int,
+    window: tuple[int, int],
+    bucket: int,
 ) -> Markup:
+    start, end = window
     if rows <= MAX_POINTS:
         raw = store.samples(tags=[tag_path], start=start, end=end)
         series = LineSeries(
@@ -409,7 +409,6 @@ def _trend(  # noqa: PLR0917 - private, one caller
         )
         return line_chart([series])
     folded = buckets.filter(pl.col("n") > 0).sort("bucket")
-    bucket = max((end - start) // BAND_BUCKETS, 1)
     x = (start + (folded["bucket"].to_numpy() + 0.5) * bucket).astype(np.float64)
     return band_chart(
         x=x,

@@ -1130,12 +1130,10 @@ def booked_work(store: Store, app: str, *, now: int, horizon_h: float) -> set[tu
         return set()
     booked: set[tuple[str, str]] = set()
     for row in rows:
-        action = json.loads(str(row["action"]))
-        slot = action.get("slot_start")
-        if action.get("kind") not in WORK_KINDS or slot is None or int(slot) < now:
+        action = Action.from_json(json.loads(str(row["action"])))
+        if action.kind not in WORK_KINDS or action.slot_start is None or action.slot_start < now:
             continue
-        for mode in action.get("failure_modes") or ():
-            booked.add((str(row["subject"]), str(mode)))
+        booked.update((str(row["subject"]), mode) for mode in action.failure_modes)
     return booked
 
 
