@@ -128,3 +128,24 @@ def test_stacked_horizons_give_a_rising_failure_curve_and_a_calibrated_band() ->
 def test_a_pooled_minimum_of_failures_is_respected() -> None:
     with pytest.raises(AndonError, match="at least 50 needed"):
         RiskModel.fit(_fleet(30, 14), SPEC, cap=60.0, horizon=15.0, rounds=10, min_failures=50)
+
+
+def test_a_row_budget_raises_the_stride_to_the_model_that_stride_gives() -> None:
+    """Chunks streamed under a row budget: the stride doubles until the rows fit, and the
+    model is the one trained at that stride from the start (the same rows, the same bytes)."""
+    fleet = _fleet(30, 6).sort("unit", maintain_order=True)
+    units = fleet["unit"].unique(maintain_order=True).to_list()
+    chunks = [fleet.filter(pl.col("unit").is_in(units[i : i + 7])) for i in range(0, 30, 7)]
+    budget = fleet.height // 5
+    capped = RiskModel.fit(
+        iter(chunks), SPEC, cap=60.0, horizon=15.0, rounds=20, row_stride=1, max_rows=budget
+    )
+    stride = int(capped.metrics["row_stride"])
+    assert stride == 8  # 1 -> 2 -> 4 -> 8: the first power of two that keeps <= a fifth
+    assert capped.metrics["rows"] <= budget
+    direct = RiskModel.fit(fleet, SPEC, cap=60.0, horizon=15.0, rounds=20, row_stride=stride)
+    assert direct.metrics["rows"] == capped.metrics["rows"]
+    assert direct.version == capped.version
+    unbounded = RiskModel.fit(fleet, SPEC, cap=60.0, horizon=15.0, rounds=20, row_stride=1)
+    assert unbounded.metrics["row_stride"] == 1.0
+    assert unbounded.metrics["rows"] == fleet.height

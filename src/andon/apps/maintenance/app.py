@@ -113,6 +113,10 @@ class MaintenanceSettings:
     """Horizons at which the risk model learns P(failure within t), for the failure curve."""
     row_stride: int = 3
     """Fit on every n-th hourly row of each life (neighbouring hours say nearly the same)."""
+    max_training_rows: int = 1_000_000
+    """At most this many rows are trained on (before the failure curve's horizons stack
+    them): a longer history or a larger fleet raises the stride instead, so that memory
+    stays bounded (a year of 210 machines gives some 13 M hourly rows)."""
     running_samples_only: bool = True
     """Average condition tags over samples taken while the equipment runs (see history)."""
     evidence_failures: float = 1.0
@@ -200,6 +204,7 @@ class MaintenanceApp:
             horizon=s.horizon_h,
             horizons=s.curve_horizons_h,
             row_stride=s.row_stride,
+            max_rows=s.max_training_rows,
             min_failures=s.min_failures,
             rounds=s.rounds,
             learning_rate=0.08,

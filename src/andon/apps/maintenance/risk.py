@@ -148,6 +148,7 @@ class RiskModel:
         threads: int = 1,
         horizons: Sequence[float] = (),
         row_stride: int = 1,
+        max_rows: int | None = None,
         min_failures: int = _MIN_FAILURES,
     ) -> RiskModel:
         """Fit on rows labelled with time to the next failure (``rul_column``).
@@ -160,7 +161,10 @@ class RiskModel:
         ``horizons`` (several) makes the classifier learn P(failure within t) for each t at
         once: the rows are stacked with t as a feature under a monotone constraint, so the
         curve rises with t. ``row_stride`` trains on every n-th row (neighbouring hours of
-        one asset say nearly the same thing); features still see every row.
+        one asset say nearly the same thing); features still see every row. ``max_rows``
+        bounds the rows trained on: while more would be kept, the stride doubles (the rows
+        kept at stride 2n are a subset of those at n, so the result is the one that stride
+        would have given from the start), and the stride used is reported in the metrics.
 
         ``frame`` may be chunks of rows (an iterable of frames, read once), each with whole
         units and whole regimes, in unit order: the model is the one the chunks
@@ -168,12 +172,13 @@ class RiskModel:
         """
         started = _time.perf_counter()
         chunks = [frame] if isinstance(frame, pl.DataFrame) else frame
-        data, normaliser, failed_units = _training_rows(
+        data, normaliser, failed_units, stride_used = _training_rows(
             chunks,
             spec,
             keep=[rul_column, observed_column, row_weight_column],
             observed_column=observed_column,
             row_stride=row_stride,
+            max_rows=max_rows,
         )
         if failed_units < max(min_failures, _MIN_FAILURES):
             msg = (
@@ -322,6 +327,7 @@ class RiskModel:
         base_rate = float(label[cls_mask & main].mean()) if (cls_mask & main).any() else 0.0
         metrics = {
             "rows": float(int(main.sum())),
+            "row_stride": float(stride_used),
             "assets": float(len(unique_units)),
             "failed_assets": float(failed_units),
             "brier_oof": brier,
@@ -482,6 +488,10 @@ class RiskModel:
             raise AppError(msg, app="maintenance", code="app.artifact_invalid") from exc
 
 
+_ROW_INDEX = "__training_row"
+"""Column of a training row's index in the rows of every chunk, for the stride."""
+
+
 def _training_rows(
     chunks: Iterable[pl.DataFrame],
     spec: FeatureSpec,
@@ -489,18 +499,24 @@ def _training_rows(
     keep: Sequence[str | None],
     observed_column: str | None,
     row_stride: int,
-) -> tuple[pl.DataFrame, RegimeNormaliser | None, int]:
-    """Return the training rows (features, every ``row_stride``-th row), the normaliser and
-    the count of units with an observed failure, one chunk of units at a time.
+    max_rows: int | None = None,
+) -> tuple[pl.DataFrame, RegimeNormaliser | None, int, int]:
+    """Return the training rows (features, every n-th row), the normaliser, the count of
+    units with an observed failure and the stride n used, one chunk of units at a time.
 
     The chunks come in unit order and each holds whole units and whole regimes, so that
     the rows, their features and the normaliser are those of the chunks concatenated:
-    only the rows kept and their feature columns are held at once.
+    only the rows kept and their feature columns are held at once. The stride starts at
+    ``row_stride`` and doubles whenever more than ``max_rows`` rows would be kept: a row is
+    kept when its index in the concatenated rows is a multiple of the stride, so thinning
+    what is kept gives exactly the rows the final stride would have kept.
     """
     stats: dict[str, Mapping[str, tuple[float, float]]] = {}
     kept: list[pl.DataFrame] = []
+    held = 0
     offset = 0
     failed = 0
+    stride = max(1, row_stride)
     last_unit: str | None = None
     columns = [*feature_names(spec), *(c for c in keep if c is not None), spec.unit_column]
     for chunk in chunks:
@@ -524,11 +540,19 @@ def _training_rows(
             ].n_unique()
         else:
             failed += unit.n_unique()
-        if row_stride > 1:
-            index = pl.int_range(offset, offset + data.height, eager=True)
-            data = data.filter((index % row_stride) == 0)
-            offset += chunk.height
-        kept.append(data.select([c for c in dict.fromkeys(columns) if c in data.columns]))
+        data = data.with_columns(
+            pl.int_range(offset, offset + data.height, eager=True).alias(_ROW_INDEX)
+        )
+        offset += chunk.height
+        data = data.filter((pl.col(_ROW_INDEX) % stride) == 0)
+        kept.append(
+            data.select([c for c in dict.fromkeys([*columns, _ROW_INDEX]) if c in data.columns])
+        )
+        held += data.height
+        while max_rows is not None and held > max_rows:
+            stride *= 2
+            kept = [f.filter((pl.col(_ROW_INDEX) % stride) == 0) for f in kept]
+            held = sum(f.height for f in kept)
     if not kept:
         msg = "no history to learn from"
         raise InsufficientHistoryError(msg, app="maintenance")
@@ -537,7 +561,8 @@ def _training_rows(
         if spec.regime_columns
         else None
     )
-    return pl.concat(kept, how="vertical_relaxed"), normaliser, failed
+    rows = pl.concat(kept, how="vertical_relaxed").drop(_ROW_INDEX)
+    return rows, normaliser, failed, stride
 
 
 def _stack_rows(x: FloatArray, horizons: Sequence[float], mask: NDArray[np.bool_]) -> FloatArray:
