@@ -19,7 +19,13 @@ from andon.errors import ModelError, Problem
 from andon.model import Model, load_model
 from andon.model.schema import FailureMode, PlantModel
 from andon.sim import MemorySink, simulate
-from andon.sim.wear import DegradationKind, HealthPath, draw_path, initial_path
+from andon.sim.wear import (
+    DegradationKind,
+    HealthPath,
+    draw_path,
+    failure_probability_of,
+    initial_path,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "plant.yaml"
@@ -301,3 +307,77 @@ def test_any_pf_law_gives_a_path_that_rises_to_failure(
         assert np.all(np.diff(health) >= 0.0)
         assert float(path.health(path.fail_w)) == 1.0
     assert aged.offset <= 0.0
+
+
+def _mode(kind: DegradationKind, cv: float = CV) -> FailureMode:
+    return FailureMode(
+        id="m",
+        mtbf_h=MTBF,
+        repair_h=4.0,
+        signals=("sig",),
+        degradation=kind,
+        pf_interval_h=PF if kind == "pf" else None,
+        pf_cv=cv,
+    )
+
+
+@pytest.mark.parametrize("kind", ["wear", "pf", "random"])
+def test_the_true_law_of_each_kind_follows_its_simulated_paths(kind: DegradationKind) -> None:
+    """P(fail within w) of a new mode, by its kind's law, against 4,000 drawn lives."""
+    lives = np.array([p.fail_w for p in _fresh(kind, seed=11)])
+    mode = _mode(kind)
+    for wear_h in (60.0, 200.0, 400.0, 800.0):
+        empirical = float(np.mean(lives <= wear_h))
+        law = failure_probability_of(mode, 0.0, shape=6.0, wear_h=wear_h)
+        # 4,000 lives: the binomial standard error is at most 0.008
+        assert law == pytest.approx(empirical, abs=0.03), (kind, wear_h)
+    assert failure_probability_of(mode, 0.5, shape=6.0, wear_h=0.0) == 0.0
+
+
+def test_the_pf_law_reads_the_interval_left_from_health() -> None:
+    """Half way through the P-F interval (health 0.25, a knot of the path) the wear left is
+    half the path's interval: the law at that health against drawn paths."""
+    paths = [p for p in _fresh("pf", seed=12) if p.fail_w > 0.0]
+    left = []
+    for path in paths:
+        onset = path.w[1]  # the first knot after 0 is the potential failure
+        interval = path.fail_w - path.offset - onset
+        assert path.health(path.offset + onset + interval / 2) == pytest.approx(0.25)
+        left.append(interval / 2)
+    mode = _mode("pf")
+    remaining = np.array(left)
+    for wear_h in (40.0, 60.0, 80.0):
+        law = failure_probability_of(mode, 0.25, shape=6.0, wear_h=wear_h)
+        assert law == pytest.approx(float(np.mean(remaining <= wear_h)), abs=0.03), wear_h
+    # the same wear is likelier to end a mode further along its P-F curve
+    assert failure_probability_of(mode, 0.81, shape=6.0, wear_h=30.0) > failure_probability_of(
+        mode, 0.25, shape=6.0, wear_h=30.0
+    )
+    exact = _mode("pf", cv=0.0)
+    assert failure_probability_of(exact, 0.25, shape=6.0, wear_h=59.0) == 0.0
+    assert failure_probability_of(exact, 0.25, shape=6.0, wear_h=61.0) == 1.0
+
+
+def test_a_failure_is_labelled_with_its_mode_s_kind() -> None:
+    """The truth table's cause is the failing mode's degradation kind, pf modes included
+    (the discrete example with its pf modes made short-lived, so that some fail in days)."""
+    base = load_model(EXAMPLES / "discrete")
+
+    def short(m: FailureMode) -> FailureMode:
+        if m.degradation_kind != "pf":
+            return m
+        return m.model_copy(update={"mtbf_h": 120.0, "pf_interval_h": 40.0})
+
+    plant: PlantModel = base.plant
+    classes = tuple(
+        c.model_copy(update={"failure_modes": tuple(short(m) for m in c.failure_modes)})
+        for c in plant.equipment_classes
+    )
+    model = Model(plant.model_copy(update={"equipment_classes": classes}), files=base.files)
+    kinds = {m.id: m.degradation_kind for c in classes for m in c.failure_modes}
+    result = simulate(model, days=5.0, seed=3, scenario=EXAMPLES / "discrete" / "acme.scenario")
+    failures = result.failures
+    modes, causes = failures["failure_mode"].to_pylist(), failures["cause"].to_pylist()
+    pairs = set(zip(modes, causes, strict=True))
+    assert all(cause == kinds[mode] for mode, cause in pairs), pairs
+    assert {cause for _, cause in pairs} >= {"pf", "wear"}, pairs

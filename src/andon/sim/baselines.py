@@ -26,7 +26,7 @@ from andon.sim.policy import (
     TruthView,
     UnitView,
 )
-from andon.sim.wear import failure_probability
+from andon.sim.wear import failure_probability_of
 from andon.time import DAY_US, HOUR_US
 
 __all__ = [
@@ -318,7 +318,8 @@ class TrueHealth:
     """Knows the true health now and the law of wear, but not the future: a condition bound.
 
     What the best condition monitoring could tell, with no sensor noise and the true model
-    of degradation: for each mode that tags show, the probability that it fails before the
+    of degradation (the law of each mode's kind: :func:`andon.sim.wear.failure_probability_of`):
+    for each mode that tags show, the probability that it fails before the
     next maintenance window and in the week after. Work goes into the window when the
     expected failure cost of that week exceeds ``weight`` times the cost of the work, and
     starts at once when the failure cost expected before the window does. A mode that
@@ -360,7 +361,7 @@ class TrueHealth:
             now_modes: list[str] = []
             window_modes: list[str] = []
             for mode in info.equipment_class.failure_modes:
-                if not mode.signals or mode.id not in health:
+                if not mode.signals or mode.degradation_kind == "random" or mode.id not in health:
                     continue
                 parts = sum(model.parts[p].unit_cost * q for p, q in mode.parts.items())
                 work_h = mode.preventive_h or mode.repair_h / 2
@@ -368,20 +369,17 @@ class TrueHealth:
                 in_window = work_h * hourly * self.overtime_factor + mode.repair_cost / 2 + parts
                 at_once = work_h * (hourly + cost_h) + mode.repair_cost / 2 + parts
                 before, by_week_end = (
-                    failure_probability(
-                        health[mode.id],
-                        mtbf_h=mode.mtbf_h,
-                        shape=truth.wear_shape,
-                        wear_h=wear_h * hours,
+                    failure_probability_of(
+                        mode, health[mode.id], shape=truth.wear_shape, wear_h=wear_h * hours
                     )
                     for hours in (until_h, until_h + self.window_h)
                 )
                 week = by_week_end - before
                 for part_id, qty in mode.parts.items():
                     part = model.parts[part_id]
-                    ahead = failure_probability(
+                    ahead = failure_probability_of(
+                        mode,
                         health[mode.id],
-                        mtbf_h=mode.mtbf_h,
                         shape=truth.wear_shape,
                         wear_h=wear_h * (part.lead_time_days * 24.0 + self.window_h),
                     )

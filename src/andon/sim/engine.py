@@ -1142,7 +1142,7 @@ class Plant:
                     t_fail if t_fail is not None else t_open,
                     eq.path,
                     mode0.id,
-                    "wear" if mode0.signals else "shock",
+                    mode0.degradation_kind,
                     t_start,
                     t_end,
                     downtime_h,

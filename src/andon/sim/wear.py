@@ -25,7 +25,16 @@ from typing import Literal
 import numpy as np
 from scipy.special import gammainc, gammaincc
 
-__all__ = ["DegradationKind", "HealthPath", "draw_path", "failure_probability", "initial_path"]
+from andon.model.schema import FailureMode
+
+__all__ = [
+    "DegradationKind",
+    "HealthPath",
+    "draw_path",
+    "failure_probability",
+    "failure_probability_of",
+    "initial_path",
+]
 
 DegradationKind = Literal["wear", "pf", "random"]
 
@@ -212,3 +221,55 @@ def failure_probability(health: float, *, mtbf_h: float, shape: float, wear_h: f
         return 0.0
     rate = _mean_scale(shape) / mtbf_h
     return float(gammaincc(rate * wear_h, shape * max(1.0 - health, 0.0)))
+
+
+def _pf_cdf(wear_h: np.ndarray, *, mean_pf: float, cv: float) -> np.ndarray:
+    """Return P(a fresh P-F interval <= wear_h): the gamma law :func:`_pf_interval` draws."""
+    wear = np.maximum(np.asarray(wear_h, dtype=float), 0.0)
+    if cv < _CV_EXACT:
+        exact: np.ndarray = (wear >= mean_pf).astype(float)
+        return exact
+    shape = 1.0 / (cv * cv)
+    result: np.ndarray = gammainc(shape, wear * shape / mean_pf)
+    return result
+
+
+def _pf_failure_probability(
+    health: float, *, mtbf_h: float, mean_pf: float, cv: float, wear_h: float
+) -> float:
+    """P(a ``pf`` mode at ``health`` fails within ``wear_h``), by the law :func:`draw_path` uses.
+
+    Inside the P-F interval health is the square of the interval's share elapsed (the path's
+    knots), so the wear left is ``(1 - sqrt(health))`` times the interval, whose law is the
+    gamma drawn at the potential failure. Before it (health 0) the onset is still to come,
+    exponential and memoryless: the chance is that of the onset and a whole interval
+    together, their convolution.
+    """
+    if health > 0.0:
+        left_share = max(1.0 - float(np.sqrt(min(health, 1.0))), 0.0)
+        if left_share == 0.0:
+            return 1.0
+        return float(_pf_cdf(np.array(wear_h / left_share), mean_pf=mean_pf, cv=cv))
+    rate = 1.0 / (mtbf_h - mean_pf)
+    t = np.linspace(0.0, wear_h, 401)
+    density = rate * np.exp(-rate * t) * _pf_cdf(wear_h - t, mean_pf=mean_pf, cv=cv)
+    return float(min(np.trapezoid(density, t), 1.0))
+
+
+def failure_probability_of(
+    mode: FailureMode, health: float, *, shape: float, wear_h: float
+) -> float:
+    """Return P(``mode`` at ``health`` fails within ``wear_h`` more wear hours), by the true
+    law of its degradation kind: the gamma process (``wear``), the P-F curve (``pf``), or
+    an exponential life that health says nothing of (``random``)."""
+    if wear_h <= 0.0:
+        return 0.0
+    kind = mode.degradation_kind
+    if kind == "random":
+        return float(-np.expm1(-wear_h / mode.mtbf_h))
+    if kind == "pf":
+        mean_pf = _pf_mean(mode.mtbf_h, mode.pf_interval_h)
+        return _pf_failure_probability(
+            health, mtbf_h=mode.mtbf_h, mean_pf=mean_pf, cv=mode.pf_cv, wear_h=wear_h
+        )
+    return failure_probability(health, mtbf_h=mode.mtbf_h, shape=shape, wear_h=wear_h)
