@@ -557,6 +557,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=150)
     parser.add_argument("--threshold", type=float, default=0.15, help="condition rule's drift")
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument(
+        "--urgent-risk",
+        type=float,
+        default=None,
+        help="the gate's urgency bound instead of the app's default (for tuning seeds)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "benchmarks")
     args = parser.parse_args(argv)
     plant = DEMO
@@ -582,6 +588,8 @@ def main(argv: list[str] | None = None) -> int:
     ) as progress:
         task = progress.add_task("fitting the app on its history", total=1 + len(rows) * len(seeds))
         app, fit_report = fit_app(model, args)
+        if args.urgent_risk is not None:
+            app = app.with_settings(replace(app.settings, urgent_risk=args.urgent_risk))
         progress.advance(task)
         for seed in seeds:
             for variant in variants:
@@ -599,6 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         "days": args.days,
         "history_days": args.history_days,
         "fit": fit_report,
+        "urgent_risk": app.settings.urgent_risk,
         "targets": {"precision": 0.6, "recall": 0.6, "decisions_per_site_day": 10.0},
         "variants": {v: summarise(r, rng) for v, r in rows.items()},
         "seconds": round(time.perf_counter() - wall, 1),
@@ -608,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     name = "inbox_quick" if args.quick else f"inbox_s{args.first_seed}"
+    if args.urgent_risk is not None:
+        name += f"_u{args.urgent_risk:g}"
     (args.out / f"{name}.json").write_text(json.dumps(report, indent=2))
     chart(report, args.out / f"{name}.png")
     print(json.dumps(report, indent=2))
