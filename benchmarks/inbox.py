@@ -30,8 +30,12 @@ failure time, exact up to the production an intervention itself stops.
   horizon; an order of a part (``order_part``) for a mode that would have failed within the
   horizon plus the part's lead time (the part was then needed); a recovery decision
   (``expedite_part``) on an equipment truly down at the time.
-* **Recall**: of the failures of modes with condition signals (wear failures), the share with
-  a timely shown decision on that mode beforehand, in the same life of the mode: a
+* **Recall**: of the failures of modes that warn (degradation ``wear`` or ``pf``, with
+  condition signals; a ``random`` mode's tags show noise only) after the app's first round,
+  the share with a timely shown decision on that mode beforehand, in the same life of the
+  mode (``recall_all_signalled`` counts every mode with tags and every failure: a
+  failure before the first round or of a mode that gives no warning could not be
+  caught by any decision, so it bounds the figure from below): a
   maintenance window of the site starts between the decision and the failure, or the
   decision orders the mode's part at least the part's lead time ahead. The failures counted
   are those that happened and those an approved intervention prevented (a renewal that
@@ -291,9 +295,18 @@ def judge(
         for m in s.modes:
             shown_by.setdefault((s.subject, m), []).append(s)
     hits = 0
+    counted = 0
+    hits_signalled = 0
     missed: list[dict[str, Any]] = []
     lives: dict[tuple[str, str, int], int] = {}
+    first_epoch = rec.times[0] if rec.times else 0
     for t_fail, eq, mode, life, prevented in events:
+        # Recall counts the failures a decision could have warned of: of a mode that warns by
+        # the world's law (wear or pf: a random mode's tags show noise only), after the
+        # first round in which the app decided. The count over every mode with tags and
+        # every failure is reported beside it (``recall_all_signalled``).
+        kind = modes_of[eq][mode].degradation_kind
+        warns = kind != "random" and t_fail >= first_epoch
         site = model.equipment[eq].site_path
         starts = windows.get(site, np.asarray([]))
         mine = [
@@ -310,14 +323,18 @@ def judge(
             return window or ordered
 
         hit = bool(mine) and (prevented or any(timely(s) for s in mine))
-        hits += int(hit)
+        hits_signalled += int(hit)
+        counted += int(warns)
+        hits += int(hit and warns)
         if not hit:
             missed.append(
                 {
                     "equipment": eq,
                     "failure_mode": mode,
-                    "at_h": round((t_fail - rec.times[0]) / HOUR_US, 1),
+                    "kind": kind,
+                    "at_h": round((t_fail - first_epoch) / HOUR_US, 1),
                     "shown_before": len(mine),
+                    "counted": warns,
                 }
             )
     del index
@@ -326,9 +343,11 @@ def judge(
         "shown": len(shown),
         "supported": supported,
         "by_kind": {k: {"supported": v[0], "shown": v[1]} for k, v in sorted(by_kind.items())},
-        "failures": len(events),
+        "failures": counted,
         "prevented": sum(1 for e in events if e[4]),
         "hits": hits,
+        "failures_signalled": len(events),
+        "hits_signalled": hits_signalled,
         "missed": missed,
         "days": days,
         "sites": len(model.sites),
@@ -413,6 +432,9 @@ def summarise(rows: list[dict[str, Any]], rng: np.random.Generator) -> dict[str,
     return {
         "precision": pooled([r["supported"] for r in rows], [r["shown"] for r in rows], rng),
         "recall": pooled([r["hits"] for r in rows], [r["failures"] for r in rows], rng),
+        "recall_all_signalled": pooled(
+            [r["hits_signalled"] for r in rows], [r["failures_signalled"] for r in rows], rng
+        ),
         "decisions_per_site_day": {
             **pooled([r["shown"] for r in rows], [r["sites"] * r["days"] for r in rows], rng),
             "t_interval": t_interval(per_day),
@@ -420,7 +442,8 @@ def summarise(rows: list[dict[str, Any]], rng: np.random.Generator) -> dict[str,
         "shown": sum(r["shown"] for r in rows),
         "proposals": sum(r.get("proposals", r["shown"]) for r in rows),
         "urgent_shown": sum(r.get("urgent_shown", 0) for r in rows),
-        "wear_failures": sum(r["failures"] for r in rows),
+        "warned_failures": sum(r["failures"] for r in rows),
+        "signalled_failures": sum(r["failures_signalled"] for r in rows),
         "of_which_prevented": sum(r["prevented"] for r in rows),
         "by_kind": {k: {"supported": v[0], "shown": v[1]} for k, v in sorted(kinds.items())},
         "per_seed": [

@@ -32,7 +32,8 @@ def test_inbox_quick_judges_every_variant_on_truth(tmp_path: Path) -> None:
             assert point is None or 0.0 <= low <= point <= high <= 1.0
         shown = figures["shown"]
         assert shown == sum(k["shown"] for k in figures["by_kind"].values())
-        assert figures["of_which_prevented"] <= figures["wear_failures"]
+        assert figures["of_which_prevented"] <= figures["signalled_failures"]
+        assert figures["warned_failures"] <= figures["signalled_failures"]
     # The gate only hides proposals; with it off every proposal is shown.
     assert gate_on["shown"] <= gate_on["proposals"]
     assert gate_off["shown"] == gate_off["proposals"] > 0
