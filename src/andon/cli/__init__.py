@@ -117,6 +117,11 @@ _COMMANDS: dict[str, _CommandEntry] = {
         attribute="trace",
         help="Trace a serial or lot backward through its genealogy, forward, or as a recall.",
     ),
+    "change": _CommandEntry(
+        module="andon.cli.change",
+        attribute="app",
+        help="Engineering change impact: the lines, equipment, tests and orders a change touches.",
+    ),
 }
 """The top-level commands in the order ``andon --help`` lists them."""
 
