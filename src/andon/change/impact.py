@@ -124,7 +124,8 @@ class _Found:
 
     @property
     def lines(self) -> set[str]:
-        return {line for _, line in self.routings}
+        routed = {line for _, line in self.routings}
+        return routed | {"/".join(path.split("/")[:4]) for path in self.equipment}
 
 
 def _line_of(model: Model, routing: Routing) -> str:
