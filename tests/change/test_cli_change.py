@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from andon.cli import app
+from andon.decisions import DecisionService
+from andon.decisions.repository import DecisionFilter
 from andon.records import RecordKind, orders
 from andon.store import DuckDBStore
 
@@ -87,3 +89,28 @@ def test_an_unknown_station_is_one_line_naming_it(tmp_path: Path) -> None:
     assert "unknown station 'voltec/nope'" in line
     assert "[change.unknown_station]" in line
     assert "Traceback" not in result.output
+
+
+def test_submit_records_a_decision_per_site(request_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "plant.duckdb"
+    DuckDBStore(db).close()
+    result = runner.invoke(
+        app, ["change", "submit", str(request_file), "-m", SMT, "--store", str(db)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "voltec/dresden/smt/s2" in result.stdout
+    store = DuckDBStore(db)
+    try:
+        records = DecisionService(store=store).list(DecisionFilter(app="change"))
+        assert [r.action.kind for r in records] == ["release_engineering_change"]
+    finally:
+        store.close()
+
+
+def test_submit_without_a_store_is_one_line(request_file: Path) -> None:
+    result = runner.invoke(
+        app, ["change", "submit", str(request_file), "-m", SMT, "--store", "gone.duckdb"]
+    )
+    assert result.exit_code == 2
+    (line,) = _error_lines(result.stderr)
+    assert "no store at gone.duckdb" in line

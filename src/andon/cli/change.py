@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -25,6 +26,15 @@ def _mistake(text: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _check_paths(file: Path, model_path: Path, store_url: str | None) -> None:
+    if not file.is_file():
+        raise _mistake(f"no change request at {file}: give a YAML or JSON file")
+    if not model_path.exists():
+        raise _mistake(f"no plant model at {model_path}: give --model a YAML file or a folder")
+    if store_url is not None and "://" not in store_url and not Path(store_url).exists():
+        raise _mistake(f"no store at {store_url}: give --store a DuckDB file or a store URL")
+
+
 @app.command("impact")
 def impact_command(
     file: Annotated[Path, typer.Argument(help="The change request, a YAML or JSON file.")],
@@ -42,12 +52,7 @@ def impact_command(
     from andon.change import impact, load_request
     from andon.model import load_model
 
-    if not file.is_file():
-        raise _mistake(f"no change request at {file}: give a YAML or JSON file")
-    if not model_path.exists():
-        raise _mistake(f"no plant model at {model_path}: give --model a YAML file or a folder")
-    if store_url is not None and "://" not in store_url and not Path(store_url).exists():
-        raise _mistake(f"no store at {store_url}: give --store a DuckDB file or a store URL")
+    _check_paths(file, model_path, store_url)
     store = None
     try:
         model = load_model(model_path)
@@ -67,6 +72,44 @@ def impact_command(
         out_console.print_json(json.dumps(found.to_json()))
         return
     _print(found)
+
+
+@app.command("submit")
+def submit_command(
+    file: Annotated[Path, typer.Argument(help="The change request, a YAML or JSON file.")],
+    model_path: Annotated[
+        Path, typer.Option("--model", "-m", help="The plant model: a YAML file or a folder.")
+    ],
+    store_url: Annotated[str, typer.Option("--store", help="Store URL or DuckDB file.")],
+) -> None:
+    """Record the change as a decision per site it touches, for approval (``andon decisions``)."""
+    from andon.change import change_proposals, impact, load_request
+    from andon.decisions import DecisionService, ensure_schema
+    from andon.model import load_model
+    from andon.store import open_store
+    from andon.time import from_datetime
+
+    _check_paths(file, model_path, store_url)
+    try:
+        model = load_model(model_path)
+        request = load_request(file, model)
+        store = open_store(store_url)
+        try:
+            ensure_schema(store)
+            found = impact(request, model, store)
+            proposals = change_proposals(found, now=from_datetime(dt.datetime.now(dt.UTC)))
+            if not proposals:
+                raise _mistake(
+                    f"{file}: the change touches no line or equipment: nothing to decide"
+                )
+            records = DecisionService(store=store).propose(proposals)
+        finally:
+            store.close()
+    except AndonError as exc:
+        fail(exc)
+        raise typer.Exit(code=2) from None
+    for record in records:
+        out_console.print(f"{record.id}  {record.subject}  {record.action.label}", highlight=False)
 
 
 def _print(found: Impact) -> None:
