@@ -8,7 +8,7 @@ repository's root. :func:`find_model` turns what a user typed (``examples/bevera
 >>> find_model("examples/discrete").name
 'discrete'
 >>> sorted(EXAMPLE_NAMES)[:2]
-['batch', 'beverage']
+['batch', 'battery']
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from andon.errors import SimulationError
 
 __all__ = ["EXAMPLE_NAMES", "examples_root", "find_model"]
 
-EXAMPLE_NAMES: Final = frozenset({"batch", "beverage", "discrete", "smt"})
+EXAMPLE_NAMES: Final = frozenset({"batch", "battery", "beverage", "discrete", "smt"})
 """The example models andon ships."""
 
 _PACKAGE: Final = Path(str(resources.files("andon")))
