@@ -138,6 +138,10 @@ class TagDefinition(_Frozen):
     filter's differential pressure as it clogs) or ``falls`` (a pump's outlet pressure)."""
     description: str = ""
     """What the tag measures, for people."""
+    trade_secret: bool = False
+    """The tag's values are a trade secret of the data holder (EU Data Act 2023/2854,
+    Art. 4(6) and 5(9)): withheld from Data Act bundles and grant reads, and listed in the
+    bundle's manifest as withheld with the reason."""
 
 
 class TagOverride(_Frozen):
