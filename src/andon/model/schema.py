@@ -18,6 +18,9 @@ from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, StringConstraint
 
 __all__ = [
     "Area",
+    "BatteryDocuments",
+    "BatteryMaterial",
+    "BatterySpec",
     "Cell",
     "Crew",
     "Criticality",
@@ -26,13 +29,16 @@ __all__ = [
     "EquipmentClass",
     "EquipmentRole",
     "FailureMode",
+    "HazardousSubstance",
     "Line",
     "LineKind",
     "MaintenanceWindow",
     "Meter",
+    "Organisation",
     "PlantModel",
     "PowerByState",
     "Product",
+    "RecycledShare",
     "Rotation",
     "Routing",
     "RoutingStep",
@@ -499,6 +505,163 @@ class Routing(_Frozen):
     """Steps in flow order."""
 
 
+class Organisation(_Frozen):
+    """A legal entity named in a product passport: a manufacturer, an operator, a supplier."""
+
+    name: str = Field(min_length=1)
+    """Registered name, e.g. ``Nordcell Modules AB``."""
+    identifier: str = Field(min_length=1)
+    """A unique identifier of the entity: an EORI, a VAT number, a GLN or a LEI."""
+    street: str = Field(min_length=1)
+    """Street and number of the postal address."""
+    postal_code: str = Field(min_length=1)
+    """Postal code of the postal address."""
+    country: str = Field(min_length=1)
+    """Country of the postal address (its English name or ISO 3166-1 code)."""
+    web: str | None = None
+    """Web address (``https://...``)."""
+    email: str | None = None
+    """Contact e-mail address."""
+
+
+class BatteryMaterial(_Frozen):
+    """A material in a battery, with where it is and whether it is a critical raw material."""
+
+    name: str = Field(min_length=1)
+    """Material name, e.g. ``Lithium``."""
+    cas: str = Field(pattern=r"^\d{2,7}-\d{2}-\d$")
+    """CAS registry number, e.g. ``7439-93-2``."""
+    mass_kg: FiniteFloat = Field(gt=0)
+    """Mass of the material in one unit of the product, kg."""
+    component: str = Field(min_length=1)
+    """Component that holds it: ``Cathode``, ``Anode``, ``Electrolyte``, ``Housing``."""
+    critical_raw_material: bool = False
+    """Listed as a critical raw material (Regulation (EU) 2024/1252, Annex II)."""
+
+
+class HazardousSubstance(_Frozen):
+    """A hazardous substance a battery contains (Battery Regulation Annex XIII 1(b))."""
+
+    name: str = Field(min_length=1)
+    """Substance name, e.g. ``Lithium hexafluorophosphate``."""
+    cas: str = Field(pattern=r"^\d{2,7}-\d{2}-\d$")
+    """CAS registry number."""
+    hazard_class: Literal["AcuteToxicity", "SkinCorrosionOrIrritation", "EyeDamageOrIrritation"]
+    """Hazard class (Regulation (EC) 1272/2008) as the Battery Pass data model names it."""
+    concentration_pct: FiniteFloat = Field(ge=0, le=100)
+    """Concentration in the unit, percent by mass."""
+    component: str = Field(min_length=1)
+    """Component that holds it."""
+    impacts: tuple[str, ...] = ()
+    """Its impact on people and the environment, e.g. ``H301``."""
+
+
+class RecycledShare(_Frozen):
+    """The recycled content of one material (Battery Regulation Art. 8)."""
+
+    material: Literal["Cobalt", "Nickel", "Lithium", "Lead"]
+    """Material whose recycled share this is."""
+    pre_consumer_pct: FiniteFloat = Field(ge=0, le=100)
+    """Share recovered from manufacturing waste, percent."""
+    post_consumer_pct: FiniteFloat = Field(ge=0, le=100)
+    """Share recovered from post-consumer waste, percent."""
+
+
+class BatteryDocuments(_Frozen):
+    """Where the documents that a battery passport links to are published (URLs)."""
+
+    declaration_of_conformity: str
+    """EU declaration of conformity (Battery Regulation Art. 18)."""
+    test_report: str
+    """Test reports proving compliance (Annex XIII 3: authorities only)."""
+    carbon_footprint_study: str
+    """Public version of the carbon footprint study (Art. 7)."""
+    due_diligence_report: str
+    """Supply-chain due diligence report (Art. 52)."""
+    dismantling_manual: str
+    """Dismantling and removal manual (Annex XIII 2(b): legitimate interest)."""
+    safety_instructions: str
+    """Safety instructions for handling and fire-fighting."""
+    end_of_life: str
+    """Information on waste prevention, separate collection and take-back (Art. 60)."""
+    label_symbol: str
+    """The separate-collection symbol (Annex VI Part A) as an image URL."""
+
+
+class BatterySpec(_Frozen):
+    """What a battery product's passport declares (Regulation (EU) 2023/1542, Annex XIII).
+
+    The measured part of a passport (formation and test results, the lots and supplier of
+    its cells, its share of the site's manufacturing carbon footprint) comes from the
+    records; this is the declared part, the same for every unit of the product.
+    """
+
+    category: Literal["lmt", "ev", "industrial", "stationary"]
+    """Battery category (Art. 3): light means of transport, electric vehicle, industrial,
+    stationary storage."""
+    chemistry: str = Field(min_length=1)
+    """Short name of the chemistry, e.g. ``NMC``, ``LFP``."""
+    chemistry_name: str = Field(min_length=1)
+    """Clear name of the chemistry, e.g. ``Lithium nickel manganese cobalt oxide``."""
+    manufacturer: Organisation
+    """The manufacturer placing the battery on the market."""
+    operator: Organisation | None = None
+    """The economic operator responsible for the passport (default: the manufacturer)."""
+    mass_kg: FiniteFloat = Field(gt=0)
+    """Mass of one unit, kg."""
+    cells_per_unit: int = Field(ge=1)
+    """Cells in one unit; each unit's cells come from the lots its genealogy names."""
+    cell_supplier: Organisation
+    """Supplier of the cells (the lots a unit consumes)."""
+    rated_capacity_ah: FiniteFloat = Field(gt=0)
+    """Rated capacity, Ah."""
+    nominal_voltage_v: FiniteFloat = Field(gt=0)
+    """Nominal voltage, V."""
+    min_voltage_v: FiniteFloat = Field(gt=0)
+    """Minimum voltage, V."""
+    max_voltage_v: FiniteFloat = Field(gt=0)
+    """Maximum voltage, V."""
+    rated_max_power_w: FiniteFloat = Field(gt=0)
+    """Rated maximum power, W."""
+    power_at_soc: tuple[tuple[FiniteFloat, FiniteFloat], ...] = ()
+    """Original power capability: ``[state of charge percent, power W]`` pairs."""
+    expected_cycles: int = Field(ge=1)
+    """Expected number of full charge-discharge cycles over the service life."""
+    expected_lifetime_years: int = Field(ge=1, le=100)
+    """Expected lifetime in calendar years."""
+    capacity_threshold_pct: FiniteFloat = Field(default=80.0, gt=0, le=100)
+    """Capacity at which the battery counts as exhausted, percent of rated capacity."""
+    c_rate_life_cycle_test: FiniteFloat = Field(default=1.0, gt=0)
+    """C-rate of the cycle-life test."""
+    roundtrip_efficiency_pct: FiniteFloat = Field(gt=0, le=100)
+    """Initial round-trip energy efficiency, percent."""
+    idle_temperature_max_c: FiniteFloat = Field(ge=-20, le=60)
+    """Upper bound of the temperature range the battery can withstand idle, degC."""
+    warranty_period: str = Field(pattern=r"^--(0[1-9]|1[0-2])$")
+    """Warranty period as the Battery Pass data model v1.2.0 types it (an ``xsd:gMonth``,
+    ``--MM``)."""
+    upstream_kg_co2e: FiniteFloat = Field(ge=0)
+    """Declared carbon footprint of the raw materials and cells in one unit, kg CO2e (the
+    cell supplier's declaration): the raw-material stage of the passport's footprint."""
+    carbon_footprint_class: str = "not yet classified"
+    """Carbon footprint performance class (Art. 7(2)); classes are set by a delegated act."""
+    renewable_content_pct: FiniteFloat = Field(default=0.0, ge=0, le=100)
+    """Share of renewable material content, percent."""
+    materials: tuple[BatteryMaterial, ...] = ()
+    """Materials of one unit (Annex XIII 1(b) and 2(a))."""
+    hazardous_substances: tuple[HazardousSubstance, ...] = ()
+    """Hazardous substances of one unit (Annex XIII 1(b))."""
+    recycled_content: tuple[RecycledShare, ...] = ()
+    """Recycled content per material (Annex XIII 1(c))."""
+    extinguishing_agents: tuple[str, ...] = ()
+    """Usable extinguishing agents (Annex VI Part A 9)."""
+    documents: BatteryDocuments
+    """Where the passport's documents are published."""
+    passport_url: str
+    """Base URL of the passports; a unit's passport (its QR code's target) is this URL
+    followed by ``/`` and its serial."""
+
+
 class Product(_Frozen):
     """A product: where it is made, how fast, to what specification."""
 
@@ -516,6 +679,8 @@ class Product(_Frozen):
     """Specification limits of process parameters."""
     mix: FiniteFloat = Field(default=1.0, ge=0)
     """Relative share of demand (for simulated order mixes)."""
+    battery: BatterySpec | None = None
+    """What the product's battery passport declares, for a battery product."""
 
 
 class Enterprise(_Frozen):
