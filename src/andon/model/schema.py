@@ -36,6 +36,7 @@ __all__ = [
     "Meter",
     "Organisation",
     "PlantModel",
+    "PostalAddress",
     "PowerByState",
     "Product",
     "RecycledShare",
@@ -435,6 +436,8 @@ class Site(_Frozen):
     are kept (a closed day is a good day to maintain)."""
     tariff: Tariff | None = None
     """Electricity tariff and grid carbon by hour."""
+    address: PostalAddress | None = None
+    """Postal address of the plant: the place of manufacture its product passports name."""
     inbox_min_value: FiniteFloat | None = Field(default=None, ge=0)
     """Expected saving, in the enterprise currency, that a proposal must be worth over doing
     nothing to ask a person for a decision; smaller ones are recorded and scored, not shown.
@@ -505,6 +508,19 @@ class Routing(_Frozen):
     """Steps in flow order."""
 
 
+class PostalAddress(_Frozen):
+    """A postal address: of a site (a passport's place of manufacture) or of an organisation."""
+
+    street: str = Field(min_length=1)
+    """Street and number."""
+    postal_code: str = Field(min_length=1)
+    """Postal code."""
+    city: str = ""
+    """City."""
+    country: str = Field(min_length=1)
+    """Country (its English name or ISO 3166-1 code)."""
+
+
 class Organisation(_Frozen):
     """A legal entity named in a product passport: a manufacturer, an operator, a supplier."""
 
@@ -512,12 +528,8 @@ class Organisation(_Frozen):
     """Registered name, e.g. ``Nordcell Modules AB``."""
     identifier: str = Field(min_length=1)
     """A unique identifier of the entity: an EORI, a VAT number, a GLN or a LEI."""
-    street: str = Field(min_length=1)
-    """Street and number of the postal address."""
-    postal_code: str = Field(min_length=1)
-    """Postal code of the postal address."""
-    country: str = Field(min_length=1)
-    """Country of the postal address (its English name or ISO 3166-1 code)."""
+    address: PostalAddress
+    """Postal address."""
     web: str | None = None
     """Web address (``https://...``)."""
     email: str | None = None
