@@ -24,7 +24,7 @@ def test_objects_of_each_type(filled: Store) -> None:
     log = store_log(filled, start=0, end=10 * H)
     types = dict(log.objects.group_by("type").len().iter_rows())
     assert types == {"order": 2, "unit": 4, "lot": 2, "equipment": 4, "work_order": 1,
-                     "inspection": 2}  # fmt: skip
+                     "inspection": 2, "quality_hold": 1}  # fmt: skip
     equipment = set(log.objects.filter(pl.col("type") == "equipment")["id"])
     assert equipment == {LINE, PRINT, REFLOW, BENCH}
 
@@ -48,11 +48,25 @@ def test_events_and_their_qualified_relations(filled: Store) -> None:
     held = log.events.filter(pl.col("type") == "held")["id"][0]
     relations = set(log.e2o.filter(pl.col("event_id") == held).select(
         "object_id", "qualifier").iter_rows())  # fmt: skip
-    assert relations == {("O1", "order"), (LINE, "line")}
+    assert relations == {("O1", "order"), (LINE, "line"), (f"hold:O1:{2 * H}", "hold")}
     inspected = log.e2o.join(
         log.events.filter(pl.col("type") == "inspected"), left_on="event_id", right_on="id"
     )
     assert set(inspected["qualifier"]) == {"unit", "station", "result"}
+
+
+def test_a_quality_hold_is_an_object_held_then_unheld(filled: Store) -> None:
+    log = store_log(filled, start=0, end=10 * H)
+    hold = f"hold:O1:{2 * H}"
+    assert log.objects.filter(pl.col("id") == hold)["type"].to_list() == ["quality_hold"]
+    both = log.e2o.filter(pl.col("object_id") == hold).join(
+        log.events, left_on="event_id", right_on="id"
+    )
+    assert sorted(both["type"].to_list()) == ["held", "unheld"]
+    assert (hold, "O1") in _pairs(log, "holds")
+    frame = log.object_attribute_frame("quality_hold").sort("time")
+    assert frame["status"].drop_nulls().to_list() == ["held", "unheld"]
+    assert frame["order"].drop_nulls().to_list() == ["O1"]
 
 
 def test_time_varying_attributes(filled: Store) -> None:

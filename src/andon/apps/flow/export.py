@@ -15,12 +15,15 @@ Objects (type: where from; attributes, those that change over time marked ~):
   records (each equipment's state at the start of the range, then each change);
 - ``work_order``: maintenance records; ``kind``, ``failure_mode``, ``status`` ~;
 - ``inspection``: one per inspection record; ``test``, ``passed``, ``value``,
-  ``defect_code``.
+  ``defect_code``;
+- ``quality_hold``: one per hold of an order (from its ``held`` record to the ``unheld``
+  that ends it); ``order``, ``status`` ~ (``held``, then ``unheld``).
 
 Events (type: qualified relations):
 
 - ``released``, ``started``, ``held``, ``unheld``, ``completed`` (an order record):
-  ``order`` the order, ``line`` the equipment or line the record names;
+  ``order`` the order, ``line`` the equipment or line the record names; a ``held`` and
+  the ``unheld`` that ends it also ``hold``, the quality hold object;
 - ``processed at <cell>`` (a unit visit: the unit records of one serial at one station and
   instant; the activity is the routing cell, the station's parent in the ISA-95 path):
   ``unit``, ``station``; the move from one station to the next is the directly-follows
@@ -38,7 +41,7 @@ unit's line with the unit's product when the unit was released (its ``consumed``
 its first visit), which is how lines release orders one after the other; a unit
 ``consumed`` a lot and a part ``assembled into`` a unit (genealogy); a unit ``processed on``
 each station it visited; an order ``on`` its line; a work order ``on`` its equipment; an
-inspection ``of`` its unit and ``at`` its station.
+inspection ``of`` its unit and ``at`` its station; a quality hold ``holds`` its order.
 
 An id names one object: where two kinds of record use the same id, the object is of the
 first type in the list above. Static attribute values are given at the Unix epoch, as the
@@ -58,7 +61,7 @@ from andon.ocel._model import SCHEMAS
 from andon.store import Store
 from andon.store import flow_queries as fq
 
-__all__ = ["EVENT_TYPES", "OBJECT_TYPES", "store_log", "unit_orders"]
+__all__ = ["EVENT_TYPES", "OBJECT_TYPES", "hold_ids", "store_log", "unit_orders"]
 
 OBJECT_TYPES: Final[Mapping[str, Mapping[str, str]]] = {
     "order": {"product": "string", "quantity": "integer", "status": "string", "line": "string"},
@@ -72,6 +75,7 @@ OBJECT_TYPES: Final[Mapping[str, Mapping[str, str]]] = {
         "value": "float",
         "defect_code": "string",
     },
+    "quality_hold": {"order": "string", "status": "string"},
 }
 """The object types of the exported log and their attributes, in priority order."""
 
@@ -205,6 +209,11 @@ def _orders(parts: _Parts, orders: pl.DataFrame) -> None:
     parts.events(events)
     parts.e2o(events, "order_id", "order")
     parts.e2o(events, "path", "line")
+    holds = hold_ids(events)
+    parts.e2o(holds, "hold", "hold")
+    parts.o2o(holds, "hold", "order_id", "holds")
+    parts.values(holds.filter(pl.col("event") == "held"), "hold", ("order",), time=pl.lit(_EPOCH))
+    parts.values(holds.rename({"event": "status"}), "hold", ("status",), time=_time())
     parts.o2o(orders, "order_id", "path", "on")
     first = orders.sort("ts_us").unique("order_id", keep="first", maintain_order=True)
     parts.values(first, "order_id", ("product", "quantity"), time=pl.lit(_EPOCH))
@@ -213,6 +222,26 @@ def _orders(parts: _Parts, orders: pl.DataFrame) -> None:
         "order_id",
         ("status", "line"),
         time=_time(),
+    )
+
+
+def hold_ids(orders: pl.DataFrame) -> pl.DataFrame:
+    """The quality hold of each ``held`` and ``unheld`` order record: ``hold`` (``hold:`` the
+    order and the time it was held, null for an ``unheld`` with no ``held`` before it),
+    ``order`` (the order id), beside the record's columns."""
+    marks = orders.filter(pl.col("event").is_in(["held", "unheld"])).sort(
+        "order_id", "ts_us", pl.col("event") != "held"
+    )
+    since = pl.when(pl.col("event") == "held").then(pl.col("ts_us"))
+    return (
+        marks.with_columns(since.forward_fill().over("order_id").alias("_held_us"))
+        .with_columns(
+            pl.when(pl.col("_held_us").is_not_null())
+            .then(_event_id("hold", "order_id", "_held_us"))
+            .alias("hold"),
+            pl.col("order_id").alias("order"),
+        )
+        .drop("_held_us")
     )
 
 
@@ -360,6 +389,7 @@ def _objects(parts: _Parts, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         ]
     )
     results = inspections.select(pl.lit("inspection:") + _inspection_id())[:, 0]
+    holds = hold_ids(orders)["hold"].drop_nulls()
     for ids, object_type in (
         (orders["order_id"], "order"),
         (units, "unit"),
@@ -367,6 +397,7 @@ def _objects(parts: _Parts, tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         (paths, "equipment"),
         (work["work_order"], "work_order"),
         (results, "inspection"),
+        (holds, "quality_hold"),
     ):
         parts.objects(ids, object_type)
     return pl.concat(parts.frames["objects"]).unique("id", keep="first", maintain_order=True)
