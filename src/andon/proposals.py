@@ -81,7 +81,8 @@ class Action:
     ``slot_start`` at or before the moment of execution means "now". ``parts`` are the spare
     parts the work uses, ``order`` those to order now (``expedite``: by the fast route).
     ``target`` is where production moves to; ``units`` and ``lots`` name what a quality
-    action holds, tests or releases; ``job`` names a movable job. Fields a kind does not use
+    action holds, tests or releases; ``job`` names a movable job; ``idle_minutes`` is the
+    idle time after which a switch-off rule switches a machine off. Fields a kind does not use
     stay empty. ``label`` says the action in plain words for people; no program reads it.
     """
 
@@ -99,6 +100,7 @@ class Action:
     units: tuple[str, ...] = ()
     lots: tuple[str, ...] = ()
     job: str | None = None
+    idle_minutes: float | None = None
 
     def __post_init__(self) -> None:
         if not self.kind:
