@@ -19,10 +19,12 @@ from andon.api.context import ApiContext
 from andon.api.problems import ApiProblem
 from andon.decisions.access import Principal, Role
 from andon.decisions.errors import ForbiddenError, NotAuthenticatedError
+from andon.trace.data_act import GRANT_TOKEN_PREFIX
 
 __all__ = [
     "CSRF_COOKIE",
     "CSRF_HEADER",
+    "GRANT",
     "PUBLIC",
     "SESSION_COOKIE",
     "Authorized",
@@ -36,6 +38,9 @@ CSRF_COOKIE: Final = "andon_csrf"
 CSRF_HEADER: Final = "X-CSRF-Token"
 PUBLIC: Final = "public"
 """The rule of a route anyone may call (only health)."""
+GRANT: Final = "grant"
+"""The rule of a route only a Data Act grant token may call (the route checks its scope);
+a grant token is refused on every other route."""
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -142,6 +147,11 @@ async def authorized(
     rule = route_rules(request.app).get((request.method, path)) if path else None
     if rule is None:
         raise ApiProblem(403, "auth.no_rule", "this route has no access rule, so it is denied")
+    if rule == GRANT:  # a grant route checks its token itself, never through this
+        raise ApiProblem(403, "auth.grant_only", "this route answers a Data Act grant token only")
+    if bearer is not None and bearer.credentials.startswith(GRANT_TOKEN_PREFIX):
+        msg = "a Data Act grant token reaches only the /api/v1/data-act routes, nothing else"
+        raise ApiProblem(403, "auth.grant_scope", msg)
     principal = await _principal(request, ctx, bearer, session)
     if rule != PUBLIC and isinstance(rule, Role) and not principal.at_least(rule):
         msg = f"this needs the {rule.value} role or above; {principal.username} is {principal.role}"
