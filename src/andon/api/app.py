@@ -20,6 +20,7 @@ from andon.api.routes import (
     apps,
     audit,
     auth,
+    data_act,
     decisions,
     health,
     kpis,
@@ -51,7 +52,20 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 _LIST_PARAMETERS = frozenset({"status"})
 """Query parameters that may be given more than once."""
 
-_MODULES = (health, auth, decisions, apps, policy, audit, users, model, records, kpis, trace)
+_MODULES = (
+    health,
+    auth,
+    decisions,
+    apps,
+    policy,
+    audit,
+    users,
+    model,
+    records,
+    kpis,
+    trace,
+    data_act,
+)
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
