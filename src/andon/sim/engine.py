@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from bisect import bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -86,12 +87,14 @@ capacity (a water-treatment skid or a chiller keeps circulating)."""
 class _Draws:
     """Buffered random draws: numpy blocks served one Python float at a time."""
 
-    __slots__ = ("_n", "_u", "rng")
+    __slots__ = ("_lognormal", "_n", "_u", "rng")
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
         self._n: list[float] = []
         self._u: list[float] = []
+        self._lognormal: dict[float, tuple[float, float]] = {}
+        """Per coefficient of variation: the log-normal's sigma and half its variance."""
 
     def normal(self) -> float:
         if not self._n:
@@ -109,8 +112,12 @@ class _Draws:
     def lognormal(self, mean: float, cv: float) -> float:
         if cv <= 0:
             return mean
-        s2 = math.log(1.0 + cv * cv)
-        return mean * math.exp(math.sqrt(s2) * self.normal() - s2 / 2)
+        law = self._lognormal.get(cv)
+        if law is None:
+            s2 = math.log(1.0 + cv * cv)
+            law = self._lognormal[cv] = (math.sqrt(s2), s2 / 2)
+        sigma, half = law
+        return mean * math.exp(sigma * self.normal() - half)
 
 
 @dataclass
@@ -240,6 +247,8 @@ class _Eq:
         ]
         self.segs: list[list[tuple[float, HealthPath]]] = [[(-math.inf, p)] for p in self.paths]
         self.fail_w = min((pp.fail_w for pp in self.paths), default=math.inf)
+        self._knots: list[tuple[float, list[float], list[float]] | None] | None = None
+        """:meth:`knots`, built when first read; ``None`` again whenever a path renews."""
         self.W = 0.0
         self.ck_t: list[float] = [t0]
         self.ck_w: list[float] = [0.0]
@@ -289,6 +298,9 @@ class _Eq:
         self.per_count = info.cell.units_per_count
         """Line units that make one count of the equipment's cell (80 cases to a pallet)."""
         self.inspects = info.role is EquipmentRole.INSPECTION
+        self.ideal_s = info.ideal_cycle_time_s
+        self.cycle_by_step: dict[int, float] = {}
+        """Cycle time per line unit by routing step (its id: steps live as long as the run)."""
         """Line units that make one count of the equipment's cell (24 bottles to a case)."""
 
     def health_now(self) -> list[float]:
@@ -296,10 +308,19 @@ class _Eq:
 
     def max_health(self) -> float:
         h = 0.0
-        for p in self.paths:
-            if p.signal:
-                h = max(h, float(np.interp(self.W - p.offset, p.w, p.x)))
+        for knots in self.knots():
+            if knots is not None:
+                h = max(h, _interp(self.W - knots[0], knots[1], knots[2]))
         return h
+
+    def knots(self) -> list[tuple[float, list[float], list[float]] | None]:
+        """Each path's (offset, wear, health) knots as Python floats, ``None`` where it shows
+        no signal: read once per path rather than at every unit (the hot path)."""
+        if self._knots is None:
+            self._knots = [
+                (p.offset, p.w.tolist(), p.x.tolist()) if p.signal else None for p in self.paths
+            ]
+        return self._knots
 
     def due_pm(self, now: float) -> tuple[int, ...] | None:
         for i, (start, modes) in enumerate(self.pm):
@@ -595,8 +616,11 @@ class Plant:
 
     def _cycle_s(self, eq: _Eq, step: RoutingStep) -> float:
         """Return the cycle time per line unit: a cell's cycle is per count of its own."""
-        per_count = step.cycle_time_s or eq.info.ideal_cycle_time_s or 60.0
-        return per_count * eq.counts_per_unit / eq.per_count
+        known = eq.cycle_by_step.get(id(step))
+        if known is None:
+            per_count = step.cycle_time_s or eq.ideal_s or 60.0
+            known = eq.cycle_by_step[id(step)] = per_count * eq.counts_per_unit / eq.per_count
+        return known
 
     def _wait(self, eq: _Eq, delay: float) -> Gen:
         eq.wake = self.env.event()
@@ -659,7 +683,7 @@ class Plant:
                     yield env.timeout(step.setup_min * 60.0)
                 eq.last_product = unit.product
             base = self._cycle_s(eq, step)
-            ideal = eq.info.ideal_cycle_time_s or base
+            ideal = eq.ideal_s or base
             load = min(2.0, max(0.5, base / ideal))
             eq.rate = eq.base_rate * load
             duration = base * practice.speed_factor * draws.lognormal(1.0, practice.cycle_cv)
@@ -1117,6 +1141,7 @@ class Plant:
             )
             eq.paths[i] = path
             eq.segs[i].append((t_end, path))
+        eq._knots = None  # the paths renewed: their knots are read again
         eq.fail_w = min(p.fail_w for p in eq.paths)
         eq.op_hours = 0.0
         rate = crew.hourly_cost if crew is not None else 0.0
@@ -1271,6 +1296,28 @@ class Plant:
     def us(self, t: float) -> int:
         """Return UTC microseconds for a simulated time."""
         return self.start_us + round(t * 1e6)
+
+
+def _interp(x: float, xp: list[float], fp: list[float]) -> float:
+    """Return ``numpy.interp(x, xp, fp)`` for one float, to the last bit, without numpy's
+    per-call cost: the same bisection, the same slope formula and the same fallbacks."""
+    n = len(xp)
+    if math.isnan(x):
+        return x
+    if x < xp[0]:
+        return fp[0]
+    if x > xp[-1]:
+        return fp[-1]
+    j = bisect_right(xp, x) - 1
+    if j >= n - 1 or xp[j] == x:
+        return fp[j]
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    result = slope * (x - xp[j]) + fp[j]
+    if math.isnan(result):
+        result = slope * (x - xp[j + 1]) + fp[j + 1]
+        if math.isnan(result) and fp[j] == fp[j + 1]:
+            result = fp[j]
+    return result
 
 
 def _spec_value(target: float | None, lsl: float | None, usl: float | None, z: float) -> float:
