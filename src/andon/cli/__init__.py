@@ -122,6 +122,11 @@ _COMMANDS: dict[str, _CommandEntry] = {
         attribute="app",
         help="Engineering change impact: the lines, equipment, tests and orders a change touches.",
     ),
+    "export": _CommandEntry(
+        module="andon.cli.export",
+        attribute="app",
+        help="Export data: EU Data Act grants, their API tokens and reproducible bundles.",
+    ),
 }
 """The top-level commands in the order ``andon --help`` lists them."""
 
