@@ -649,6 +649,9 @@ class BatterySpec(_Frozen):
     """Initial round-trip energy efficiency, percent."""
     idle_temperature_max_c: FiniteFloat = Field(ge=-20, le=60)
     """Upper bound of the temperature range the battery can withstand idle, degC."""
+    shipping_state_of_charge_pct: FiniteFloat = Field(default=30.0, ge=0, le=100)
+    """State of charge a unit leaves the plant at, percent (30 % or less for air transport:
+    IATA Dangerous Goods Regulations, packing instruction 965)."""
     warranty_period: str = Field(pattern=r"^--(0[1-9]|1[0-2])$")
     """Warranty period as the Battery Pass data model v1.2.0 types it (an ``xsd:gMonth``,
     ``--MM``)."""
