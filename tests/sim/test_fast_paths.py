@@ -37,3 +37,20 @@ def test_interp_along_drawn_health_paths() -> None:
 
 def test_interp_nan_stays_nan() -> None:
     assert np.isnan(_interp(float("nan"), [0.0, 1.0], [0.0, 1.0]))
+
+
+def test_cost_by_kind_adds_up_to_the_work_orders_money() -> None:
+    from andon.model import load_model  # noqa: PLC0415
+    from andon.sim import FixedInterval, simulate  # noqa: PLC0415
+
+    model = load_model("examples/discrete")
+    result = simulate(model, days=3, seed=2, policy=FixedInterval(fraction=0.05, window_h=0.0))
+    m = result.maintenance
+    by_kind = result.cost_by_kind
+    assert set(by_kind) == {"wear", "pf", "random"}
+    assert all(v >= 0.0 for v in by_kind.values())
+    # Every work order's money goes to a kind; only expedite fees and holding stay out.
+    # Open work at the end is charged its downtime, not labour or parts (as the totals are).
+    expected = m.total - m.expedite_cost - m.holding_cost
+    assert abs(sum(by_kind.values()) - expected) < 1e-6 * max(expected, 1.0)
+    assert m.preventive_count > 0

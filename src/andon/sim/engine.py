@@ -287,6 +287,8 @@ class _Eq:
         self.down = False
         self.open_work: tuple[float, bool] | None = None
         """(opened at, preventive) of the work order in progress, until it closes."""
+        self.open_modes: tuple[int, ...] = ()
+        """The failure modes of that work order."""
         self.cold = True
         self.last_product: str | None = None
         self.cell: _Cell | None = None
@@ -406,6 +408,11 @@ class Plant:
             self._record_state(eq, 0.0, S_OFF, STATE_REASONS[S_OFF])
         self.lines: list[_Line] = self._build_lines()
         self.costs: defaultdict[str, float] = defaultdict(float)
+        self.cost_by_kind: defaultdict[str, float] = defaultdict(float)
+        """Maintenance money by the degradation kind of the modes worked on (``wear``, ``pf``,
+        ``random``): downtime, labour, service and parts of each work order, a job on several
+        modes shared between them by their nominal hours. Expedite fees and holding costs
+        belong to the shelf, not to a mode, and are left out."""
         self.truth_failures: list[tuple[float, str, str, str, float, float, float]] = []
         self.truth_units: list[tuple[float, str, str, str, bool, str, bool, bool, float]] = []
         self.finished: list[tuple[str, str, bool]] = []  # serial, product, defective
@@ -1080,6 +1087,7 @@ class Plant:
             self.set_state(eq, S_PM)
         self.work_orders += 1
         eq.open_work = (t_open, preventive)
+        eq.open_modes = modes
         wo = f"WO-{site.id}-{self.work_orders:06d}"
         kind = "preventive" if preventive else "failure"
         names = ",".join(eq.modes[i].id for i in modes)
@@ -1150,6 +1158,12 @@ class Plant:
         service = sum(eq.modes[i].repair_cost for i in modes)
         downtime_h = site.cal.producing_seconds(t_open, t_end) / 3600.0
         cost_h = eq.info.equipment.downtime_cost_per_hour
+        self._charge_kinds(
+            eq,
+            modes,
+            downtime_h * cost_h + labour + parts_cost + (0.5 * service if preventive else service),
+            preventive=preventive,
+        )
         self.costs["parts_cost"] += parts_cost
         if preventive:
             self.costs["preventive_count"] += 1
@@ -1178,6 +1192,21 @@ class Plant:
         if eq.line is not None:
             self.set_state(eq, S_IDLE)
             eq.cold = True
+
+    def _charge_kinds(
+        self, eq: _Eq, modes: tuple[int, ...], money: float, *, preventive: bool
+    ) -> None:
+        """Share a work order's money between the degradation kinds of its modes."""
+        weights = [
+            (eq.modes[i].preventive_h or eq.modes[i].repair_h / 2)
+            if preventive
+            else eq.modes[i].repair_h
+            for i in modes
+        ]
+        total = sum(weights)
+        for i, weight in zip(modes, weights, strict=True):
+            share = weight / total if total > 0 else 1.0 / len(modes)
+            self.cost_by_kind[eq.modes[i].degradation_kind] += money * share
 
     def _parts_ready(self, eq: _Eq, modes: tuple[int, ...]) -> bool:
         """Return whether the parts of a preventive job are on the shelf.
@@ -1279,6 +1308,8 @@ class Plant:
                 self.costs["failures"] += 1
                 self.costs["unplanned_downtime_h"] += downtime_h
                 self.costs["unplanned_downtime_cost"] += downtime_h * cost_h
+            if eq.open_modes:
+                self._charge_kinds(eq, eq.open_modes, downtime_h * cost_h, preventive=preventive)
             eq.open_work = None
 
     def schedule_pm(self, path: str, modes: tuple[str, ...], start: float) -> None:

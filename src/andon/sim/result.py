@@ -95,6 +95,9 @@ class SimResult:
     orders_late: int
     """Orders completed after their due time."""
     failures: pa.Table = field(repr=False)
+    cost_by_kind: Mapping[str, float] = field(default_factory=dict)
+    """Maintenance money by degradation kind (``wear``, ``pf``, ``random``) of the modes the
+    work was on: downtime, labour, service and parts (expedite fees and holding left out)."""
 
     @property
     def total_records(self) -> int:

@@ -198,6 +198,9 @@ def simulate(
         orders_completed=int(c["orders_completed"]),
         orders_late=int(c["orders_late"]),
         failures=pa.concat_tables(failures) if failures else _failures_table(plant),
+        cost_by_kind={
+            kind: float(plant.cost_by_kind.get(kind, 0.0)) for kind in ("wear", "pf", "random")
+        },
     )
 
 
