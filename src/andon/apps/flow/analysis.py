@@ -10,6 +10,11 @@ durations mean, median and 90th percentile per edge and object type):
   as count, mean, median, 90th percentile and total hours; and the synchronisation time of
   the activity's events that join several objects of the type: from the first of them being
   ready (its previous event) to the last;
+- :func:`activity_times`: per object type and activity, three times of each of its events
+  (Park, Adams and van der Aalst, "Enhancing process mining with object-centric
+  performance analysis", 2022, with atomic events): the ``sojourn``, from the first of the
+  event's objects of the type being ready (its previous event) to the event; the
+  ``waiting``, from the last being ready; the ``sync``, from the first to the last;
 - :func:`variants`: per object type, each distinct sequence of activities an object went
   through, with the number and share of objects that took it and their median throughput
   time (first event to last).
@@ -42,7 +47,7 @@ import polars as pl
 
 from andon.ocel import OcelLog
 
-__all__ = ["VARIANT_SEPARATOR", "steps", "variants", "waiting"]
+__all__ = ["VARIANT_SEPARATOR", "activity_times", "steps", "variants", "waiting"]
 
 VARIANT_SEPARATOR: Final = " > "
 
@@ -116,6 +121,49 @@ def waiting(log: OcelLog, *, object_types: Sequence[str] | None = None) -> pl.Da
         waits.join(sync, on=["object_type", "activity"], how="left")
         .with_columns(pl.col("sync_events").fill_null(0))
         .sort(["hours", "object_type", "activity"], descending=[True, False, False])
+        .collect()
+    )
+
+
+def _stats(column: str, prefix: str) -> list[pl.Expr]:
+    value = pl.col(column)
+    return [
+        value.mean().alias(f"{prefix}mean_s"),
+        value.median().alias(f"{prefix}median_s"),
+        value.quantile(0.9, interpolation="linear").alias(f"{prefix}p90_s"),
+    ]
+
+
+def _seconds(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
+    return (later - earlier).dt.total_microseconds() / 1e6
+
+
+def activity_times(log: OcelLog, *, object_types: Sequence[str] | None = None) -> pl.DataFrame:
+    """Return the sojourn, waiting and synchronisation times per object type and activity.
+
+    Columns ``object_type``, ``activity``, ``events`` (those with an object of the type that
+    had a previous event), then ``mean_s``, ``median_s`` and ``p90_s`` of each time,
+    prefixed ``sojourn_``, ``waiting_`` and ``sync_``; sorted by type and activity.
+    """
+    per_event = (
+        steps(log, object_types)
+        .filter(pl.col("previous").is_not_null())
+        .group_by("object_type", "activity", "event_id")
+        .agg(
+            _seconds(pl.col("time").max(), pl.col("previous").min()).alias("_sojourn"),
+            _seconds(pl.col("time").max(), pl.col("previous").max()).alias("_waiting"),
+            _seconds(pl.col("previous").max(), pl.col("previous").min()).alias("_sync"),
+        )
+    )
+    return (
+        per_event.group_by("object_type", "activity")
+        .agg(
+            pl.len().cast(pl.Int64).alias("events"),
+            *_stats("_sojourn", "sojourn_"),
+            *_stats("_waiting", "waiting_"),
+            *_stats("_sync", "sync_"),
+        )
+        .sort("object_type", "activity")
         .collect()
     )
 
