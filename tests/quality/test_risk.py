@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -95,6 +96,30 @@ def test_tests_go_to_the_largest_savings_within_capacity() -> None:
     )
     out = choose(units, capacity={"t1": 1, "t2": 1}, sensitivity=1.0).sort("serial")
     assert out.get_column("decision").to_list() == ["hold", "extra_test", "extra_test", "release"]
+
+
+def test_the_set_aside_capacity_is_spent_on_the_highest_risks() -> None:
+    # a full test (1.0) pays only above p = 0.01; a slot already paid for (0.01) above 0.0001
+    units = pl.DataFrame(
+        {
+            "serial": ["a", "b", "c", "d"],
+            "station": "t",
+            "p": [0.004, 0.002, 0.02, 0.00005],
+            "escape_cost": 100.0,
+            "test_cost": 1.0,
+            "hold_cost": 0.5,
+        }
+    )
+    full = choose(units, capacity={"t": 3}, sensitivity=1.0).sort("serial")
+    assert full.get_column("decision").to_list() == ["release", "release", "extra_test", "release"]
+    paid = choose(
+        units.with_columns(slot_cost=pl.lit(0.01)), capacity={"t": 3}, sensitivity=1.0
+    ).sort("serial")
+    assert paid.get_column("decision").to_list() == [
+        "extra_test", "extra_test", "extra_test", "release"
+    ]  # fmt: skip
+    assert paid.get_column("rank").to_list() == [2, 3, 1, 4]
+    assert paid.get_column("saving").to_list()[2] == pytest.approx(2.0 - 0.01)
 
 
 @given(

@@ -91,6 +91,10 @@ class QualitySettings:
     """Cost of one extra test, times the product's scrap cost."""
     hold_cost_factor: float = 0.05
     """Cost of holding a unit until a later shift's test, times the product's scrap cost."""
+    slot_cost_factor: float = 0.01
+    """Cost of one extra test in the capacity set aside for extra tests (``test_budget``,
+    staffed and paid for the shift whether used or not): what one more test consumes,
+    times the product's scrap cost (see :mod:`andon.apps.quality.decide`)."""
     test_sensitivity: float = 0.95
     """Share of defects the extra test finds."""
     test_budget: float = 0.05
@@ -308,6 +312,7 @@ class QualityApp:
             (pl.col("unit_cost") * s.escape_cost_factor).alias("escape_cost"),
             (pl.col("unit_cost") * s.test_cost_factor).alias("test_cost"),
             (pl.col("unit_cost") * s.hold_cost_factor).alias("hold_cost"),
+            (pl.col("unit_cost") * s.slot_cost_factor).alias("slot_cost"),
         )
         counts = frame.group_by("pool").len()
         capacity = {
