@@ -19,6 +19,7 @@ __all__ = ["app_names", "get_app"]
 
 _REGISTRY: dict[str, str] = {
     "energy": "andon.apps.energy:EnergyApp",
+    "flow": "andon.apps.flow:FlowApp",
     "maintenance": "andon.apps.maintenance:MaintenanceApp",
     "quality": "andon.apps.quality:QualityApp",
 }
