@@ -13,7 +13,7 @@ import math
 from bisect import bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
@@ -151,6 +151,10 @@ class _Site:
     running: int = 0
     utilities: list[_Eq] = field(default_factory=list)
     leak_kwh: float = 0.0
+    # Energy orders (see "energy orders" below): when the compressed-air leaks are fixed and
+    # from when compressors are staged off while nothing produces; never by default.
+    leak_fixed_from: float = math.inf
+    staged_from: float = math.inf
 
 
 @dataclass
@@ -278,6 +282,9 @@ class _Eq:
         self.pw_p: list[float] = [power.off]
         self.pw_s: list[int] = [S_OFF]
         self.warmup_s = power.warmup_min * 60.0
+        self.switch_off: tuple[float, float] | None = None
+        """An energy order's switch-off rule: (from, idle seconds before switching off)."""
+        self.switched_off = False
         # Hours since the last intervention, as the plant's CMMS would show at the start:
         # the most recent renewal of any mode, in running hours.
         elapsed = [-p.offset for p in self.paths]
@@ -583,10 +590,12 @@ class Plant:
                 yield line.wake
                 continue
             order = line.queue[0]
-            if order.released == 0 and order.order.start_us is not None:
-                wait = (order.order.start_us - self.start_us) / 1e6 - self.env.now
+            if order.released == 0 and (start_us := order.order.start_us) is not None:
+                wait = (start_us - self.start_us) / 1e6 - self.env.now
                 if wait > 0:
                     yield self.env.timeout(wait)
+                    if order.order.start_us != start_us:
+                        continue  # an energy order shifted the start meanwhile
             route, steps = line.routes[order.order.product]
             first = line.cells[route[0]].buffer
             while order.released < order.order.quantity:
@@ -656,15 +665,24 @@ class Plant:
                 if label == CLOSED:
                     self.set_state(eq, S_OFF)
                     eq.cold = True
+                    eq.switched_off = False
+                elif eq.switched_off:
+                    self._switch_off(eq, S_BREAK)
                 else:
                     self.set_state(eq, S_BREAK)
                     if practice.off_in_breaks:
                         eq.cold = True
-                yield from self._wait(eq, min(seg_end, eq.next_pm()) - now)
+                    elif (off := self._switch_off_at(eq, now)) < min(seg_end, eq.next_pm()):
+                        yield from self._wait(eq, off - now)
+                        if self.env.now < off:
+                            continue  # woken by a work order
+                        self._switch_off(eq, S_BREAK)
+                yield from self._wait(eq, min(seg_end, eq.next_pm()) - self.env.now)
                 continue
-            if eq.cold and eq.warmup_s > 0:
+            if eq.cold and eq.warmup_s > 0 and not (eq.switched_off and unit is None):
                 self.set_state(eq, S_WARMUP)
                 eq.cold = False
+                eq.switched_off = False
                 yield env.timeout(eq.warmup_s)
                 continue
             eq.cold = False
@@ -673,13 +691,19 @@ class Plant:
                 if buf.items:
                     unit = yield buf.get()
                 else:
-                    self.set_state(eq, S_STARVED)
+                    if eq.switched_off:
+                        self._switch_off(eq, S_OFF)
+                    else:
+                        self.set_state(eq, S_STARVED)
                     get = buf.get()
                     eq.wake = env.event()
-                    yield get | env.timeout(seg_end - now) | eq.wake
+                    off = self._switch_off_at(eq, now) if not eq.switched_off else math.inf
+                    yield get | env.timeout(min(seg_end, off) - now) | eq.wake
                     eq.wake = None
                     if not get.triggered:
                         get.cancel()
+                        if env.now >= off and env.now < seg_end:
+                            self._switch_off(eq, S_OFF)
                         continue
                     unit = get.value
                 continue
@@ -1004,11 +1028,16 @@ class Plant:
                 modes = eq.due_pm(now)
                 if modes is not None and not eq.down and self._parts_ready(eq, modes):
                     self.env.process(self._utility_work(eq, modes, preventive=True))
+            leak_kw = practice.air_leak_kw if now < site.leak_fixed_from else 0.0
             for members, compressed_air in systems:
                 avail = [eq for eq in members if not eq.down]
                 capacity = sum(max(eq.power[S_RUN] - eq.power[S_IDLE], 1e-9) for eq in avail)
+                if compressed_air and self._staged_off(site, now):
+                    for eq in avail:
+                        self.set_state(eq, S_OFF, reason="staged_off")
+                    continue
                 if compressed_air:
-                    demand = air * site.running + practice.air_leak_kw
+                    demand = air * site.running + leak_kw
                 else:
                     demand = capacity * (
                         _UTILITY_BASE + (1 - _UTILITY_BASE) * min(1.0, site.running / producing)
@@ -1019,7 +1048,7 @@ class Plant:
                     extra += util * (eq.power[S_RUN] - eq.power[S_IDLE])
                     self._utility_step(eq, util, step)
                 if compressed_air and demand > 0:
-                    site.leak_kwh += practice.air_leak_kw / demand * extra * step / 3600.0
+                    site.leak_kwh += leak_kw / demand * extra * step / 3600.0
             yield self.env.timeout(step)
 
     def _utility_step(self, eq: _Eq, util: float, step: float) -> None:
@@ -1327,6 +1356,52 @@ class Plant:
     def us(self, t: float) -> int:
         """Return UTC microseconds for a simulated time."""
         return self.start_us + round(t * 1e6)
+
+    # ----------------------------------------------------------------- energy orders
+    # What the energy app's approved actions change in the plant (andon.sim.executor): the
+    # laws stay; an operator's switch-off rule, a repaired leak, a sequencer that stages the
+    # compressors, a job moved to a later start.
+    def set_switch_off(self, path: str, idle_s: float, start: float) -> None:
+        """From ``start``, switch the machine off once it has idled ``idle_s`` seconds; it
+        warms up again before its next unit."""
+        self.by_path[path].switch_off = (start, max(idle_s, 0.0))
+
+    def fix_leaks(self, site_path: str, start: float) -> None:
+        """Repair the site's compressed-air leaks at ``start``."""
+        site = self.sites[site_path]
+        site.leak_fixed_from = min(site.leak_fixed_from, start)
+
+    def stage_utilities(self, site_path: str, start: float) -> None:
+        """From ``start``, switch the site's compressors off while no machine produces."""
+        site = self.sites[site_path]
+        site.staged_from = min(site.staged_from, start)
+
+    def shift_order(self, order_id: str, start_us: int) -> bool:
+        """Hold a released order not yet started until ``start_us``; whether it was found."""
+        for line in self.lines:
+            for queued in line.queue:
+                if queued.order.order_id == order_id and queued.released == 0:
+                    queued.order = replace(queued.order, start_us=start_us)
+                    return True
+        return False
+
+    def _switch_off_at(self, eq: _Eq, now: float) -> float:
+        """When an idle stretch beginning ``now`` reaches the machine's switch-off rule."""
+        if eq.switch_off is None:
+            return math.inf
+        start, idle_s = eq.switch_off
+        return max(now, start) + idle_s
+
+    def _switch_off(self, eq: _Eq, code: int) -> None:
+        self.set_state(eq, code, reason="switched_off", power=eq.power[S_OFF])
+        eq.cold = True
+        eq.switched_off = True
+
+    def _staged_off(self, site: _Site, now: float) -> bool:
+        if now < site.staged_from:
+            return False
+        utilities = sum(1 for eq in site.utilities if eq.state == S_RUN)
+        return site.running - utilities <= 0
 
 
 def _interp(x: float, xp: list[float], fp: list[float]) -> float:

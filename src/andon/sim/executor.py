@@ -17,6 +17,20 @@ approved action at once (the simulated plant never refuses work); at the next de
 - ``expedite_part`` (a failed machine waits for the part) orders its quantity as it is:
   the part already on order comes too late, which is why it is expedited.
 
+Energy actions (:mod:`andon.apps.energy.actions`) become the plan's energy orders:
+
+- ``switch_off_idle`` sets the machine's switch-off rule from the action's slot: once it has
+  idled ``idle_minutes`` (starved, or in a break) it is switched off and warms up again
+  before its next unit, at its class's warm-up power and minutes;
+- ``fix_leak`` on a compressed-air meter repairs its site's leaks; on a site (its base load
+  stepped up) it is refused: the simulated base load is the scenario's, no load is left on;
+- ``stage_utility`` on a compressed-air meter switches its site's compressors off whenever no
+  machine produces;
+- ``shift_job`` holds the production order ``job`` until the action's slot starts.
+
+A rule already in force (the same switch-off time, leaks repaired, compressors staged) is
+refused as changing nothing.
+
 Kinds it does not know are refused with a failed execution, never guessed at. Shown the
 plant first (:meth:`SimulatorExecutor.observe`, as the demo and the closed loop do at each
 epoch), each execution says what its action does there; an action that would change nothing
@@ -28,8 +42,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from andon.model import Model
 from andon.proposals import Action, Execution, ExecutionStatus
-from andon.sim.policy import MaintenancePlan, PartOrder, PlantView, PreventiveOrder
+from andon.sim.policy import (
+    EnergyOrder,
+    JobShift,
+    LeakRepair,
+    MaintenancePlan,
+    PartOrder,
+    PlantView,
+    PreventiveOrder,
+    SwitchOffRule,
+    UtilityStaging,
+)
 from andon.time import to_iso
 
 __all__ = ["SimulatorExecutor"]
@@ -37,7 +62,9 @@ __all__ = ["SimulatorExecutor"]
 _WORK = frozenset({"intervene", "expedite", "move_production"})
 _PLAN_ORDERS = frozenset({"order_part", *_WORK})
 _RECOVERY = "expedite_part"
-_KNOWN = frozenset({*_PLAN_ORDERS, _RECOVERY})
+_SWITCH_OFF, _FIX_LEAK, _STAGE, _SHIFT = "switch_off_idle", "fix_leak", "stage_utility", "shift_job"
+_ENERGY = frozenset({_SWITCH_OFF, _FIX_LEAK, _STAGE, _SHIFT})
+_KNOWN = frozenset({*_PLAN_ORDERS, _RECOVERY, *_ENERGY})
 
 
 @dataclass
@@ -48,6 +75,9 @@ class SimulatorExecutor:
     _taken: list[tuple[str, Action]] = field(default_factory=list)
     _view: PlantView | None = None
     _claimed: dict[tuple[str, str, bool], int] = field(default_factory=dict)
+    _in_force: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Energy orders handed to the plant: (kind, machine or site) -> rule minutes (0 for a
+    repair or staging), so that the same order again is known to change nothing."""
 
     def observe(self, view: PlantView) -> None:
         """Show the executor the plant at this epoch, before the epoch's actions come, so
@@ -70,6 +100,8 @@ class SimulatorExecutor:
                 status=ExecutionStatus.FAILED,
                 detail=f"the simulated plant cannot carry out {action.kind!r} actions",
             )
+        if action.kind in _ENERGY:
+            return self._execute_energy(decision_id, action)
         view = self._view
         if view is None:
             self._taken.append((decision_id, action))
@@ -98,6 +130,55 @@ class SimulatorExecutor:
             decision_id=decision_id,
             status=ExecutionStatus.DONE,
             detail="; ".join([*done, *why]),
+            reference=f"sim:{decision_id}",
+        )
+
+    def _execute_energy(self, decision_id: str, action: Action) -> Execution:
+        """Take an approved energy action, or refuse it with what and where."""
+        view = self._view
+        model = None if view is None else view.model
+        target, problem = _energy_target(action, model)
+        if problem is NOTHING_LEFT_ON:
+            return Execution(
+                decision_id=decision_id,
+                status=ExecutionStatus.REJECTED,
+                detail=f"nothing to do in the simulated plant: {problem}",
+            )
+        if problem is not None:
+            return Execution(decision_id=decision_id, status=ExecutionStatus.FAILED, detail=problem)
+        key = (action.kind, target)
+        minutes = action.idle_minutes or 0.0
+        taken = {_energy_key(a): a for _, a in self._taken if a.kind in _ENERGY}
+        known = self._in_force.get(key)
+        if key in taken and (taken[key].idle_minutes or 0.0) == minutes:
+            known = minutes
+        if action.kind != _SHIFT and known == minutes:
+            why = {
+                _SWITCH_OFF: f"its switch-off rule after {minutes:g} min idle is in force",
+                _FIX_LEAK: "the site's compressed-air leaks are repaired already",
+                _STAGE: "the site's compressors are staged to demand already",
+            }[action.kind]
+            return Execution(
+                decision_id=decision_id,
+                status=ExecutionStatus.REJECTED,
+                detail=f"nothing to do in the simulated plant: {why}",
+            )
+        self._taken.append((decision_id, action))
+        when = (
+            "now"
+            if action.slot_start is None or (view is not None and action.slot_start <= view.now_us)
+            else f"from {to_iso(action.slot_start)}"
+        )
+        detail = {
+            _SWITCH_OFF: f"switch-off rule after {minutes:g} min idle set {when}",
+            _FIX_LEAK: f"compressed-air leaks at {target} repaired {when}",
+            _STAGE: f"compressors at {target} staged off while nothing produces, {when}",
+            _SHIFT: f"order {action.job} held until {when.removeprefix('from ')}",
+        }[action.kind]
+        return Execution(
+            decision_id=decision_id,
+            status=ExecutionStatus.DONE,
+            detail=detail,
             reference=f"sim:{decision_id}",
         )
 
@@ -154,7 +235,13 @@ class SimulatorExecutor:
         modes: dict[str, set[str]] = {}
         wanted: dict[tuple[str, str, bool], int] = {}
         recovery: list[PartOrder] = []
+        energy: list[EnergyOrder] = []
         for _, action in taken:
+            if action.kind in _ENERGY:
+                order = self._energy_order(action, view)
+                if order is not None:
+                    energy.append(order)
+                continue
             info = view.model.equipment.get(action.subject)
             if info is None:
                 continue
@@ -189,7 +276,67 @@ class SimulatorExecutor:
             for (part, site, fast), quantity in sorted(wanted.items())
             if (short := quantity - _position(view, site, part)) > 0
         ]
-        return MaintenancePlan(preventive=preventive, part_orders=(*orders, *recovery))
+        return MaintenancePlan(
+            preventive=preventive, part_orders=(*orders, *recovery), energy=tuple(energy)
+        )
+
+    def _energy_order(self, action: Action, view: PlantView) -> EnergyOrder | None:
+        """Return the plant's order for an energy action, and remember it is in force."""
+        target, problem = _energy_target(action, view.model)
+        if problem is not None:
+            return None
+        start = action.slot_start
+        if action.kind == _SHIFT:
+            if action.job is None or start is None:
+                return None
+            return JobShift(order_id=action.job, start_us=start)
+        self._in_force[(action.kind, target)] = action.idle_minutes or 0.0
+        if action.kind == _SWITCH_OFF:
+            return SwitchOffRule(
+                equipment=target, idle_minutes=action.idle_minutes or 0.0, start_us=start
+            )
+        if action.kind == _FIX_LEAK:
+            return LeakRepair(site=target, start_us=start)
+        return UtilityStaging(site=target, start_us=start)
+
+
+NOTHING_LEFT_ON = (
+    "the simulated site's base load is its scenario's: no load is left on to switch off"
+)
+
+
+def _energy_key(action: Action) -> tuple[str, str]:
+    return (action.kind, _energy_target(action, None)[0])
+
+
+def _site_of(path: str) -> str:
+    return "/".join(path.split("/")[:2])
+
+
+def _energy_target(action: Action, model: Model | None) -> tuple[str, str | None]:
+    """Return what an energy action changes (a machine, a site, an order) and, when the
+    simulated plant cannot carry it out, why."""
+    kind, subject = action.kind, action.subject
+    if kind == _SHIFT:
+        if action.job is None or action.slot_start is None:
+            return subject, f"shift_job on {subject} names no job or no slot to move it to"
+        return action.job, None
+    if kind == _SWITCH_OFF:
+        if action.idle_minutes is None or action.idle_minutes < 0:
+            return subject, f"switch_off_idle on {subject} gives no idle minutes"
+        if model is not None and subject not in model.equipment:
+            return subject, f"{subject} is no equipment of the simulated plant"
+        return subject, None
+    if model is None:
+        return _site_of(subject), None
+    meter = model.meters.get(subject)
+    if meter is None:
+        if kind == _FIX_LEAK and subject in model.sites:
+            return subject, NOTHING_LEFT_ON
+        return subject, f"{kind} on {subject}: no compressed-air meter of the simulated plant"
+    if meter.meter.medium != "compressed_air":
+        return subject, f"{kind} on {subject}: the meter measures {meter.meter.medium}"
+    return _site_of(subject), None
 
 
 def _position(view: PlantView, site: str, part: str) -> int:

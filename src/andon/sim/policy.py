@@ -26,6 +26,9 @@ import pyarrow as pa
 from andon.model import Model
 
 __all__ = [
+    "EnergyOrder",
+    "JobShift",
+    "LeakRepair",
     "MaintenancePlan",
     "MaintenancePolicy",
     "PartOrder",
@@ -36,8 +39,10 @@ __all__ = [
     "ProductionSchedule",
     "ReleasePolicy",
     "ScheduleView",
+    "SwitchOffRule",
     "TruthView",
     "UnitView",
+    "UtilityStaging",
 ]
 
 
@@ -122,11 +127,50 @@ class PartOrder:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SwitchOffRule:
+    """From ``start_us``, switch the machine off once it has idled ``idle_minutes`` (starved
+    or in a break); it warms up again before its next unit."""
+
+    equipment: str
+    idle_minutes: float
+    start_us: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeakRepair:
+    """Repair the site's compressed-air leaks at ``start_us`` (now when ``None``)."""
+
+    site: str
+    start_us: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UtilityStaging:
+    """From ``start_us``, switch the site's compressors off while no machine produces."""
+
+    site: str
+    start_us: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobShift:
+    """Hold a released production order, not yet started, until ``start_us``."""
+
+    order_id: str
+    start_us: int
+
+
+EnergyOrder = SwitchOffRule | LeakRepair | UtilityStaging | JobShift
+"""What an energy decision changes in the simulated plant."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MaintenancePlan:
-    """What a maintenance policy decides at one epoch."""
+    """What a maintenance policy decides at one epoch (and the energy orders beside it)."""
 
     preventive: tuple[PreventiveOrder, ...] = ()
     part_orders: tuple[PartOrder, ...] = ()
+    energy: tuple[EnergyOrder, ...] = ()
 
 
 @runtime_checkable

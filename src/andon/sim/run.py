@@ -21,11 +21,15 @@ from andon.sim.chunk import ChunkBuilder
 from andon.sim.engine import Plant
 from andon.sim.pacer import Pacer
 from andon.sim.policy import (
+    EnergyOrder,
+    JobShift,
+    LeakRepair,
     MaintenancePolicy,
     PartStock,
     PlantView,
     ProductionSchedule,
     ReleasePolicy,
+    SwitchOffRule,
     TruthView,
     UnitView,
 )
@@ -383,6 +387,29 @@ def _maintain(
             )
             raise SimulationError(msg)
         plant.order_part(site, part_order.part, part_order.quantity, expedite=part_order.expedite)
+    for energy_order in plan.energy:
+        _energy_order(plant, policy.name, energy_order, t1)
+
+
+def _energy_order(plant: Plant, policy: str, order: EnergyOrder, t1: float) -> None:
+    """Carry out one energy order of a plan (from ``t1`` at the earliest)."""
+    start = t1
+    if not isinstance(order, JobShift) and order.start_us is not None:
+        start = max(t1, (order.start_us - plant.start_us) / 1e6)
+    if isinstance(order, SwitchOffRule):
+        if order.equipment not in plant.by_path:
+            msg = f"policy {policy!r} set a switch-off rule on unknown {order.equipment!r}"
+            raise SimulationError(msg)
+        plant.set_switch_off(order.equipment, order.idle_minutes * 60.0, start)
+    elif isinstance(order, JobShift):
+        plant.shift_order(order.order_id, order.start_us)
+    elif order.site not in plant.sites:
+        msg = f"policy {policy!r} gave an energy order for unknown site {order.site!r}"
+        raise SimulationError(msg)
+    elif isinstance(order, LeakRepair):
+        plant.fix_leaks(order.site, start)
+    else:
+        plant.stage_utilities(order.site, start)
 
 
 class _Slicer:

@@ -9,10 +9,11 @@ kind               what it does
 ``shift_job``       move a flexible job to the slot the schedule chose (price, carbon, due date)
 =================  ==========================================================================
 
-People carry these out (an operator's switch-off standard, a maintenance request for the
-leak, the utility's sequencer); the simulated plant has no order for them yet, so they are
-not executable: approving one records the judgement, and its outcome is measured from the
-meters afterwards.
+People carry these out in a plant (an operator's switch-off standard, a maintenance request
+for the leak, the utility's sequencer, the planner's order book); the simulated plant carries
+each out through its executor (:mod:`andon.sim.executor`), so an approved decision is
+executed in the closed loop and its outcome is measured from the meters afterwards. A
+switch-off rule names its idle time (``Action.idle_minutes``).
 
 >>> from andon.proposals import action_kind
 >>> action_kind("fix_leak").app
@@ -31,29 +32,29 @@ SWITCH_OFF_IDLE = ActionKind(
     name="switch_off_idle",
     app=APP,
     description="switch the machine off once it has idled for the rule's minutes",
-    requires=frozenset({"slot_start"}),
-    executable=False,
+    requires=frozenset({"slot_start", "idle_minutes"}),
+    executable=True,
 )
 FIX_LEAK = ActionKind(
     name="fix_leak",
     app=APP,
     description="find and fix the compressed-air leak or the load left on behind a base load",
     requires=frozenset({"slot_start"}),
-    executable=False,
+    executable=True,
 )
 STAGE_UTILITY = ActionKind(
     name="stage_utility",
     app=APP,
     description="stage the utility to demand: its machines off when nothing produces",
     requires=frozenset({"slot_start"}),
-    executable=False,
+    executable=True,
 )
 SHIFT_JOB = ActionKind(
     name="shift_job",
     app=APP,
     description="move a flexible job to the slot the schedule chose",
     requires=frozenset({"job", "slot_start", "slot_end"}),
-    executable=False,
+    executable=True,
 )
 
 KINDS = (SWITCH_OFF_IDLE, FIX_LEAK, STAGE_UTILITY, SHIFT_JOB)

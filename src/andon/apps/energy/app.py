@@ -222,7 +222,13 @@ class EnergyApp:
                 f"produces: {kwh:,.0f} kWh a year"
             )
             confidence = 0.6
-        action = Action(kind=waste.kind, subject=subject, slot_start=now, label=label)
+        action = Action(
+            kind=waste.kind,
+            subject=subject,
+            slot_start=now,
+            label=label,
+            idle_minutes=waste.idle_minutes,
+        )
         evidence: dict[str, Any] = {
             "kwh_per_year": kwh,
             "kg_co2e_per_year": co2,
@@ -275,10 +281,12 @@ class EnergyApp:
         before = account(store, model, start=decided_at - span, end=decided_at)
         after = account(store, model, start=decided_at, end=decided_at + span)
         if action.kind == SWITCH_OFF_IDLE.name:
+            # Switched off, the machine idles less and warms up more: the net waste counts.
             was, now_kwh = (
                 float(
                     a.by_state.filter(
-                        (pl.col("path") == action.subject) & (pl.col("category") == "idle")
+                        (pl.col("path") == action.subject)
+                        & pl.col("category").is_in(["idle", "warmup"])
                     )["kwh"].sum()
                 )
                 for a in (before, after)
