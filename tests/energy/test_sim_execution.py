@@ -207,7 +207,7 @@ def test_a_shifted_job_starts_at_its_new_slot(plant: Model) -> None:
         simulate(plant, days=3, seed=5, sink=sink, policy=_Once(orders), schedule=_OneOrder(first))
         table = sink.table("order")
         started = table.filter(pc.equal(table["event"], "started"))
-        runs[name] = [ts.value for ts in started["ts"]]  # type: ignore[attr-defined]
+        runs[name] = [ts.value for ts in started["ts"]]
     assert len(runs["kept"]) == 1
     assert len(runs["shifted"]) == 1
     assert runs["kept"][0] < later <= runs["shifted"][0]
