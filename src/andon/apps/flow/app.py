@@ -18,7 +18,9 @@ auxiliary table ``flow_models``. ``propose`` reads the recent days and proposes:
 
 The confidence rises with the units observed and when the fitted and the recent bottleneck
 agree. ``outcome`` measures a bottleneck decision by the cell's lost hours a day after it
-against the same span before it, and a hold decision by whether the hold ended.
+against the same span before it (its hours down, planned down or in changeover, or off
+shift for a staffing decision, from the state records), and a hold decision by whether
+the hold ended.
 """
 
 from __future__ import annotations
@@ -106,6 +108,21 @@ def _holds(orders: pl.DataFrame, end: int) -> pl.DataFrame:
         pl.col("ts_us").alias("held_us"),
         unheld.alias("unheld_us"),
     )
+
+
+_LOST_STATES: Final = ("unplanned_down", "planned_down", "setup")
+"""The states in which a bottleneck is active without producing: its hours lost."""
+
+
+def _state_hours(store: Store, cell: str, states: tuple[str, ...], start: int, end: int) -> float:
+    """Hours the stations of ``cell`` spent in ``states`` within ``[start, end)``, summed."""
+    rows = _frame(fq.states(store, start=start, end=end))
+    mine = rows.filter(pl.col("path").str.starts_with(cell + "/")).sort("path", "ts_us")
+    lengths = mine.with_columns(
+        (pl.col("ts_us").shift(-1).over("path").fill_null(end) - pl.col("ts_us")).alias("_us")
+    )
+    chosen = lengths.filter(pl.col("state").is_in(list(states)))["_us"].sum()
+    return float(chosen) / HOUR_US
 
 
 def _frame(table: object) -> pl.DataFrame:
@@ -462,11 +479,10 @@ class FlowApp:
                 detail={"unheld": ended.height > 0},
             )
         span = min(span, round(self.settings.expiry_days * DAY_US))
-        before = self._lost(store, model, action.subject, start=decided_at - span, end=decided_at)
-        after = self._lost(store, model, action.subject, start=decided_at, end=decided_at + span)
-        if before is None or after is None:
-            return Outcome(measured_at=now, realised_value=None, success=None)
-        (lost_before, value_h), (lost_after, _) = before, after
+        states = ("offline",) if action.kind == STAFF_BOTTLENECK.name else _LOST_STATES
+        lost_before = _state_hours(store, action.subject, states, decided_at - span, decided_at)
+        lost_after = _state_hours(store, action.subject, states, decided_at, decided_at + span)
+        value_h = self._fitted_hour_value(store, model, action.subject, decided_at)
         return Outcome(
             measured_at=now,
             realised_value=_round((lost_before - lost_after) * value_h),
@@ -474,12 +490,17 @@ class FlowApp:
             detail={"lost_h_before": _round(lost_before), "lost_h_after": _round(lost_after)},
         )
 
-    def _lost(
-        self, store: Store, model: Model, cell: str, *, start: int, end: int
-    ) -> tuple[float, float] | None:
-        report = delays(store, start=start, end=end, unit_prices=_unit_prices(model))
-        for entry in _line_entries(report, (end - start) / HOUR_US).values():
+    def _fitted_hour_value(self, store: Store, model: Model, cell: str, at: int) -> float:
+        """The value of an hour of the cell's output: from the fit before ``at`` where the
+        cell was its line's bottleneck, else its equipment's downtime cost per hour."""
+        found = self._artifact(store, at)
+        lines = {} if found is None else found["artifact"].get("lines", {})
+        for entry in lines.values():
             if entry["bottleneck"] == cell:
-                _, lost_h = self._kind(entry)
-                return lost_h, self._hour_value(model, entry)[0]
-        return None
+                return self._hour_value(model, entry)[0]
+        costs = [
+            info.equipment.downtime_cost_per_hour
+            for path, info in model.equipment.items()
+            if path.startswith(cell + "/")
+        ]
+        return max(costs) if costs else 0.0
