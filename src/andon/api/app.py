@@ -22,6 +22,8 @@ from andon.api.routes import (
     auth,
     data_act,
     decisions,
+    energy,
+    flow,
     health,
     kpis,
     model,
@@ -63,8 +65,10 @@ _MODULES = (
     model,
     records,
     kpis,
+    energy,
     trace,
     data_act,
+    flow,
 )
 
 

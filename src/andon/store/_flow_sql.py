@@ -22,6 +22,7 @@ __all__ = [
     "flow_genealogy_sql",
     "flow_inspections_sql",
     "flow_maintenance_sql",
+    "flow_newest_sql",
     "flow_orders_sql",
     "flow_states_sql",
     "flow_unit_visits_sql",
@@ -311,3 +312,13 @@ FROM per_variant"""
 def ocel_drop_sql(table: str, log: str) -> tuple[str, list[Any]]:
     """Remove a kept log's rows from one of its tables."""
     return f"DELETE FROM aux_{table} WHERE log = ?", [log]
+
+
+def flow_newest_sql(dialect: str) -> tuple[str, list[Any]]:
+    """The time of the newest order or unit record: column ``ts_us`` (null when none)."""
+    sql = f"""SELECT max(ts_us) AS ts_us FROM (
+    SELECT max({_us(dialect, "ts")}) AS ts_us FROM rec_order
+    UNION ALL
+    SELECT max({_us(dialect, "ts")}) AS ts_us FROM rec_unit
+) AS newest"""
+    return sql, []

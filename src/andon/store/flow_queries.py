@@ -24,6 +24,7 @@ from andon.store._flow_sql import (
     flow_genealogy_sql,
     flow_inspections_sql,
     flow_maintenance_sql,
+    flow_newest_sql,
     flow_orders_sql,
     flow_states_sql,
     flow_unit_visits_sql,
@@ -46,6 +47,7 @@ __all__ = [
     "log_edges",
     "log_variants",
     "log_waiting",
+    "newest",
     "orders",
     "states",
     "unit_visits",
@@ -199,3 +201,10 @@ def log_variants(
     ``median_throughput_s``."""
     sql, params = ocel_variants_sql(log, separator, _types(object_types))
     return store.execute(sql, params)
+
+
+def newest(store: Store) -> int | None:
+    """Return the time of the newest order or unit record (UTC microseconds), if any."""
+    sql, params = flow_newest_sql(store.dialect)
+    value = store.execute(sql, params).column("ts_us")[0].as_py()
+    return None if value is None else int(value)
