@@ -13,7 +13,7 @@ from andon.decisions import DecisionService, ensure_schema
 from andon.decisions.access import Principal, Role
 from andon.decisions.audit import AuditLog
 from andon.model import load_model
-from andon.proposals import action_kind
+from andon.proposals import Action, Execution, action_kind
 from andon.store import Store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -68,3 +68,56 @@ def test_the_change_is_approved_and_audited(store: Store) -> None:
     entries = AuditLog(store=store).entries(entity="decision", entity_id=record.id)
     assert [e.action for e in entries] == ["decision.approved", "decision.proposed"]
     assert AuditLog(store=store).verify().ok
+
+
+class _Refusing:
+    """An executor that must never be asked: a change is carried out by the change board."""
+
+    name = "plant"
+
+    def execute(self, *, decision_id: str, action: Action, now: int) -> Execution:
+        raise AssertionError(f"{decision_id} handed to the plant")
+
+    def acknowledgements(self, *, now: int) -> list[Execution]:
+        return []
+
+
+def test_an_approved_change_is_executed_by_a_runtime_that_runs_no_app(store: Store) -> None:
+    from andon.decisions.executions import ExecutionState  # noqa: PLC0415
+    from andon.runtime.loop import Runtime  # noqa: PLC0415
+
+    voltec = load_model(EXAMPLES / "smt")
+    found = impact(
+        parse_request(
+            {"kind": "firmware", "station": "voltec/dresden/smt/s1/reflow/oven1", "version": "4.2"},
+            voltec,
+        ),
+        voltec,
+    )
+    runtime = Runtime(
+        store=store, model=voltec, apps={}, executor=_Refusing(), clock=lambda: NOW + 2
+    )
+    (record,) = runtime.decisions.propose(change_proposals(found, now=NOW))
+    engineer = Principal(username="eng", role=Role.ADMIN, sites=("voltec/dresden",))
+    runtime.decisions.approve(record.id, who=engineer, reason="change board 12", now=NOW + 1)
+    assert runtime.execute_approved(now=NOW + 2) == 1
+    row = runtime.decisions.executions.of_decisions([record.id])[record.id]
+    assert row.state is ExecutionState.DONE
+    assert "nothing to carry out" in row.detail
+
+
+def test_a_process_that_never_imported_the_change_module_still_knows_its_kind() -> None:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys\n"
+        "from andon.apps import known_action_kind\n"
+        "assert 'andon.change.decision' not in sys.modules\n"
+        "print(known_action_kind('release_engineering_change').app)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == action_kind("release_engineering_change").app

@@ -174,14 +174,14 @@ def test_serve_proposes_without_a_command_and_sends_approved_work_to_the_plant(
             try:
                 answer = httpx.get(
                     f"{base}/decisions", params={"status": "proposed", "limit": 500},
-                    headers=headers, timeout=10,
+                    headers=headers, timeout=60,
                 )  # fmt: skip
             except httpx.HTTPError:
                 return []
             return list(answer.json()["items"]) if answer.status_code == 200 else []
 
         _wait(lambda: bool(proposals()), 300, "proposals in the inbox with no manual command")
-        status = httpx.get(f"{base}/apps", headers=headers, timeout=10).json()
+        status = httpx.get(f"{base}/apps", headers=headers, timeout=60).json()
         assert [s["name"] for s in status] == ["maintenance"]
         assert status[0]["fit_version"]  # fitted at start, no command given
         assert status[0]["last_round_at"] is not None
@@ -192,7 +192,7 @@ def test_serve_proposes_without_a_command_and_sends_approved_work_to_the_plant(
         decision_id = str(chosen["id"])
         approved = httpx.post(
             f"{base}/decisions/{decision_id}/approve", json={"reason": "e2e"},
-            headers=headers, timeout=10,
+            headers=headers, timeout=60,
         )  # fmt: skip
         assert approved.status_code == 200, approved.text
 
@@ -233,7 +233,7 @@ def test_serve_proposes_without_a_command_and_sends_approved_work_to_the_plant(
         listener.answer(ack_topic, ack)
 
         def executed() -> bool:
-            record = httpx.get(f"{base}/decisions/{decision_id}", headers=headers, timeout=10)
+            record = httpx.get(f"{base}/decisions/{decision_id}", headers=headers, timeout=60)
             return record.json()["status"] == "executed"
 
         _wait(executed, 120, "the acknowledged decision to be executed")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import importlib
 
-from andon.errors import UnknownAppError
-from andon.proposals import DecisionApp
+from andon.errors import ActionError, UnknownAppError
+from andon.proposals import ActionKind, DecisionApp, action_kind
 
-__all__ = ["app_names", "get_app"]
+__all__ = ["app_names", "get_app", "known_action_kind"]
 
 _REGISTRY: dict[str, str] = {
     "energy": "andon.apps.energy:EnergyApp",
@@ -23,6 +23,25 @@ _REGISTRY: dict[str, str] = {
     "maintenance": "andon.apps.maintenance:MaintenanceApp",
     "quality": "andon.apps.quality:QualityApp",
 }
+
+_KIND_MODULES: tuple[str, ...] = ("andon.change.decision",)
+"""Modules beside the apps that register action kinds of their own (the digital thread)."""
+
+
+def known_action_kind(name: str) -> ActionKind:
+    """Return the action kind ``name``, whichever apps this process has imported.
+
+    A decision approved in the store may be of any app's kind (or an engineering change's),
+    while a process runs only some apps: on a kind not yet registered, every app and every
+    module that registers kinds is imported once, then the kind is looked up again. Raises
+    :class:`~andon.errors.ActionError` when no module knows it.
+    """
+    try:
+        return action_kind(name)
+    except ActionError:
+        for target in [*_REGISTRY.values(), *_KIND_MODULES]:
+            importlib.import_module(target.split(":")[0])
+        return action_kind(name)
 
 
 def app_names() -> list[str]:

@@ -21,10 +21,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
+from andon.apps import known_action_kind
 from andon.connect.mqtt import MqttSettings, paho_client
 from andon.errors import AndonError, ConnectError
 from andon.executors.work_requests import WorkRequest, decode_ack, encode_request
-from andon.proposals import Action, Execution, ExecutionStatus, action_kind
+from andon.proposals import Action, Execution, ExecutionStatus
 
 __all__ = ["MqttWorkRequests", "PlantExecutor", "WorkRequestTransport"]
 
@@ -72,7 +73,7 @@ class PlantExecutor:
     def execute(self, *, decision_id: str, action: Action, now: int) -> Execution:
         """Publish the work request of one approved action."""
         try:
-            app = action_kind(action.kind).app
+            app = known_action_kind(action.kind).app
             extra = self._describe(decision_id) if self._describe is not None else {}
             topic, payload = encode_request(
                 WorkRequest(

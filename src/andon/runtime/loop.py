@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Final
 
+from andon.apps import known_action_kind
 from andon.decisions import (
     DecisionFilter,
     DecisionService,
@@ -43,7 +44,6 @@ from andon.proposals import (
     ExecutionStatus,
     Executor,
     Proposal,
-    action_kind,
 )
 from andon.store.base import Store
 from andon.time import from_seconds
@@ -391,7 +391,7 @@ class Runtime:
             if not row.due(now):
                 continue
             try:
-                kind = action_kind(record.action.kind)
+                kind = known_action_kind(record.action.kind)
             except AndonError as exc:
                 self._apply(
                     row,
