@@ -20,7 +20,15 @@ variation, missing values), these functions return :class:`~andon.apps.quality.s
 with a code and the reason, never a confident number from nothing.
 """
 
-from andon.apps.quality.actions import EXTRA_TEST, HOLD, QUALITY_KINDS, RELEASE
+from andon.apps.quality.actions import EXTRA_TEST, HOLD, QUALITY_KINDS, REAL_TIME_RELEASE, RELEASE
 from andon.apps.quality.app import QualityApp, QualitySettings
 
-__all__ = ["EXTRA_TEST", "HOLD", "QUALITY_KINDS", "RELEASE", "QualityApp", "QualitySettings"]
+__all__ = [
+    "EXTRA_TEST",
+    "HOLD",
+    "QUALITY_KINDS",
+    "REAL_TIME_RELEASE",
+    "RELEASE",
+    "QualityApp",
+    "QualitySettings",
+]

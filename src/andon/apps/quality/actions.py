@@ -1,4 +1,5 @@
-"""The quality app's action vocabulary: hold, extra test, release.
+"""The quality app's action vocabulary: hold, extra test, release, and real-time release of
+a batch before its lab result.
 
 Each names the units (serials) and lots it concerns in :attr:`andon.proposals.Action.units`
 and :attr:`~andon.proposals.Action.lots`; its subject is the test station that would test
@@ -13,11 +14,12 @@ from __future__ import annotations
 
 from andon.proposals import ActionKind, register_action_kinds
 
-__all__ = ["EXTRA_TEST", "HOLD", "QUALITY_KINDS", "RELEASE"]
+__all__ = ["EXTRA_TEST", "HOLD", "QUALITY_KINDS", "REAL_TIME_RELEASE", "RELEASE"]
 
 HOLD = "hold"
 EXTRA_TEST = "extra_test"
 RELEASE = "release"
+REAL_TIME_RELEASE = "real_time_release"
 
 QUALITY_KINDS = (
     ActionKind(
@@ -38,6 +40,16 @@ QUALITY_KINDS = (
         name=RELEASE,
         app="quality",
         description="release held units or lots whose risk no longer warrants a test",
+        requires=frozenset({"units"}),
+        executable=False,
+    ),
+    ActionKind(
+        name=REAL_TIME_RELEASE,
+        app="quality",
+        description=(
+            "release a batch before its lab result: its signature lies inside the normal "
+            "region; the lab result, when it comes, is the decision's outcome"
+        ),
         requires=frozenset({"units"}),
         executable=False,
     ),

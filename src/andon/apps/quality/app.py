@@ -32,10 +32,17 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from andon.apps.quality.actions import EXTRA_TEST, HOLD
+from andon.apps.quality.actions import EXTRA_TEST, HOLD, REAL_TIME_RELEASE
+from andon.apps.quality.batches import awaiting_lab, fit_regions
 from andon.apps.quality.decide import choose
 from andon.apps.quality.explain import factor_text
 from andon.apps.quality.history import load_unit_tables
+from andon.apps.quality.release import (
+    MIN_BATCHES,
+    ReleaseRegion,
+    regions_from_json,
+    regions_json,
+)
 from andon.apps.quality.risk import ID_COLUMNS, UnitRiskModel
 from andon.apps.quality.signature import (
     ParameterScale,
@@ -53,10 +60,32 @@ from andon.store import quality_queries as qq
 from andon.store.base import Store
 from andon.time import HOUR_US
 
-__all__ = ["ARTIFACT_TABLE", "QualityApp", "QualitySettings", "ScoredUnits", "UnitAssessment"]
+__all__ = [
+    "ARTIFACT_TABLE",
+    "REGION_TABLE",
+    "QualityApp",
+    "QualitySettings",
+    "ScoredUnits",
+    "UnitAssessment",
+]
 
 ARTIFACT_TABLE = "quality_risk_models"
 """Auxiliary store table of fitted risk models, one row per fit."""
+REGION_TABLE = "quality_release_regions"
+"""Auxiliary store table of fitted batch release regions, one row per fit."""
+
+_REGIONS = AuxTable(
+    name=REGION_TABLE,
+    version=1,
+    schema=pa.schema(
+        [
+            pa.field("trained_until", pa.int64(), nullable=False),
+            pa.field("version", pa.string(), nullable=False),
+            pa.field("regions", pa.string(), nullable=False),
+        ]
+    ),
+    description="normal regions of batch signatures for real-time release (quality app)",
+)
 
 _ARTIFACTS = AuxTable(
     name=ARTIFACT_TABLE,
@@ -114,6 +143,19 @@ class QualitySettings:
     """Hours after a decision before its outcome is measured without a later inspection."""
     seed: int = 0
     """Seed of model fitting (results are deterministic for a seed)."""
+    release_false_alarm_rate: float = 0.05
+    """Share of good batches the normal region of real-time release leaves outside (they
+    wait for their lab result), set on held-out passed batches."""
+    release_min_batches: int = MIN_BATCHES
+    """Batches with a lab result a product needs before its batches are released early."""
+    lab_hold_cost_factor: float = 0.1
+    """Cost of keeping a batch until its lab result (tank, working capital, a later
+    delivery), times the product's scrap cost: what a release before the lab saves."""
+    recall_cost_factor: float = 1.5
+    """Cost of a batch released before its lab result that the lab then fails (recalled
+    before use and scrapped), times the product's scrap cost."""
+    lab_wait_h: float = 48.0
+    """Hours after a real-time release before its outcome is measured without a lab result."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +211,8 @@ class QualityApp:
     settings: QualitySettings = field(default_factory=QualitySettings)
     name: str = "quality"
     _fitted: _Fitted | None = field(default=None, repr=False)
+    _regions: tuple[ReleaseRegion, ...] = field(default=(), repr=False)
+    _regions_until: int | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ fit
 
@@ -188,6 +232,7 @@ class QualityApp:
         """Fit the risk model on the inspected units before ``until`` and store it."""
         s = self.settings
         start = until - round(s.fit_lookback_h * HOUR_US)
+        region_notes = self._fit_regions(store, model, start=start, until=until)
         frame, scale = self.training_frame(store, model, start=start, end=until)
         failed = (
             frame.get_column("failed").to_numpy().astype(bool)
@@ -204,6 +249,10 @@ class QualityApp:
                 min_failures=s.min_failures,
             )
         except InsufficientHistoryError as exc:
+            if self._regions:
+                return self._regions_report(
+                    until, rows=frame.height, why=exc.reason, notes=region_notes
+                )
             raise InsufficientHistoryError(exc.reason, app=self.name) from exc
         scale_json = json.dumps(scale.to_json(), sort_keys=True)
         version = (
@@ -228,14 +277,14 @@ class QualityApp:
             f"observed {b.observed:.4f}"
             for b in risk.reliability
         )
-        notes = [f"reliability on held-out units: {curve}"]
+        notes = [f"reliability on held-out units: {curve}", *region_notes]
         if risk.mixture is None:
             notes.append("the test values do not separate good from defective units")
         return FitReport(
             app=self.name,
             version=version,
             trained_until=until,
-            metrics=dict(risk.metrics),
+            metrics={**risk.metrics, **_region_metrics(self._regions)},
             notes=tuple(notes),
             rows=frame.height,
         )
@@ -260,6 +309,77 @@ class QualityApp:
         )
         self._fitted = fitted
         return fitted
+
+    def _fit_regions(self, store: Store, model: Model, *, start: int, until: int) -> list[str]:
+        """Fit and store the batch products' release regions; return what could not be."""
+        s = self.settings
+        regions, notes = fit_regions(
+            store,
+            model,
+            start=start,
+            end=until,
+            false_alarm_rate=s.release_false_alarm_rate,
+            min_batches=s.release_min_batches,
+        )
+        self._regions = tuple(regions)
+        self._regions_until = until
+        if regions:
+            text = regions_json(regions)
+            store.declare_table(_REGIONS)
+            store.write_table(
+                REGION_TABLE,
+                pa.table(
+                    {
+                        "trained_until": pa.array([until], pa.int64()),
+                        "version": [_region_version(text)],
+                        "regions": [text],
+                    }
+                ),
+            )
+        for r in regions:
+            notes.append(
+                f"real-time release of {r.product}: region on {r.fitted_on} passed batches, "
+                f"limit T² {r.limit:.2f} at a {r.false_alarm_rate:.0%} design rate "
+                f"({r.measured_false_alarm:.0%} of held-out passed batches outside); "
+                f"{r.failed_inside} of {r.inside} held-out batches inside failed the lab: "
+                f"confidence {r.confidence:.3f}"
+            )
+        return notes
+
+    def _regions_report(self, until: int, *, rows: int, why: str, notes: list[str]) -> FitReport:
+        return FitReport(
+            app=self.name,
+            version=_region_version(regions_json(self._regions)),
+            trained_until=until,
+            metrics=_region_metrics(self._regions),
+            notes=(f"no unit risk model: {why}", *notes),
+            rows=rows,
+        )
+
+    def release_regions(self, store: Store, *, now: int) -> tuple[ReleaseRegion, ...]:
+        """Return the newest release regions fitted at or before ``now`` (none: empty)."""
+        if self._regions_until is not None and self._regions_until <= now:
+            return self._regions
+        try:
+            table = store.read_table(REGION_TABLE)
+        except StoreError:
+            return ()
+        rows = frame_of(table).filter(pl.col("trained_until") <= now)
+        if rows.height == 0:
+            return ()
+        row = rows.sort(["trained_until", "version"]).row(-1, named=True)
+        self._regions = regions_from_json(row["regions"])
+        self._regions_until = int(row["trained_until"])
+        return self._regions
+
+    def batches_awaiting_lab(self, store: Store, model: Model, *, now: int) -> pl.DataFrame:
+        """Return the batches of the last ``propose_window_h`` whose whole signature is in
+        and whose lab result is not, with their T² against their product's region."""
+        regions = self.release_regions(store, now=now)
+        if not regions:
+            return pl.DataFrame()
+        start = now - round(self.settings.propose_window_h * HOUR_US)
+        return awaiting_lab(store, model, regions, start=start, end=now)
 
     # ------------------------------------------------------------------ propose
 
@@ -375,13 +495,15 @@ class QualityApp:
         )
 
     def propose(self, store: Store, model: Model, *, now: int) -> list[Proposal]:
-        """Return at most one extra-test and one hold proposal per test station."""
+        """Return at most one extra-test and one hold proposal per test station, and one
+        real-time release per batch inside its product's normal region."""
+        releases = self._release_proposals(store, model, now=now)
         scored = self.score(store, model, now=now)
         if scored is None or scored.frame.height == 0:
-            return []
+            return releases
         fitted = self._fitted
         assert fitted is not None
-        out: list[Proposal] = []
+        out: list[Proposal] = list(releases)
         frame = scored.frame
         pairs = (
             frame.filter(pl.col("decision") != "release")
@@ -396,6 +518,88 @@ class QualityApp:
             )
             if proposal is not None:
                 out.append(proposal)
+        return out
+
+    def _release_proposals(self, store: Store, model: Model, *, now: int) -> list[Proposal]:
+        s = self.settings
+        batches = self.batches_awaiting_lab(store, model, now=now)
+        if batches.height == 0:
+            return []
+        regions = {r.product: r for r in self._regions}
+        out = []
+        for row in batches.filter(pl.col("inside")).iter_rows(named=True):
+            region = regions[row["product"]]
+            cost = max(model.products[row["product"]].scrap_cost, 0.0)
+            p_fail = 1.0 - region.confidence
+            hold = cost * s.lab_hold_cost_factor
+            recall = cost * s.recall_cost_factor
+            value = hold - p_fail * recall
+            if not value >= s.min_value:
+                continue
+            serial = str(row["serial"])
+            lots = (str(row["lot"]),) if row["lot"] is not None else ()
+            matrix = np.array([[row[v] for v in region.variables]], dtype=np.float64)
+            parts = region.contributions(matrix)[0]
+            largest = int(np.argmax(parts))
+            factors = (
+                Factor(
+                    name="t2",
+                    text=(
+                        f"the batch's signature lies inside the normal region of {region.product} "
+                        f"(T² {row['t2']:.2f} against the limit {region.limit:.2f})"
+                    ),
+                    value=float(row["t2"]),
+                ),
+                Factor(
+                    name=region.variables[largest],
+                    text=(
+                        f"its largest part is {region.variables[largest].replace(':', ' ')} "
+                        f"at {row[region.variables[largest]]:.4g}"
+                    ),
+                    weight=float(parts[largest] / max(float(parts.sum()), 1e-12)),
+                    value=float(row[region.variables[largest]]),
+                ),
+            )
+            label = f"release batch {serial} before its lab result"
+            out.append(
+                Proposal(
+                    app=self.name,
+                    subject=str(row["line"]),
+                    action=Action(
+                        kind=REAL_TIME_RELEASE,
+                        subject=str(row["line"]),
+                        units=(serial,),
+                        lots=lots,
+                        label=label,
+                    ),
+                    options=(
+                        Option(action="wait for the lab", expected_cost=hold),
+                        Option(action="release now", expected_cost=p_fail * recall),
+                    ),
+                    expected_value=value,
+                    value_low=hold - recall,
+                    value_high=hold,
+                    confidence=region.confidence,
+                    explanation=(
+                        f"batch {serial} of {region.product}: its signature lies inside the "
+                        f"normal region; {region.inside - region.failed_inside} of "
+                        f"{region.inside} held-out batches inside passed the lab, so the lab "
+                        f"is expected to pass it with confidence {region.confidence:.3f}"
+                    ),
+                    factors=factors,
+                    evidence={
+                        "t2": float(row["t2"]),
+                        "limit": region.limit,
+                        "false_alarm_rate": region.false_alarm_rate,
+                        "held_out_inside": region.inside,
+                        "held_out_failed_inside": region.failed_inside,
+                    },
+                    created_at=now,
+                    expires_at=now + round(s.proposal_ttl_h * HOUR_US),
+                    model_version=_region_version(regions_json(self._regions)),
+                    supersede_key=f"{REAL_TIME_RELEASE}:{serial}",
+                )
+            )
         return out
 
     def _proposal(
@@ -514,14 +718,50 @@ class QualityApp:
 
     # ------------------------------------------------------------------ outcome
 
+    def _lab_outcome(
+        self, store: Store, model: Model, *, action: Action, decided_at: int, now: int
+    ) -> Outcome | None:
+        s = self.settings
+        labs = frame_of(
+            qq.inspections(store, start=0, end=now + 1, serials=sorted(action.units))
+        ).filter(pl.col("ts_us") <= now)
+        if labs.height == 0:
+            if now - decided_at < round(s.lab_wait_h * HOUR_US):
+                return None
+            return Outcome(
+                measured_at=now,
+                realised_value=None,
+                success=None,
+                detail={"batches": len(action.units), "lab_results": 0},
+            )
+        products = frame_of(
+            qq.unit_signatures(store, start=0, end=now + 1, serials=sorted(action.units))
+        ).get_column("product")
+        cost = max(model.products[str(products[0])].scrap_cost, 0.0) if products.len() else 0.0
+        failed = labs.filter(~pl.col("passed")).get_column("serial").n_unique()
+        saved = cost * s.lab_hold_cost_factor * len(action.units)
+        return Outcome(
+            measured_at=now,
+            realised_value=saved - failed * cost * s.recall_cost_factor,
+            success=failed == 0,
+            detail={
+                "batches": len(action.units),
+                "lab_results": labs.get_column("serial").n_unique(),
+                "lab_failed": failed,
+                "lab_after_decision": int((labs.get_column("ts_us") > decided_at).sum()),
+            },
+        )
+
     def outcome(
         self, store: Store, model: Model, *, action: Action, decided_at: int, now: int
     ) -> Outcome | None:
-        """Measure from the later inspections of the action's units what it found."""
-        del model
+        """Measure from the later inspections of the action's units what it found; for a
+        real-time release, the batch's lab result."""
         units = set(action.units)
         if not units:
             return None
+        if action.kind == REAL_TIME_RELEASE:
+            return self._lab_outcome(store, model, action=action, decided_at=decided_at, now=now)
         lookback = round(self.settings.fit_lookback_h * HOUR_US)
         later = frame_of(qq.inspections(store, start=decided_at - lookback, end=now)).filter(
             pl.col("serial").is_in(sorted(units)) & (pl.col("ts_us") > decided_at)
@@ -541,6 +781,18 @@ class QualityApp:
                 "failed_after": failed,
             },
         )
+
+
+def _region_version(text: str) -> str:
+    return "quality-release-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _region_metrics(regions: tuple[ReleaseRegion, ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for r in regions:
+        out[f"release_confidence:{r.product}"] = r.confidence
+        out[f"release_measured_false_alarm:{r.product}"] = r.measured_false_alarm
+    return out
 
 
 def _values(frame: pl.DataFrame) -> npt.NDArray[np.float64]:
