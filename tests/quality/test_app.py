@@ -71,7 +71,8 @@ def _copy(source: DuckDBStore, seed: int | None) -> DuckDBStore:
 
 def test_the_app_offers_the_protocol_and_its_vocabulary() -> None:
     assert isinstance(QualityApp(), DecisionApp)
-    assert {k.name for k in action_kinds("quality")} == {"hold", "extra_test", "release", "real_time_release"}
+    kinds = {k.name for k in action_kinds("quality")}
+    assert kinds == {"hold", "extra_test", "release", "real_time_release"}
 
 
 def test_fit_reports_calibration_and_a_version(plant: Plant) -> None:

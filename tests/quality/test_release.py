@@ -3,8 +3,8 @@
 Sixty simulated days of the resin plant give about 125 batches with their lab assays. The
 simulator records a batch's assay the moment it leaves the dryer; in a plant the result
 comes hours later. The store the app sees here holds the assays of the first 57 days only,
-so the batches of the last three days (about five) are decided on before their lab results, which are
-then written and measured as the decisions' outcomes.
+so the batches of the last three days (about five) are decided on before their lab
+results, which are then written and measured as the decisions' outcomes.
 """
 
 from __future__ import annotations
@@ -192,11 +192,15 @@ def test_the_region_keeps_its_stated_false_alarm_rate_and_confidence() -> None:
 
 
 def test_a_failed_batch_inside_lowers_the_confidence() -> None:
-    batches = _synthetic(200).with_columns(
-        passed=pl.Series([k != 150 for k in range(200)])  # a failure at the region's centre
-    ).with_columns(
-        pl.when(pl.col("passed")).then(pl.col("c:x")).otherwise(1.0).alias("c:x"),
-        pl.when(pl.col("passed")).then(pl.col("c:y")).otherwise(10.0).alias("c:y"),
+    batches = (
+        _synthetic(200)
+        .with_columns(
+            passed=pl.Series([k != 150 for k in range(200)])  # a failure at the region's centre
+        )
+        .with_columns(
+            pl.when(pl.col("passed")).then(pl.col("c:x")).otherwise(1.0).alias("c:x"),
+            pl.when(pl.col("passed")).then(pl.col("c:y")).otherwise(10.0).alias("c:y"),
+        )
     )
     region = fit_region(
         batches, product="P", line="e/s/a/l", variables=("c:x", "c:y"), false_alarm_rate=0.05
