@@ -152,9 +152,9 @@ def test_a_new_instance_proposes_from_the_stored_model(
     app, proposals = fitted
     fresh = QualityApp().propose(plant.store, plant.model, now=plant.now)
     assert fresh == proposals
-    assert {p.model_version for p in fresh} <= {
-        app.score(plant.store, plant.model, now=plant.now).version
-    }  # type: ignore[union-attr]
+    scored = app.score(plant.store, plant.model, now=plant.now)
+    assert scored is not None
+    assert {p.model_version for p in fresh} <= {scored.version}
 
 
 def test_without_inspections_the_app_says_it_cannot_judge(plant: Plant) -> None:
