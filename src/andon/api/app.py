@@ -28,6 +28,7 @@ from andon.api.routes import (
     kpis,
     model,
     policy,
+    quality,
     records,
     trace,
     users,
@@ -69,6 +70,7 @@ _MODULES = (
     trace,
     data_act,
     flow,
+    quality,
 )
 
 
