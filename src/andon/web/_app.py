@@ -31,7 +31,7 @@ from andon.time import DAY_US
 from andon.web._charts import STATE_COLOURS
 from andon.web._freshness import stopped_below, visible
 from andon.web._plant import current_states, equipment_page, latest_time, plant_tree
-from andon.web._quality import quality_page
+from andon.web._quality import add_latent_quality_routes, quality_page
 from andon.web._render import PARTIAL_HEADER, Renderer, format_time
 from andon.web._session import (
     COOKIE,
@@ -315,6 +315,7 @@ def install_console(
     _add_session_routes(app, console)
     _add_plant_routes(app, console)
     _add_quality_routes(app, console)
+    add_latent_quality_routes(app, console)
     return console
 
 
