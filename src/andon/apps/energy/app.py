@@ -163,6 +163,13 @@ class EnergyApp:
             return []
         return [Baseline.from_json(b) for b in found["artifact"]["baselines"]]
 
+    def reference_base_kw(self, store: Store, *, now: int) -> dict[str, float]:
+        """Return each site's fitted base load, kW, of the newest fit before ``now``."""
+        found = self._artifact(store, now)
+        if found is None:
+            return {}
+        return {str(k): float(v) for k, v in found["artifact"]["reference_base_kw"].items()}
+
     # -------------------------------------------------------------- propose
 
     def propose(self, store: Store, model: Model, *, now: int) -> list[Proposal]:
