@@ -27,6 +27,7 @@ from andon.api.routes import (
     health,
     kpis,
     model,
+    passport,
     policy,
     quality,
     records,
@@ -71,6 +72,7 @@ _MODULES = (
     data_act,
     flow,
     quality,
+    passport,
 )
 
 
