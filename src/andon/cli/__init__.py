@@ -127,6 +127,11 @@ _COMMANDS: dict[str, _CommandEntry] = {
         attribute="app",
         help="Export data: EU Data Act grants, their API tokens and reproducible bundles.",
     ),
+    "passport": _CommandEntry(
+        module="andon.cli.passport",
+        attribute="passport",
+        help="A battery unit's digital product passport: Battery Pass JSON or an AAS.",
+    ),
 }
 """The top-level commands in the order ``andon --help`` lists them."""
 
