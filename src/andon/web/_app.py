@@ -29,6 +29,7 @@ from andon.model import Model
 from andon.store.base import Store
 from andon.time import DAY_US
 from andon.web._charts import STATE_COLOURS
+from andon.web._energy import add_energy_routes
 from andon.web._freshness import stopped_below, visible
 from andon.web._plant import current_states, equipment_page, latest_time, plant_tree
 from andon.web._quality import add_latent_quality_routes, quality_page
@@ -50,6 +51,7 @@ NAV = [
     ("/plant", "Plant"),
     ("/inbox", "Decisions"),
     ("/quality", "Data quality"),
+    ("/energy", "Energy"),
     ("/audit", "Audit"),
 ]
 WINDOWS = (1, 7, 30, 90, 365)
@@ -316,6 +318,7 @@ def install_console(
     _add_plant_routes(app, console)
     _add_quality_routes(app, console)
     add_latent_quality_routes(app, console)
+    add_energy_routes(app, console)
     return console
 
 
