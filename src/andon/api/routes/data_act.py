@@ -112,8 +112,10 @@ def grant_of(
     try:
         return authenticate(ctx.store, token, now_us=_now_us())
     except GrantError as exc:
-        ctx.token_limiter.hit(f"token-fail:{address}")
-        raise _refused(ctx, token, exc) from None
+        refused = _refused(ctx, token, exc)
+        if refused.status == 401:  # a guessed token; one of a revoked grant is not a guess
+            ctx.token_limiter.hit(f"token-fail:{address}")
+        raise refused from None
 
 
 GrantCaller = Annotated[Grant, Depends(grant_of)]
