@@ -9,6 +9,8 @@ Baseline, same run: a raw DuckDB insert of as many sample rows as the simulation
 
     python benchmarks/sim.py            # 30 days, and 1 day at 1 Hz
     python benchmarks/sim.py --quick    # 1 day, and 30 minutes at 1 Hz: seconds
+    python benchmarks/sim.py --closed-loop-days 5   # CPU seconds per simulated day, as the
+                                                    # closed-loop table runs it (hourly tags)
 """
 
 from __future__ import annotations
@@ -136,10 +138,45 @@ def raw_duckdb_insert(rows: int, folder: Path) -> dict[str, float]:
     }
 
 
+def closed_loop_speed(days: float) -> dict[str, Any]:
+    """CPU and wall seconds per simulated day of discrete and smt, hourly tags, in memory:
+    what one run of the closed-loop table costs (run-to-failure), and the 90-day figure."""
+    out: dict[str, Any] = {}
+    for template in ("discrete", "smt"):
+        model = load_model(ROOT / "examples" / template)
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        simulate(model, days=days, seed=1, sample_rate_s=3600.0)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        out[template] = {
+            "days": days,
+            "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2),
+            "cpu_s_per_day": round(cpu / days, 3),
+            "cpu_s_for_90_days_extrapolated": round(cpu / days * 90, 1),
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds instead of a minute")
+    parser.add_argument(
+        "--closed-loop-days",
+        type=float,
+        default=0.0,
+        help="only measure CPU seconds per simulated day of discrete and smt over these days",
+    )
     args = parser.parse_args(argv)
+    if args.closed_loop_days > 0:
+        report = {
+            "benchmark": "sim_closed_loop_speed",
+            "runs": closed_loop_speed(args.closed_loop_days),
+            "load_average_1min": round(psutil.getloadavg()[0], 2),
+            "cpu_count": psutil.cpu_count(),
+        }
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
     days = 1.0 if args.quick else 30.0
     hz_days = 1 / 48 if args.quick else 1.0
     with tempfile.TemporaryDirectory() as tmp:
