@@ -16,6 +16,8 @@ from andon.store import DuckDBStore, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 BATTERYPASS = ROOT.parent / "shared" / "data" / "batterypass"
+END = 4_102_444_800_000_000
+"""2100-01-01 UTC: after every simulated record."""
 PASSPORT_KINDS = (
     RecordKind.UNIT,
     RecordKind.INSPECTION,

@@ -11,13 +11,14 @@ import pytest
 from andon.model import Model
 from andon.passport import ASPECTS, AccessLevel, Passport, passports, to_battery_pass
 from andon.store import Store
+from conftest import END
 
 DAY = 86_400_000_000
 
 
 @pytest.fixture(scope="module")
 def day_passports(battery_store: Store, battery_model: Model) -> list[Passport]:
-    found = passports(battery_store, battery_model, start=0, end=2**62)
+    found = passports(battery_store, battery_model, start=0, end=END)
     assert len(found) > 300  # a working day of the line
     return found
 

@@ -73,6 +73,7 @@ def _check_serial(serial: str) -> str:
         raise PassportError(
             f"not a serial: longer than {MAX_SERIAL_LENGTH} characters or holds control characters",
             serial=shown,
+            code="passport.invalid",
         )
     return serial
 

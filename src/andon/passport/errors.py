@@ -10,7 +10,7 @@ __all__ = ["PassportError", "UnknownPassportError"]
 class PassportError(InputError):
     """A passport cannot be built for a serial: it is not a battery, or not finished."""
 
-    code = "passport.invalid"
+    code = "passport"
 
     def __init__(self, reason: str, *, serial: str, code: str | None = None) -> None:
         super().__init__(
