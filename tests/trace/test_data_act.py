@@ -311,3 +311,11 @@ def test_grants_revocations_and_tokens_are_reported_for_the_audit_chain(
         ("data_act.token_issued", grant_id),
         ("data_act.revoked", grant_id),
     ]
+
+
+def test_the_same_grant_twice_at_once_is_refused(store: Store, example_model: Model) -> None:
+    _mill_grant(store, example_model)
+    with pytest.raises(GrantError) as raised:
+        _mill_grant(store, example_model)
+    assert raised.value.problems[0].code == "grant.duplicate"
+    assert len(grants(store)) == 1

@@ -237,7 +237,8 @@ def grant(
         [recipient, third_party, ordered_paths, ordered_kinds, start_us, end_us, expires_us, now_us]
     )
     grant_id = "G-" + hashlib.sha256(content.encode()).hexdigest()[:16]
-    store.declare_table(GRANTS)
+    if grant_id in grants(store):  # the same request at the same microsecond: not a new grant
+        raise GrantError(f"grant {grant_id} exists already", code="grant.duplicate")
     store.write_table(
         GRANTS.name,
         _row(
