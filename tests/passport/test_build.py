@@ -3,6 +3,8 @@ lots come from the genealogy, and units without a passport are refused with the 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 
@@ -28,7 +30,11 @@ def test_one_passport_equals_the_same_units_passport_in_the_batch(
     battery_store: Store, battery_model: Model, batch: list
 ) -> None:
     for index in (0, len(batch) // 2, len(batch) - 1):
-        assert passport(battery_store, battery_model, batch[index].serial) == batch[index]
+        one = passport(battery_store, battery_model, batch[index].serial)
+        # the carbon share is a sum of floats whose order may differ between the two reads
+        assert replace(one, carbon=batch[index].carbon) == batch[index]
+        assert one.carbon.kwh == pytest.approx(batch[index].carbon.kwh, rel=1e-12)
+        assert one.carbon.kg_co2e == pytest.approx(batch[index].carbon.kg_co2e, rel=1e-12)
 
 
 def test_every_tested_unit_has_a_passport_with_its_lots(battery_store: Store, batch: list) -> None:
