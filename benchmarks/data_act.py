@@ -75,10 +75,10 @@ def _timed(work: Callable[[], object], repeat: int) -> dict[str, float]:
 def _span(store_file: Path) -> tuple[int, int]:
     con = duckdb.connect(str(store_file), read_only=True)
     try:
-        row = con.execute("SELECT min(epoch_us(ts)), max(epoch_us(ts)) FROM rec_sample").fetchone()
+        [row] = con.sql("SELECT min(epoch_us(ts)), max(epoch_us(ts)) FROM rec_sample").fetchall()
     finally:
         con.close()
-    if row is None or row[0] is None:
+    if row[0] is None:
         msg = f"no samples in {store_file}"
         raise SystemExit(msg)
     return int(row[0]), int(row[1]) + 1
@@ -95,8 +95,8 @@ def _copy_baseline(store_file: Path, folder: Path, machine: str, span: tuple[int
                 f"(path = '{machine}' OR path LIKE '{machine}/%') "
                 f"AND epoch_us(ts) >= {span[0]} AND epoch_us(ts) < {span[1]}"
             )
-            counted = con.execute(f"SELECT count(*) FROM rec_{kind} WHERE {where}").fetchone()
-            rows += int(counted[0]) if counted else 0
+            [(counted,)] = con.sql(f"SELECT count(*) FROM rec_{kind} WHERE {where}").fetchall()
+            rows += int(counted)
             target = folder / f"{kind}.parquet"
             con.execute(
                 f"COPY (SELECT * FROM rec_{kind} WHERE {where}) TO '{target}' "
