@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from andon.cli._output import err_console, fail, out_console, print_json, table
+from andon.cli._output import Column, err_console, fail, out_console, print_json, table
 from andon.errors import AndonError
 
 if TYPE_CHECKING:
@@ -130,6 +130,12 @@ def _iso(micros: int) -> str:
     return to_iso(micros)
 
 
+def _day(micros: int) -> str:
+    from andon.time import to_datetime
+
+    return to_datetime(micros).strftime("%Y-%m-%d %H:%M")
+
+
 @data_act.command("grant")
 def grant_command(  # noqa: PLR0917 - typer turns each parameter into an option
     recipient: Annotated[
@@ -200,7 +206,16 @@ def list_command(store_url: StoreUrl = "andon.duckdb", json_out: JsonOut = False
     if json_out:
         print_json({**g.to_json(), "status": _status(g, now)} for g in found)
         return
-    out = table("grant", "recipient", "status", "paths", "kinds", "from", "to", "expires")
+    out = table(
+        Column("grant", wrap=False),
+        "recipient",
+        "status",
+        "paths",
+        "kinds",
+        "from",
+        "to",
+        "expires",
+    )
     for g in found:
         out.add_row(
             g.grant_id,
@@ -208,9 +223,9 @@ def list_command(store_url: StoreUrl = "andon.duckdb", json_out: JsonOut = False
             _status(g, now),
             ", ".join(g.paths),
             ", ".join(k.value for k in g.kinds),
-            _iso(g.start_us),
-            _iso(g.end_us),
-            _iso(g.expires_us),
+            _day(g.start_us),
+            _day(g.end_us),
+            _day(g.expires_us),
         )
     out_console.print(out)
 
