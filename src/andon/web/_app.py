@@ -31,6 +31,7 @@ from andon.time import DAY_US
 from andon.web._charts import STATE_COLOURS
 from andon.web._energy import add_energy_routes
 from andon.web._freshness import stopped_below, visible
+from andon.web._passport import add_passport_routes
 from andon.web._plant import current_states, equipment_page, latest_time, plant_tree
 from andon.web._quality import add_latent_quality_routes, quality_page
 from andon.web._render import PARTIAL_HEADER, Renderer, format_time
@@ -319,6 +320,7 @@ def install_console(
     _add_quality_routes(app, console)
     add_latent_quality_routes(app, console)
     add_energy_routes(app, console)
+    add_passport_routes(app, console)
     return console
 
 
