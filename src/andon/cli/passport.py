@@ -41,7 +41,11 @@ def passport(  # noqa: PLR0917 - typer passes options by keyword, one per parame
         Path | None, typer.Option("--output", "-o", help="Write the JSON to this file.")
     ] = None,
 ) -> None:
-    """Print the passport of a battery unit: from its genealogy, tests, energy and the model."""
+    """A battery unit's digital product passport: Battery Pass JSON or an AAS.
+
+    Built from the unit's genealogy, tests and energy records and the plant model, at an
+    Annex XIII access level (Battery Pass v1.2.0) or as an Asset Administration Shell.
+    """
     if output_format not in _FORMATS:
         raise _mistake(f"unknown --format {output_format!r}; choose one of {', '.join(_FORMATS)}")
     if level not in _LEVELS:
