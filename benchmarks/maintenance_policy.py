@@ -46,7 +46,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -237,10 +237,6 @@ def run_job(job: Job, rounds: int) -> dict[str, Any]:
     }
 
 
-def _run_job(args: tuple[Job, int]) -> dict[str, Any]:
-    return run_job(*args)
-
-
 class Runner:
     """Runs jobs on worker processes, from the cache where it has them."""
 
@@ -294,13 +290,20 @@ class Runner:
                     initializer=_init_worker,
                     initargs=(self.setup,),
                 )
-            results = list(self._pool.map(_run_job, [(job, self.rounds) for job in missing]))
+            futures = {self._pool.submit(run_job, job, self.rounds): job for job in missing}
+            # each run goes to the cache as it ends, so an interrupted table keeps its runs
+            for future in as_completed(futures):
+                self._keep(futures[future], future.result(), out)
+            return out
         for job, result in zip(missing, results, strict=True):
-            self.cache.put(self.key(job), result)
-            self.worker_cpu_s += float(result["cpu_seconds"])
-            self.runs += 1
-            out[job] = result
+            self._keep(job, result, out)
         return out
+
+    def _keep(self, job: Job, result: dict[str, Any], out: dict[Job, dict[str, Any]]) -> None:
+        self.cache.put(self.key(job), result)
+        self.worker_cpu_s += float(result["cpu_seconds"])
+        self.runs += 1
+        out[job] = result
 
     def close(self) -> None:
         if self._pool is not None:
