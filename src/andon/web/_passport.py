@@ -74,7 +74,9 @@ def add_passport_routes(app: FastAPI, console: Any) -> None:
                 status_code=status,
             )
         asked = AccessLevel(level) if level in {a.value for a in AccessLevel} else None
-        granted = level_for(who, site=found.site, asked=asked)
+        role = None if who is None else str(who.role)
+        of_site = who is not None and who.can_see(found.site)
+        granted = level_for(role, of_site=of_site, asked=asked)
         document = to_battery_pass(found, granted)
         api = f"/api/v1/passports/{quote(found.serial, safe='')}"
         return console.render.page(  # type: ignore[no-any-return]

@@ -80,7 +80,9 @@ async def get_passport(
     except PassportError as exc:
         status = 422 if exc.code == "passport.invalid" else 404
         raise ApiProblem(status, exc.code, exc.reason) from None
-    granted = level_for(who, site=found.site, asked=level)
+    role = None if who is None else str(who.role)
+    of_site = who is not None and who.can_see(found.site)
+    granted = level_for(role, of_site=of_site, asked=level)
     if level is not None and granted != level:
         msg = f"this passport is readable at the {granted.value} level by this caller"
         raise ApiProblem(403, "auth.role", msg)
