@@ -30,6 +30,7 @@ from andon.store.base import Store
 from andon.time import DAY_US
 from andon.web._charts import STATE_COLOURS
 from andon.web._energy import add_energy_routes
+from andon.web._flow import add_flow_routes
 from andon.web._freshness import stopped_below, visible
 from andon.web._passport import add_passport_routes
 from andon.web._plant import current_states, equipment_page, latest_time, plant_tree
@@ -321,6 +322,7 @@ def install_console(
     add_latent_quality_routes(app, console)
     add_energy_routes(app, console)
     add_passport_routes(app, console)
+    add_flow_routes(app, console)
     return console
 
 
