@@ -31,7 +31,8 @@ def _process(n: int, seed: int) -> np.ndarray:
     for t in range(1, n):  # the test's generator, not the monitors
         states[t] = 0.9 * states[t - 1] + noise[t]
     mixing = np.array([[1.0, 0.5, 0.0, 0.8, -0.4, 0.2], [0.0, 0.7, 1.0, -0.3, 0.6, 0.9]])
-    return states @ mixing + rng.normal(0, 0.3, (n, 6))
+    out: np.ndarray = states @ mixing + rng.normal(0, 0.3, (n, 6))
+    return out
 
 
 MONITORS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ H = 3_600_000_000
 T0 = 1_767_600_000_000_000  # a Monday morning in January 2026
 
 
-def _units(rows: list[tuple[str, str, str, float, str | None]]) -> pl.DataFrame:
+def _units(rows: Sequence[tuple[str, str, str, float, str | None]]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "ts_us": [T0 + k * 60_000_000 for k in range(len(rows))],
