@@ -4,7 +4,9 @@ Two logs from ``../shared/data`` (read by relative path from the repository root
 
 - the OCEL 2.0 order-management log (``ocel2/order-management.json.gz``, 21,008 events,
   10,840 objects): import of the JSON, then the object-centric directly-follows graph with
-  durations (andon: :func:`andon.ocel.directly_follows`; pm4py: ``discover_ocdfg``);
+  durations (andon: :func:`andon.ocel.directly_follows` on columns, and
+  :func:`andon.apps.flow.in_store.directly_follows` in SQL on an embedded DuckDB store, the
+  log kept there first; pm4py: ``discover_ocdfg``);
 - the BPI Challenge 2012 log (``event_logs/bpic2012.xes.gz``, XES, 262,200 events, 13,087
   cases): import, then the directly-follows graph with durations (andon reads XES as an
   OCEL 2.0 log of cases, :func:`andon.ocel.read_xes`; pm4py: ``read_xes``,
@@ -143,8 +145,31 @@ def _pm4py_child(kind: str, path: Path, out: Path) -> dict[str, Any]:
     return {"import": read_t, "graph": graph_t, "counts": counts}
 
 
+def _andon_sql_child(kind: str, path: Path, out: Path) -> dict[str, Any]:
+    """The same graph computed by the store's SQL engine (embedded DuckDB): the log read,
+    kept in the store's tables (the import), then the graph and the activities (the graph)."""
+    from andon import ocel
+    from andon.apps.flow import in_store
+    from andon.store import open_store
+
+    reader = ocel.read if kind == "ocel" else ocel.read_xes
+    store = open_store("duckdb://:memory:")
+
+    def read_and_keep() -> Any:
+        log = reader(path)
+        in_store.keep(store, log, name="bench")
+        return log
+
+    log, read_t = _timed(read_and_keep)
+    graph, graph_t = _timed(lambda: in_store.directly_follows(store, name="bench"))
+    graph.edges.select(
+        "object_type", "source", "target", "frequency", "event_pairs", "objects", "mean_s"
+    ).write_json(out)
+    return {"import": read_t, "graph": graph_t, "counts": log.counts()}
+
+
 def _child(library: str, kind: str, path: Path, out: Path) -> None:
-    run = _andon_child if library == "andon" else _pm4py_child
+    run = {"andon": _andon_child, "andon-sql": _andon_sql_child}.get(library, _pm4py_child)
     result = run(kind, path, out)
     result["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(result))
@@ -428,6 +453,12 @@ def main() -> None:
             entry: dict[str, Any] = {"log": path.name}
             ours, theirs = Path(scratch, f"{kind}-andon.json"), Path(scratch, f"{kind}-pm4py.json")
             entry["andon"] = _best([_run_child("andon", kind, path, ours) for _ in range(repeat)])
+            in_sql = Path(scratch, f"{kind}-andon-sql.json")
+            entry["andon_sql"] = _best(
+                [_run_child("andon-sql", kind, path, in_sql) for _ in range(repeat)]
+            )
+            if "error" not in entry["andon_sql"]:
+                entry["sql_same_edges_as_columns"] = in_sql.read_bytes() == ours.read_bytes()
             if peer:
                 entry["pm4py"] = _best(
                     [_run_child("pm4py", kind, path, theirs) for _ in range(repeat)]
