@@ -3,20 +3,27 @@ lots come from the genealogy, and units without a passport are refused with the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import polars as pl
 import pytest
 
-from andon.model import Model
+from andon.model import Model, load_model
 from andon.model.plant import Model as PlantModelView
-from andon.passport import PassportError, UnknownPassportError, passport, passports
+from andon.passport import (
+    PassportError,
+    UnknownPassportError,
+    passport,
+    passport_id,
+    passports,
+)
 from andon.records import RecordKind, inspections, units
 from andon.sim.sinks import MemorySink
 from andon.store import DuckDBStore, Store
 from andon.store.energy_queries import meter_hours, tariff_hours
 from andon.time import DAY_US, HOUR_US
-from conftest import END, fill
+from conftest import END, ROOT, fill
 
 SITE_METER = "nordcell/skelleftea/utility_meter"
 
@@ -161,3 +168,17 @@ def test_postgres_builds_the_same_passports(
         assert mine.tests == theirs.tests
         assert mine.carbon.kwh == pytest.approx(theirs.carbon.kwh)
         assert mine.carbon.kg_co2e == pytest.approx(theirs.carbon.kg_co2e)
+
+
+def test_passport_ids_fit_the_data_models_pattern_and_stay_apart(battery_model: Model) -> None:
+    ids = {passport_id(battery_model, s) for s in ("SN-1", "sn1", "SN_1", "Sn-1")}
+    assert len(ids) == 4
+    assert all(re.fullmatch(r"urn:[a-z0-9]+:[a-z0-9]+", i) for i in ids)
+    assert passport_id(battery_model, "SN-1") == passport_id(battery_model, "SN-1")
+
+
+def test_a_plant_without_batteries_has_no_passports() -> None:
+    model = load_model(ROOT / "examples" / "discrete")
+    assert all(p.battery is None for p in model.plant.products)
+    store = DuckDBStore(None)
+    assert passports(store, model, start=0, end=END) == []
