@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from andon.apps.energy import EnergyApp
@@ -63,7 +64,7 @@ def _waste_after(store: DuckDBStore, after_us: int) -> float:
     table = store.read_table("truth_energy")
     ts = pc.cast(table["ts"], "int64")
     mask = pc.and_(
-        pc.is_in(table["cause"], pc.cast(pc.array(["idle", "starved", "warmup"]), "string")),
+        pc.is_in(table["cause"], pa.array(["idle", "starved", "warmup"])),
         pc.greater(ts, after_us),
     )
     return float(pc.sum(table.filter(mask)["kwh"]).as_py() or 0.0)
