@@ -96,7 +96,47 @@ CALLS: dict[tuple[str, str], Call] = {
     # an id no record names: the role is judged before the trace (404 past the rule)
     ("GET", "/api/v1/trace/{id}"): lambda e, w: ("/api/v1/trace/SN-NONE", None),
     ("GET", "/api/v1/trace/{id}/recall"): lambda e, w: ("/api/v1/trace/LOT-NONE/recall", None),
+    # a grant route checks its own token: a user's token is refused (403), none is 401
+    ("GET", "/api/v1/data-act/grant"): lambda e, w: ("/api/v1/data-act/grant", None),
+    ("GET", "/api/v1/data-act/records/{kind}"): lambda e, w: (
+        "/api/v1/data-act/records/sample", None
+    ),
+    ("GET", "/api/v1/energy/accounts"): lambda e, w: ("/api/v1/energy/accounts", None),
+    ("GET", "/api/v1/energy/baselines"): lambda e, w: ("/api/v1/energy/baselines", None),
+    ("GET", "/api/v1/energy/waste"): lambda e, w: ("/api/v1/energy/waste", None),
+    ("POST", "/api/v1/energy/schedule"): lambda e, w: (
+        "/api/v1/energy/schedule", {"site": "acme/lyon", "jobs": []}
+    ),
+    ("GET", "/api/v1/flow/graph"): lambda e, w: ("/api/v1/flow/graph", None),
+    ("GET", "/api/v1/flow/delays"): lambda e, w: ("/api/v1/flow/delays", None),
+    ("GET", "/api/v1/flow/bottleneck"): lambda e, w: ("/api/v1/flow/bottleneck", None),
+    ("GET", "/api/v1/flow/ocel"): lambda e, w: ("/api/v1/flow/ocel?format=ocel-json", None),
+    # public: a passport's QR code opens its public part without credentials
+    ("GET", "/api/v1/passports/{serial}"): lambda e, w: ("/api/v1/passports/SN-NONE", None),
+    ("GET", "/api/v1/quality/held"): lambda e, w: ("/api/v1/quality/held", None),
+    ("GET", "/api/v1/quality/multivariate"): lambda e, w: (
+        "/api/v1/quality/multivariate", None
+    ),
+    ("GET", "/api/v1/quality/spc"): lambda e, w: ("/api/v1/quality/spc", None),
+    ("GET", "/api/v1/quality/units/{serial}"): lambda e, w: (
+        "/api/v1/quality/units/SN-NONE", None
+    ),
 }  # fmt: skip
+
+EVERY_SITE = frozenset({("GET", "/api/v1/flow/graph"), ("GET", "/api/v1/flow/ocel")})
+"""Routes whose answer joins objects across sites: their roles are judged on users who see
+every site, and a user scoped to one site is refused whatever the role."""
+
+
+@pytest.mark.parametrize("key", sorted(EVERY_SITE), ids=lambda k: f"{k[0]} {k[1]}")
+def test_a_cross_site_answer_refuses_a_user_scoped_to_one_site(
+    env: Env, key: tuple[str, str]
+) -> None:
+    url, _ = CALLS[key](env, "admin-lyon")
+    env.client.cookies.clear()
+    response = env.client.get(url, headers=env.headers("admin-lyon"))
+    assert response.status_code == 403
+    assert response.json()["code"] == "flow.scoped"
 
 
 def test_every_route_has_a_rule_and_is_in_the_table(env: Env) -> None:
@@ -132,7 +172,9 @@ def test_each_route_allows_exactly_the_roles_of_its_rule(
     env: Env, key: tuple[str, str], role: Role
 ) -> None:
     rule = route_rules(env.app)[key]
-    who = f"{role.value}-lyon"
+    who = f"{role.value}-all" if key in EVERY_SITE else f"{role.value}-lyon"
+    if key in EVERY_SITE and who not in env.tokens:
+        env.users.add(who, role=role, sites=["*"], password=PASSWORD, actor="test")
     # a fresh token: logout revokes the one it is called with
     env.tokens[who] = env.token_for(who)
     status = _call(env, key, who)
