@@ -22,7 +22,8 @@ def served(example_model: Model) -> tuple[TestClient, dict[tuple[str, str], obje
     ensure_schema(store)
     users = UserService(store=store, passwords=PasswordPolicy(memory_kib=1024, time_cost=1))
     for role in Role:
-        users.add(role.value, role=role, sites=["acme/lyon"], password=PASSWORD, actor="test")
+        # every site: this matrix judges roles (site scopes have tests of their own)
+        users.add(role.value, role=role, sites=["*"], password=PASSWORD, actor="test")
     server = build_app(
         store=store,
         model=example_model,
