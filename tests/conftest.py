@@ -18,47 +18,24 @@ schema of its own, ``t_<uuid>``, dropped after the test; skipped or failed like
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
+from _services import (  # noqa: F401  (re-exported: older tests import them from here)
+    MQTT_URL,
+    NATS_URL,
+    POSTGRES_URL,
+    require_service,
+    services_required,
+)
 from andon.model import Model, load_model
 from andon.store import DuckDBStore, PostgresStore, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-
-POSTGRES_URL = os.environ.get(
-    "ANDON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-MQTT_URL = os.environ.get("ANDON_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
-NATS_URL = os.environ.get("ANDON_TEST_NATS_URL", "nats://127.0.0.1:4222")
-
-
-def services_required() -> bool:
-    """Return whether a missing server must fail the run (CI) rather than skip."""
-    return os.environ.get("ANDON_REQUIRE_SERVICES") == "1"
-
-
-def require_service(name: str, url: str) -> None:
-    """Skip (or fail under ANDON_REQUIRE_SERVICES=1) unless a TCP server answers at ``url``."""
-    parsed = urlparse(url)
-    host, port = parsed.hostname or "127.0.0.1", parsed.port
-    if port is None:
-        pytest.fail(f"{name} URL {url!r} has no port")
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return
-    except OSError as exc:
-        reason = f"{name} is not answering at {host}:{port} ({exc}); set the URL or start it"
-        if services_required():
-            pytest.fail(f"ANDON_REQUIRE_SERVICES=1 but {reason}")
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from _services import POSTGRES_URL, require_service
 from andon.model import Model
 from andon.store import DuckDBStore, PostgresStore
 from andon.store.base import Store
 from api.api_helpers import Env, build
-from conftest import POSTGRES_URL, STORE_DIALECTS, require_service
+from conftest import STORE_DIALECTS
 
 
 @pytest.fixture

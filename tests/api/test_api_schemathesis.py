@@ -20,12 +20,13 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from _services import POSTGRES_URL, require_service
 from andon.api import OPENAPI_PATH
 from andon.model import load_model
 from andon.store import DuckDBStore, PostgresStore
 from andon.store.base import Store
 from api.api_helpers import Env, build
-from conftest import POSTGRES_URL, STORE_DIALECTS, require_service
+from conftest import STORE_DIALECTS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "discrete"
 LYON = "acme/lyon/machining/m1/milling/mill1"

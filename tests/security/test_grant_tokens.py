@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from _services import POSTGRES_URL, require_service
 from andon.api import PUBLIC, ApiSettings, route_rules
 from andon.decisions import AuditLog, PasswordPolicy, Role, UserService, ensure_schema
 from andon.model import Model
@@ -26,7 +27,6 @@ from andon.records import RecordKind, samples
 from andon.store import DuckDBStore, PostgresStore, Store
 from andon.trace.data_act import grant, issue_token, revoke
 from andon.web._server import build_app
-from conftest import POSTGRES_URL, require_service
 
 MILL = "acme/lyon/machining/m1/milling/mill1"
 LATHE = "acme/brno/machining/m1/turning/lathe1"
