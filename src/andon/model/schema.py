@@ -414,6 +414,19 @@ class Tariff(_Frozen):
     """Multiplier on prices on Saturday and Sunday."""
 
 
+class PostalAddress(_Frozen):
+    """A postal address: of a site (a passport's place of manufacture) or of an organisation."""
+
+    street: str = Field(min_length=1)
+    """Street and number."""
+    postal_code: str = Field(min_length=1)
+    """Postal code."""
+    city: str = ""
+    """City."""
+    country: str = Field(min_length=1)
+    """Country (its English name or ISO 3166-1 code)."""
+
+
 class Site(_Frozen):
     """A plant: its calendar, crews, tariff and areas."""
 
@@ -506,19 +519,6 @@ class Routing(_Frozen):
     """Path of the line below the enterprise, ``site/area/line``."""
     steps: tuple[RoutingStep, ...] = Field(min_length=1)
     """Steps in flow order."""
-
-
-class PostalAddress(_Frozen):
-    """A postal address: of a site (a passport's place of manufacture) or of an organisation."""
-
-    street: str = Field(min_length=1)
-    """Street and number."""
-    postal_code: str = Field(min_length=1)
-    """Postal code."""
-    city: str = ""
-    """City."""
-    country: str = Field(min_length=1)
-    """Country (its English name or ISO 3166-1 code)."""
 
 
 class Organisation(_Frozen):
