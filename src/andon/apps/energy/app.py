@@ -19,11 +19,12 @@ from typing import Any, Final
 
 import polars as pl
 
-from andon.apps.energy.accounting import EnergyAccount, account, base_load, frame_of
+from andon.apps._artifacts import newest_artifact
+from andon.apps.energy.accounting import EnergyAccount, account, base_load
 from andon.apps.energy.actions import FIX_LEAK, SWITCH_OFF_IDLE
 from andon.apps.energy.baseline import Baseline, fit_baselines
 from andon.apps.energy.waste import Waste, leaks, switch_off_rules, utilities_without_demand
-from andon.errors import InsufficientHistoryError, StoreError
+from andon.errors import InsufficientHistoryError
 from andon.model import Model
 from andon.proposals import Action, Factor, FitReport, Option, Outcome, Proposal
 from andon.records import RecordKind, to_micros
@@ -139,22 +140,10 @@ class EnergyApp:
         )
 
     def _artifact(self, store: Store, now: int) -> dict[str, Any] | None:
-        try:
-            table = frame_of(store.read_table(ARTIFACT_TABLE))
-        except StoreError:
-            return None
-        rows = table.filter(pl.col("trained_until") <= now).sort(["trained_until", "version"])
-        if rows.height == 0:
-            return None
-        last = rows.row(rows.height - 1, named=True)
-        if self._cache.get("version") == last["version"]:
-            return self._cache
-        self._cache = {
-            "version": str(last["version"]),
-            "trained_until": int(last["trained_until"]),
-            "artifact": json.loads(last["artifact"]),
-        }
-        return self._cache
+        found = newest_artifact(store, ARTIFACT_TABLE, now=now, cached=self._cache)
+        if found is not None:
+            self._cache = found
+        return found
 
     def baselines(self, store: Store, *, now: int) -> list[Baseline]:
         """Return the baselines of the newest fit before ``now`` (none before a fit)."""

@@ -33,6 +33,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from andon.apps._artifacts import newest_artifact
 from andon.apps.flow.actions import (
     PROTECT_BOTTLENECK,
     RELEASE_HOLD,
@@ -40,7 +41,7 @@ from andon.apps.flow.actions import (
     STAFF_BOTTLENECK,
 )
 from andon.apps.flow.delay import DelayReport, delays
-from andon.errors import InsufficientHistoryError, StoreError
+from andon.errors import InsufficientHistoryError
 from andon.model import Model
 from andon.proposals import Action, ActionKind, Factor, FitReport, Option, Outcome, Proposal
 from andon.store import flow_queries as fq
@@ -215,21 +216,10 @@ class FlowApp:
         )
 
     def _artifact(self, store: Store, now: int) -> dict[str, Any] | None:
-        try:
-            table = _frame(store.read_table(ARTIFACT_TABLE))
-        except StoreError:
-            return None
-        rows = table.filter(pl.col("trained_until") <= now).sort(["trained_until", "version"])
-        if rows.height == 0:
-            return None
-        last = rows.row(rows.height - 1, named=True)
-        if self._cache.get("version") != last["version"]:
-            self._cache = {
-                "version": str(last["version"]),
-                "trained_until": int(last["trained_until"]),
-                "artifact": json.loads(last["artifact"]),
-            }
-        return self._cache
+        found = newest_artifact(store, ARTIFACT_TABLE, now=now, cached=self._cache)
+        if found is not None:
+            self._cache = found
+        return found
 
     # -------------------------------------------------------------- propose
 
