@@ -103,6 +103,21 @@ def test_the_overview_lists_charts_and_the_held_units(console: Console) -> None:
     assert 'id="latent-risk"' in console.client.get("/quality").text
 
 
+def test_the_menu_leads_to_quality_risk_and_flow_and_marks_the_page_open(
+    console: Console,
+) -> None:
+    overview = console.client.get("/").text
+    assert '<a href="/quality/latent"' in overview
+    assert '<a href="/flow"' in overview
+    for path in ("/quality/latent", "/quality/multivariate?product=PCB-CTRL"):
+        text = console.client.get(path).text
+        current = re.findall(r'<a href="([^"]+)" class="active" aria-current="page"', text)
+        assert current == ["/quality/latent"], (path, current)
+    data_quality = console.client.get("/quality").text
+    current = re.findall(r'<a href="([^"]+)" class="active" aria-current="page"', data_quality)
+    assert current == ["/quality"]
+
+
 def test_an_spc_chart_marks_the_points_that_violate_a_rule(console: Console) -> None:
     station = next(p for p in sorted(console.model.equipment) if p.split("/")[4] == "print")
     page = console.client.get(

@@ -53,7 +53,9 @@ NAV = [
     ("/plant", "Plant"),
     ("/inbox", "Decisions"),
     ("/quality", "Data quality"),
+    ("/quality/latent", "Quality risk"),
     ("/energy", "Energy"),
+    ("/flow", "Flow"),
     ("/audit", "Audit"),
 ]
 WINDOWS = (1, 7, 30, 90, 365)

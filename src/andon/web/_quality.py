@@ -45,6 +45,9 @@ __all__ = [
     "quality_page",
 ]
 
+LATENT_NAV = "/quality/latent"
+"""The menu entry the latent-risk, SPC, monitor and unit pages light up."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QualityPage:
@@ -287,7 +290,7 @@ def add_latent_quality_routes(app: FastAPI, console: Any) -> None:
         return console.render.page(  # type: ignore[no-any-return]
             request,
             template,
-            console.context(request, who, secret, active="/quality", title=title, **extra),
+            console.context(request, who, secret, active=LATENT_NAV, title=title, **extra),
         )
 
     def window(now: int) -> tuple[int, int]:
