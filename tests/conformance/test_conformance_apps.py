@@ -205,7 +205,7 @@ def test_executed_work_reaches_the_simulated_plant(
     plan = loop.plan
     assert plan is not None
     taken = [(r.action.kind, r.subject) for r in executed]
-    assert plan.preventive or plan.part_orders or plan.energy, (
+    assert plan.preventive or plan.part_orders or plan.energy or plan.flow, (
         f"{taken} gave the simulated plant no orders"
     )
     assert {order.equipment for order in plan.preventive} <= {r.subject for r in executed}

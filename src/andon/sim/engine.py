@@ -30,7 +30,7 @@ from andon.model.schema import (
 )
 from andon.sim.calendar import CLOSED, PRODUCING, SimCalendar
 from andon.sim.policy import ProductionOrder, ScheduleView
-from andon.sim.scenario import Scenario, SitePractice
+from andon.sim.scenario import HoldRule, Scenario, SitePractice
 from andon.sim.wear import HealthPath, draw_path, initial_path
 
 __all__ = ["STATE_NAMES", "Plant"]
@@ -177,11 +177,24 @@ class _Unit:
 
 
 @dataclass
+class _Hold:
+    """A quality hold of an order: where it was decided, the units it keeps in quarantine
+    (with the station each passed), and the event that ends it early."""
+
+    path: str
+    release: simpy.Event
+    units: deque[tuple[_Eq, _Unit]] = field(default_factory=deque)
+
+
+@dataclass
 class _Order:
     order: ProductionOrder
     line: _Line
     released: int = 0
     done: int = 0
+    hold_drawn: bool = False
+    """Whether the scenario's hold rule has judged the order (once, at its first unit)."""
+    hold: _Hold | None = None
 
 
 @dataclass
@@ -208,6 +221,8 @@ class _Line:
     lot_offset: float = 0.0
     wip: int = 0
     draws: _Draws | None = None
+    hold_draws: _Draws | None = None
+    """Draws of the scenario's quality holds (their own stream: no hold, no draw)."""
     lab_assay: bool = False
     """A process cell without an inspection station: the lab assays each batch at the end."""
 
@@ -285,6 +300,13 @@ class _Eq:
         self.switch_off: tuple[float, float] | None = None
         """An energy order's switch-off rule: (from, idle seconds before switching off)."""
         self.switched_off = False
+        self.protected: tuple[float, float] | None = None
+        """A flow order's protection span (from, to): a failure in it calls the crew out at
+        once and expedites the parts."""
+        self.awaiting: set[str] = set()
+        """The parts the open work order waits for on the shelf."""
+        self.rushed: set[str] = set()
+        """The parts of the open work order expedited for a protection."""
         # Hours since the last intervention, as the plant's CMMS would show at the start:
         # the most recent renewal of any mode, in running hours.
         elapsed = [-p.offset for p in self.paths]
@@ -426,8 +448,14 @@ class Plant:
         self.counts_acc: dict[tuple[int, str], list[int]] = {}
         self.work_orders = 0
         self._specs: dict[tuple[str, str], tuple[SpecLimit, ...]] = {}
+        self.holds = self._hold_rules()
+        """Product id -> (the cell whose check holds its orders, the rule)."""
+        self.held: dict[str, _Order] = {}
+        """Orders under a quality hold now, by id."""
         for line_index, line in enumerate(self.lines):
             line.draws = _Draws(np.random.default_rng([seed, 2, line_index]))
+            if self.holds:
+                line.hold_draws = _Draws(np.random.default_rng([seed, 3, line_index]))
             self.env.process(self._release(line))
             for cell in line.cells:
                 for eq in cell.equipment:
@@ -727,7 +755,7 @@ class Plant:
             scrapped = self._process(eq, unit, step, shift)
             if not scrapped and eq.inspects:
                 scrapped = self._inspect(eq, unit)
-            if scrapped:
+            if scrapped or (self.holds and self._quarantined(eq, unit, step)):
                 unit = None
             elif unit.pos + 1 >= len(unit.route):
                 self._finish(eq, unit)
@@ -1117,6 +1145,7 @@ class Plant:
         self.work_orders += 1
         eq.open_work = (t_open, preventive)
         eq.open_modes = modes
+        eq.rushed = set()
         wo = f"WO-{site.id}-{self.work_orders:06d}"
         kind = "preventive" if preventive else "failure"
         names = ",".join(eq.modes[i].id for i in modes)
@@ -1125,7 +1154,13 @@ class Plant:
         for i in modes:
             parts.update(eq.modes[i].parts)
         criticality = eq.info.equipment.criticality.value
-        expedite = (not preventive) and criticality in site.practice.expedite_criticality
+        callout = not preventive and self._protected(eq, t_open)
+        expedite = (not preventive) and (
+            criticality in site.practice.expedite_criticality or callout
+        )
+        eq.awaiting = set(parts)
+        if callout:
+            self._rush(eq, parts)  # before the claims: they net what it ordered
         # Every part of the job is claimed at once, before the first wait: two jobs opened
         # in the same instant must not each see the last part on the shelf and both start.
         claims = [
@@ -1134,6 +1169,7 @@ class Plant:
         ]
         for part_id, claim in claims:
             yield claim
+            eq.awaiting.discard(part_id)
             self._taken(site, part_id)
         crews = [
             c for c in site.crews if not c.skills or eq.info.equipment_class.id in c.skills
@@ -1142,7 +1178,7 @@ class Plant:
         crew: _Crew | None = None
         if crews:
             crew = min(crews, key=lambda c: (c.next_on(env.now), len(c.res.queue)))
-            overtime = preventive and not crew.on_shift(env.now)
+            overtime = (preventive or callout) and not crew.on_shift(env.now)
             if not overtime:
                 t_on = crew.next_on(env.now)
                 if t_on > env.now and math.isfinite(t_on):
@@ -1402,6 +1438,107 @@ class Plant:
             return False
         utilities = sum(1 for eq in site.utilities if eq.state == S_RUN)
         return site.running - utilities <= 0
+
+    # ----------------------------------------------------------------- quality holds
+    # The scenario's hold rules (none by default: no order is ever held and no draw made)
+    # and what the flow app's approved actions change (andon.sim.executor): a hold decided
+    # early, a bottleneck cell protected.
+    def _hold_rules(self) -> dict[str, tuple[str, HoldRule]]:
+        """Product id -> the cell whose check holds its orders and the rule: the rule's cell,
+        else the product's first inspection cell, else the last cell of its routing."""
+        inspecting = self._inspection_cells()
+        rules: dict[str, tuple[str, HoldRule]] = {}
+        for product_id, rule in sorted(self.scenario.holds.items()):
+            product = self.model.products[product_id]
+            if rule.share <= 0 or not product.routings:
+                continue
+            cells = [step.cell for step in product.routings[0].steps]
+            cell = rule.cell or next((c for c in cells if c in inspecting), cells[-1])
+            rules[product_id] = (cell, rule)
+        return rules
+
+    def _quarantined(self, eq: _Eq, unit: _Unit, step: RoutingStep) -> bool:
+        """Return whether the unit, just through ``step`` at ``eq``, waits in its order's
+        quality hold; the order's first unit through the hold cell decides whether it is
+        held (and for how long)."""
+        found = self.holds.get(unit.product)
+        if found is None or found[0] != step.cell:
+            return False
+        order = unit.order
+        if not order.hold_drawn:
+            order.hold_drawn = True
+            rule = found[1]
+            draws = order.line.hold_draws
+            assert draws is not None
+            if draws.uniform() < rule.share:
+                hours = draws.lognormal(rule.mean_h, rule.cv)
+                order.hold = _Hold(eq.path, self.env.event())
+                self.env.process(self._hold(order, hours))
+        if order.hold is None:
+            return False
+        order.hold.units.append((eq, unit))
+        return True
+
+    def _hold(self, order: _Order, hours: float) -> Gen:
+        """Hold an order for ``hours`` (less when a decision ends it), then move its
+        quarantined units on in the order they came."""
+        hold = order.hold
+        assert hold is not None
+        o = order.order
+        self.held[o.order_id] = order
+        self.rec.order((self.env.now, o.order_id, o.product, o.quantity, "held", hold.path))
+        yield self.env.timeout(hours * 3600.0) | hold.release
+        del self.held[o.order_id]
+        self.rec.order((self.env.now, o.order_id, o.product, o.quantity, "unheld", hold.path))
+        buffers = [c.buffer for c in order.line.cells]
+        while hold.units:
+            eq, unit = hold.units.popleft()
+            if unit.pos + 1 >= len(unit.route):
+                self._finish(eq, unit)
+            else:
+                unit.pos += 1
+                yield buffers[unit.route[unit.pos]].put(unit)
+        order.hold = None
+
+    def release_hold(self, order_id: str) -> bool:
+        """End an order's quality hold now (the lab expedited, the release rule applied),
+        at the rule's expedite cost; whether the order was held."""
+        order = self.held.get(order_id)
+        if order is None or order.hold is None or order.hold.release.triggered:
+            return False
+        order.hold.release.succeed()
+        found = self.holds.get(order.order.product)
+        self.costs["hold_expedite_cost"] += found[1].expedite_cost if found else 0.0
+        self.costs["holds_released"] += 1
+        return True
+
+    def protect_cell(self, cell_path: str, start: float, end: float) -> int:
+        """From ``start`` to ``end``, a failure of the cell's machines calls a crew out at
+        once (at the overtime rate off its shift) and expedites the missing parts; a machine
+        of the cell down now has its missing parts expedited at once. Return the machines."""
+        members = [eq for eq in self.equipment if eq.info.cell_path == cell_path]
+        for eq in members:
+            eq.protected = (start, end)
+            if eq.open_work is None or eq.open_work[1] or start > self.env.now:
+                continue
+            parts: Counter[str] = Counter()
+            for i in eq.open_modes:
+                parts.update(eq.modes[i].parts)
+            self._rush(eq, parts)
+        return len(members)
+
+    def _rush(self, eq: _Eq, parts: Counter[str]) -> None:
+        """Expedite what the shelf lacks of the parts the open work waits for, whatever is
+        on order at normal lead time already (it would come too late); once per job."""
+        for part_id in sorted(eq.awaiting - eq.rushed):
+            short = parts[part_id] - int(eq.site.stock[part_id].level)
+            if short > 0:
+                self.order_part(eq.site, part_id, short, expedite=True)
+                eq.rushed.add(part_id)
+
+    def _protected(self, eq: _Eq, t: float) -> bool:
+        span = eq.protected
+        return span is not None and span[0] <= t < span[1]
 
 
 def _interp(x: float, xp: list[float], fp: list[float]) -> float:

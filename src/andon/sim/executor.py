@@ -31,6 +31,17 @@ Energy actions (:mod:`andon.apps.energy.actions`) become the plan's energy order
 A rule already in force (the same switch-off time, leaks repaired, compressors staged) is
 refused as changing nothing.
 
+Flow actions (:mod:`andon.apps.flow.actions`) become the plan's flow orders:
+
+- ``release_hold`` ends the quality hold of the order ``job`` at the epoch (the lab
+  expedited, the release rule applied), at the scenario's expedite cost of the hold; an
+  order not held (its hold ended meanwhile, or it was never held) is refused as changing
+  nothing;
+- ``protect_bottleneck`` protects its cell over the action's slot: a failure of the cell's
+  machines calls a crew out at once (at the overtime rate off its shift) and expedites the
+  missing parts, and a machine of the cell down now has its missing parts expedited. A
+  protection already in force to the same end is refused as changing nothing.
+
 Kinds it does not know are refused with a failed execution, never guessed at. Shown the
 plant first (:meth:`SimulatorExecutor.observe`, as the demo and the closed loop do at each
 epoch), each execution says what its action does there; an action that would change nothing
@@ -45,7 +56,10 @@ from dataclasses import dataclass, field
 from andon.model import Model
 from andon.proposals import Action, Execution, ExecutionStatus
 from andon.sim.policy import (
+    BottleneckProtection,
     EnergyOrder,
+    FlowOrder,
+    HoldRelease,
     JobShift,
     LeakRepair,
     MaintenancePlan,
@@ -64,7 +78,9 @@ _PLAN_ORDERS = frozenset({"order_part", *_WORK})
 _RECOVERY = "expedite_part"
 _SWITCH_OFF, _FIX_LEAK, _STAGE, _SHIFT = "switch_off_idle", "fix_leak", "stage_utility", "shift_job"
 _ENERGY = frozenset({_SWITCH_OFF, _FIX_LEAK, _STAGE, _SHIFT})
-_KNOWN = frozenset({*_PLAN_ORDERS, _RECOVERY, *_ENERGY})
+_RELEASE, _PROTECT = "release_hold", "protect_bottleneck"
+_FLOW = frozenset({_RELEASE, _PROTECT})
+_KNOWN = frozenset({*_PLAN_ORDERS, _RECOVERY, *_ENERGY, *_FLOW})
 
 
 @dataclass
@@ -78,6 +94,8 @@ class SimulatorExecutor:
     _in_force: dict[tuple[str, str], float] = field(default_factory=dict)
     """Energy orders handed to the plant: (kind, machine or site) -> rule minutes (0 for a
     repair or staging), so that the same order again is known to change nothing."""
+    _protected: dict[str, int] = field(default_factory=dict)
+    """Cells protected: cell -> the end of its protection (UTC microseconds)."""
 
     def observe(self, view: PlantView) -> None:
         """Show the executor the plant at this epoch, before the epoch's actions come, so
@@ -102,6 +120,8 @@ class SimulatorExecutor:
             )
         if action.kind in _ENERGY:
             return self._execute_energy(decision_id, action)
+        if action.kind in _FLOW:
+            return self._execute_flow(decision_id, action)
         view = self._view
         if view is None:
             self._taken.append((decision_id, action))
@@ -182,6 +202,47 @@ class SimulatorExecutor:
             reference=f"sim:{decision_id}",
         )
 
+    def _execute_flow(self, decision_id: str, action: Action) -> Execution:
+        """Take an approved flow action, or refuse it with what and where."""
+        view = self._view
+        problem = _flow_problem(action, None if view is None else view.model)
+        if problem is not None:
+            return Execution(decision_id=decision_id, status=ExecutionStatus.FAILED, detail=problem)
+        taken = [a for _, a in self._taken if a.kind == action.kind]
+        if action.kind == _RELEASE:
+            why = None
+            if any(a.job == action.job for a in taken):
+                why = f"the hold of order {action.job} is decided already"
+            elif view is not None and action.job not in view.held:
+                why = f"order {action.job} is not held"
+            detail = f"the quality hold of order {action.job} ends at the next decision epoch"
+        else:
+            end = action.slot_end or 0
+            known = max(
+                [self._protected.get(action.subject, 0)]
+                + [a.slot_end or 0 for a in taken if a.subject == action.subject]
+            )
+            why = None
+            if known >= end:
+                why = f"{action.subject} is protected to {to_iso(known)} already"
+            detail = (
+                f"{action.subject} protected to {to_iso(end)}: a failure of its machines calls "
+                "a crew out at once and expedites its missing parts"
+            )
+        if why is not None:
+            return Execution(
+                decision_id=decision_id,
+                status=ExecutionStatus.REJECTED,
+                detail=f"nothing to do in the simulated plant: {why}",
+            )
+        self._taken.append((decision_id, action))
+        return Execution(
+            decision_id=decision_id,
+            status=ExecutionStatus.DONE,
+            detail=detail,
+            reference=f"sim:{decision_id}",
+        )
+
     def _effect(self, action: Action, view: PlantView, site: str) -> tuple[list[str], list[str]]:
         """Return what an action does at this epoch and why it does no more, as
         :meth:`plan` will carry it out (the same order of rules, the same netting)."""
@@ -236,7 +297,11 @@ class SimulatorExecutor:
         wanted: dict[tuple[str, str, bool], int] = {}
         recovery: list[PartOrder] = []
         energy: list[EnergyOrder] = []
+        flow: list[FlowOrder] = []
         for _, action in taken:
+            if action.kind in _FLOW:
+                flow.append(self._flow_order(action))
+                continue
             if action.kind in _ENERGY:
                 order = self._energy_order(action, view)
                 if order is not None:
@@ -277,8 +342,19 @@ class SimulatorExecutor:
             if (short := quantity - _position(view, site, part)) > 0
         ]
         return MaintenancePlan(
-            preventive=preventive, part_orders=(*orders, *recovery), energy=tuple(energy)
+            preventive=preventive,
+            part_orders=(*orders, *recovery),
+            energy=tuple(energy),
+            flow=tuple(flow),
         )
+
+    def _flow_order(self, action: Action) -> FlowOrder:
+        """Return the plant's order for a flow action, and remember a protection."""
+        if action.kind == _RELEASE:
+            return HoldRelease(order_id=str(action.job))
+        end = action.slot_end or 0
+        self._protected[action.subject] = max(self._protected.get(action.subject, 0), end)
+        return BottleneckProtection(cell=action.subject, start_us=action.slot_start, end_us=end)
 
     def _energy_order(self, action: Action, view: PlantView) -> EnergyOrder | None:
         """Return the plant's order for an energy action, and remember it is in force."""
@@ -337,6 +413,19 @@ def _energy_target(action: Action, model: Model | None) -> tuple[str, str | None
     if meter.meter.medium != "compressed_air":
         return subject, f"{kind} on {subject}: the meter measures {meter.meter.medium}"
     return _site_of(subject), None
+
+
+def _flow_problem(action: Action, model: Model | None) -> str | None:
+    """Why the simulated plant cannot carry out a flow action, or ``None``."""
+    if action.kind == _RELEASE:
+        return None if action.job else f"release_hold on {action.subject} names no order"
+    if action.slot_end is None:
+        return f"protect_bottleneck on {action.subject} gives no end to its slot"
+    if model is not None and not any(
+        info.cell_path == action.subject for info in model.equipment.values()
+    ):
+        return f"{action.subject} is no cell with machines in the simulated plant"
+    return None
 
 
 def _position(view: PlantView, site: str, part: str) -> int:

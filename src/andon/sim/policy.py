@@ -26,7 +26,10 @@ import pyarrow as pa
 from andon.model import Model
 
 __all__ = [
+    "BottleneckProtection",
     "EnergyOrder",
+    "FlowOrder",
+    "HoldRelease",
     "JobShift",
     "LeakRepair",
     "MaintenancePlan",
@@ -98,6 +101,8 @@ class PlantView:
     """The hidden state; set only for a policy with ``uses_truth = True``."""
     states: pa.Table | None = None
     """The state records emitted since the previous epoch (canonical ``state`` schema)."""
+    held: frozenset[str] = frozenset()
+    """Production orders under a quality hold now."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,12 +170,37 @@ EnergyOrder = SwitchOffRule | LeakRepair | UtilityStaging | JobShift
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HoldRelease:
+    """End the quality hold of a production order now (the lab expedited, the release rule
+    applied): its quarantined units move on."""
+
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BottleneckProtection:
+    """From ``start_us`` (now when ``None``) to ``end_us``, keep a cell running: a failure
+    of its machines calls a crew out at once (at the overtime rate off its shift) and its
+    missing parts are expedited; a machine of the cell down now has its parts expedited."""
+
+    cell: str
+    end_us: int
+    start_us: int | None = None
+
+
+FlowOrder = HoldRelease | BottleneckProtection
+"""What a flow decision changes in the simulated plant."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MaintenancePlan:
-    """What a maintenance policy decides at one epoch (and the energy orders beside it)."""
+    """What a maintenance policy decides at one epoch (and the energy and flow orders
+    beside it)."""
 
     preventive: tuple[PreventiveOrder, ...] = ()
     part_orders: tuple[PartOrder, ...] = ()
     energy: tuple[EnergyOrder, ...] = ()
+    flow: tuple[FlowOrder, ...] = ()
 
 
 @runtime_checkable

@@ -21,7 +21,9 @@ from andon.sim.chunk import ChunkBuilder
 from andon.sim.engine import Plant
 from andon.sim.pacer import Pacer
 from andon.sim.policy import (
+    BottleneckProtection,
     EnergyOrder,
+    FlowOrder,
     JobShift,
     LeakRepair,
     MaintenancePolicy,
@@ -370,6 +372,7 @@ def _maintain(
         pending=frozenset(eq.path for eq in plant.equipment if eq.pm),
         windows=windows,
         truth=truth,
+        held=frozenset(plant.held),
     )
     plan = policy.decide(view)
     for order in plan.preventive:
@@ -389,6 +392,8 @@ def _maintain(
         plant.order_part(site, part_order.part, part_order.quantity, expedite=part_order.expedite)
     for energy_order in plan.energy:
         _energy_order(plant, policy.name, energy_order, t1)
+    for flow_order in plan.flow:
+        _flow_order(plant, policy.name, flow_order, t1)
 
 
 def _energy_order(plant: Plant, policy: str, order: EnergyOrder, t1: float) -> None:
@@ -410,6 +415,17 @@ def _energy_order(plant: Plant, policy: str, order: EnergyOrder, t1: float) -> N
         plant.fix_leaks(order.site, start)
     else:
         plant.stage_utilities(order.site, start)
+
+
+def _flow_order(plant: Plant, policy: str, order: FlowOrder, t1: float) -> None:
+    """Carry out one flow order of a plan (from ``t1`` at the earliest)."""
+    if not isinstance(order, BottleneckProtection):
+        plant.release_hold(order.order_id)  # a hold that ended meanwhile changes nothing
+        return
+    start = t1 if order.start_us is None else max(t1, (order.start_us - plant.start_us) / 1e6)
+    if plant.protect_cell(order.cell, start, (order.end_us - plant.start_us) / 1e6) == 0:
+        msg = f"policy {policy!r} protected {order.cell!r}, which holds no simulated machine"
+        raise SimulationError(msg)
 
 
 class _Slicer:

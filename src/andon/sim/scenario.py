@@ -29,6 +29,7 @@ from andon.model.schema import Criticality, FiniteFloat, Meter
 
 __all__ = [
     "DefectMechanism",
+    "HoldRule",
     "PhaseProfile",
     "Scenario",
     "SitePractice",
@@ -94,6 +95,29 @@ class DefectMechanism(_Frozen):
     """Upstream deviation, in standard deviations, where the mechanism is half on."""
 
 
+class HoldRule(_Frozen):
+    """Quality holds of one product's orders, decided at one cell.
+
+    When an order's first unit passes ``cell`` (a first-article check or a lab sample), the
+    order is held with chance ``share`` for a log-normal time of mean ``mean_h`` hours and
+    coefficient of variation ``cv``: every unit of the order that passes the cell while it
+    lasts waits in quarantine, the station going on with other work, and moves on when the
+    hold ends. The hold shows as the order's ``held`` and ``unheld`` records.
+    """
+
+    cell: str | None = None
+    """The cell whose check holds the order; by default the product's inspection cell (a
+    cell with an inspection station), else the last cell of its routing."""
+    share: FiniteFloat = Field(ge=0, le=1)
+    """Share of the product's orders held."""
+    mean_h: FiniteFloat = Field(default=8.0, gt=0)
+    """Mean length of a hold, hours."""
+    cv: FiniteFloat = Field(default=0.5, ge=0)
+    """Coefficient of variation of a hold's length."""
+    expedite_cost: FiniteFloat = Field(default=0.0, ge=0)
+    """Money an expedited decision of a hold costs (the lab's rush fee, a release review)."""
+
+
 class PhaseProfile(_Frozen):
     """A tag following recipe phases through each cycle (batch reactors, reflow zones)."""
 
@@ -154,6 +178,8 @@ class Scenario(_Frozen):
     """Equipment class id -> tags that follow recipe phases while running."""
     utilities: dict[str, tuple[UtilityDraw, ...]] = Field(default_factory=dict)
     """Equipment class id -> non-electric utility draws (steam, cooling water)."""
+    holds: dict[str, HoldRule] = Field(default_factory=dict)
+    """Product id -> its quality holds; by default no order is ever held."""
 
     @field_validator("start", mode="before")
     @classmethod
@@ -301,6 +327,7 @@ def _against(scenario: Scenario, model: Model) -> Iterator[_Found]:
                     _one_of(criticalities),
                 )
     yield from _against_defects(scenario, model)
+    yield from _against_holds(scenario, model)
     classes = model.classes
     for section in ("profiles", "utilities"):
         entries: dict[str, Any] = getattr(scenario, section)
@@ -381,6 +408,32 @@ def _against_defects(scenario: Scenario, model: Model) -> Iterator[_Found]:
                 ("defects", product_id, "upstream_parameter"),
                 product_id,
                 _one_of(parameters),
+            )
+
+
+def _against_holds(scenario: Scenario, model: Model) -> Iterator[_Found]:
+    for product_id, rule in scenario.holds.items():
+        product = model.products.get(product_id)
+        if product is None:
+            yield (
+                "scenario.unknown_product",
+                f"holds names unknown product {product_id!r}",
+                ("holds", product_id),
+                None,
+                _one_of(model.products),
+            )
+            continue
+        cells = {step.cell for routing in product.routings for step in routing.steps}
+        if rule.cell is not None and rule.cell not in cells:
+            yield (
+                "scenario.unknown_cell",
+                (
+                    f"holds.{product_id}.cell names cell {rule.cell!r}, which no routing of "
+                    f"{product_id!r} visits"
+                ),
+                ("holds", product_id, "cell"),
+                product_id,
+                _one_of(cells),
             )
 
 

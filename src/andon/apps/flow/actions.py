@@ -12,16 +12,20 @@ kind                       what it does
                            off shift, when it is active all its staffed time
 =========================  ===================================================================
 
-People carry these out: the quality engineer and the lab decide a hold, the planner
-re-sequences the order book, the maintenance planner moves stops and crews. None is carried
-out by an executor (they are not ``executable``): approving one records the judgement, and
-the app measures afterwards from the flow records what it achieved (the hold ended, the
-bottleneck's lost hours fell). A bottleneck action's slot is the span it is meant for; a
-hold's ``job`` is the order held.
+``release_hold`` and ``protect_bottleneck`` are ``executable``: an executor carries them
+out (the simulated plant ends the hold, or calls a crew out at once and expedites the parts
+for the cell's failures over the slot, :mod:`andon.sim.executor`; on a plant they are work
+requests to the lab and the maintenance planner). A re-sequenced order book and a crew
+change are the planner's and the plant manager's to carry out: approving one records the
+judgement. Either way the app measures afterwards from the flow records what was achieved
+(the hold ended, the bottleneck's lost hours fell). A bottleneck action's slot is the span
+it is meant for; a hold's ``job`` is the order held.
 
 >>> from andon.proposals import action_kind
 >>> action_kind("release_hold").requires
 frozenset({'job'})
+>>> action_kind("protect_bottleneck").executable
+True
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ RELEASE_HOLD = ActionKind(
     app=APP,
     description="decide an order's quality hold (expedite the lab or apply the release rule)",
     requires=frozenset({"job"}),
-    executable=False,
+    executable=True,
 )
 RESEQUENCE_BOTTLENECK = ActionKind(
     name="resequence_bottleneck",
@@ -57,7 +61,7 @@ PROTECT_BOTTLENECK = ActionKind(
     app=APP,
     description="keep the bottleneck running: stops out of production time, a crew first at it",
     requires=frozenset({"slot_start", "slot_end"}),
-    executable=False,
+    executable=True,
 )
 
 STAFF_BOTTLENECK = ActionKind(
