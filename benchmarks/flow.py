@@ -292,14 +292,16 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 # --- the bottleneck evaluation on the simulator: every line of the discrete example with one
 # known bottleneck cell: a slow cell (its cycle time raised after every cell's time per unit
-# is made equal), or a changeover-heavy cell (the only one with setups, on lines that make
-# more than one product)
+# is made equal), a changeover-heavy cell (the only one with setups, on lines that make
+# more than one product), or a frequent quality hold (every cell's time per unit equal, the
+# scenario holding most orders of every product after one cell short of the last)
 
 BASE_S = 60.0
 SLOW = 2.0
 SETUP_MIN = 45.0
-KINDS = ("slow", "changeover")
-EXPECTED_LIMIT = {"slow": "capacity", "changeover": "changeover"}
+HOLD = {"share": 0.8, "mean_h": 8.0, "cv": 0.5}
+KINDS = ("slow", "changeover", "hold")
+EXPECTED_LIMIT = {"slow": "capacity", "changeover": "changeover", "hold": "hold"}
 
 
 def _plant_scenario(folder: Path, round_: int, kind: str, slow_factor: float) -> dict[str, str]:
@@ -307,7 +309,10 @@ def _plant_scenario(folder: Path, round_: int, kind: str, slow_factor: float) ->
     the same time per unit (cycle time per machine scaled by the cell's machines and batch)
     and no setups, then cell ``round_`` (mod the line's cells) is made ``slow_factor`` times
     slower (``slow``) or the only one with setups of ``SETUP_MIN`` at each product change
-    (``changeover``). Return line path -> the bottleneck cell it was given."""
+    (``changeover``); for ``hold``, cell ``round_`` (mod the line's cells but the last) holds
+    the orders of every product routed through it (:data:`HOLD`), so that the units of a
+    held order wait before the next cell. Return line path -> the cell given the bottleneck
+    (for ``hold``, the cell after the held one, where the held units' wait ends)."""
     import re
     import shutil
 
@@ -322,8 +327,14 @@ def _plant_scenario(folder: Path, round_: int, kind: str, slow_factor: float) ->
         cells = [c for c in line.cells if c.equipment]
         if not cells:
             continue
-        chosen = cells[round_ % len(cells)].id
-        slow[path] = f"{path}/{chosen}"
+        if kind == "hold":
+            if len(cells) < 2:
+                continue
+            held = round_ % (len(cells) - 1)
+            chosen, slow[path] = cells[held].id, f"{path}/{cells[held + 1].id}"
+        else:
+            chosen = cells[round_ % len(cells)].id
+            slow[path] = f"{path}/{chosen}"
         for cell in cells:
             factor = slow_factor if cell.id == chosen and kind == "slow" else 1.0
             machines = len(cell.equipment)
@@ -345,20 +356,69 @@ def _plant_scenario(folder: Path, round_: int, kind: str, slow_factor: float) ->
             def step(match: re.Match[str], line: str = line_path) -> str:
                 cell = match.group(1)
                 seconds = round(per_unit[(line, cell)], 3)
-                setup = SETUP_MIN if kind == "changeover" and slow[line].endswith(f"/{cell}") else 0
+                bottleneck = slow.get(line, "")
+                setup = SETUP_MIN if kind == "changeover" and bottleneck.endswith(f"/{cell}") else 0
                 return f"{{cell: {cell}, cycle_time_s: {seconds}, setup_min: {setup}}}"
 
             out.append(re.sub(r"\{cell: (\w+)([^}]*)\}", step, text))
             continue
         out.append(text)
     (folder / "acme.yaml").write_text("\n".join(out) + "\n")
+    if kind == "hold":
+        return _hold_scenario(folder, model, slow)
     products = 2 if kind == "changeover" else 1
     return {line: cell for line, cell in slow.items() if used.get(line, 0) >= products}
 
 
-def bottlenecks(*, rounds: int, seeds: int, days: float, slow: float = SLOW) -> dict[str, Any]:
+def _hold_scenario(folder: Path, model: Any, after: dict[str, str]) -> dict[str, str]:
+    """Append to the example's scenario a hold rule for every product, at the cell before
+    ``after[line]`` on each of its lines (the same cell on every line of the product, else
+    the product is left unheld); return the lines on which some product is held."""
+    rules: list[str] = []
+    held_lines: dict[str, str] = {}
+    for product in sorted(model.products.values(), key=lambda p: p.id):
+        lines = [f"{model.root}/{r.line}" for r in product.routings]
+        lines = [line for line in lines if line in after]
+        cells = set()
+        for line in lines:
+            names = [c.id for c in model.lines[line].cells if c.equipment]
+            cells.add(names[names.index(after[line].rsplit("/", 1)[-1]) - 1])
+        if len(cells) != 1:
+            continue
+        rule = ", ".join(f"{k}: {v}" for k, v in HOLD.items())
+        rules.append(f"    {product.id}: {{cell: {cells.pop()}, {rule}}}")
+        held_lines.update((line, after[line]) for line in lines)
+    scenario = folder / "acme.scenario"
+    text = scenario.read_text().rstrip("\n") + "\n  holds:\n" + "\n".join(rules) + "\n"
+    scenario.write_text(text)
+    return held_lines
+
+
+def _first_cause(report: Any, line: str) -> tuple[str | None, str | None]:
+    """The cell and cause ranked first by hours lost on the line (its stations' hours per
+    cause summed by cell, as the bottleneck is judged by cell)."""
+    import polars as pl
+
+    mine = (
+        report.causes.filter(pl.col("station").str.starts_with(f"{line}/"))
+        .with_columns(pl.col("station").str.replace(r"/[^/]+$", "").alias("cell"))
+        .group_by("cell", "cause")
+        .agg(pl.col("hours").sum())
+        .sort(["hours", "cell", "cause"], descending=[True, False, False])
+    )
+    if mine.height == 0:
+        return None, None
+    first = mine.row(0, named=True)
+    return str(first["cell"]), str(first["cause"])
+
+
+def bottlenecks(
+    *, rounds: int, seeds: int, days: float, slow: float = SLOW, kinds: tuple[str, ...] = KINDS
+) -> dict[str, Any]:
     """Run the scenarios of every kind and score the bottleneck found on each line against
-    the cell given the bottleneck, and what limits it against the kind."""
+    the cell given the bottleneck, and what limits it against the kind: for ``slow`` and
+    ``changeover`` the line's bottleneck by the active period method and what limits it,
+    for ``hold`` the station and cause ranked first by hours lost on the line."""
     from andon.apps.flow.delay import delays
     from andon.model import load_model
     from andon.sim import simulate
@@ -367,7 +427,7 @@ def bottlenecks(*, rounds: int, seeds: int, days: float, slow: float = SLOW) -> 
 
     scenarios: list[dict[str, Any]] = []
     wall, cpu = time.perf_counter(), _cpu()
-    for kind, seed, round_ in itertools.product(KINDS, range(seeds), range(rounds)):
+    for kind, seed, round_ in itertools.product(kinds, range(seeds), range(rounds)):
         with tempfile.TemporaryDirectory() as scratch:
             truth = _plant_scenario(Path(scratch), round_, kind, slow)
             model = load_model(Path(scratch))
@@ -382,16 +442,20 @@ def bottlenecks(*, rounds: int, seeds: int, days: float, slow: float = SLOW) -> 
         found = {row["line"]: row for row in report.lines.iter_rows(named=True)}
         for line, cell in sorted(truth.items()):
             row = found.get(line, {})
+            cell_found, limit = row.get("bottleneck"), row.get("limited_by")
+            if kind == "hold":
+                cell_found, limit = _first_cause(report, line)
             scenarios.append(
                 {
                     "kind": kind,
                     "seed": seed,
                     "line": line,
                     "true_cell": cell,
-                    "found": row.get("bottleneck"),
-                    "limited_by": row.get("limited_by"),
-                    "first": row.get("bottleneck") == cell,
-                    "limit_right": row.get("limited_by") == EXPECTED_LIMIT[kind],
+                    "found": cell_found,
+                    "limited_by": limit,
+                    "first": cell_found == cell
+                    and (kind != "hold" or limit == EXPECTED_LIMIT[kind]),
+                    "limit_right": limit == EXPECTED_LIMIT[kind],
                 }
             )
     hits = sum(s["first"] for s in scenarios)
@@ -401,7 +465,7 @@ def bottlenecks(*, rounds: int, seeds: int, days: float, slow: float = SLOW) -> 
             "ranked_first": sum(s["first"] for s in scenarios if s["kind"] == kind),
             "limit_right": sum(s["limit_right"] for s in scenarios if s["kind"] == kind),
         }
-        for kind in KINDS
+        for kind in kinds
     }
     return {
         "scenarios": len(scenarios),
@@ -410,7 +474,9 @@ def bottlenecks(*, rounds: int, seeds: int, days: float, slow: float = SLOW) -> 
         "target_share": 0.9,
         "kinds": per_kind,
         "setup": f"slow: cycle x{slow} after equalising time per unit; changeover: the only "
-        f"cell with setups, {SETUP_MIN} min per product change; {days} days each",
+        f"cell with setups, {SETUP_MIN} min per product change; hold: time per unit equal, "
+        f"{HOLD['share']:.0%} of orders held after one cell for {HOLD['mean_h']} h on average "
+        f"(cv {HOLD['cv']}); {days} days each",
         "wall_s": round(time.perf_counter() - wall, 2),
         "cpu_s": round(_cpu() - cpu, 2),
         "misses": [s for s in scenarios if not s["first"]],
@@ -429,11 +495,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2, help="simulator seeds")
     parser.add_argument("--days", type=float, default=2.0, help="simulated days per scenario")
     parser.add_argument("--slow", type=float, default=SLOW, help="the slow cell's factor")
+    parser.add_argument(
+        "--kinds", default=",".join(KINDS), help=f"scenario kinds, of {','.join(KINDS)}"
+    )
     args = parser.parse_args()
     if args.bottlenecks:
         rounds, seeds = (1, 1) if args.quick else (args.rounds, args.seeds)
         days = min(args.days, 1.0) if args.quick else args.days
-        found = bottlenecks(rounds=rounds, seeds=seeds, days=days, slow=args.slow)
+        kinds = tuple(k for k in args.kinds.split(",") if k)
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            parser.error(f"--kinds: unknown kind(s) {','.join(unknown)}")
+        found = bottlenecks(rounds=rounds, seeds=seeds, days=days, slow=args.slow, kinds=kinds)
         print(json.dumps({"bottlenecks": found}, indent=2))
         return
     if args.child:

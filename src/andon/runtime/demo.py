@@ -101,7 +101,7 @@ class SimulatedRunSettings(BaseSettings):
     """Simulated hours between two rounds of proposals (and of the decision upkeep)."""
     fit_every_h: float = Field(default=0.0, ge=0)
     """Simulated hours between two fits of each app; 0 fits once, on the history."""
-    apps: tuple[str, ...] = ("energy", "maintenance", "quality")
+    apps: tuple[str, ...] = ("energy", "flow", "maintenance", "quality")
     """Decision apps to fit and run (every registered app)."""
     demo_password: str = "andon-demo"  # noqa: S105 - printed for the loopback demo
     """Password of the demo users (printed by ``andon demo``; loopback only)."""
