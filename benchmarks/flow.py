@@ -453,8 +453,7 @@ def bottlenecks(
                     "true_cell": cell,
                     "found": cell_found,
                     "limited_by": limit,
-                    "first": cell_found == cell
-                    and (kind != "hold" or limit == EXPECTED_LIMIT[kind]),
+                    "first": cell_found == cell,
                     "limit_right": limit == EXPECTED_LIMIT[kind],
                 }
             )
