@@ -14,6 +14,7 @@ from andon.apps.flow import store_log
 from andon.apps.flow.delay import delays
 from andon.model import load_model
 from andon.sim import simulate
+from andon.sim.scenario import HoldRule, Scenario
 from andon.sim.sinks import PipelineSink
 from andon.store import DuckDBStore
 
@@ -77,3 +78,21 @@ def test_other_example_plants(example: str, tmp_path: Path) -> None:
     assert report.lines.height > 0
     for line, cell in report.lines.select("line", "bottleneck").iter_rows():
         assert cell.startswith(f"{line}/")
+
+
+def test_simulated_holds_are_quality_hold_objects_and_a_cause_of_delay() -> None:
+    model = load_model(PLANT)
+    holds = Scenario(holds={"W1": HoldRule(cell="milling", share=1.0, mean_h=5.0)})
+    store = DuckDBStore(None)
+    try:
+        sink = PipelineSink.into(store, model=model)
+        result = simulate(model, days=4.0, seed=3, sink=sink, scenario=holds)
+        log = store_log(store, start=result.start_us, end=result.end_us)
+        report = delays(store, start=result.start_us, end=result.end_us)
+    finally:
+        store.close()
+    orders = log.objects.filter(pl.col("type") == "order").height
+    assert log.objects.filter(pl.col("type") == "quality_hold").height == orders
+    first = report.causes.row(0, named=True)
+    # The held units' wait ends at the cell after the mills.
+    assert (first["cause"], first["station"].rsplit("/", 2)[1]) == ("hold", "testing")
