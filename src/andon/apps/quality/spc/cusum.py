@@ -23,11 +23,24 @@ __all__ = ["CusumChart", "cusum_chart"]
 
 
 def _lindley(step: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The sums ``max(0, C_(t-1) + step_t)`` from 0 (exactly 0 where the sum restarts)."""
-    total = np.cumsum(step, axis=0)
-    floor = np.minimum.accumulate(total, axis=0)
-    np.minimum(floor, 0.0, out=floor)
-    total -= floor
+    """The sums ``max(0, C_(t-1) + step_t)`` from 0 (exactly 0 where the sum restarts).
+
+    ``step`` is overwritten. A matrix is taken a column at a time (a loop per parameter,
+    never per point) through one column of scratch, so that no second matrix is allocated
+    and each column's passes run while it is in cache."""
+    total = np.cumsum(step, axis=0, out=step)
+    if total.ndim > 2:
+        whole = np.minimum.accumulate(total, axis=0)
+        np.minimum(whole, 0.0, out=whole)
+        total -= whole
+        return total
+    columns = total if total.ndim == 2 else total[:, None]
+    floor = np.empty(total.shape[0])
+    for j in range(columns.shape[1]):
+        column = columns[:, j]
+        np.minimum.accumulate(column, out=floor)
+        np.minimum(floor, 0.0, out=floor)
+        column -= floor
     return total
 
 

@@ -181,10 +181,17 @@ def run_rules(
         msg = "run rules need a positive sigma of the plotted statistic"
         raise UsageError(msg)
     with np.errstate(invalid="ignore"):
-        z = (values - np.asarray(centre, dtype=np.float64)) / spread
-    z = np.where(np.isfinite(z), z, np.nan)
+        z = values - np.asarray(centre, dtype=np.float64)
+        if np.broadcast_shapes(z.shape, spread.shape) == z.shape:
+            z /= spread  # in place: one matrix the less
+        else:
+            z = z / spread
+    finite = np.isfinite(z)
+    z[~finite] = np.nan
     if z.shape[0] == 0:
         return RuleFlags(rules=rules, flags=np.zeros((len(rules), *z.shape), dtype=bool))
+    flags = np.empty((len(rules), *z.shape), dtype=bool)
     with np.errstate(invalid="ignore"):
-        flags = np.stack([_flag(rule, z) & np.isfinite(z) for rule in rules])
+        for k, rule in enumerate(rules):
+            np.logical_and(_flag(rule, z), finite, out=flags[k])
     return RuleFlags(rules=rules, flags=flags)
