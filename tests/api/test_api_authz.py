@@ -97,6 +97,10 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/trace/{id}"): lambda e, w: ("/api/v1/trace/SN-NONE", None),
     ("GET", "/api/v1/trace/{id}/recall"): lambda e, w: ("/api/v1/trace/LOT-NONE/recall", None),
     # a grant route checks its own token: a user's token is refused (403), none is 401
+    # another app's decision: the role is judged before the kind (422 past the rule)
+    ("POST", "/api/v1/change/{decision_id}/outcome"): lambda e, w: (
+        f"/api/v1/change/{_decision(e, w)}/outcome", None
+    ),
     ("GET", "/api/v1/data-act/grant"): lambda e, w: ("/api/v1/data-act/grant", None),
     ("GET", "/api/v1/data-act/records/{kind}"): lambda e, w: (
         "/api/v1/data-act/records/sample", None

@@ -20,6 +20,7 @@ from andon.api.routes import (
     apps,
     audit,
     auth,
+    change,
     data_act,
     decisions,
     energy,
@@ -73,6 +74,7 @@ _MODULES = (
     flow,
     quality,
     passport,
+    change,
 )
 
 

@@ -1,11 +1,12 @@
-"""``andon change``: what an engineering change touches before it is released."""
+"""``andon change``: what an engineering change touches before it is released, and what
+followed its release."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -110,6 +111,96 @@ def submit_command(
         raise typer.Exit(code=2) from None
     for record in records:
         out_console.print(f"{record.id}  {record.subject}  {record.action.label}", highlight=False)
+
+
+@app.command("outcome")
+def outcome_command(
+    decision_id: Annotated[str, typer.Argument(help="The change decision's id or a prefix.")],
+    as_user: Annotated[
+        str, typer.Option("--as", help="The user who records it (role and sites apply).")
+    ],
+    store_url: Annotated[
+        str, typer.Option("--store", help="Store URL or DuckDB file.", envvar="ANDON_STORE")
+    ] = "andon.duckdb",
+    window_days: Annotated[
+        float, typer.Option("--window-days", min=0.01, help="Days compared on each side.")
+    ] = 7.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Measure and record a released change's outcome: yield on the lines and cycle time at
+    the equipment it touched, the days before its release against the days after (a
+    comparison, not proof that the change caused the difference)."""
+    from andon.change.outcome import change_outcome, release_time
+    from andon.cli.decisions import _principal, _service, resolve_id
+    from andon.decisions import Status
+    from andon.time import from_datetime
+
+    if "://" not in store_url and not Path(store_url).exists():
+        raise _mistake(f"no store at {store_url}: give --store a DuckDB file or a store URL")
+    now = from_datetime(dt.datetime.now(dt.UTC))
+    with _service(store_url) as (service, users):
+        who = _principal(users, as_user)
+        full = resolve_id(service, decision_id, who=who)
+        record = service.get(full, who=who)
+        released = release_time(
+            kind=record.action.kind, status=record.status.value, decided_at=record.decided_at
+        )
+        found = change_outcome(
+            service.repository.store,
+            action=record.action,
+            evidence=record.evidence,
+            released_at=released,
+            now=now,
+            window_days=window_days,
+        )
+        if found is None:
+            raise _mistake(f"{full}: released under a day ago; measure it once a day has passed")
+        if record.status is Status.APPROVED and not record.shadow:
+            service.execute(full, who=who, now=now)  # people released it: nothing to dispatch
+        done = service.record_outcome(full, outcome=found, who=who, now=now)
+    detail = dict(done.outcome_detail)
+    if as_json:
+        out_console.print_json(
+            json.dumps({"decision": done.id, "success": done.outcome_success, **detail})
+        )
+        return
+    _print_outcome(done.id, done.outcome_success, detail)
+
+
+def _share(value: object) -> str:
+    return f"{value * 100:.1f}%" if isinstance(value, float) else "-"
+
+
+def _seconds(value: object) -> str:
+    return f"{value:.2f} s" if isinstance(value, float) else "-"
+
+
+def _print_outcome(decision_id: str, success: bool | None, detail: dict[str, Any]) -> None:
+    before, after = detail["before"], detail["after"]
+    out = table("", "before", "after", title=f"outcome of {decision_id}")
+    out.add_row(
+        "yield (touched lines)",
+        f"{_share(before['yield'])} of {number(before['inspected_units'])}",
+        f"{_share(after['yield'])} of {number(after['inspected_units'])}",
+    )
+    out.add_row(
+        "cycle time (touched equipment)",
+        f"{_seconds(before['cycle_time_s'])} over {number(before['cycle_records'])}",
+        f"{_seconds(after['cycle_time_s'])} over {number(after['cycle_records'])}",
+    )
+    out_console.print(out)
+    verdict = (
+        "not judged: a figure is missing on one side"
+        if success is None
+        else "not worse after the release"
+        if success
+        else "worse after the release"
+    )
+    out_console.print(
+        f"{verdict} ({detail['span_days']:g} days each side); {detail['attribution']}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print(found: Impact) -> None:

@@ -7,12 +7,16 @@ The station rows (visits, parameters, inspections, maintenance, condition) are k
 for stations in the sites. A trace of which nothing is visible is, for that user, a trace
 of something unknown: the same error as for a serial that does not exist, so that a
 scoped user cannot learn what other sites made.
+
+:func:`trace_for` and :func:`recall_for` give what one user may see: the REST API and the
+console's trace page both answer through them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,7 +24,18 @@ import pyarrow.compute as pc
 from andon.trace.errors import UnknownTraceError
 from andon.trace.types import Recall, Trace
 
-__all__ = ["recall_within_sites", "within_sites"]
+__all__ = ["Viewer", "recall_for", "recall_within_sites", "trace_for", "within_sites"]
+
+
+class Viewer(Protocol):
+    """Who reads a trace: the sites they may see (a user, a session, a token)."""
+
+    @property
+    def sites(self) -> tuple[str, ...]: ...
+
+    def can_see(self, path: str | None) -> bool:
+        """Whether a path, or (``None``) an enterprise-wide entry, is in the user's scope."""
+        ...
 
 
 def _inside(paths: pa.ChunkedArray | pa.Array, sites: Sequence[str]) -> pa.ChunkedArray:
@@ -81,3 +96,18 @@ def recall_within_sites(answer: Recall, sites: Sequence[str]) -> Recall:
         completed=answer.completed.filter(_member(answer.completed.column("serial"), kept)),
         in_progress=answer.in_progress.filter(_member(answer.in_progress.column("serial"), kept)),
     )
+
+
+def _every_site(who: Viewer) -> bool:
+    # An enterprise-wide entry is in scope only for a user of every site.
+    return who.can_see(None)
+
+
+def trace_for(who: Viewer, trace: Trace) -> Trace:
+    """Return the part of ``trace`` that ``who`` may see (all of it for every site)."""
+    return trace if _every_site(who) else within_sites(trace, who.sites)
+
+
+def recall_for(who: Viewer, answer: Recall) -> Recall:
+    """Return the part of a recall that ``who`` may see (all of it for every site)."""
+    return answer if _every_site(who) else recall_within_sites(answer, who.sites)

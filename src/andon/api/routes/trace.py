@@ -1,6 +1,6 @@
 """``/api/v1/trace/{id}``: genealogy traces of a serial or lot, and recalls of a lot.
 
-A user scoped to sites sees only those sites' stations (:func:`andon.trace.within_sites`);
+A user scoped to sites sees only those sites' stations (:func:`andon.trace.scope.trace_for`);
 a trace that reaches none of them answers 404, as for a serial that does not exist.
 """
 
@@ -15,9 +15,9 @@ from andon.api.context import ApiContext, context
 from andon.api.problems import PROBLEM_RESPONSES, ApiProblem
 from andon.api.security import Authorized
 from andon.api.trace_schemas import RecallOut, TraceOut, recall_out, trace_out
-from andon.decisions import Principal, Role
-from andon.trace import Recall, Trace, UnknownTraceError, backward, forward, recall, within_sites
-from andon.trace.scope import recall_within_sites
+from andon.decisions import Role
+from andon.trace import UnknownTraceError, backward, forward, recall
+from andon.trace.scope import recall_for, trace_for
 
 router = APIRouter(prefix="/api/v1/trace", tags=["trace"], responses=PROBLEM_RESPONSES)
 
@@ -40,14 +40,6 @@ def _not_found(exc: UnknownTraceError) -> ApiProblem:
     return ApiProblem(404, exc.code, f"no genealogy or unit record names {exc.id!r}")
 
 
-def _scoped_trace(who: Principal, trace: Trace) -> Trace:
-    return trace if who.all_sites else within_sites(trace, who.sites)
-
-
-def _scoped_recall(who: Principal, answer: Recall) -> Recall:
-    return answer if who.all_sites else recall_within_sites(answer, who.sites)
-
-
 @router.get("/{id}")
 def get_trace(
     *,
@@ -62,7 +54,7 @@ def get_trace(
     parameters, tests and the stations' maintenance state and condition at the time."""
     walk = backward if direction is TraceDirection.BACKWARD else forward
     try:
-        return trace_out(_scoped_trace(who, walk(ctx.store, id)))
+        return trace_out(trace_for(who, walk(ctx.store, id)))
     except UnknownTraceError as exc:
         raise _not_found(exc) from None
 
@@ -80,6 +72,6 @@ def get_recall(
     """Return which units contain a suspect lot: completed (left the line) and in progress,
     each with its site, last station and order."""
     try:
-        return recall_out(_scoped_recall(who, recall(ctx.store, id, supplier=supplier)))
+        return recall_out(recall_for(who, recall(ctx.store, id, supplier=supplier)))
     except UnknownTraceError as exc:
         raise _not_found(exc) from None

@@ -1,0 +1,134 @@
+"""``/changes``: engineering change decisions and each change's impact and outcome.
+
+A change is a decision like any other (app ``change``, action ``release_engineering_change``,
+one per site it touches); its page shows the impact from the decision's evidence (products,
+routings, lines, equipment, setups, checks, open orders, units and lots in progress, spare
+parts, cost and schedule) and leads to the decision's own page, where it is approved. Once
+released, the page shows its outcome (:func:`andon.change.outcome.change_outcome`): the
+recorded one, or, until one is recorded, the figures as the store has them now.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+
+from andon.api.security import add_rule
+from andon.change.decision import APP, RELEASE_CHANGE
+from andon.change.outcome import ChangeOutcomeError, change_outcome, release_time
+from andon.decisions import DecisionFilter, DecisionService, Role
+from andon.decisions.access import Principal
+from andon.errors import DecisionError
+from andon.web._genealogy import THREAD_NAV
+
+__all__ = ["add_change_routes"]
+
+_SHOWN = 200
+
+
+def _service(request: Request, console: Any) -> DecisionService:
+    served = getattr(request.app.state, "andon", None)
+    if served is not None:
+        return served.decisions  # type: ignore[no-any-return]
+    return DecisionService(store=console.store)
+
+
+def _principal(who: Any) -> Principal:
+    if isinstance(who, Principal):
+        return who
+    return Principal(username=who.username, role=Role(str(who.role)), sites=who.sites)
+
+
+def _outcome_now(console: Any, record: Any) -> dict[str, Any] | None:
+    """The outcome as the store has it now, for a released change without a recorded one."""
+    try:
+        released = release_time(
+            kind=record.action.kind, status=record.status.value, decided_at=record.decided_at
+        )
+    except ChangeOutcomeError:
+        return None
+    found = change_outcome(
+        console.store,
+        action=record.action,
+        evidence=record.evidence,
+        released_at=released,
+        now=console.now(),
+    )
+    return None if found is None else {"success": found.success, **found.detail}
+
+
+def add_change_routes(app: FastAPI, console: Any) -> None:
+    """Add ``/changes`` and ``/changes/{decision_id}``."""
+    if hasattr(app.state, "route_rules"):
+        add_rule(app, "GET", "/changes", Role.VIEWER)  # as GET /api/v1/decisions
+        add_rule(app, "GET", "/changes/{decision_id}", Role.VIEWER)
+
+    def frame(request: Request, who: Any, secret: str, **extra: Any) -> dict[str, Any]:
+        return console.context(  # type: ignore[no-any-return]
+            request, who, secret, active="/trace", thread_nav=THREAD_NAV, **extra
+        )
+
+    @app.get("/changes", response_class=HTMLResponse, include_in_schema=False)
+    def changes_page(request: Request) -> Any:
+        who, secret = console.principal(request)
+        records = _service(request, console).list(
+            DecisionFilter(app=APP), who=_principal(who), limit=_SHOWN
+        )
+        return console.render.page(
+            request,
+            "changes.html",
+            frame(
+                request,
+                who,
+                secret,
+                title="Engineering changes",
+                changes=[r for r in records if r.action.kind == RELEASE_CHANGE.name],
+            ),
+        )
+
+    @app.get("/changes/{decision_id}", response_class=HTMLResponse, include_in_schema=False)
+    def change_page(request: Request, decision_id: str) -> Any:
+        who, secret = console.principal(request)
+        try:
+            record = _service(request, console).get(decision_id, who=_principal(who))
+        except DecisionError:
+            record = None
+        if record is None or record.action.kind != RELEASE_CHANGE.name:
+            # The same page for another site's change, another app's decision and no decision.
+            return console.render.page(
+                request,
+                "error.html",
+                frame(
+                    request,
+                    who,
+                    secret,
+                    title="No such change",
+                    heading="No such change",
+                    message="There is no such engineering change "
+                    "(or it belongs to a site you cannot see).",
+                    suggestions=[],
+                ),
+                status_code=404,
+            )
+        recorded = (
+            {"success": record.outcome_success, **record.outcome_detail}
+            if record.has_outcome
+            else None
+        )
+        return console.render.page(
+            request,
+            "change.html",
+            frame(
+                request,
+                who,
+                secret,
+                title=record.title,
+                d=record,
+                e=record.evidence,
+                request_fields=dict(record.evidence.get("request") or {}),
+                outcome=recorded,
+                outcome_now=None if recorded is not None else _outcome_now(console, record),
+            ),
+        )
