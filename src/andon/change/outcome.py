@@ -48,6 +48,7 @@ __all__ = [
     "ChangeOutcomeError",
     "WindowFigures",
     "change_outcome",
+    "decision_outcome",
     "release_time",
     "touched",
     "window_figures",
@@ -255,4 +256,25 @@ def change_outcome(
             **change,
             "attribution": ATTRIBUTION,
         },
+    )
+
+
+def decision_outcome(
+    store: Store, record: Any, *, now: int, window_days: float = 7.0
+) -> Outcome | None:
+    """Return the outcome at ``now`` of a change decision ``record`` (a
+    :class:`andon.decisions.DecisionRecord`), or ``None`` under a day after its release.
+
+    Raise :class:`ChangeOutcomeError` when the record is not a released change.
+    """
+    released = release_time(
+        kind=record.action.kind, status=str(record.status.value), decided_at=record.decided_at
+    )
+    return change_outcome(
+        store,
+        action=record.action,
+        evidence=record.evidence,
+        released_at=released,
+        now=now,
+        window_days=window_days,
     )

@@ -130,7 +130,7 @@ def outcome_command(
     """Measure and record a released change's outcome: yield on the lines and cycle time at
     the equipment it touched, the days before its release against the days after (a
     comparison, not proof that the change caused the difference)."""
-    from andon.change.outcome import change_outcome, release_time
+    from andon.change.outcome import decision_outcome
     from andon.cli.decisions import _principal, _service, resolve_id
     from andon.decisions import Status
     from andon.time import from_datetime
@@ -142,17 +142,7 @@ def outcome_command(
         who = _principal(users, as_user)
         full = resolve_id(service, decision_id, who=who)
         record = service.get(full, who=who)
-        released = release_time(
-            kind=record.action.kind, status=record.status.value, decided_at=record.decided_at
-        )
-        found = change_outcome(
-            service.repository.store,
-            action=record.action,
-            evidence=record.evidence,
-            released_at=released,
-            now=now,
-            window_days=window_days,
-        )
+        found = decision_outcome(service.repository.store, record, now=now, window_days=window_days)
         if found is None:
             raise _mistake(f"{full}: released under a day ago; measure it once a day has passed")
         if record.status is Status.APPROVED and not record.shadow:

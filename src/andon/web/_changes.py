@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from andon.api.security import add_rule
 from andon.change.decision import APP, RELEASE_CHANGE
-from andon.change.outcome import ChangeOutcomeError, change_outcome, release_time
+from andon.change.outcome import ChangeOutcomeError, decision_outcome
 from andon.decisions import DecisionFilter, DecisionService, Role
 from andon.decisions.access import Principal
 from andon.errors import DecisionError
@@ -44,18 +44,9 @@ def _principal(who: Any) -> Principal:
 def _outcome_now(console: Any, record: Any) -> dict[str, Any] | None:
     """The outcome as the store has it now, for a released change without a recorded one."""
     try:
-        released = release_time(
-            kind=record.action.kind, status=record.status.value, decided_at=record.decided_at
-        )
+        found = decision_outcome(console.store, record, now=console.now())
     except ChangeOutcomeError:
         return None
-    found = change_outcome(
-        console.store,
-        action=record.action,
-        evidence=record.evidence,
-        released_at=released,
-        now=console.now(),
-    )
     return None if found is None else {"success": found.success, **found.detail}
 
 

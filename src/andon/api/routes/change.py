@@ -17,7 +17,7 @@ from andon.api.context import ApiContext, context
 from andon.api.problems import PROBLEM_RESPONSES, ApiProblem
 from andon.api.schemas import DecisionOut
 from andon.api.security import Authorized
-from andon.change.outcome import change_outcome, release_time
+from andon.change.outcome import decision_outcome
 from andon.decisions import Role, Status
 from andon.decisions._json import now_us
 
@@ -44,18 +44,8 @@ def record_change_outcome(
     """Measure a released change's yield and cycle time before and after its release on the
     lines and equipment it touched, and record that as the decision's outcome."""
     record = ctx.decisions.get(decision_id, who=who)
-    released = release_time(
-        kind=record.action.kind, status=record.status.value, decided_at=record.decided_at
-    )
     now = now_us()
-    found = change_outcome(
-        ctx.store,
-        action=record.action,
-        evidence=record.evidence,
-        released_at=released,
-        now=now,
-        window_days=window_days,
-    )
+    found = decision_outcome(ctx.store, record, now=now, window_days=window_days)
     if found is None:
         raise ApiProblem(
             409, "change.too_early", "a change's outcome is measured a day after its release"
