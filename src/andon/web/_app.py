@@ -28,13 +28,11 @@ from andon.errors import AndonError, AuthError
 from andon.model import Model
 from andon.store.base import Store
 from andon.time import DAY_US
-from andon.web._changes import add_change_routes
 from andon.web._charts import STATE_COLOURS
 from andon.web._energy import add_energy_routes
 from andon.web._flow import add_flow_routes
 from andon.web._freshness import stopped_below, visible
 from andon.web._genealogy import add_genealogy_routes
-from andon.web._grants import add_grant_routes
 from andon.web._passport import add_passport_routes
 from andon.web._plant import current_states, equipment_page, latest_time, plant_tree
 from andon.web._quality import add_latent_quality_routes, quality_page
@@ -330,8 +328,6 @@ def install_console(
     add_passport_routes(app, console)
     add_flow_routes(app, console)
     add_genealogy_routes(app, console)
-    add_grant_routes(app, console)
-    add_change_routes(app, console)
     return console
 
 

@@ -19,26 +19,12 @@ from andon.api.security import add_rule
 from andon.change.decision import APP, RELEASE_CHANGE
 from andon.change.outcome import ChangeOutcomeError, decision_outcome
 from andon.decisions import DecisionFilter, DecisionService, Role
-from andon.decisions.access import Principal
 from andon.errors import DecisionError
 from andon.web._genealogy import THREAD_NAV
 
 __all__ = ["add_change_routes"]
 
 _SHOWN = 200
-
-
-def _service(request: Request, console: Any) -> DecisionService:
-    served = getattr(request.app.state, "andon", None)
-    if served is not None:
-        return served.decisions  # type: ignore[no-any-return]
-    return DecisionService(store=console.store)
-
-
-def _principal(who: Any) -> Principal:
-    if isinstance(who, Principal):
-        return who
-    return Principal(username=who.username, role=Role(str(who.role)), sites=who.sites)
 
 
 def _outcome_now(console: Any, record: Any) -> dict[str, Any] | None:
@@ -50,8 +36,9 @@ def _outcome_now(console: Any, record: Any) -> dict[str, Any] | None:
     return None if found is None else {"success": found.success, **found.detail}
 
 
-def add_change_routes(app: FastAPI, console: Any) -> None:
-    """Add ``/changes`` and ``/changes/{decision_id}``."""
+def add_change_routes(app: FastAPI, console: Any, *, decisions: DecisionService) -> None:
+    """Add ``/changes`` and ``/changes/{decision_id}``, read through the served
+    ``decisions`` (the user's sites only)."""
     if hasattr(app.state, "route_rules"):
         add_rule(app, "GET", "/changes", Role.VIEWER)  # as GET /api/v1/decisions
         add_rule(app, "GET", "/changes/{decision_id}", Role.VIEWER)
@@ -64,9 +51,7 @@ def add_change_routes(app: FastAPI, console: Any) -> None:
     @app.get("/changes", response_class=HTMLResponse, include_in_schema=False)
     def changes_page(request: Request) -> Any:
         who, secret = console.principal(request)
-        records = _service(request, console).list(
-            DecisionFilter(app=APP), who=_principal(who), limit=_SHOWN
-        )
+        records = decisions.list(DecisionFilter(app=APP), who=who, limit=_SHOWN)
         return console.render.page(
             request,
             "changes.html",
@@ -83,7 +68,7 @@ def add_change_routes(app: FastAPI, console: Any) -> None:
     def change_page(request: Request, decision_id: str) -> Any:
         who, secret = console.principal(request)
         try:
-            record = _service(request, console).get(decision_id, who=_principal(who))
+            record = decisions.get(decision_id, who=who)
         except DecisionError:
             record = None
         if record is None or record.action.kind != RELEASE_CHANGE.name:

@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from andon.api.security import add_rule
-from andon.decisions import AuditLog, Role
+from andon.decisions import AuditLog, Principal, Role
 from andon.errors import AndonError
 from andon.store.base import Store
 from andon.trace.data_act import TOKENS, Grant, grants, revoke, withheld_tags
@@ -56,22 +56,9 @@ def visible_grant(who: Any, g: Grant) -> bool:
     return all(who.can_see(path) for path in g.paths)
 
 
-def _rank(role: Any) -> int:
-    try:
-        return Role(str(role)).rank
-    except ValueError:
-        return -1
-
-
-def _audit(request: Request, console: Any) -> AuditLog:
-    served = getattr(request.app.state, "andon", None)
-    if served is not None:
-        return served.audit  # type: ignore[no-any-return]
-    return AuditLog(store=console.store)
-
-
-def add_grant_routes(app: FastAPI, console: Any) -> None:
-    """Add ``/grants``, ``/grants/{grant_id}`` and its revoke form's target."""
+def add_grant_routes(app: FastAPI, console: Any, *, audit: AuditLog) -> None:
+    """Add ``/grants``, ``/grants/{grant_id}`` and its revoke form's target; the history is
+    read from, and a revocation entered in, the served ``audit`` chain."""
     if hasattr(app.state, "route_rules"):
         add_rule(app, "GET", "/grants", READ_ROLE)
         add_rule(app, "GET", "/grants/{grant_id}", READ_ROLE)
@@ -82,9 +69,9 @@ def add_grant_routes(app: FastAPI, console: Any) -> None:
             request, who, secret, active="/trace", thread_nav=THREAD_NAV, **extra
         )
 
-    def refused(who: Any) -> bool:
+    def refused(who: Principal) -> bool:
         # The rule table refuses a low role already; a console without one checks here.
-        return _rank(who.role) < READ_ROLE.rank
+        return not who.at_least(READ_ROLE)
 
     @app.get("/grants", response_class=HTMLResponse, include_in_schema=False)
     def grants_page(request: Request) -> Any:
@@ -119,7 +106,6 @@ def add_grant_routes(app: FastAPI, console: Any) -> None:
         found = grants(console.store).get(grant_id)
         if found is None or not visible_grant(who, found):
             return _missing(console, request)
-        audit = _audit(request, console)
         history = audit.entries(entity=_ENTITY, entity_id=found.grant_id, limit=200)
         for token_id in _token_ids(console.store, found.grant_id):
             history.extend(audit.entries(entity="data_act_token", entity_id=token_id, limit=50))
@@ -137,7 +123,7 @@ def add_grant_routes(app: FastAPI, console: Any) -> None:
                 withheld=withheld_tags(console.model, found),
                 history=history,
                 exports=[e for e in history if e.action == "data_act.export"],
-                can_revoke=_rank(who.role) >= REVOKE_ROLE.rank,
+                can_revoke=who.at_least(REVOKE_ROLE),
                 flash=flash,
                 flash_kind=flash_kind,
             ),
@@ -164,9 +150,8 @@ def add_grant_routes(app: FastAPI, console: Any) -> None:
         found = grants(console.store).get(grant_id)
         if found is None or not visible_grant(who, found):
             return _missing(console, request)  # type: ignore[no-any-return]
-        if _rank(who.role) < REVOKE_ROLE.rank:
+        if not who.at_least(REVOKE_ROLE):
             return _forbidden(console, request, REVOKE_ROLE)  # type: ignore[no-any-return]
-        audit = _audit(request, console)
 
         def record(action: str, data: dict[str, Any]) -> None:
             audit.append(

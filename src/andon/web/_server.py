@@ -15,7 +15,9 @@ from andon.model import Model
 from andon.runtime import Runtime, WallClock
 from andon.store.base import Store
 from andon.web._app import Console, ConsoleSettings, install_console
+from andon.web._changes import add_change_routes
 from andon.web._decisions import add_decision_routes
+from andon.web._grants import add_grant_routes
 from andon.web._overview import OverviewCache, add_overview_routes
 from andon.web._plant import live_clock
 from andon.web._users import UserSessions, add_user_routes
@@ -79,6 +81,8 @@ def build_app(
     if runtime is not None:
         console.app_status = runtime.status
     add_decision_routes(app, console, decisions=context.decisions, audit=context.audit)
+    add_grant_routes(app, console, audit=context.audit)
+    add_change_routes(app, console, decisions=context.decisions)
     add_user_routes(app, console, users=users)
     overview = add_overview_routes(app, console, days=overview_days)
     _give_pages_their_rules(app)
